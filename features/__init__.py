@@ -1,0 +1,1 @@
+"""Pure-Python feature logic (no Flink import): windows, trending scores, user profiles."""

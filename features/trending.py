@@ -1,0 +1,90 @@
+"""Trending scores: exponentially decayed, weighted interaction counts, kept in log space.
+
+A score is stored as ``log2(sum_i w_i * 2**(t_i / half_life))``. Every score decays at the same
+rate, so two scores compare correctly whenever they were last updated, an update is O(1), and
+nothing overflows however long the stream runs. ``value_at`` turns one back into a decayed count.
+
+>>> h = 3_600_000
+>>> s = add_decayed(None, 1.0, ts=0, half_life_ms=h)
+>>> s = add_decayed(s, 1.0, ts=h, half_life_ms=h)  # the first one has halved by now
+>>> round(value_at(s, now_ms=h, half_life_ms=h), 6)
+1.5
+>>> top = TopItems(2)
+>>> for item, score in [("a", 1.0), ("b", 3.0), ("c", 2.0), ("a", 4.0)]:
+...     _ = top.offer(item, score)
+>>> top.ranked()
+[('a', 4.0), ('b', 3.0)]
+"""
+
+from __future__ import annotations
+
+import math
+
+# How much each event type says about interest in an item (skips and removals say none).
+EVENT_WEIGHTS: dict[str, float] = {
+    "product_view": 1.0, "click": 1.0, "wishlist": 2.0, "add_to_cart": 3.0,
+    "checkout_start": 0.0, "purchase": 5.0, "remove_from_cart": 0.0, "skip": 0.0,
+}
+
+
+def add_decayed(log_score: float | None, weight: float, ts: int, half_life_ms: int) -> float:
+    """The log-space score after adding ``weight`` at event time ``ts``."""
+    point = math.log2(weight) + ts / half_life_ms
+    if log_score is None:
+        return point
+    high, low = (log_score, point) if log_score >= point else (point, log_score)
+    return high + math.log2(1.0 + 2.0 ** (low - high))
+
+
+def value_at(log_score: float, now_ms: int, half_life_ms: int) -> float:
+    """The decayed count a log-space score stands for at ``now_ms``."""
+    return float(2.0 ** (log_score - now_ms / half_life_ms))
+
+
+class TopItems:
+    """The ``n`` highest-scoring items, updated one offer at a time."""
+
+    __slots__ = ("_scores", "n")
+
+    def __init__(self, n: int, scores: dict[str, float] | None = None) -> None:
+        self.n = n
+        self._scores: dict[str, float] = dict(scores or {})
+
+    def offer(self, item: str, score: float) -> bool:
+        """Record ``item``'s latest score; True when the kept set or an order-relevant score
+        changed."""
+        if item in self._scores:
+            changed = self._scores[item] != score
+            self._scores[item] = score
+            return changed
+        if len(self._scores) < self.n:
+            self._scores[item] = score
+            return True
+        weakest = min(self._scores, key=self._scores.__getitem__)
+        if score <= self._scores[weakest]:
+            return False
+        del self._scores[weakest]
+        self._scores[item] = score
+        return True
+
+    def ranked(self) -> list[tuple[str, float]]:
+        return sorted(self._scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def __len__(self) -> int:
+        return len(self._scores)
+
+    def __getstate__(self) -> tuple[int, dict[str, float]]:
+        return self.n, self._scores
+
+    def __setstate__(self, state: tuple[int, dict[str, float]]) -> None:
+        self.n, self._scores = state
+
+
+def merge_ranked(lists: list[list[tuple[str, float]]], n: int) -> list[tuple[str, float]]:
+    """The top ``n`` of several ranked lists (an item keeps its best score)."""
+    best: dict[str, float] = {}
+    for ranked in lists:
+        for item, score in ranked:
+            if score > best.get(item, -math.inf):
+                best[item] = score
+    return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:n]

@@ -1,0 +1,1 @@
+"""Pure-Python recommendation models (no Flink import)."""

@@ -1,0 +1,143 @@
+"""Settings: defaults, overridden by a TOML config file, overridden by environment variables.
+
+Every setting ``name`` can be set in the config file as ``name = value`` (top level, or under any
+table, e.g. ``[kafka]``) and in the environment as ``RECO_<NAME>`` (upper case). Two contract
+variables keep their documented names: ``KAFKA_BOOTSTRAP`` and ``RECO_GRPC_ADDR``. The config file
+is ``$RECO_CONFIG`` if set, else ``./reco.toml`` if it exists.
+
+>>> s = load_settings(env={"KAFKA_BOOTSTRAP": "k:1", "RECO_JOB_PARALLELISM": "4"}, config_path=None)
+>>> s.kafka_bootstrap, s.job_parallelism, s.grpc_addr
+('k:1', 4, '127.0.0.1:50051')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CACHE_DIR = PROJECT_ROOT / ".cache"
+FLINK_KAFKA_CONNECTOR = "flink-sql-connector-kafka-5.0.0-2.2.jar"
+
+ENV_ALIASES = {"kafka_bootstrap": "KAFKA_BOOTSTRAP", "grpc_addr": "RECO_GRPC_ADDR"}
+
+
+def _doc(text: str, default: Any) -> Any:
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap: str = _doc("Kafka bootstrap servers", "127.0.0.1:9092")
+    grpc_addr: str = _doc("address the gRPC server listens on and clients call", "127.0.0.1:50051")
+    event_topic_prefix: str = _doc("producers write events to <prefix><event_type>", "events.")
+    topic_dlq: str = _doc("dead-letter topic: malformed events with the reason", "events.dlq")
+    topic_filtered: str = _doc("events held back by data-quality rules", "events.filtered")
+    topic_impressions: str = _doc("served responses (for the feedback loop)", "impressions")
+    topic_recommendations: str = _doc("compacted: user id -> RecommendationList", "recommendations")
+    topic_user_profiles: str = _doc("compacted: user id -> UserProfile", "user_profiles")
+    topic_partitions: int = _doc("partitions of topics the project creates", 2)
+    consumer_group: str = _doc("Kafka consumer group of the job", "reco-job")
+    job_name: str = _doc("Flink job name (also the transactional-id prefix)", "reco-recommend")
+    job_parallelism: int = _doc("parallelism of the Flink job", 2)
+    checkpoint_interval_ms: int = _doc(
+        "checkpoint interval; exactly-once output becomes visible at each checkpoint", 1000
+    )
+    checkpoint_dir: str = _doc("where checkpoints are kept (the job resumes from the latest)",
+                               str(CACHE_DIR / "checkpoints"))
+    restart_attempts: int = _doc("fixed-delay restarts before the job fails (0: none)", 3)
+    restart_delay_ms: int = _doc("delay between restarts", 2000)
+    partition_discovery_ms: int = _doc("how often the job looks for new events.* topics", 10000)
+    connector_jar: str = _doc("path of the Flink Kafka connector jar",
+                              str(CACHE_DIR / "jars" / "flink" / FLINK_KAFKA_CONNECTOR))
+    max_event_bytes: int = _doc("events larger than this go to the dead-letter topic", 65536)
+    dlq_raw_max_bytes: int = _doc("raw bytes kept in a dead-letter record (source offset kept)",
+                                  65536)
+    dedup_ttl_ms: int = _doc("how long an event_id is remembered for de-duplication", 86_400_000)
+    user_state_ttl_ms: int = _doc("per-user state expires after this long without events",
+                                  30 * 86_400_000)
+    window_ms: int = _doc("sliding window of per-user category counts", 86_400_000)
+    window_bucket_ms: int = _doc("bucket width of sliding windows", 3_600_000)
+    recent_items: int = _doc("recently interacted items kept per user", 20)
+    purchased_items: int = _doc("purchased items kept per user (excluded from lists)", 100)
+    reco_list_size: int = _doc("items the job publishes per user", 50)
+    trending_half_life_ms: int = _doc("half-life of item trending scores", 3_600_000)
+    category_top_n: int = _doc("trending items kept per category", 50)
+    top_emit_interval_ms: int = _doc("least time between two updates of a category's top list",
+                                     1000)
+    model_version: str = _doc("model version stamped on published lists", "trending-v1")
+    store_path: str = _doc("rocksdict store of the serving process",
+                           str(CACHE_DIR / "serving" / "store"))
+    loader_poll_ms: int = _doc("loader poll timeout", 100)
+    grpc_grace_s: float = _doc("graceful-shutdown grace period of the gRPC server", 2.0)
+    kafka_port: int = _doc("port of the local broker started by `make up`/`make run`", 9092)
+    kafka_controller_port: int = _doc("KRaft controller port of the local broker", 9093)
+    stack_dir: str = _doc("state of the local stack (broker data, logs, pids)",
+                          str(CACHE_DIR / "stack"))
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(name: str, raw: Any, kind: type) -> Any:
+    try:
+        if kind is bool and isinstance(raw, str):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        return kind(raw)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"setting {name}: cannot read {raw!r} as {kind.__name__}") from exc
+
+
+def _flatten(doc: Mapping[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in doc.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value))
+        else:
+            flat[key] = value
+    return flat
+
+
+def env_name(name: str) -> str:
+    return ENV_ALIASES.get(name, "RECO_" + name.upper())
+
+
+def default_config_path(env: Mapping[str, str]) -> Path | None:
+    if env.get("RECO_CONFIG"):
+        return Path(env["RECO_CONFIG"])
+    local = Path("reco.toml")
+    return local if local.exists() else None
+
+
+def load_settings(env: Mapping[str, str] | None = None,
+                  config_path: Path | None | str = "default") -> Settings:
+    """Defaults < config file < environment."""
+    env = os.environ if env is None else env
+    path = default_config_path(env) if config_path == "default" else config_path
+    from_file: dict[str, Any] = {}
+    if path is not None:
+        with open(path, "rb") as fh:
+            from_file = _flatten(tomllib.load(fh))
+    known = {f.name: f for f in fields(Settings)}
+    unknown = sorted(set(from_file) - set(known))
+    if unknown:
+        raise ValueError(f"config file {path}: unknown settings {unknown}; see `reco config`")
+    values: dict[str, Any] = {}
+    for name, f in known.items():
+        kind = type(f.default)
+        if name in from_file:
+            values[name] = _coerce(name, from_file[name], kind)
+        if env_name(name) in env:
+            values[name] = _coerce(name, env[env_name(name)], kind)
+    return Settings(**values)
+
+
+def describe(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(setting, env var, value, description) rows, for `reco config` and the README."""
+    return [(f.name, env_name(f.name), str(getattr(settings, f.name)), f.metadata["doc"])
+            for f in fields(Settings)]

@@ -1,0 +1,213 @@
+"""The event record: parsing and validation of raw bytes into an :class:`Event`.
+
+Everything a producer may send is checked here, once, by the producer client and by the job alike;
+what fails raises :class:`InvalidEvent` whose message is the reason written to the dead-letter
+topic.
+
+>>> ev = parse_event(b'{"event_id": "e1", "event_type": "click", "user_id": "u1",'
+...                  b' "item_id": "i9", "ts": "2026-11-26T10:00:00Z", "dwell_ms": 1500}')
+>>> ev.user_id, ev.item_id, ev.ts, ev.dwell_ms
+('u1', 'i9', 1795687200000, 1500)
+>>> parse_event(b'{"event_id": "e2", "event_type": "teleport", "user_id": "u1", "ts": 1}')
+Traceback (most recent call last):
+...
+reco.events.InvalidEvent: unknown event_type 'teleport'; expected one of add_to_cart, checkout_start, click, product_view, purchase, remove_from_cart, skip, wishlist
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+EVENT_TYPES = frozenset({
+    "product_view", "click", "add_to_cart", "remove_from_cart", "wishlist",
+    "checkout_start", "purchase", "skip",
+})
+TYPES_WITHOUT_ITEM = frozenset({"checkout_start"})
+
+MIN_TS_MS = 946_684_800_000     # 2000-01-01: anything earlier is a unit mistake or garbage
+MAX_TS_MS = 4_102_444_800_000   # 2100-01-01
+MAX_DWELL_MS = 6 * 3_600_000    # a page left open for six hours is not dwell
+MAX_PRICE = 10_000_000.0
+MAX_QUANTITY = 10_000
+MAX_ID_LEN = 256
+MAX_TEXT_LEN = 1024
+
+_ID_FIELDS = ("event_id", "user_id", "item_id", "session_id", "request_id")
+_TEXT_FIELDS = ("category", "user_agent", "device", "country", "region", "timezone")
+
+
+class InvalidEvent(ValueError):
+    """An event that cannot be accepted; the message is the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    event_id: str
+    event_type: str
+    user_id: str
+    ts: int
+    item_id: str | None = None
+    session_id: str | None = None
+    dwell_ms: int | None = None
+    scroll_depth: float | None = None
+    price: float | None = None
+    quantity: int | None = None
+    category: str | None = None
+    user_agent: str | None = None
+    device: str | None = None
+    country: str | None = None
+    region: str | None = None
+    timezone: str | None = None
+    request_id: str | None = None
+    personalization: bool | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The wire form: set fields only, consent nested as in the contract."""
+        out = {k: v for k, v in asdict(self).items() if v is not None}
+        consent = out.pop("personalization", None)
+        if consent is not None:
+            out["consent"] = {"personalization": consent}
+        return out
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_json_dict(), separators=(",", ":")).encode()
+
+
+def parse_ts(value: Any) -> int:
+    """Epoch milliseconds from an integer (ms) or an ISO-8601 string (naive means UTC)."""
+    if isinstance(value, bool):
+        raise InvalidEvent("ts must be epoch milliseconds or an ISO-8601 string, not a boolean")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise InvalidEvent("ts is not a finite number")
+        ms = int(value)
+        if 946_684_800 <= ms < 4_102_444_800:
+            raise InvalidEvent(f"ts {ms} looks like epoch seconds; send epoch milliseconds")
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidEvent(f"ts {value[:40]!r} is not ISO-8601") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        ms = int(parsed.timestamp() * 1000)
+    else:
+        raise InvalidEvent("ts must be epoch milliseconds or an ISO-8601 string")
+    if not MIN_TS_MS <= ms < MAX_TS_MS:
+        raise InvalidEvent(f"ts {ms} is outside 2000..2100")
+    return ms
+
+
+def _string(doc: dict[str, Any], name: str, max_len: int, required: bool = False) -> str | None:
+    value = doc.get(name)
+    if value is None or value == "":
+        if required:
+            raise InvalidEvent(f"missing {name}")
+        return None
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{name} must be a string, got {type(value).__name__}")
+    if len(value) > max_len:
+        raise InvalidEvent(f"{name} is longer than {max_len} characters")
+    return value
+
+
+def _number(doc: dict[str, Any], name: str, low: float, high: float,
+            integer: bool = False) -> Any:
+    value = doc.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidEvent(f"{name} must be a number, got {type(value).__name__}")
+    if integer and not float(value).is_integer():
+        raise InvalidEvent(f"{name} must be a whole number")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InvalidEvent(f"{name} {value} is outside {low:g}..{high:g}")
+    return int(value) if integer else float(value)
+
+
+def _consent(doc: dict[str, Any]) -> bool | None:
+    consent = doc.get("consent")
+    if consent is None:
+        return None
+    if not isinstance(consent, dict):
+        raise InvalidEvent("consent must be an object like {\"personalization\": true}")
+    value = consent.get("personalization")
+    if value is not None and not isinstance(value, bool):
+        raise InvalidEvent("consent.personalization must be true or false")
+    return value
+
+
+def event_from_dict(doc: Any) -> Event:
+    if not isinstance(doc, dict):
+        raise InvalidEvent(f"event must be a JSON object, got {type(doc).__name__}")
+    event_type = _string(doc, "event_type", 64, required=True)
+    if event_type not in EVENT_TYPES:
+        raise InvalidEvent(f"unknown event_type {event_type!r}; expected one of "
+                           + ", ".join(sorted(EVENT_TYPES)))
+    ids = {name: _string(doc, name, MAX_ID_LEN, required=name in ("event_id", "user_id"))
+           for name in _ID_FIELDS}
+    if ids["item_id"] is None and event_type not in TYPES_WITHOUT_ITEM:
+        raise InvalidEvent(f"missing item_id (required for {event_type})")
+    if "ts" not in doc:
+        raise InvalidEvent("missing ts")
+    texts = {name: _string(doc, name, MAX_TEXT_LEN) for name in _TEXT_FIELDS}
+    price = _number(doc, "price", 0.0, MAX_PRICE)
+    return Event(
+        event_type=event_type,
+        ts=parse_ts(doc["ts"]),
+        dwell_ms=_number(doc, "dwell_ms", 0, MAX_DWELL_MS, integer=True),
+        scroll_depth=_number(doc, "scroll_depth", 0.0, 1.0),
+        price=price,
+        quantity=_number(doc, "quantity", 1, MAX_QUANTITY, integer=True),
+        personalization=_consent(doc),
+        **ids,  # type: ignore[arg-type]
+        **texts,
+    )
+
+
+def event_from_proto(raw: bytes) -> dict[str, Any]:
+    """A protobuf-encoded ``reco.v1.Event`` as the dict the JSON form would give."""
+    from google.protobuf.message import DecodeError
+
+    from reco.v1 import events_pb2
+
+    msg = events_pb2.Event()
+    try:
+        msg.ParseFromString(raw)
+    except DecodeError:
+        raise InvalidEvent("neither a JSON object nor a protobuf reco.v1.Event") from None
+    doc: dict[str, Any] = {f.name: v for f, v in msg.ListFields() if f.name != "consent"}
+    if msg.HasField("consent") and msg.consent.HasField("personalization"):
+        doc["consent"] = {"personalization": msg.consent.personalization}
+    return doc
+
+
+def parse_event(raw: bytes | str | None, max_bytes: int = 65536) -> Event:
+    """Parse and validate one raw record: UTF-8 JSON, or a protobuf ``reco.v1.Event``."""
+    if raw is None:
+        raise InvalidEvent("empty record (null value)")
+    size = len(raw)
+    if size > max_bytes:
+        raise InvalidEvent(f"record of {size} bytes exceeds the limit of {max_bytes}")
+    if isinstance(raw, bytes | bytearray):
+        raw = bytes(raw)
+        if raw.lstrip()[:1] not in (b"{", b"[", b'"', b""):
+            return event_from_dict(event_from_proto(raw))
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidEvent(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+    if not raw.strip():
+        raise InvalidEvent("empty record")
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidEvent(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
+            from None
+    except RecursionError:
+        raise InvalidEvent("malformed JSON: nested too deeply") from None
+    return event_from_dict(doc)
