@@ -1,0 +1,65 @@
+# Entry points of the project. `make run` and `make test` work on a fresh machine with
+# Python 3.11, Java 17 and Maven: they create the venv and fetch the jars first.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JARS := .cache/jars/kafka/.complete .cache/jars/flink/flink-sql-connector-kafka-5.0.0-2.2.jar
+
+.PHONY: help run up down status test lint unit flink integration bench eval proto lock clean venv jars
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==24.3.1
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create the virtual environment with the locked dependencies
+
+$(JARS):
+	deploy/fetch_jars.sh
+
+jars: $(JARS)  ## fetch the Kafka connector and the Kafka broker from Maven Central
+
+run: venv jars  ## everything: local Kafka, the job, the gRPC server, a simulated shop; then stop
+	$(VENV)/bin/reco demo
+
+up: venv jars  ## start Kafka, the job and the gRPC server in the background
+	$(VENV)/bin/reco stack up
+
+down:  ## stop what `make up` started
+	@if [ -x $(VENV)/bin/reco ]; then $(VENV)/bin/reco stack down; else echo "nothing to stop"; fi
+
+status:  ## say what runs where
+	@if [ -x $(VENV)/bin/reco ]; then $(VENV)/bin/reco stack status; else echo "not set up"; fi
+
+lint: venv  ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+
+test: venv jars lint  ## the whole suite: lint, unit, Flink MiniCluster, real Kafka + gRPC
+	$(VENV)/bin/pytest
+
+unit: venv  ## unit tests and doctests only (no JVM)
+	$(VENV)/bin/pytest -m "not flink and not integration"
+
+bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
+	$(PY) -m bench.skeleton
+
+eval: venv  ## evaluation reports (issue 5)
+	@echo "make eval: the evaluation harness is not built yet (see the open issues)"; exit 2
+
+proto: venv  ## regenerate reco/v1 from proto/
+	PY=$(PY) deploy/gen_protos.sh
+
+lock: venv  ## re-lock the full dependency set from the venv
+	( echo "# Full locked dependency set (direct pins are in pyproject.toml). Regenerate: make lock"; \
+	  $(PY) -m pip freeze --exclude-editable ) > requirements.lock
+
+clean: down  ## remove caches, checkpoints and the local stack's data (keeps venv and jars)
+	rm -rf .cache/stack .cache/checkpoints .cache/serving .pytest_cache .mypy_cache .ruff_cache

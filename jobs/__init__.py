@@ -1,0 +1,1 @@
+"""PyFlink job entry points: wiring only (sources, operators, sinks, configuration)."""

@@ -1,0 +1,89 @@
+"""Kafka tables of the job: the events source (with record coordinates for dead letters) and the
+exactly-once, keyed sinks of the compacted output topics."""
+
+from __future__ import annotations
+
+import re
+
+from pyflink.table import StreamTableEnvironment
+
+from reco.config import Settings
+
+# Transactions must outlive a restart of the job; 15 minutes is the broker's default maximum.
+TRANSACTION_TIMEOUT_MS = 600_000
+
+
+def event_topic_pattern(settings: Settings) -> str:
+    """`events.*` minus the job's own output topics that share the prefix (Java regex)."""
+    prefix = settings.event_topic_prefix
+    own = [t[len(prefix):] for t in (settings.topic_dlq, settings.topic_filtered)
+           if t.startswith(prefix)]
+    exclude = f"(?!(?:{'|'.join(re.escape(t) for t in own)})$)" if own else ""
+    return f"{re.escape(prefix)}{exclude}.+"
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _options(options: dict[str, str]) -> str:
+    return ",\n  ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in options.items())
+
+
+def create_source(t_env: StreamTableEnvironment, settings: Settings, name: str) -> None:
+    options = {
+        "connector": "kafka",
+        "topic-pattern": event_topic_pattern(settings),
+        "properties.bootstrap.servers": settings.kafka_bootstrap,
+        "properties.group.id": settings.consumer_group,
+        "properties.isolation.level": "read_committed",
+        "properties.auto.offset.reset": "earliest",
+        "scan.startup.mode": "group-offsets",
+        "scan.topic-partition-discovery.interval": f"{settings.partition_discovery_ms} ms",
+        "value.format": "raw",
+    }
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE `{name}` (
+          `value` BYTES,
+          `topic` STRING METADATA VIRTUAL,
+          `partition` INT METADATA VIRTUAL,
+          `offset` BIGINT METADATA VIRTUAL
+        ) WITH (
+          {_options(options)}
+        )""")
+
+
+def create_keyed_sink(t_env: StreamTableEnvironment, settings: Settings, name: str,
+                      topic: str) -> None:
+    """A sink of Row(key STRING, value BYTES), exactly-once, keyed for compaction."""
+    options = {
+        "connector": "kafka",
+        "topic": topic,
+        "properties.bootstrap.servers": settings.kafka_bootstrap,
+        "properties.transaction.timeout.ms": str(TRANSACTION_TIMEOUT_MS),
+        "key.format": "raw",
+        "key.fields": "key",
+        "value.format": "raw",
+        "value.fields-include": "EXCEPT_KEY",
+        "sink.delivery-guarantee": "exactly-once",
+        "sink.transactional-id-prefix": f"{settings.job_name}-{name}",
+    }
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE `{name}` (`key` STRING, `value` BYTES) WITH (
+          {_options(options)}
+        )""")
+
+
+def create_dead_letter_sink(t_env: StreamTableEnvironment, settings: Settings, name: str) -> None:
+    """Dead letters are written at-least-once: visible at once, never lost."""
+    options = {
+        "connector": "kafka",
+        "topic": settings.topic_dlq,
+        "properties.bootstrap.servers": settings.kafka_bootstrap,
+        "value.format": "raw",
+        "sink.delivery-guarantee": "at-least-once",
+    }
+    t_env.execute_sql(f"""
+        CREATE TEMPORARY TABLE `{name}` (`value` STRING) WITH (
+          {_options(options)}
+        )""")

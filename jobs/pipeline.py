@@ -1,0 +1,86 @@
+"""The recommendation dataflow, independent of where records come from and go to.
+
+raw rows (value, topic, partition, offset)
+  -> parse + validate ------------------------------------------> dead letters (JSON strings)
+  -> de-duplicate (key: event_id, TTL)
+  -> per item: decayed trending score (key: item_id)
+       -> per category: top list (key: category, throttled)
+            -> global popular list (one key, fed by the throttled category lists only)
+       the category and popular lists are broadcast to the user operator
+  -> per user: profile state, recommendations when the list changes (key: user_id)
+Outputs rows (key, value bytes): recommendations (users and "__popular__") and profiles.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pyflink.common import Row, Types
+from pyflink.datastream import DataStream
+
+from online_models.trending import TrendingRecommender
+from operators.dedup import DeduplicateEvents
+from operators.items import ItemTrending
+from operators.parse import DEAD_LETTERS, ParseEvents
+from operators.state import POPULAR_KEY, TOP_LISTS
+from operators.top_lists import CategoryTop, PopularMerge
+from operators.users import KEYED_BYTES, PROFILES, UserRecommendations, recommendation_list
+from reco.config import Settings
+
+RAW_RECORD = Types.ROW_NAMED(["value", "topic", "partition", "offset"],
+                             [Types.PRIMITIVE_ARRAY(Types.BYTE()), Types.STRING(), Types.INT(),
+                              Types.LONG()])
+PICKLED = Types.PICKLED_BYTE_ARRAY()
+
+
+@dataclass
+class Outputs:
+    recommendations: DataStream  # Row(key, value): RecommendationList bytes
+    profiles: DataStream         # Row(key, value): UserProfile bytes
+    dead_letters: DataStream     # JSON strings
+
+
+class PopularListRow:
+    """(POPULAR_KEY, ranked) -> Row(POPULAR_KEY, RecommendationList bytes) for the store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.recommender = TrendingRecommender(settings.trending_half_life_ms,
+                                               settings.reco_list_size)
+        self.model_version = settings.model_version
+
+    def __call__(self, value: Any) -> Row:
+        _, ranked = value
+        now = int(time.time() * 1000)
+        recs = self.recommender.popular(ranked, (), self.recommender.list_size, now)
+        return Row(POPULAR_KEY, recommendation_list(POPULAR_KEY, recs, self.model_version))
+
+
+def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
+    s = settings
+    parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes),
+                         output_type=PICKLED).name("parse").uid("parse")
+    events = (parsed.key_by(lambda e: e.event_id, key_type=Types.STRING())
+              .process(DeduplicateEvents(s.dedup_ttl_ms), output_type=PICKLED)
+              .name("deduplicate").uid("deduplicate"))
+    scores = (events.filter(lambda e: e.item_id is not None)
+              .key_by(lambda e: e.item_id, key_type=Types.STRING())
+              .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms),
+                       output_type=PICKLED).name("item-trending").uid("item-trending"))
+    category_tops = (scores.key_by(lambda v: v[0], key_type=Types.STRING())
+                     .process(CategoryTop(s.category_top_n, s.top_emit_interval_ms),
+                              output_type=PICKLED).name("category-top").uid("category-top"))
+    popular = (category_tops.key_by(lambda _: POPULAR_KEY, key_type=Types.STRING())
+               .process(PopularMerge(s.reco_list_size, s.top_emit_interval_ms),
+                        output_type=PICKLED)
+               .name("popular").uid("popular").set_parallelism(1))
+    top_lists = category_tops.union(popular).broadcast(TOP_LISTS)
+    users = (events.key_by(lambda e: e.user_id, key_type=Types.STRING())
+             .connect(top_lists)
+             .process(UserRecommendations(s), output_type=KEYED_BYTES)
+             .name("user-recommendations").uid("user-recommendations"))
+    popular_rows = popular.map(PopularListRow(s), output_type=KEYED_BYTES).name("popular-list")
+    return Outputs(recommendations=users.union(popular_rows),
+                   profiles=users.get_side_output(PROFILES),
+                   dead_letters=parsed.get_side_output(DEAD_LETTERS))

@@ -1,0 +1,54 @@
+"""Parse and validate raw Kafka records; anything invalid goes to the dead-letter side output."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from pyflink.common import Types
+from pyflink.datastream import OutputTag
+from pyflink.datastream.functions import ProcessFunction
+
+from reco.events import InvalidEvent, parse_event
+
+DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
+
+
+def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_bytes: int) -> str:
+    """The dead-letter record: the reason, where the record came from, and the raw bytes
+    (as text when they are UTF-8, else base64; cut to ``keep_bytes``: the source offset
+    finds the whole record)."""
+    raw = raw or b""
+    kept = raw[:keep_bytes]
+    try:
+        body: dict[str, Any] = {"raw": kept.decode("utf-8")}
+    except UnicodeDecodeError:
+        body = {"raw_base64": base64.b64encode(kept).decode("ascii")}
+    return json.dumps({"reason": reason, **source, "raw_bytes": len(raw),
+                       "raw_truncated": len(raw) > keep_bytes, **body,
+                       "dead_lettered_at_ms": int(time.time() * 1000)}, separators=(",", ":"))
+
+
+class ParseEvents(ProcessFunction):
+    """Input rows: (value, topic, partition, offset); output: ``reco.events.Event``."""
+
+    def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int) -> None:
+        self.max_event_bytes = max_event_bytes
+        self.dlq_raw_max_bytes = dlq_raw_max_bytes
+
+    def process_element(self, row: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
+        raw = row[0]
+        try:
+            yield parse_event(raw, self.max_event_bytes)
+        except InvalidEvent as exc:
+            yield DEAD_LETTERS, self._dead_letter(str(exc), raw, row)
+        except Exception as exc:  # noqa: BLE001 - never let one record restart the job
+            yield DEAD_LETTERS, self._dead_letter(f"unexpected {type(exc).__name__}: {exc}",
+                                                  raw, row)
+
+    def _dead_letter(self, reason: str, raw: bytes | None, row: Any) -> str:
+        source = {"topic": row[1], "partition": row[2], "offset": row[3]}
+        return dead_letter(reason, raw, source, self.dlq_raw_max_bytes)

@@ -1,0 +1,82 @@
+"""Top lists: trending items per category (keyed by category) and the global popular list
+(merged from the category lists). Both publish a changed list at most once per interval, so the
+global merge sees a few updates per second, not one per event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
+
+from features.trending import TopItems, merge_ranked
+from operators.state import POPULAR_KEY, value_state
+
+
+class ThrottledTopList(KeyedProcessFunction):
+    """Keeps a top list per key and emits (key, ranked list) when it changed, at most once per
+    ``interval_ms`` of processing time; a timer flushes the last change."""
+
+    def __init__(self, n: int, interval_ms: int) -> None:
+        self.n = n
+        self.interval_ms = interval_ms
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self.top = runtime_context.get_state(value_state("top"))
+        self.emitted = runtime_context.get_state(value_state("emitted"))  # (time, pending)
+
+    def offer(self, top: TopItems, value: Any) -> TopItems | None:
+        """The list after ``value``, or None when it did not change."""
+        raise NotImplementedError
+
+    def output_key(self, key: str) -> str:
+        return key
+
+    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
+        top = self.offer(self.top.value() or TopItems(self.n), value)
+        if top is None:
+            return
+        self.top.update(top)
+        now = ctx.timer_service().current_processing_time()
+        last, pending = self.emitted.value() or (None, False)
+        if last is None or now - last >= self.interval_ms:
+            self.emitted.update((now, False))
+            yield self.output_key(ctx.get_current_key()), top.ranked()
+        elif not pending:
+            self.emitted.update((last, True))
+            ctx.timer_service().register_processing_time_timer(last + self.interval_ms)
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[Any]:
+        last, pending = self.emitted.value() or (None, False)
+        top = self.top.value()
+        if pending and top is not None:
+            self.emitted.update((timestamp, False))
+            yield self.output_key(ctx.get_current_key()), top.ranked()
+
+
+class CategoryTop(ThrottledTopList):
+    """Input: (category, item_id, log_score). Output: (category, ranked list)."""
+
+    def offer(self, top: TopItems, value: Any) -> TopItems | None:
+        _, item, log_score = value
+        return top if top.offer(item, log_score) else None
+
+
+class PopularMerge(ThrottledTopList):
+    """Input: (category, ranked list), all on one key. Output: (POPULAR_KEY, ranked list).
+    Holds the latest list of every category and keeps the best ``n`` overall."""
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        super().open(runtime_context)
+        self.by_category = runtime_context.get_state(value_state("by-category"))
+
+    def offer(self, top: TopItems, value: Any) -> TopItems | None:
+        category, ranked = value
+        lists = self.by_category.value() or {}
+        lists[category] = ranked
+        self.by_category.update(lists)
+        merged = merge_ranked(list(lists.values()), self.n)
+        return TopItems(self.n, dict(merged)) if merged != top.ranked() else None
+
+    def output_key(self, key: str) -> str:
+        return POPULAR_KEY
