@@ -12,11 +12,10 @@ category interest, and the last context. Pure logic; the Flink operator stores i
 
 from __future__ import annotations
 
-from reco.events import Event
-from reco.v1 import recommendations_pb2 as pb
-
 from features.trending import EVENT_WEIGHTS
 from features.windows import SlidingWindowSum
+from reco.events import Event
+from reco.v1 import recommendations_pb2 as pb
 
 _CONTEXT_FIELDS = ("device", "country", "region", "timezone", "user_agent")
 
@@ -73,7 +72,8 @@ class UserProfileState:
             user_id=user_id, event_count=self.event_count, event_type_counts=self.type_counts,
             recent_item_ids=self.recent_items, purchased_item_ids=self.purchased,
             category_counts=[pb.CategoryCount(category=c, count=v) for c, v in ranked],
-            last_context=pb.Context(**self.context), first_seen_ms=self.first_seen,
+            last_context=pb.Context(**self.context),  # type: ignore[arg-type]
+            first_seen_ms=self.first_seen,
             last_seen_ms=self.last_seen, last_event_id=self.last_event_id,
             updated_at_ms=updated_at_ms, segment=segment)
 

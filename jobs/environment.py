@@ -37,6 +37,9 @@ def flink_configuration(settings: Settings, *, checkpointing: bool = True,
     conf.set_string("state.backend.type", "rocksdb")
     conf.set_string("parallelism.default", str(settings.job_parallelism))
     conf.set_string("pipeline.name", settings.job_name)
+    conf.set_string("rest.address", "127.0.0.1")
+    conf.set_string("rest.bind-address", "127.0.0.1")
+    conf.set_string("rest.port", str(settings.flink_rest_port))
     jar = Path(settings.connector_jar)
     if jar.exists():
         conf.set_string("pipeline.jars", jar.resolve().as_uri())

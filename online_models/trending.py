@@ -10,9 +10,12 @@ The list is topped up from global popularity, which alone is also the cold-start
 ...         "bags": [("b1", add_decayed(None, 8.0, 0, h))]}
 >>> popular = [("b1", tops["bags"][0][1]), ("s1", tops["shoes"][0][1]), ("x", 0.0)]
 >>> rec = TrendingRecommender(half_life_ms=h, list_size=3)
->>> [(i, round(s, 2), r) for i, s, r in rec.recommend({"shoes": 0.75, "bags": 0.25}, tops.get,
-...                                                   popular, exclude={"s1"}, now_ms=0)]
-[('b1', 2.0, 'trending:category=bags'), ('s2', 1.5, 'trending:category=shoes'), ('x', 1.0, 'popular')]
+>>> recs = rec.recommend({"shoes": 0.75, "bags": 0.25}, tops.get, popular, exclude={"s1"},
+...                      now_ms=0)
+>>> [(item, round(score, 2), reason) for item, score, reason in recs]
+... # doctest: +NORMALIZE_WHITESPACE
+[('b1', 2.0, 'trending:category=bags'), ('s2', 1.5, 'trending:category=shoes'),
+ ('x', 1.0, 'popular')]
 """
 
 from __future__ import annotations

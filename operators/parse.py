@@ -45,7 +45,7 @@ class ParseEvents(ProcessFunction):
             yield parse_event(raw, self.max_event_bytes)
         except InvalidEvent as exc:
             yield DEAD_LETTERS, self._dead_letter(str(exc), raw, row)
-        except Exception as exc:  # noqa: BLE001 - never let one record restart the job
+        except Exception as exc:
             yield DEAD_LETTERS, self._dead_letter(f"unexpected {type(exc).__name__}: {exc}",
                                                   raw, row)
 

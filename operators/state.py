@@ -5,10 +5,12 @@ from __future__ import annotations
 from pyflink.common import Time, Types
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
+from reco.topics import POPULAR_KEY
+
 # Ranked top lists reach the user operator through this broadcast state: key is a category, or
 # POPULAR_KEY for the global list.
 TOP_LISTS = MapStateDescriptor("top-lists", Types.STRING(), Types.PICKLED_BYTE_ARRAY())
-POPULAR_KEY = "__popular__"
+__all__ = ["POPULAR_KEY", "TOP_LISTS", "value_state"]
 
 
 def value_state(name: str, ttl_ms: int | None = None) -> ValueStateDescriptor:

@@ -47,7 +47,7 @@ class ThrottledTopList(KeyedProcessFunction):
             ctx.timer_service().register_processing_time_timer(last + self.interval_ms)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[Any]:
-        last, pending = self.emitted.value() or (None, False)
+        _, pending = self.emitted.value() or (None, False)
         top = self.top.value()
         if pending and top is not None:
             self.emitted.update((timestamp, False))

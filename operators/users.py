@@ -17,7 +17,8 @@ from operators.state import POPULAR_KEY, TOP_LISTS, value_state
 from reco.config import Settings
 from reco.v1 import recommendations_pb2 as pb
 
-KEYED_BYTES = Types.ROW_NAMED(["key", "value"], [Types.STRING(), Types.PRIMITIVE_ARRAY(Types.BYTE())])
+KEYED_BYTES = Types.ROW_NAMED(["key", "value"],
+                              [Types.STRING(), Types.PRIMITIVE_ARRAY(Types.BYTE())])
 PROFILES = OutputTag("profiles", KEYED_BYTES)
 
 

@@ -52,6 +52,8 @@ class Settings:
                                str(CACHE_DIR / "checkpoints"))
     restart_attempts: int = _doc("fixed-delay restarts before the job fails (0: none)", 3)
     restart_delay_ms: int = _doc("delay between restarts", 2000)
+    flink_rest_port: int = _doc("REST port of the job's Flink MiniCluster (status, readiness)",
+                                8081)
     partition_discovery_ms: int = _doc("how often the job looks for new events.* topics", 10000)
     connector_jar: str = _doc("path of the Flink Kafka connector jar",
                               str(CACHE_DIR / "jars" / "flink" / FLINK_KAFKA_CONNECTOR))
@@ -115,7 +117,7 @@ def default_config_path(env: Mapping[str, str]) -> Path | None:
 
 
 def load_settings(env: Mapping[str, str] | None = None,
-                  config_path: Path | None | str = "default") -> Settings:
+                  config_path: Path | str | None = "default") -> Settings:
     """Defaults < config file < environment."""
     env = os.environ if env is None else env
     path = default_config_path(env) if config_path == "default" else config_path
@@ -135,6 +137,11 @@ def load_settings(env: Mapping[str, str] | None = None,
         if env_name(name) in env:
             values[name] = _coerce(name, env[env_name(name)], kind)
     return Settings(**values)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child process load exactly these settings."""
+    return {env_name(f.name): str(getattr(settings, f.name)) for f in fields(Settings)}
 
 
 def describe(settings: Settings) -> list[tuple[str, str, str, str]]:

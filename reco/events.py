@@ -8,10 +8,10 @@ topic.
 ...                  b' "item_id": "i9", "ts": "2026-11-26T10:00:00Z", "dwell_ms": 1500}')
 >>> ev.user_id, ev.item_id, ev.ts, ev.dwell_ms
 ('u1', 'i9', 1795687200000, 1500)
->>> parse_event(b'{"event_id": "e2", "event_type": "teleport", "user_id": "u1", "ts": 1}')
+>>> parse_event(b'{"event_id": "e2", "event_type": "click", "user_id": "u1", "ts": 1}')
 Traceback (most recent call last):
 ...
-reco.events.InvalidEvent: unknown event_type 'teleport'; expected one of add_to_cart, checkout_start, click, product_view, purchase, remove_from_cart, skip, wishlist
+reco.events.InvalidEvent: missing item_id (required for click)
 """
 
 from __future__ import annotations
@@ -148,13 +148,14 @@ def event_from_dict(doc: Any) -> Event:
     if event_type not in EVENT_TYPES:
         raise InvalidEvent(f"unknown event_type {event_type!r}; expected one of "
                            + ", ".join(sorted(EVENT_TYPES)))
-    ids = {name: _string(doc, name, MAX_ID_LEN, required=name in ("event_id", "user_id"))
-           for name in _ID_FIELDS}
+    ids: dict[str, Any] = {name: _string(doc, name, MAX_ID_LEN,
+                                         required=name in ("event_id", "user_id"))
+                           for name in _ID_FIELDS}
     if ids["item_id"] is None and event_type not in TYPES_WITHOUT_ITEM:
         raise InvalidEvent(f"missing item_id (required for {event_type})")
     if "ts" not in doc:
         raise InvalidEvent("missing ts")
-    texts = {name: _string(doc, name, MAX_TEXT_LEN) for name in _TEXT_FIELDS}
+    texts: dict[str, Any] = {name: _string(doc, name, MAX_TEXT_LEN) for name in _TEXT_FIELDS}
     price = _number(doc, "price", 0.0, MAX_PRICE)
     return Event(
         event_type=event_type,
@@ -164,7 +165,7 @@ def event_from_dict(doc: Any) -> Event:
         price=price,
         quantity=_number(doc, "quantity", 1, MAX_QUANTITY, integer=True),
         personalization=_consent(doc),
-        **ids,  # type: ignore[arg-type]
+        **ids,
         **texts,
     )
 

@@ -1,0 +1,221 @@
+"""`reco`: the command line of the project. `reco --help` lists the commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from typing import TextIO
+
+import grpc
+from google.protobuf.json_format import MessageToDict
+
+from reco.config import Settings, describe, load_settings
+from reco.events import InvalidEvent, event_from_dict
+from reco.simulator import ShopperSimulation, SimConfig
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise SystemExit(f"reco: {exc}") from None
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    from reco.client import RecoClient
+    from reco.v1 import recommendations_pb2 as pb
+
+    context = pb.Context(device=args.device or "", country=args.country or "",
+                         ts=int(time.time() * 1000))
+    with RecoClient(_settings().grpc_addr) as client:
+        reply = client.recommendations(args.user, args.k, args.exclude, context)
+    if args.json:
+        print(json.dumps(MessageToDict(reply), indent=2))
+        return 0
+    label = " (cold start: user not seen yet)" if reply.cold_start else ""
+    print(f"{args.user}: {len(reply.items)} items, model {reply.model_version}{label}")
+    for rank, item in enumerate(reply.items, 1):
+        print(f"{rank:3d}. {item.item_id:<16} {item.score:10.4f}  {item.reason}")
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from reco.client import RecoClient
+
+    with RecoClient(_settings().grpc_addr) as client:
+        reply = client.profile(args.user)
+    print(json.dumps(MessageToDict(reply), indent=2))
+    return 0
+
+
+def _read_events(stream: TextIO) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(stream, 1):
+        if line.strip():
+            yield number, line
+
+
+def _open_input(path: str) -> TextIO:
+    if path == "-":
+        return sys.stdin
+    try:
+        return open(path, encoding="utf-8")  # closed by the caller's with
+    except OSError as exc:
+        raise SystemExit(f"reco produce: cannot read {path}: {exc.strerror}") from None
+
+
+def cmd_produce(args: argparse.Namespace) -> int:
+    from reco.producer import EventProducer
+
+    bad = 0
+    with _open_input(args.file) as stream, EventProducer(_settings(), args.format) as producer:
+        for number, line in _read_events(stream):
+            try:
+                producer.send(event_from_dict(json.loads(line)))
+            except (InvalidEvent, json.JSONDecodeError) as exc:
+                bad += 1
+                print(f"line {number}: not sent: {exc}", file=sys.stderr)
+        sent = producer.sent
+    print(f"sent {sent} events; {bad} invalid lines not sent", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _simulation(args: argparse.Namespace) -> ShopperSimulation:
+    return ShopperSimulation(SimConfig(n_users=args.users, n_items=args.items, seed=args.seed,
+                                       bot_share=args.bots, run_id=args.run_id))
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    sim = _simulation(args)
+    if not args.send:
+        for event in sim.events():
+            sys.stdout.write(event.to_json().decode() + "\n")
+        return 0
+    from reco.producer import EventProducer
+
+    with EventProducer(_settings(), args.format) as producer:
+        count = producer.send_all(sim.events())
+    print(f"sent {count} simulated events ({args.users} users, seed {args.seed})",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from reco.topics import ensure_topics
+
+    created = ensure_topics(_settings())
+    print("created: " + (", ".join(created) if created else "nothing (all exist)"))
+    return 0
+
+
+def cmd_stack(args: argparse.Namespace) -> int:
+    from reco.processes import StartupError
+    from reco.stack import Stack
+
+    stack = Stack(_settings())
+    if args.action == "up":
+        try:
+            stack.up(fresh=args.fresh)
+        except StartupError as exc:
+            print(f"reco stack up: {exc}\nstopping what was started", file=sys.stderr)
+            stack.down(only_started=True)
+            return 1
+    elif args.action == "down":
+        stack.down()
+    print("\n".join(stack.status().lines()))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from reco.demo import run_demo
+
+    return run_demo(_settings(), users=args.users, seed=args.seed, watch=args.watch)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    rows = describe(_settings())
+    if args.markdown:
+        print("| setting | environment variable | default | meaning |\n|---|---|---|---|")
+        defaults = {name: value for name, _, value, _ in describe(Settings())}
+        for name, env, _, doc in rows:
+            print(f"| `{name}` | `{env}` | `{defaults[name]}` | {doc} |")
+        return 0
+    for name, env, value, doc in rows:
+        print(f"{name:<24} {value:<40} {env:<28} {doc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reco", description="Real-time behavioural recommendations: Kafka -> PyFlink -> "
+        "gRPC. Settings come from the environment and reco.toml (`reco config` lists them).")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("get", help="recommendations for a user (gRPC)")
+    p.add_argument("user")
+    p.add_argument("-k", type=int, default=10, help="how many items (1..100)")
+    p.add_argument("--exclude", nargs="*", default=[], help="item ids to leave out")
+    p.add_argument("--device")
+    p.add_argument("--country")
+    p.add_argument("--json", action="store_true", help="print the raw response as JSON")
+    p.set_defaults(func=cmd_get)
+
+    p = sub.add_parser("profile", help="a user's profile (gRPC)")
+    p.add_argument("user")
+    p.set_defaults(func=cmd_profile)
+
+    p = sub.add_parser("produce", help="validate JSON-lines events and send them to Kafka")
+    p.add_argument("file", nargs="?", default="-", help="JSON lines file (default: stdin)")
+    p.add_argument("--format", choices=["json", "protobuf"], default="json",
+                   help="wire format (default json)")
+    p.set_defaults(func=cmd_produce)
+
+    p = sub.add_parser("simulate", help="the seeded shopper simulation: print or --send")
+    p.add_argument("--users", type=int, default=200)
+    p.add_argument("--items", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--bots", type=float, default=0.05, help="share of bot users")
+    p.add_argument("--run-id", default="", help="prefix of event ids (unique per replay)")
+    p.add_argument("--send", action="store_true", help="send to Kafka instead of printing")
+    p.add_argument("--format", choices=["json", "protobuf"], default="json")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("topics", help="create the project's topics (idempotent)")
+    p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser("stack", help="start/stop/inspect the local stack in the background")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--fresh", action="store_true", help="up: start the job without old state")
+    p.set_defaults(func=cmd_stack)
+
+    p = sub.add_parser("demo", help="what `make run` does: stack, simulation, live lookups")
+    p.add_argument("--users", type=int, default=300, help="simulated shoppers")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--watch", type=int, default=3, help="users whose lists are shown")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("config", help="list every setting, its variable and value")
+    p.add_argument("--markdown", action="store_true", help="as a Markdown table of defaults")
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    try:
+        return int(args.func(args))
+    except grpc.RpcError as exc:
+        print(f"reco {args.command}: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""A small gRPC client of the Recommendations service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import grpc
+
+from reco.v1 import recommendations_pb2 as pb
+from reco.v1 import recommendations_pb2_grpc as pb_grpc
+
+
+class RecoClient:
+    def __init__(self, address: str, timeout_s: float = 2.0) -> None:
+        self.channel = grpc.insecure_channel(address)
+        self.stub = pb_grpc.RecommendationsStub(self.channel)
+        self.timeout_s = timeout_s
+
+    def recommendations(self, user_id: str, k: int = 10, exclude: Iterable[str] = (),
+                        context: pb.Context | None = None) -> pb.GetRecommendationsResponse:
+        request = pb.GetRecommendationsRequest(user_id=user_id, k=k,
+                                               exclude_item_ids=list(exclude), context=context)
+        return self.stub.GetRecommendations(request, timeout=self.timeout_s)
+
+    def profile(self, user_id: str) -> pb.UserProfile:
+        return self.stub.GetUserProfile(pb.GetUserProfileRequest(user_id=user_id),
+                                        timeout=self.timeout_s)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> RecoClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,151 @@
+"""Starting, probing and stopping the local processes: broker, job, server."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+class StartupError(RuntimeError):
+    """A process did not become ready; the message says where its log is."""
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, what: str,
+               alive: Callable[[], bool] = lambda: True, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if not alive():
+            raise StartupError(f"{what} exited during start-up{_log_tail(log)}")
+        time.sleep(0.25)
+    raise StartupError(f"{what} not ready after {timeout_s:.0f} s{_log_tail(log)}")
+
+
+def _log_tail(log: Path | None, lines: int = 25) -> str:
+    if log is None or not log.exists():
+        return ""
+    tail = log.read_text(errors="replace").splitlines()[-lines:]
+    return f"; last lines of {log}:\n" + "\n".join(tail)
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.split(",")[0].rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def grpc_serving(address: str, timeout_s: float = 1.0) -> bool:
+    try:
+        with grpc.insecure_channel(address) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=timeout_s)
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+    except grpc.RpcError:
+        return False
+
+
+def flink_jobs(rest_port: int) -> list[dict[str, object]]:
+    """The MiniCluster's jobs (name, state, tasks), or [] when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{rest_port}/jobs/overview",
+                                    timeout=1.0) as reply:
+            return list(json.load(reply).get("jobs", []))
+    except (OSError, ValueError):
+        return []
+
+
+def flink_job_running(rest_port: int) -> bool:
+    """True when a job runs with every task running (sources are reading)."""
+    for job in flink_jobs(rest_port):
+        tasks = job.get("tasks", {})
+        if job.get("state") == "RUNNING" and isinstance(tasks, dict) \
+                and tasks.get("running") == tasks.get("total"):
+            return True
+    return False
+
+
+class ManagedProcess:
+    """A child process in its own process group, with a log file and a pid file."""
+
+    def __init__(self, name: str, argv: list[str], run_dir: Path,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.name = name
+        self.argv = argv
+        self.run_dir = run_dir
+        self.env = dict(os.environ if env is None else env)
+        self.log_path = run_dir / f"{name}.log"
+        self.pid_path = run_dir / f"{name}.pid"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=self.env,
+                                         start_new_session=True)
+        self.pid_path.write_text(str(self.proc.pid))
+
+    def pid(self) -> int | None:
+        if self.proc is not None:
+            return self.proc.pid
+        try:
+            return int(self.pid_path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def alive(self) -> bool:
+        if self.proc is not None:
+            return self.proc.poll() is None
+        pid = self.pid()
+        if pid is None:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """SIGTERM to the whole group (the job's JVM too), SIGKILL after ``timeout_s``."""
+        pid = self.pid()
+        if pid is not None:  # signal the group even if its leader is gone: a JVM may remain
+            _signal_group(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout_s
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            _signal_group(pid, signal.SIGKILL)
+            if self.proc is not None:
+                self.proc.wait(timeout=5)
+        self.pid_path.unlink(missing_ok=True)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)

@@ -1,0 +1,49 @@
+"""The project's Kafka topics and how they are created."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from reco.config import Settings
+from reco.events import EVENT_TYPES
+
+# Key of the cold-start (global popular) list on the recommendations topic.
+POPULAR_KEY = "__popular__"
+
+log = logging.getLogger("reco.topics")
+COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
+
+
+def event_topic(settings: Settings, event_type: str) -> str:
+    return f"{settings.event_topic_prefix}{event_type}"
+
+
+def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Every topic the project uses, with its configuration."""
+    specs: dict[str, dict[str, str]] = {event_topic(settings, t): {} for t in sorted(EVENT_TYPES)}
+    specs.update({settings.topic_dlq: {}, settings.topic_filtered: {},
+                  settings.topic_impressions: {},
+                  settings.topic_recommendations: COMPACTED,
+                  settings.topic_user_profiles: COMPACTED})
+    return specs
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
+    """Creates the topics that do not exist yet; returns the ones it created."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
+                             request_timeout_ms=int(timeout_s * 1000), client_id="reco-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [NewTopic(name, settings.topic_partitions, 1, topic_configs=config)
+                   for name, config in topic_specs(settings).items() if name not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently
+                admin.create_topics(missing)
+            log.info("created topics: %s", ", ".join(t.name for t in missing))
+        return [t.name for t in missing]
+    finally:
+        admin.close()

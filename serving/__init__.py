@@ -1,0 +1,1 @@
+"""Serving: loader (Kafka -> rocksdict), store, gRPC servicer and server."""

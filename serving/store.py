@@ -1,0 +1,96 @@
+"""The serving store: a rocksdict database of serialised protobuf records, plus the Kafka
+offsets they cover, written together in one WriteBatch so a restart resumes exactly where the
+data ends.
+
+>>> import tempfile
+>>> store = Store(tempfile.mkdtemp() + "/db")
+>>> store.apply([Change(RECOMMENDATIONS, "u1", b"list")], {("recommendations", 0): 8})
+>>> store.get(RECOMMENDATIONS, "u1"), store.offsets()
+(b'list', {('recommendations', 0): 8})
+>>> store.apply([Change(RECOMMENDATIONS, "u1", None)], {("recommendations", 0): 9})  # tombstone
+>>> store.get(RECOMMENDATIONS, "u1") is None
+True
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rocksdict import AccessType, Options, Rdict, WriteBatch
+
+RECOMMENDATIONS = b"r:"
+PROFILES = b"p:"
+_OFFSETS = b"o:"
+
+TopicPartition = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    kind: bytes           # RECOMMENDATIONS or PROFILES
+    key: str              # user id
+    value: bytes | None   # None deletes (a tombstone on the compacted topic)
+
+
+class Store:
+    def __init__(self, path: str | Path, *, secondary_of: str | Path | None = None) -> None:
+        """Opens (creating) a read-write store; with ``secondary_of``, a read-only secondary
+        view at ``path`` of the primary database at ``secondary_of``."""
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if secondary_of is None:
+            self._db = Rdict(str(path), options)
+        else:
+            self._db = Rdict(str(secondary_of), options,
+                             access_type=AccessType.secondary(str(path)))
+        self.path = Path(path)
+
+    def get(self, kind: bytes, key: str) -> bytes | None:
+        value = self._db.get(kind + key.encode())
+        return bytes(value) if value is not None else None
+
+    def apply(self, changes: list[Change], offsets: dict[TopicPartition, int]) -> None:
+        """Writes the changes and the next offsets to read, atomically."""
+        batch = WriteBatch(raw_mode=True)
+        for change in changes:
+            key = change.kind + change.key.encode()
+            if change.value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, change.value)
+        for (topic, partition), offset in offsets.items():
+            batch.put(_offset_key(topic, partition), str(offset).encode())
+        self._db.write(batch)
+
+    def offsets(self) -> dict[TopicPartition, int]:
+        out: dict[TopicPartition, int] = {}
+        for key, value in self._db.items(from_key=_OFFSETS):
+            assert isinstance(key, bytes) and isinstance(value, bytes)  # raw mode
+            if not key.startswith(_OFFSETS):
+                break
+            topic, _, partition = key[len(_OFFSETS):].decode().rpartition(":")
+            out[(topic, int(partition))] = int(value)
+        return out
+
+    def count(self, kind: bytes) -> int:
+        n = 0
+        for key in self._db.keys(from_key=kind):
+            assert isinstance(key, bytes)  # raw mode
+            if not key.startswith(kind):
+                break
+            n += 1
+        return n
+
+    def catch_up(self) -> None:
+        """For a secondary: see what the primary has written since."""
+        self._db.try_catch_up_with_primary()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _offset_key(topic: str, partition: int) -> bytes:
+    return _OFFSETS + f"{topic}:{partition}".encode()
