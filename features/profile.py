@@ -49,6 +49,7 @@ class UserProfileState:
             value = getattr(event, name)
             if value:
                 self.context[name] = value
+        self.categories.advance(event.ts)  # the window ends at the user's latest event
         item = event.item_id
         if item is None:
             return

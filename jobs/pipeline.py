@@ -2,7 +2,7 @@
 
 raw rows (value, topic, partition, offset)
   -> parse + validate ------------------------------------------> dead letters (JSON strings)
-  -> de-duplicate (key: event_id, TTL)
+  -> de-duplicate (key: user_id, seen event ids with a TTL)
   -> per item: decayed trending score (key: item_id)
        -> per category: top list (key: category, throttled)
             -> global popular list (one key, fed by the throttled category lists only)
@@ -24,10 +24,11 @@ from online_models.trending import TrendingRecommender
 from operators.dedup import DeduplicateEvents
 from operators.items import ItemTrending
 from operators.parse import DEAD_LETTERS, ParseEvents
-from operators.state import POPULAR_KEY, TOP_LISTS
+from operators.state import TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge
 from operators.users import KEYED_BYTES, PROFILES, UserRecommendations, recommendation_list
 from reco.config import Settings
+from reco.topics import POPULAR_KEY
 
 RAW_RECORD = Types.ROW_NAMED(["value", "topic", "partition", "offset"],
                              [Types.PRIMITIVE_ARRAY(Types.BYTE()), Types.STRING(), Types.INT(),
@@ -61,7 +62,7 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     s = settings
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes),
                          output_type=PICKLED).name("parse").uid("parse")
-    events = (parsed.key_by(lambda e: e.event_id, key_type=Types.STRING())
+    events = (parsed.key_by(lambda e: e.user_id, key_type=Types.STRING())
               .process(DeduplicateEvents(s.dedup_ttl_ms), output_type=PICKLED)
               .name("deduplicate").uid("deduplicate"))
     scores = (events.filter(lambda e: e.item_id is not None)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pyflink.common import Time, Types
-from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
+from pyflink.datastream.state import (
+    MapStateDescriptor,
+    StateDescriptor,
+    StateTtlConfig,
+    ValueStateDescriptor,
+)
 
-from reco.topics import POPULAR_KEY
-
-# Ranked top lists reach the user operator through this broadcast state: key is a category, or
-# POPULAR_KEY for the global list.
+# Ranked top lists reach the user operator through this broadcast state: the key is a category,
+# or reco.topics.POPULAR_KEY for the global list.
 TOP_LISTS = MapStateDescriptor("top-lists", Types.STRING(), Types.PICKLED_BYTE_ARRAY())
-__all__ = ["POPULAR_KEY", "TOP_LISTS", "value_state"]
+
+D = TypeVar("D", bound=StateDescriptor)
 
 
-def value_state(name: str, ttl_ms: int | None = None) -> ValueStateDescriptor:
-    descriptor = ValueStateDescriptor(name, Types.PICKLED_BYTE_ARRAY())
+def with_ttl(descriptor: D, ttl_ms: int | None) -> D:
+    """Entries expire ``ttl_ms`` after their last write (never returned once expired)."""
     if ttl_ms:
         ttl = (StateTtlConfig.new_builder(Time.milliseconds(ttl_ms))
                .set_update_type(StateTtlConfig.UpdateType.OnCreateAndWrite)
@@ -22,3 +28,7 @@ def value_state(name: str, ttl_ms: int | None = None) -> ValueStateDescriptor:
                .build())
         descriptor.enable_time_to_live(ttl)
     return descriptor
+
+
+def value_state(name: str, ttl_ms: int | None = None) -> ValueStateDescriptor:
+    return with_ttl(ValueStateDescriptor(name, Types.PICKLED_BYTE_ARRAY()), ttl_ms)

@@ -10,7 +10,8 @@ from typing import Any
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
 from features.trending import TopItems, merge_ranked
-from operators.state import POPULAR_KEY, value_state
+from operators.state import value_state
+from reco.topics import POPULAR_KEY
 
 
 class ThrottledTopList(KeyedProcessFunction):

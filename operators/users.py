@@ -13,8 +13,9 @@ from pyflink.datastream.functions import KeyedBroadcastProcessFunction, RuntimeC
 
 from features.profile import UserProfileState
 from online_models.trending import Recommendation, TrendingRecommender
-from operators.state import POPULAR_KEY, TOP_LISTS, value_state
+from operators.state import TOP_LISTS, value_state
 from reco.config import Settings
+from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 
 KEYED_BYTES = Types.ROW_NAMED(["key", "value"],

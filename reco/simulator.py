@@ -65,7 +65,7 @@ class SimConfig:
     sessions_per_user: float = 3.0     # mean; Poisson
     views_per_session: float = 6.0     # mean; geometric
     bot_share: float = 0.05
-    start_ms: int = 1_795_680_000_000  # 2026-11-26T06:40Z
+    start_ms: int = 1_795_680_000_000  # 2026-11-26T08:00Z
     duration_ms: int = 86_400_000
     seed: int = 42
     run_id: str = ""                   # makes event ids unique across replays of one seed
