@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-import pytest
 from pyflink.common import Row, Types
 
 from jobs.environment import make_environment
 from jobs.pipeline import RAW_RECORD, build_pipeline
 from reco.config import Settings
-
-pytestmark = pytest.mark.flink
 
 
 def raw_rows(records: Iterable[bytes], topic: str = "events.test") -> list[Row]:
@@ -36,9 +32,3 @@ def run_pipeline(records: Iterable[bytes], settings: Settings) -> dict[str, list
         for kind, key, value in rows:
             results[kind].append((key, value) if key is not None else value)
     return results
-
-
-@pytest.fixture
-def flink_settings(tmp_path: Path) -> Settings:
-    return Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
-                    checkpoint_dir=str(tmp_path / "checkpoints"))

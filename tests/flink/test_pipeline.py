@@ -1,0 +1,136 @@
+"""The whole pipeline on a Flink MiniCluster (thread mode, RocksDB, parallelism 2) fed from a
+collection: what it publishes for crafted users, simulated shoppers and bad input."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from features.profile import UserProfileState
+from features.trending import EVENT_WEIGHTS, add_decayed
+from reco.events import Event, parse_event
+from reco.producer import event_to_proto
+from reco.simulator import ShopperSimulation, SimConfig
+from reco.topics import POPULAR_KEY
+from reco.v1 import recommendations_pb2 as pb
+from tests.flink.harness import run_pipeline
+
+pytestmark = pytest.mark.flink
+T0 = 1_795_680_000_000
+BAD = [b"{not json", b'{"event_id": "b1", "event_type": "zap", "user_id": "u", "ts": 1}',
+       b'{"event_id": "b2", "event_type": "click", "item_id": "i", "ts": 1795680000000}',
+       b"\xff\xfe\xfd"]
+
+
+def ev(n: int, user: str, kind: str, item: str, category: str, **extra) -> Event:
+    return Event(f"{user}-{n}", kind, user, ts=T0 + n * 1000, item_id=item, category=category,
+                 **extra)
+
+
+def crafted() -> list[Event]:
+    crowd = [ev(n, f"crowd{n % 5}", "product_view", f"s{n % 3 + 1}", "shoes") for n in range(30)]
+    crowd += [ev(100 + n, f"crowd{n % 5}", "add_to_cart", "b1", "bags") for n in range(10)]
+    alice = [ev(200, "alice", "product_view", "s1", "shoes"),
+             ev(201, "alice", "product_view", "s2", "shoes"),
+             ev(202, "alice", "purchase", "s1", "shoes", price=30.0, quantity=1)]
+    return crowd + alice
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from reco.config import Settings
+
+    sim = ShopperSimulation(SimConfig(n_users=30, n_items=200, seed=1))
+    simulated = list(sim.events())
+    good = crafted() + simulated
+    duplicate = ev(300, "dup", "click", "s3", "shoes")
+    records = [e.to_json() for e in crafted()]
+    records += [BAD[0], *[e.to_json() for e in simulated[:50]], BAD[1], BAD[2]]
+    records += [e.to_json() for e in simulated[50:]] + [BAD[3]]
+    records += [duplicate.to_json()] * 3
+    records.append(event_to_proto(ev(400, "pb-user", "wishlist", "s2", "shoes")))
+    settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        checkpoint_dir=str(tmp_path_factory.mktemp("ck")))
+    out = run_pipeline(records, settings)
+    return {"out": out, "good": good, "settings": settings}
+
+
+def last_by_key(rows, message):
+    latest = {}
+    for key, value in rows:
+        latest[key] = message.FromString(value)
+    return latest
+
+
+def test_every_bad_record_is_dead_lettered_with_its_reason(run):
+    letters = [json.loads(s) for s in run["out"]["dead_letters"]]
+    reasons = sorted(letter["reason"] for letter in letters)
+    assert len(letters) == len(BAD)
+    assert any(r.startswith("malformed JSON") for r in reasons)
+    assert any(r.startswith("unknown event_type 'zap'") for r in reasons)
+    assert "missing user_id" in reasons
+    assert any("neither a JSON object nor a protobuf" in r for r in reasons)
+    assert all(letter["topic"] == "events.test" and letter["offset"] >= 0 for letter in letters)
+
+
+def test_profiles_equal_the_pure_logic_over_the_same_events(run):
+    profiles = last_by_key(run["out"]["profiles"], pb.UserProfile)
+    s = run["settings"]
+    expected: dict[str, UserProfileState] = {}
+    for event in sorted(run["good"], key=lambda e: e.ts):
+        state = expected.setdefault(event.user_id, UserProfileState(
+            s.window_ms, s.window_bucket_ms, s.recent_items, s.purchased_items))
+        state.update(event)
+    assert set(expected) <= set(profiles)
+    for user, state in expected.items():
+        got = profiles[user]
+        assert got.event_count == state.event_count, user
+        assert dict(got.event_type_counts) == state.type_counts, user
+        assert {c.category: c.count for c in got.category_counts} == pytest.approx(
+            state.categories.totals()), user
+        assert set(got.purchased_item_ids) == set(state.purchased), user
+
+
+def test_duplicates_are_counted_once_and_protobuf_is_accepted(run):
+    profiles = last_by_key(run["out"]["profiles"], pb.UserProfile)
+    assert profiles["dup"].event_count == 1
+    assert profiles["pb-user"].event_type_counts["wishlist"] == 1
+
+
+def test_a_user_gets_trending_items_of_her_category_minus_what_she_bought(run):
+    lists = last_by_key(run["out"]["recommendations"], pb.RecommendationList)
+    alice = [(i.item_id, i.reason) for i in lists["alice"].items]
+    assert "s1" not in [item for item, _ in alice]
+    assert alice[0][1] == "trending:category=shoes"
+    assert {"s2", "s3"} <= {item for item, reason in alice if reason.endswith("shoes")}
+    assert lists["alice"].last_event_id.startswith("alice-")
+
+
+def test_lists_are_published_only_when_they_change(run):
+    per_user = Counter(key for key, _ in run["out"]["recommendations"] if key != POPULAR_KEY)
+    profiles = Counter(key for key, _ in run["out"]["profiles"])
+    assert sum(per_user.values()) < sum(profiles.values())
+    assert all(per_user[user] <= profiles[user] for user in per_user)
+
+
+def test_the_popular_list_is_the_top_of_the_decayed_item_scores(run):
+    settings = run["settings"]
+    scores: dict[str, float] = {}
+    for event in sorted(run["good"] + [ev(400, "pb-user", "wishlist", "s2", "shoes")],
+                        key=lambda e: e.ts):
+        weight = EVENT_WEIGHTS[event.event_type]
+        if weight > 0 and event.item_id:
+            scores[event.item_id] = add_decayed(scores.get(event.item_id), weight, event.ts,
+                                                settings.trending_half_life_ms)
+    expected = sorted(scores, key=lambda i: -scores[i])[:10]
+    lists = last_by_key(run["out"]["recommendations"], pb.RecommendationList)
+    popular = [i.item_id for i in lists[POPULAR_KEY].items]
+    assert len(popular) == settings.reco_list_size
+    assert popular[:10] == expected
+    assert all(i.reason == "popular" for i in lists[POPULAR_KEY].items)
+
+
+def test_good_records_round_trip_unchanged(run):
+    assert all(parse_event(e.to_json()) == e for e in run["good"][:20])

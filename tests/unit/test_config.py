@@ -1,0 +1,37 @@
+import pytest
+
+from reco.config import Settings, describe, load_settings, settings_env
+
+
+def test_defaults_match_the_contract():
+    s = load_settings(env={}, config_path=None)
+    assert s.kafka_bootstrap == "127.0.0.1:9092"
+    assert s.grpc_addr == "127.0.0.1:50051"
+    assert s.topic_recommendations == "recommendations"
+
+
+def test_environment_overrides_the_file_which_overrides_defaults(tmp_path):
+    config = tmp_path / "reco.toml"
+    config.write_text('job_parallelism = 3\n[kafka]\nkafka_bootstrap = "file:1"\n')
+    s = load_settings(env={"KAFKA_BOOTSTRAP": "env:2"}, config_path=config)
+    assert (s.kafka_bootstrap, s.job_parallelism) == ("env:2", 3)
+    s = load_settings(env={"RECO_CONFIG": str(config)})
+    assert (s.kafka_bootstrap, s.job_parallelism) == ("file:1", 3)
+
+
+def test_unknown_settings_and_bad_values_are_named(tmp_path):
+    config = tmp_path / "reco.toml"
+    config.write_text("job_paralelism = 3\n")
+    with pytest.raises(ValueError, match="unknown settings \\['job_paralelism'\\]"):
+        load_settings(env={}, config_path=config)
+    with pytest.raises(ValueError, match="setting job_parallelism: cannot read 'many' as int"):
+        load_settings(env={"RECO_JOB_PARALLELISM": "many"}, config_path=None)
+
+
+def test_settings_env_reproduces_the_settings():
+    s = Settings(job_parallelism=7, grpc_addr="127.0.0.1:1")
+    assert load_settings(env=settings_env(s), config_path=None) == s
+
+
+def test_every_setting_is_described():
+    assert all(doc for _, _, _, doc in describe(Settings()))
