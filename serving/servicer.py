@@ -43,14 +43,10 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         stored = self._list(request.user_id)
         cold_start = stored is None
         chosen = stored or self._list(POPULAR_KEY) or pb.RecommendationList()
+        # A user's list is already topped up with popular items by the job, which knows what
+        # the user bought; the server only slices it.
         excluded = set(request.exclude_item_ids)
         items = [i for i in chosen.items if i.item_id not in excluded][: request.k]
-        if len(items) < request.k and not cold_start:
-            excluded.update(i.item_id for i in items)
-            fallback = self._list(POPULAR_KEY)
-            if fallback is not None:
-                items += [i for i in fallback.items if i.item_id not in excluded][
-                    : request.k - len(items)]
         return pb.GetRecommendationsResponse(
             request_id=uuid.uuid4().hex, items=items, segment=chosen.segment,
             model_version=chosen.model_version or self.default_model_version,

@@ -1,0 +1,62 @@
+"""A real Kafka broker (KRaft, free ports), the job on a MiniCluster and the gRPC server, started
+once per test session by the same code as `make up`, and torn down afterwards."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import pytest
+
+from reco.config import Settings
+from reco.processes import free_port
+from reco.stack import LocalKafka, Stack
+from reco.topics import ensure_topics
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], timeout_s: float = 60.0, what: str = "") -> T:
+    """Polls ``probe`` until it returns something truthy; fails with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout_s:.0f} s: {what} (last: {last!r})")
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory) -> Iterator[LocalKafka]:
+    broker = LocalKafka(tmp_path_factory.mktemp("kafka"), free_port(), free_port())
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(kafka, tmp_path_factory) -> Settings:
+    run = uuid.uuid4().hex[:8]
+    root = tmp_path_factory.mktemp("stack")
+    return Settings(
+        kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
+        flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
+        store_path=str(root / "store"), job_name=f"it-{run}", consumer_group=f"it-{run}",
+        restart_attempts=0, top_emit_interval_ms=200, partition_discovery_ms=2000,
+        checkpoint_interval_ms=500)
+
+
+@pytest.fixture(scope="session")
+def stack(settings) -> Iterator[Stack]:
+    ensure_topics(settings)
+    stack = Stack(settings)
+    try:
+        stack.start_job(fresh=True)
+        stack.start_server()
+        yield stack
+    finally:
+        stack.down(only_started=True)

@@ -1,0 +1,175 @@
+"""Events into a real Kafka broker -> the running job -> the real gRPC server over a socket."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from kafka import KafkaConsumer
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+from reco.client import RecoClient
+from reco.events import Event
+from reco.producer import EventProducer
+from tests.integration.conftest import eventually
+
+pytestmark = pytest.mark.integration
+_ids = itertools.count()
+
+
+def events(user: str, kind: str, items: list[str], category: str, **extra) -> list[Event]:
+    now = int(time.time() * 1000)
+    return [Event(f"{user}-{next(_ids)}", kind, user, ts=now, item_id=item, category=category,
+                  **extra) for item in items]
+
+
+def send(settings, batch: list[Event], wire_format: str = "json") -> None:
+    with EventProducer(settings, wire_format) as producer:
+        producer.send_all(batch)
+
+
+@pytest.fixture
+def client(stack, settings):
+    with RecoClient(settings.grpc_addr, timeout_s=5) as c:
+        yield c
+
+
+def profile_count(client: RecoClient, user: str) -> int:
+    try:
+        return client.profile(user).event_count
+    except grpc.RpcError:
+        return 0
+
+
+def top_reason(client: RecoClient, user: str) -> str:
+    reply = client.recommendations(user, 5)
+    return "" if reply.cold_start or not reply.items else reply.items[0].reason
+
+
+def test_recommendations_follow_a_users_events(client, settings):
+    crowd = [e for n in range(4) for e in
+             events(f"crowd-{n}", "product_view", ["shoe-1", "shoe-2", "shoe-3"], "shoes")
+             + events(f"crowd-{n}", "add_to_cart", ["bag-1", "bag-2"], "bags")]
+    send(settings, crowd)
+    eventually(lambda: {"shoe-1", "shoe-2", "shoe-3", "bag-1", "bag-2"} <= {
+        i.item_id for i in client.recommendations("ann", 10).items}, what="crowd's items trend")
+    assert client.recommendations("ann", 5).cold_start
+    send(settings, events("ann", "product_view", ["shoe-1"], "shoes"))
+    eventually(lambda: top_reason(client, "ann") == "trending:category=shoes", what="shoes list")
+    first = [i.item_id for i in client.recommendations("ann", 10).items]
+    assert {"shoe-2", "shoe-3"} <= set(first)
+    send(settings, events("ann", "purchase", ["shoe-2"], "shoes", price=20.0)
+         + events("ann", "add_to_cart", ["bag-1", "bag-2", "bag-1"], "bags", price=50.0))
+    eventually(lambda: top_reason(client, "ann") == "trending:category=bags", what="bags list")
+    after = [i.item_id for i in client.recommendations("ann", 10).items]
+    assert after != first and "shoe-2" not in after
+
+
+def test_malformed_events_are_dead_lettered_and_good_ones_around_them_processed(client,
+                                                                              settings):
+    bad = [b"{broken", b'{"event_id": "z", "event_type": "click", "user_id": "bea", "ts": 1}',
+           b'{"event_id": "y", "event_type": "click", "user_id": "bea", "item_id": "i", '
+           b'"ts": 1795680000000, "dwell_ms": -4}']
+    good = events("bea", "product_view", ["shoe-1", "shoe-2"], "shoes")
+    with EventProducer(settings) as producer:
+        producer.send(good[0])
+        for raw in bad:
+            producer.send_raw(f"{settings.event_topic_prefix}click", raw, key=b"bea")
+        producer.send(good[1])
+    eventually(lambda: profile_count(client, "bea") == 2, what="both good events counted")
+    consumer = KafkaConsumer(settings.topic_dlq, bootstrap_servers=settings.kafka_bootstrap,
+                             auto_offset_reset="earliest", consumer_timeout_ms=2000,
+                             isolation_level="read_committed")
+    letters: list[dict] = []
+
+    expected = ["malformed JSON", "missing item_id (required for click)",
+                "dwell_ms -4 is outside"]
+
+    def collect():
+        letters.extend(json.loads(m.value) for m in consumer)
+        return all(any(want in letter["reason"] for letter in letters) for want in expected)
+
+    eventually(collect, 30, "three dead letters")
+    consumer.close()
+    ours = [letter for letter in letters if letter["topic"] == "events.click"]
+    assert all(letter["offset"] >= 0 and "raw" in letter for letter in ours)
+
+
+def test_protobuf_events_are_accepted(client, settings):
+    send(settings, events("pia", "wishlist", ["shoe-3"], "shoes"), wire_format="protobuf")
+    profile = eventually(lambda: profile_count(client, "pia") and client.profile("pia"),
+                         what="profile of a protobuf event")
+    assert profile.event_type_counts["wishlist"] == 1
+    assert list(profile.recent_item_ids) == ["shoe-3"]
+
+
+def test_duplicate_event_ids_are_counted_once(client, settings):
+    once = events("dan", "click", ["shoe-1"], "shoes")
+    send(settings, once * 3 + events("dan", "click", ["shoe-2"], "shoes"))
+    eventually(lambda: profile_count(client, "dan") == 2, what="two distinct events")
+    time.sleep(1.5)  # a late duplicate would show up as 3 or 4
+    assert profile_count(client, "dan") == 2
+
+
+def test_bad_grpc_arguments_get_invalid_argument_and_unknown_profiles_not_found(client):
+    for user, k in (("", 5), ("ann", 0), ("ann", 101)):
+        with pytest.raises(grpc.RpcError) as caught:
+            client.recommendations(user, k)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert caught.value.details()
+    with pytest.raises(grpc.RpcError) as caught:
+        client.profile("never-seen")
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_unknown_users_get_a_cold_start_list(client, settings):
+    send(settings, events("cold-seed", "product_view", ["shoe-1"], "shoes"))
+    reply = eventually(lambda: (r := client.recommendations("someone-new", 3)).items and r,
+                       what="cold-start list")
+    assert reply.cold_start and all(i.reason == "popular" for i in reply.items)
+
+
+def test_health_and_reflection(stack, settings):
+    with grpc.insecure_channel(settings.grpc_addr) as channel:
+        status = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service="reco.v1.Recommendations"))
+        assert status.status == health_pb2.HealthCheckResponse.SERVING
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(
+            list_services="")]))
+        names = {s.name for r in replies for s in r.list_services_response.service}
+        assert "reco.v1.Recommendations" in names and "grpc.health.v1.Health" in names
+
+
+def test_output_topics_are_compacted(stack, settings):
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    resources = [ConfigResource(ConfigResourceType.TOPIC, t)
+                 for t in (settings.topic_recommendations, settings.topic_user_profiles)]
+    described = admin.describe_configs(resources)
+    admin.close()
+    topics = next(iter(described.values()))
+    for topic in (settings.topic_recommendations, settings.topic_user_profiles):
+        policy = topics[topic]["cleanup.policy"]
+        assert (policy.get("value") if isinstance(policy, dict) else policy) == "compact"
+
+
+def test_restarting_the_serving_process_loses_no_user(stack, client, settings):
+    send(settings, events("rita", "product_view", ["shoe-1", "shoe-2"], "shoes"))
+    eventually(lambda: profile_count(client, "rita") == 2, what="rita known")
+    users = ["ann", "bea", "pia", "dan", "rita"]
+    before = {u: (client.recommendations(u, 10), client.profile(u)) for u in users}
+    stack.server.stop()
+    send(settings, events("sam", "product_view", ["shoe-3"], "shoes"))  # while serving is down
+    stack.start_server()
+    for user, (recs, profile) in before.items():
+        now = client.recommendations(user, 10)
+        assert not now.cold_start, user
+        assert client.profile(user).event_count >= profile.event_count, user
+        assert [i.item_id for i in now.items] == [i.item_id for i in recs.items] or \
+            client.profile(user).event_count > profile.event_count, user
+    eventually(lambda: profile_count(client, "sam") == 1, what="event sent while down")
