@@ -1,13 +1,13 @@
 """The recommendation dataflow, independent of where records come from and go to.
 
 raw rows (value, topic, partition, offset)
-  -> parse + validate ------------------------------------------> dead letters (JSON strings)
-  -> de-duplicate (key: user_id, seen event ids with a TTL)
-  -> per item: decayed trending score (key: item_id)
+  -> parse + validate (chained to the source) -------------------> dead letters (JSON strings)
+  -> item signals -> per item: decayed trending score (key: item_id)
        -> per category: top list (key: category, throttled)
             -> global popular list (one key, fed by the throttled category lists only)
        the category and popular lists are broadcast to the user operator
-  -> per user: profile state, recommendations when the list changes (key: user_id)
+  -> per user (key: user_id): drop redelivered event ids (TTL), profile state,
+     recommendations when the list changes. A user's events keep their partition order.
 Outputs rows (key, value bytes): recommendations (users and "__popular__") and profiles.
 """
 
@@ -21,9 +21,8 @@ from pyflink.common import Row, Types
 from pyflink.datastream import DataStream
 
 from online_models.trending import TrendingRecommender
-from operators.dedup import DeduplicateEvents
 from operators.items import ItemTrending
-from operators.parse import DEAD_LETTERS, ParseEvents
+from operators.parse import DEAD_LETTERS, ITEM_SIGNALS, ParseEvents
 from operators.state import TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge
 from operators.users import KEYED_BYTES, PROFILES, UserRecommendations, recommendation_list
@@ -62,12 +61,10 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     s = settings
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes),
                          output_type=PICKLED).name("parse").uid("parse")
-    events = (parsed.key_by(lambda e: e.user_id, key_type=Types.STRING())
-              .process(DeduplicateEvents(s.dedup_ttl_ms), output_type=PICKLED)
-              .name("deduplicate").uid("deduplicate"))
-    scores = (events.filter(lambda e: e.item_id is not None)
-              .key_by(lambda e: e.item_id, key_type=Types.STRING())
-              .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms),
+    scores = (parsed.get_side_output(ITEM_SIGNALS)
+              .key_by(lambda signal: signal[0], key_type=Types.STRING())
+              .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms,
+                                    s.trending_emit_ratio),
                        output_type=PICKLED).name("item-trending").uid("item-trending"))
     category_tops = (scores.key_by(lambda v: v[0], key_type=Types.STRING())
                      .process(CategoryTop(s.category_top_n, s.top_emit_interval_ms),
@@ -77,7 +74,7 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
                         output_type=PICKLED)
                .name("popular").uid("popular").set_parallelism(1))
     top_lists = category_tops.union(popular).broadcast(TOP_LISTS)
-    users = (events.key_by(lambda e: e.user_id, key_type=Types.STRING())
+    users = (parsed.key_by(lambda e: e.user_id, key_type=Types.STRING())
              .connect(top_lists)
              .process(UserRecommendations(s), output_type=KEYED_BYTES)
              .name("user-recommendations").uid("user-recommendations"))

@@ -3,6 +3,8 @@
 Each candidate from a category the user likes scores ``preference(category) * trend(item)``,
 where ``trend`` is the item's decayed interaction count now. Items the user bought are left out.
 The list is topped up from global popularity, which alone is also the cold-start answer.
+Ranking happens in log space (``log2 preference + log score``), so only the items returned
+have their decayed values computed.
 
 >>> from features.trending import add_decayed
 >>> h = 3_600_000
@@ -20,11 +22,10 @@ The list is topped up from global popularity, which alone is also the cold-start
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection
 
-from features.trending import value_at
-
-Ranked = list[tuple[str, float]]
+Ranked = list[tuple[str, float]]  # (item id, log2 score), best first
 Recommendation = tuple[str, float, str]  # item id, score, reason
 
 
@@ -37,26 +38,34 @@ class TrendingRecommender:
     def recommend(self, category_weights: dict[str, float],
                   category_top: Callable[[str], Ranked | None], popular: Ranked,
                   exclude: Collection[str], now_ms: int) -> list[Recommendation]:
-        scored: dict[str, Recommendation] = {}
+        candidates: list[tuple[float, str, str]] = []
         liked = sorted(category_weights.items(), key=lambda kv: (-kv[1], kv[0]))
         for category, weight in liked[: self.max_categories]:
-            for item, log_score in category_top(category) or ():
-                if item in exclude:
-                    continue
-                score = weight * value_at(log_score, now_ms, self.half_life_ms)
-                if item not in scored or score > scored[item][1]:
-                    scored[item] = (item, score, f"trending:category={category}")
-        ranked = sorted(scored.values(), key=lambda r: (-r[1], r[0]))[: self.list_size]
-        return ranked + self.popular(popular, {*exclude, *scored}, self.list_size - len(ranked),
-                                     now_ms)
+            ranked = category_top(category)
+            if ranked and weight > 0:
+                offset = math.log2(weight)
+                reason = f"trending:category={category}"
+                candidates += [(-log - offset, item, reason) for item, log in ranked]
+        candidates.sort()  # plain tuple order (best first) is much faster than a key function
+        chosen: list[Recommendation] = []
+        taken = set(exclude)
+        now = now_ms / self.half_life_ms
+        for negative_log, item, reason in candidates:
+            if item not in taken:
+                taken.add(item)
+                chosen.append((item, float(2.0 ** (-negative_log - now)), reason))
+                if len(chosen) == self.list_size:
+                    return chosen
+        return chosen + self.popular(popular, taken, self.list_size - len(chosen), now_ms)
 
     def popular(self, popular: Ranked, exclude: Collection[str], n: int,
                 now_ms: int) -> list[Recommendation]:
         """The cold-start list (and the top-up): globally trending items."""
         out: list[Recommendation] = []
-        for item, log_score in popular:
+        now = now_ms / self.half_life_ms
+        for item, log in popular:
             if len(out) >= n:
                 break
             if item not in exclude:
-                out.append((item, value_at(log_score, now_ms, self.half_life_ms), "popular"))
+                out.append((item, float(2.0 ** (log - now)), "popular"))
         return out

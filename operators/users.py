@@ -1,5 +1,6 @@
-"""The per-user operator (keyed by user id): updates the user's profile state and, when the
-user's list changes, publishes it. Top lists arrive on the broadcast side."""
+"""The per-user operator (keyed by user id): drops redelivered events, updates the user's
+profile state and, when the user's list changes, publishes it. Top lists arrive on the
+broadcast side."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 from pyflink.common import Row, Types
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, RuntimeContext
+from pyflink.datastream.state import MapStateDescriptor
 
 from features.profile import UserProfileState
-from online_models.trending import Recommendation, TrendingRecommender
-from operators.state import TOP_LISTS, value_state
+from online_models.trending import Ranked, Recommendation, TrendingRecommender
+from operators.state import TOP_LISTS, value_state, with_ttl
 from reco.config import Settings
 from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
@@ -26,16 +28,18 @@ PROFILES = OutputTag("profiles", KEYED_BYTES)
 def recommendation_list(user_id: str, recs: list[Recommendation], model_version: str,
                         last_event_id: str = "", last_event_ts: int = 0) -> bytes:
     """A serialised ``reco.v1.RecommendationList``, the value of the recommendations topic."""
-    return pb.RecommendationList(
+    message = pb.RecommendationList(
         user_id=user_id, model_version=model_version, updated_at_ms=int(time.time() * 1000),
-        last_event_id=last_event_id, last_event_ts=last_event_ts,
-        items=[pb.RecommendedItem(item_id=i, score=s, reason=r) for i, s, r in recs],
-    ).SerializeToString()
+        last_event_id=last_event_id, last_event_ts=last_event_ts)
+    add = message.items.add
+    for item, score, reason in recs:
+        add(item_id=item, score=score, reason=reason)
+    return message.SerializeToString()
 
 
 class UserRecommendations(KeyedBroadcastProcessFunction):
     """Main output: Row(user_id, RecommendationList bytes), only when the list changed.
-    Side output PROFILES: Row(user_id, UserProfile bytes), for every event."""
+    Side output PROFILES: Row(user_id, UserProfile bytes), for every new event."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -43,7 +47,13 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     def open(self, runtime_context: RuntimeContext) -> None:
         s = self.settings
         self.profile = runtime_context.get_state(value_state("profile", s.user_state_ttl_ms))
+        seen = MapStateDescriptor("seen-event-ids", Types.STRING(), Types.BOOLEAN())
+        self.seen = runtime_context.get_map_state(with_ttl(seen, s.dedup_ttl_ms))
         self.recommender = TrendingRecommender(s.trending_half_life_ms, s.reco_list_size)
+        # Every parallel instance receives every broadcast element, so a plain dict mirrors
+        # the broadcast state without unpickling a list per lookup. Filled from the state on
+        # the first event after a restore.
+        self.tops: dict[str, Ranked] | None = None
 
     def new_profile(self) -> UserProfileState:
         s = self.settings
@@ -52,11 +62,15 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
 
     def process_element(self, event: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
+        if self.seen.contains(event.event_id):
+            return
+        self.seen.put(event.event_id, True)
+        if self.tops is None:
+            self.tops = dict(ctx.get_broadcast_state(TOP_LISTS).items())
         profile = self.profile.value() or self.new_profile()
         profile.update(event)
-        tops = ctx.get_broadcast_state(TOP_LISTS)
         recs = self.recommender.recommend(
-            profile.category_weights(), tops.get, tops.get(POPULAR_KEY) or [],
+            profile.category_weights(), self.tops.get, self.tops.get(POPULAR_KEY) or [],
             exclude=set(profile.purchased), now_ms=event.ts)
         items = tuple(item for item, _, _ in recs)
         user_id = event.user_id
@@ -72,3 +86,5 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
                                   ctx: KeyedBroadcastProcessFunction.Context) -> None:
         key, ranked = value
         ctx.get_broadcast_state(TOP_LISTS).put(key, ranked)
+        if self.tops is not None:
+            self.tops[key] = ranked

@@ -69,6 +69,8 @@ class Settings:
     purchased_items: int = _doc("purchased items kept per user (excluded from lists)", 100)
     reco_list_size: int = _doc("items the job publishes per user", 50)
     trending_half_life_ms: int = _doc("half-life of item trending scores", 3_600_000)
+    trending_emit_ratio: float = _doc(
+        "an item re-reports its score to its category after growing by this factor", 1.1)
     category_top_n: int = _doc("trending items kept per category", 50)
     top_emit_interval_ms: int = _doc("least time between two updates of a category's top list",
                                      1000)

@@ -52,6 +52,7 @@ def run(tmp_path_factory):
     records += [duplicate.to_json()] * 3
     records.append(event_to_proto(ev(400, "pb-user", "wishlist", "s2", "shoes")))
     settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        trending_emit_ratio=1.0,
                         checkpoint_dir=str(tmp_path_factory.mktemp("ck")))
     out = run_pipeline(records, settings)
     return {"out": out, "good": good, "settings": settings}

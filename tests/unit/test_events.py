@@ -1,3 +1,4 @@
+import contextlib
 import json
 
 import pytest
@@ -77,7 +78,7 @@ def test_unreadable_records_say_why(payload, reason):
 
 
 def test_deeply_nested_json_is_rejected_not_crashing():
-    with pytest.raises(InvalidEvent, match="nested too deeply|must be a JSON object"):
+    with pytest.raises(InvalidEvent, match=r"nested too deeply|must be a JSON object"):
         parse_event(b"[" * 50_000 + b"]" * 50_000, max_bytes=200_000)
 
 
@@ -109,7 +110,5 @@ def test_any_valid_event_round_trips(event_type, user, ts, scroll):
 
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_never_raise_anything_but_invalid_event(payload):
-    try:
+    with contextlib.suppress(InvalidEvent):
         parse_event(payload)
-    except InvalidEvent:
-        pass

@@ -24,7 +24,7 @@ def test_seeds_differ_and_run_ids_make_event_ids_unique():
 
 
 def test_funnel_rates_are_shop_like():
-    sim, events = simulate(n_users=400, seed=5, bot_share=0.0)
+    _, events = simulate(n_users=400, seed=5, bot_share=0.0)
     kinds = Counter(e.event_type for e in events)
     views = kinds["product_view"]
     assert 0.03 < kinds["add_to_cart"] / views < 0.2

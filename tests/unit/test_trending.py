@@ -13,11 +13,12 @@ HALF_LIFE = 3_600_000
 @given(st.lists(st.tuples(st.floats(0.1, 10), st.integers(0, 10 * HALF_LIFE)), min_size=1,
                 max_size=50))
 def test_decayed_score_equals_the_direct_sum(points):
-    score = None
+    score: float | None = None
     for weight, ts in points:
         score = add_decayed(score, weight, ts, HALF_LIFE)
     now = max(ts for _, ts in points)
     direct = sum(w * 2 ** (-(now - ts) / HALF_LIFE) for w, ts in points)
+    assert score is not None
     assert math.isclose(value_at(score, now, HALF_LIFE), direct, rel_tol=1e-9)
 
 
@@ -68,7 +69,8 @@ def test_recommender_prefers_liked_categories_and_skips_purchases():
 
 def test_recommender_cold_start_is_the_popular_list():
     popular = [("a", log_count(3)), ("b", log_count(2))]
-    recs = TrendingRecommender(HALF_LIFE, 5).recommend({}, {}.get, popular, set(), now_ms=0)
+    recs = TrendingRecommender(HALF_LIFE, 5).recommend({}, lambda _: None, popular, set(),
+                                                       now_ms=0)
     assert [(i, round(s, 6), r) for i, s, r in recs] == [("a", 3.0, "popular"),
                                                          ("b", 2.0, "popular")]
 

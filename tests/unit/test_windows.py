@@ -14,7 +14,7 @@ events = st.lists(st.tuples(st.sampled_from("abc"), st.integers(1, 5),
 def brute_force(history, now):
     """Sums of every event whose bucket is still inside the window ending at ``now``."""
     first_live = (now - WINDOW) // BUCKET + 1
-    totals = {}
+    totals: dict[str, int] = {}
     for key, value, ts in history:
         if ts // BUCKET >= first_live:
             totals[key] = totals.get(key, 0) + value

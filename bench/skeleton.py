@@ -1,0 +1,254 @@
+"""Benchmark of the skeleton on the real stack: throughput against a bare PyFlink job in the same
+run, event-to-gRPC freshness, lookup latency against a raw store get. Prints a table, writes
+JSON and a PNG under bench/results. `python -m bench.skeleton --help`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import grpc
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from bench.bare_job import OUTPUT_TOPIC
+from bench.common import RESULTS, machine, percentile, progress, write_results
+from reco.client import RecoClient
+from reco.config import Settings, settings_env
+from reco.events import Event
+from reco.processes import ManagedProcess, flink_job_running, free_port, wait_until
+from reco.producer import EventProducer
+from reco.simulator import ShopperSimulation, SimConfig
+from reco.stack import LocalKafka, Stack
+from reco.topics import ensure_topics
+from serving.store import RECOMMENDATIONS, Store
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:
+    return Settings(kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
+                    flink_rest_port=free_port(), stack_dir=str(root / name),
+                    checkpoint_dir=str(root / name / "ck"), store_path=str(root / "store"),
+                    job_name=f"bench-{name}", consumer_group=f"bench-{name}-{uuid.uuid4().hex}",
+                    restart_attempts=0)
+
+
+def preload(settings: Settings, users: int, limit: int) -> list[Event]:
+    sim = ShopperSimulation(SimConfig(n_users=users, seed=7, run_id=f"b{now_ms()}"))
+    events = [dataclasses.replace(e, ts=now_ms()) for _, e in zip(range(limit), sim.events(),
+                                                                   strict=False)]
+    with EventProducer(settings) as producer:
+        producer.send_all(events)
+    return events
+
+
+def drain(settings: Settings, topic: str, expected: int, timeout_s: float) -> dict[str, float]:
+    """Reads ``topic`` from the start until ``expected`` records: the rate between the first and
+    the last record's timestamp (set by the job's producer as it wrote them)."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
+                             isolation_level="read_committed", auto_offset_reset="earliest")
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    count, first, last = 0, None, None
+    deadline = time.monotonic() + timeout_s
+    while count < expected and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=500).values():
+            count += len(records)
+            stamps = [r.timestamp for r in records]
+            first = min(stamps + ([first] if first else []))
+            last = max(stamps + ([last] if last else []))
+        if count and count % 5000 < 200:
+            progress(f"    {topic}: {count}/{expected}")
+    consumer.close()
+    seconds = ((last or 0) - (first or 0)) / 1000
+    return {"records": count, "seconds": seconds,
+            "events_per_s": count / seconds if seconds > 0 else float("nan")}
+
+
+def run_job(settings: Settings, module: str, run_dir: Path) -> ManagedProcess:
+    job = ManagedProcess(module.rsplit(".", 1)[-1], [sys.executable, "-m", module], run_dir,
+                         {**os.environ, **settings_env(settings)})
+    job.start()
+    wait_until(lambda: flink_job_running(settings.flink_rest_port), 240, module, job.alive,
+               job.log_path)
+    return job
+
+
+def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) -> dict[str, Any]:
+    """Background load at ``rate`` events/s; probe events timed until their profile is served."""
+    stop = threading.Event()
+    sim_events = list(ShopperSimulation(SimConfig(n_users=500, seed=9,
+                                                  run_id=f"f{rate}-{now_ms()}")).events())
+
+    def background() -> None:
+        with EventProducer(settings) as producer:
+            for n, event in enumerate(sim_events):
+                if stop.is_set():
+                    break
+                producer.send(dataclasses.replace(event, ts=now_ms()))
+                time.sleep(max(0.0, (n + 1) / rate - (time.monotonic() - started)))
+
+    started = time.monotonic()
+    thread = threading.Thread(target=background, daemon=True)
+    thread.start()
+    delays = []
+    with EventProducer(settings, linger_ms=0) as producer:
+        for n in range(probes):
+            probe = Event(f"probe-{rate}-{n}-{now_ms()}", "product_view", f"probe-user-{n}",
+                          ts=now_ms(), item_id="probe-item", category="probes")
+            sent = time.monotonic()
+            producer.send(probe)
+            producer.flush()
+            while time.monotonic() - sent < 30:
+                try:
+                    if client.profile(probe.user_id).last_event_id == probe.event_id:
+                        delays.append((time.monotonic() - sent) * 1000)
+                        break
+                except grpc.RpcError:
+                    pass
+                time.sleep(0.01)
+            time.sleep(0.2)
+    stop.set()
+    thread.join()
+    return {"rate": rate, "probes": len(delays), "p50_ms": percentile(delays, 50),
+            "p95_ms": percentile(delays, 95), "p99_ms": percentile(delays, 99),
+            "max_ms": max(delays, default=float("nan"))}
+
+
+def lookups(settings: Settings, users: list[str], seconds: float) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "bench.lookup", "--addr", settings.grpc_addr,
+                          "--users", ",".join(users), "--seconds", str(seconds)],
+                         capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    latencies = result.pop("latencies_us")
+    secondary = Store(Path(settings.store_path).parent / "secondary",
+                      secondary_of=settings.store_path)
+    secondary.catch_up()
+    floor = []
+    for user in users * max(1, 20_000 // len(users)):
+        start = time.perf_counter()
+        secondary.get(RECOMMENDATIONS, user)
+        floor.append((time.perf_counter() - start) * 1e6)
+    secondary.close()
+    return {**result, "requests_per_s": result["requests"] / seconds,
+            "p50_us": percentile(latencies, 50), "p99_us": percentile(latencies, 99),
+            "p999_us": percentile(latencies, 99.9),
+            "store_get_p50_us": percentile(floor, 50), "store_get_p99_us": percentile(floor, 99)}
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 4))
+    t = results["throughput"]
+    left.bar(["bare job", "recommendation job"], [t["bare"]["events_per_s"],
+                                                  t["full"]["events_per_s"]],
+             color=["#999999", "#2b6cb0"])
+    left.set_title(f"throughput (ratio {t['ratio']:.2f})")
+    left.set_ylabel("events/s")
+    rates = [f["rate"] for f in results["freshness"]]
+    for q in ("p50_ms", "p95_ms", "p99_ms"):
+        middle.plot(rates, [f[q] for f in results["freshness"]], marker="o", label=q[:3])
+    middle.set_xscale("log")
+    middle.set_xlabel("background events/s")
+    middle.set_ylabel("event -> served profile (ms)")
+    middle.set_title("freshness")
+    middle.legend()
+    lk = results["lookup"]
+    right.bar(["store get p50", "gRPC p50", "gRPC p99"],
+              [lk["store_get_p50_us"], lk["p50_us"], lk["p99_us"]], color="#2f855a")
+    right.set_ylabel("microseconds")
+    right.set_title(f"lookup, closed loop: {lk['requests_per_s']:.0f} req/s")
+    fig.suptitle(f"skeleton benchmark on {results['machine']['cores']} cores "
+                 f"({results['machine']['cpu']})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.skeleton", description=__doc__)
+    parser.add_argument("--events", type=int, default=20_000, help="events for throughput")
+    parser.add_argument("--users", type=int, default=2_000, help="simulated users")
+    parser.add_argument("--rates", default="100,1000", help="freshness background rates")
+    parser.add_argument("--probes", type=int, default=20, help="freshness probes per rate")
+    parser.add_argument("--lookup-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="reco-bench-"))
+    kafka = LocalKafka(root / "kafka", free_port(), free_port())
+    results: dict[str, Any] = {"command": "python -m bench.skeleton " + " ".join(sys.argv[1:]),
+                               "machine": machine()}
+    progress(f"starting Kafka in {root}")
+    kafka.start()
+    try:
+        full = settings_for(kafka, root, "full")
+        ensure_topics(full)
+        admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+        admin.create_topics([NewTopic(OUTPUT_TOPIC, full.topic_partitions, 1)])
+        admin.close()
+        progress(f"preloading {args.events} simulated events")
+        events = preload(full, args.users, args.events)
+        results["throughput"] = {}
+        for name, module, topic in (("bare", "bench.bare_job", OUTPUT_TOPIC),
+                                    ("full", "jobs.recommend", full.topic_user_profiles)):
+            settings = settings_for(kafka, root, name)
+            progress(f"{name} job: reading the backlog")
+            job = run_job(settings, module, root / name)
+            results["throughput"][name] = drain(settings, topic, len(events), 600)
+            progress(f"{name}: {results['throughput'][name]['events_per_s']:.0f} events/s")
+            if name == "full":
+                stack = Stack(settings)
+                stack.start_server()
+                with RecoClient(settings.grpc_addr) as client:
+                    results["freshness"] = []
+                    for rate in (int(r) for r in args.rates.split(",")):
+                        progress(f"freshness at {rate} events/s")
+                        results["freshness"].append(freshness(settings, client, rate,
+                                                              args.probes))
+                progress("lookup latency (closed loop, another process)")
+                users = sorted({e.user_id for e in events})[:500]
+                results["lookup"] = lookups(settings, users, args.lookup_seconds)
+                stack.server.stop()
+            job.stop()
+        t = results["throughput"]
+        t["ratio"] = t["full"]["events_per_s"] / t["bare"]["events_per_s"]
+    finally:
+        kafka.stop()
+    path = write_results("skeleton", results)
+    plot(results, RESULTS / "skeleton-latest.png")
+    print_table(results)
+    print(f"\nwrote {path} and {RESULTS / 'skeleton-latest.png'}")
+
+
+def print_table(results: dict[str, Any]) -> None:
+    t, lk = results["throughput"], results["lookup"]
+    print(f"\nmachine: {results['machine']}")
+    print(f"throughput  bare {t['bare']['events_per_s']:8.0f} ev/s   full "
+          f"{t['full']['events_per_s']:8.0f} ev/s   ratio {t['ratio']:.2f}")
+    for f in results["freshness"]:
+        print(f"freshness   at {f['rate']:5d} ev/s: p50 {f['p50_ms']:6.0f} ms  p95 "
+              f"{f['p95_ms']:6.0f} ms  p99 {f['p99_ms']:6.0f} ms  ({f['probes']} probes)")
+    print(f"lookup      {lk['requests_per_s']:.0f} req/s closed loop, p50 {lk['p50_us']:.0f} us, "
+          f"p99 {lk['p99_us']:.0f} us, p99.9 {lk['p999_us']:.0f} us; store get p50 "
+          f"{lk['store_get_p50_us']:.1f} us")
+
+
+if __name__ == "__main__":
+    main()
