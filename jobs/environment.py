@@ -19,6 +19,12 @@ def python_path() -> str:
     return os.pathsep.join(p for p in paths if p)
 
 
+def log_dir(settings: Settings) -> Path:
+    path = Path(settings.stack_dir).resolve() / "flink-log"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def latest_checkpoint(checkpoint_dir: str) -> str | None:
     """The newest completed checkpoint (a chk-N folder with _metadata) under ``checkpoint_dir``."""
     root = Path(checkpoint_dir)
@@ -35,6 +41,9 @@ def flink_configuration(settings: Settings, *, checkpointing: bool = True,
     conf.set_string("python.executable", sys.executable)
     conf.set_string("python.client.executable", sys.executable)
     conf.set_string("state.backend.type", "rocksdb")
+    # RocksDB's own info logs would otherwise pile up inside the installed pyflink package.
+    conf.set_string("state.backend.rocksdb.log.level", "HEADER_LEVEL")
+    conf.set_string("state.backend.rocksdb.log.dir", str(log_dir(settings)))
     conf.set_string("parallelism.default", str(settings.job_parallelism))
     conf.set_string("pipeline.name", settings.job_name)
     conf.set_string("rest.address", "127.0.0.1")
@@ -66,6 +75,7 @@ def flink_configuration(settings: Settings, *, checkpointing: bool = True,
 def make_environment(settings: Settings, *, checkpointing: bool = True,
                      restore: bool = True) -> StreamExecutionEnvironment:
     os.environ["PYTHONPATH"] = python_path()
+    os.environ.setdefault("FLINK_LOG_DIR", str(log_dir(settings)))  # the gateway JVM's log
     conf = flink_configuration(settings, checkpointing=checkpointing, restore=restore)
     env = StreamExecutionEnvironment.get_execution_environment(conf)
     env.set_parallelism(settings.job_parallelism)

@@ -53,7 +53,8 @@ def run(tmp_path_factory):
     records.append(event_to_proto(ev(400, "pb-user", "wishlist", "s2", "shoes")))
     settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
                         trending_emit_ratio=1.0,
-                        checkpoint_dir=str(tmp_path_factory.mktemp("ck")))
+                        checkpoint_dir=str(tmp_path_factory.mktemp("ck")),
+                        stack_dir=str(tmp_path_factory.mktemp("flink")))
     out = run_pipeline(records, settings)
     return {"out": out, "good": good, "settings": settings}
 
