@@ -13,7 +13,7 @@ from typing import TextIO
 import grpc
 from google.protobuf.json_format import MessageToDict
 
-from reco.config import Settings, describe, load_settings
+from reco.config import PROJECT_ROOT, Settings, describe, load_settings
 from reco.events import InvalidEvent, event_from_dict
 from reco.simulator import ShopperSimulation, SimConfig
 
@@ -139,7 +139,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     rows = describe(_settings())
     if args.markdown:
         print("| setting | environment variable | default | meaning |\n|---|---|---|---|")
-        defaults = {name: value for name, _, value, _ in describe(Settings())}
+        defaults = {name: value.replace(str(PROJECT_ROOT), ".")
+                    for name, _, value, _ in describe(Settings())}
         for name, env, _, doc in rows:
             print(f"| `{name}` | `{env}` | `{defaults[name]}` | {doc} |")
         return 0
