@@ -30,6 +30,14 @@ class RunningStats:
         self.low = math.inf
         self.high = -math.inf
 
+    @classmethod
+    def seeded(cls, n: int, mean: float, std: float) -> RunningStats:
+        """Stats as if ``n`` observations of that mean and spread had been seen (a prior)."""
+        stats = cls()
+        stats.n, stats.mean, stats.m2 = n, mean, std * std * n
+        stats.low, stats.high = mean - 3 * std, mean + 3 * std
+        return stats
+
     def add(self, x: float) -> None:
         self.n += 1
         delta = x - self.mean

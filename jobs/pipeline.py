@@ -2,12 +2,13 @@
 
 raw rows (value, topic, partition, offset)
   -> parse + validate (chained to the source) -------------------> dead letters (JSON strings)
-  -> item signals -> per item: decayed trending score (key: item_id)
+  -> quality (key: user_id): drop redelivered event ids (TTL), bot and noise rules -> filtered
+  -> item signals of clean events -> per item: decayed trending score (key: item_id)
        -> per category: top list (key: category, throttled)
             -> global popular list (one key, fed by the throttled category lists only)
        the category and popular lists are broadcast to the user operator
-  -> per user (key: user_id): drop redelivered event ids (TTL), profile state,
-     recommendations when the list changes. A user's events keep their partition order.
+  -> per user (key: user_id): the profile (features/), recommendations when the list changes.
+     A user's events keep their partition order through both keyed steps.
 Outputs rows (key, value bytes): recommendations (users and "__popular__") and profiles.
 """
 
@@ -22,10 +23,11 @@ from pyflink.datastream import DataStream
 
 from online_models.trending import TrendingRecommender
 from operators.items import ItemTrending
-from operators.parse import DEAD_LETTERS, ITEM_SIGNALS, ParseEvents
-from operators.state import TOP_LISTS
+from operators.parse import DEAD_LETTERS, ParseEvents
+from operators.quality import FILTERED, ITEM_SIGNALS, QualityFilter
+from operators.state import KEYED_BYTES, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge
-from operators.users import KEYED_BYTES, PROFILES, UserRecommendations, recommendation_list
+from operators.users import PROFILES, UserRecommendations, recommendation_list
 from reco.config import Settings
 from reco.topics import POPULAR_KEY
 
@@ -40,6 +42,7 @@ class Outputs:
     recommendations: DataStream  # Row(key, value): RecommendationList bytes
     profiles: DataStream         # Row(key, value): UserProfile bytes
     dead_letters: DataStream     # JSON strings
+    filtered: DataStream         # Row(key, value): JSON of the event and the rule that fired
 
 
 class PopularListRow:
@@ -61,7 +64,10 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     s = settings
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes),
                          output_type=PICKLED).name("parse").uid("parse")
-    scores = (parsed.get_side_output(ITEM_SIGNALS)
+    checked = (parsed.key_by(lambda e: e.user_id, key_type=Types.STRING())
+               .process(QualityFilter(s), output_type=PICKLED)
+               .name("quality").uid("quality"))
+    scores = (checked.get_side_output(ITEM_SIGNALS)
               .key_by(lambda signal: signal[0], key_type=Types.STRING())
               .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms,
                                     s.trending_emit_ratio),
@@ -74,11 +80,12 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
                         output_type=PICKLED)
                .name("popular").uid("popular").set_parallelism(1))
     top_lists = category_tops.union(popular).broadcast(TOP_LISTS)
-    users = (parsed.key_by(lambda e: e.user_id, key_type=Types.STRING())
+    users = (checked.key_by(lambda v: v[0].user_id, key_type=Types.STRING())
              .connect(top_lists)
              .process(UserRecommendations(s), output_type=KEYED_BYTES)
              .name("user-recommendations").uid("user-recommendations"))
     popular_rows = popular.map(PopularListRow(s), output_type=KEYED_BYTES).name("popular-list")
     return Outputs(recommendations=users.union(popular_rows),
                    profiles=users.get_side_output(PROFILES),
-                   dead_letters=parsed.get_side_output(DEAD_LETTERS))
+                   dead_letters=parsed.get_side_output(DEAD_LETTERS),
+                   filtered=checked.get_side_output(FILTERED))

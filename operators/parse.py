@@ -1,6 +1,4 @@
-"""Parse and validate raw Kafka records. Invalid ones go to the dead-letter side output; each
-valid interaction with an item also goes, as a compact signal, to the item side output that
-feeds the trending counts."""
+"""Parse and validate raw Kafka records; invalid ones go to the dead-letter side output."""
 
 from __future__ import annotations
 
@@ -14,12 +12,9 @@ from pyflink.common import Types
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import ProcessFunction
 
-from features.trending import EVENT_WEIGHTS
 from reco.events import InvalidEvent, parse_event
 
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
-# (item_id, category or "", weight, ts, event_id)
-ITEM_SIGNALS = OutputTag("item-signals", Types.PICKLED_BYTE_ARRAY())
 
 
 def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_bytes: int) -> str:
@@ -47,19 +42,12 @@ class ParseEvents(ProcessFunction):
     def process_element(self, row: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
         raw = row[0]
         try:
-            event = parse_event(raw, self.max_event_bytes)
+            yield parse_event(raw, self.max_event_bytes)
         except InvalidEvent as exc:
             yield DEAD_LETTERS, self._dead_letter(str(exc), raw, row)
-            return
         except Exception as exc:  # never let one record restart the job
             yield DEAD_LETTERS, self._dead_letter(f"unexpected {type(exc).__name__}: {exc}",
                                                   raw, row)
-            return
-        yield event
-        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
-        if weight > 0 and event.item_id is not None:
-            yield ITEM_SIGNALS, (event.item_id, event.category or "", weight, event.ts,
-                                 event.event_id)
 
     def _dead_letter(self, reason: str, raw: bytes | None, row: Any) -> str:
         source = {"topic": row[1], "partition": row[2], "offset": row[3]}

@@ -1,27 +1,28 @@
-"""The per-user operator (keyed by user id): drops redelivered events, updates the user's
-profile state and, when the user's list changes, publishes it. Top lists arrive on the
-broadcast side."""
+"""The per-user operator (keyed by user id): learns the profile from clean events, counts the
+filtered ones, and publishes the profile and, when it changed, the user's list. Top lists
+arrive on the broadcast side."""
 
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from pyflink.common import Row, Types
+from pyflink.common import Row
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, RuntimeContext
-from pyflink.datastream.state import MapStateDescriptor
 
+from features.configured import profile_config
+from features.population import Population
 from features.profile import UserProfileState
+from features.profile_view import profile_message
 from online_models.trending import Ranked, Recommendation, TrendingRecommender
-from operators.state import TOP_LISTS, value_state, with_ttl
+from operators.state import KEYED_BYTES, TOP_LISTS, value_state
 from reco.config import Settings
 from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 
-KEYED_BYTES = Types.ROW_NAMED(["key", "value"],
-                              [Types.STRING(), Types.PRIMITIVE_ARRAY(Types.BYTE())])
 PROFILES = OutputTag("profiles", KEYED_BYTES)
 
 
@@ -37,8 +38,14 @@ def recommendation_list(user_id: str, recs: list[Recommendation], model_version:
     return message.SerializeToString()
 
 
+def list_fingerprint(recs: list[Recommendation]) -> int:
+    """A small stand-in for the item ids last published (kept in state instead of the ids)."""
+    return zlib.crc32("\x1f".join(item for item, _, _ in recs).encode())
+
+
 class UserRecommendations(KeyedBroadcastProcessFunction):
-    """Main output: Row(user_id, RecommendationList bytes), only when the list changed.
+    """Input: (event, filter rule or None, flagged_until_ms) from the quality operator.
+    Main output: Row(user_id, RecommendationList bytes), only when the list changed.
     Side output PROFILES: Row(user_id, UserProfile bytes), for every new event."""
 
     def __init__(self, settings: Settings) -> None:
@@ -47,40 +54,41 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     def open(self, runtime_context: RuntimeContext) -> None:
         s = self.settings
         self.profile = runtime_context.get_state(value_state("profile", s.user_state_ttl_ms))
-        seen = MapStateDescriptor("seen-event-ids", Types.STRING(), Types.BOOLEAN())
-        self.seen = runtime_context.get_map_state(with_ttl(seen, s.dedup_ttl_ms))
         self.recommender = TrendingRecommender(s.trending_half_life_ms, s.reco_list_size)
+        self.config = profile_config(s)
+        self.population = Population()
         # Every parallel instance receives every broadcast element, so a plain dict mirrors
         # the broadcast state without unpickling a list per lookup. Filled from the state on
         # the first event after a restore.
         self.tops: dict[str, Ranked] | None = None
 
-    def new_profile(self) -> UserProfileState:
-        s = self.settings
-        return UserProfileState(s.window_ms, s.window_bucket_ms, s.recent_items,
-                                s.purchased_items)
-
-    def process_element(self, event: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
+    def process_element(self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
-        if self.seen.contains(event.event_id):
-            return
-        self.seen.put(event.event_id, True)
+        event, rule, flagged_until = value
+        profile = self.profile.value() or UserProfileState(self.config)
+        user_id = event.user_id
+        if rule is None:
+            profile.update(event, self.population, self.config)
+            recs = self._recommend(profile, event.ts, ctx)
+            fingerprint = list_fingerprint(recs)
+            if fingerprint != profile.published:
+                profile.published = fingerprint
+                yield Row(user_id, recommendation_list(
+                    user_id, recs, self.settings.model_version, event.event_id, event.ts))
+        else:
+            profile.record_filtered(rule, event.ts, flagged_until)
+        self.profile.update(profile)
+        message = profile_message(profile, user_id, event.ts, int(time.time() * 1000),
+                                  self.population, self.config)
+        yield PROFILES, Row(user_id, message.SerializeToString())
+
+    def _recommend(self, profile: UserProfileState, now_ms: int,
+                   ctx: KeyedBroadcastProcessFunction.ReadOnlyContext) -> list[Recommendation]:
         if self.tops is None:
             self.tops = dict(ctx.get_broadcast_state(TOP_LISTS).items())
-        profile = self.profile.value() or self.new_profile()
-        profile.update(event)
-        recs = self.recommender.recommend(
+        return self.recommender.recommend(
             profile.category_weights(), self.tops.get, self.tops.get(POPULAR_KEY) or [],
-            exclude=set(profile.purchased), now_ms=event.ts)
-        items = tuple(item for item, _, _ in recs)
-        user_id = event.user_id
-        if items != profile.published:
-            profile.published = items
-            yield Row(user_id, recommendation_list(
-                user_id, recs, self.settings.model_version, event.event_id, event.ts))
-        self.profile.update(profile)
-        now = int(time.time() * 1000)
-        yield PROFILES, Row(user_id, profile.to_proto(user_id, now).SerializeToString())
+            exclude=set(profile.purchased), now_ms=now_ms)
 
     def process_broadcast_element(self, value: Any,
                                   ctx: KeyedBroadcastProcessFunction.Context) -> None:

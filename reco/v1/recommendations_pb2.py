@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dreco/v1/recommendations.proto\x12\x07reco.v1\"\xc6\x01\n\x07\x43ontext\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x02 \x01(\t\x12\n\n\x02ts\x18\x03 \x01(\x03\x12\x0e\n\x06region\x18\x04 \x01(\t\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12\x12\n\nuser_agent\x18\x06 \x01(\t\x12*\n\x05\x65xtra\x18\x07 \x03(\x0b\x32\x1b.reco.v1.Context.ExtraEntry\x1a,\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"t\n\x19GetRecommendationsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\t\n\x01k\x18\x02 \x01(\x05\x12!\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x10.reco.v1.Context\x12\x18\n\x10\x65xclude_item_ids\x18\x04 \x03(\t\"A\n\x0fRecommendedItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xac\x01\n\x1aGetRecommendationsResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\'\n\x05items\x18\x02 \x03(\x0b\x32\x18.reco.v1.RecommendedItem\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x0f\n\x07segment\x18\x04 \x01(\t\x12\x15\n\rupdated_at_ms\x18\x05 \x01(\x03\x12\x12\n\ncold_start\x18\x06 \x01(\x08\"\xbb\x01\n\x12RecommendationList\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\'\n\x05items\x18\x02 \x03(\x0b\x32\x18.reco.v1.RecommendedItem\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x0f\n\x07segment\x18\x04 \x01(\t\x12\x15\n\rupdated_at_ms\x18\x05 \x01(\x03\x12\x15\n\rlast_event_id\x18\x06 \x01(\t\x12\x15\n\rlast_event_ts\x18\x07 \x01(\x03\"(\n\x15GetUserProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"0\n\rCategoryCount\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x01\"\xab\x03\n\x0bUserProfile\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65vent_count\x18\x02 \x01(\x03\x12\x44\n\x11\x65vent_type_counts\x18\x03 \x03(\x0b\x32).reco.v1.UserProfile.EventTypeCountsEntry\x12\x17\n\x0frecent_item_ids\x18\x04 \x03(\t\x12/\n\x0f\x63\x61tegory_counts\x18\x05 \x03(\x0b\x32\x16.reco.v1.CategoryCount\x12\x1a\n\x12purchased_item_ids\x18\x06 \x03(\t\x12&\n\x0clast_context\x18\x07 \x01(\x0b\x32\x10.reco.v1.Context\x12\x15\n\rfirst_seen_ms\x18\x08 \x01(\x03\x12\x14\n\x0clast_seen_ms\x18\t \x01(\x03\x12\x15\n\rlast_event_id\x18\n \x01(\t\x12\x15\n\rupdated_at_ms\x18\x0b \x01(\x03\x12\x0f\n\x07segment\x18\x0c \x01(\t\x1a\x36\n\x14\x45ventTypeCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x32\xb8\x01\n\x0fRecommendations\x12]\n\x12GetRecommendations\x12\".reco.v1.GetRecommendationsRequest\x1a#.reco.v1.GetRecommendationsResponse\x12\x46\n\x0eGetUserProfile\x12\x1e.reco.v1.GetUserProfileRequest\x1a\x14.reco.v1.UserProfileb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dreco/v1/recommendations.proto\x12\x07reco.v1\"\xc6\x01\n\x07\x43ontext\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x02 \x01(\t\x12\n\n\x02ts\x18\x03 \x01(\x03\x12\x0e\n\x06region\x18\x04 \x01(\t\x12\x10\n\x08timezone\x18\x05 \x01(\t\x12\x12\n\nuser_agent\x18\x06 \x01(\t\x12*\n\x05\x65xtra\x18\x07 \x03(\x0b\x32\x1b.reco.v1.Context.ExtraEntry\x1a,\n\nExtraEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"t\n\x19GetRecommendationsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\t\n\x01k\x18\x02 \x01(\x05\x12!\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x10.reco.v1.Context\x12\x18\n\x10\x65xclude_item_ids\x18\x04 \x03(\t\"A\n\x0fRecommendedItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xac\x01\n\x1aGetRecommendationsResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\'\n\x05items\x18\x02 \x03(\x0b\x32\x18.reco.v1.RecommendedItem\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x0f\n\x07segment\x18\x04 \x01(\t\x12\x15\n\rupdated_at_ms\x18\x05 \x01(\x03\x12\x12\n\ncold_start\x18\x06 \x01(\x08\"\xbb\x01\n\x12RecommendationList\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\'\n\x05items\x18\x02 \x03(\x0b\x32\x18.reco.v1.RecommendedItem\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x0f\n\x07segment\x18\x04 \x01(\t\x12\x15\n\rupdated_at_ms\x18\x05 \x01(\x03\x12\x15\n\rlast_event_id\x18\x06 \x01(\t\x12\x15\n\rlast_event_ts\x18\x07 \x01(\x03\"(\n\x15GetUserProfileRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"0\n\rCategoryCount\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x01\"\xc2\x02\n\x0eWindowFeatures\x12\x0e\n\x06window\x18\x01 \x01(\t\x12>\n\x0c\x65vent_counts\x18\x02 \x03(\x0b\x32(.reco.v1.WindowFeatures.EventCountsEntry\x12\x44\n\x0f\x63\x61tegory_counts\x18\x03 \x03(\x0b\x32+.reco.v1.WindowFeatures.CategoryCountsEntry\x12\x14\n\x0c\x64well_ms_sum\x18\x04 \x01(\x01\x12\x19\n\x11scroll_depth_mean\x18\x05 \x01(\x01\x1a\x32\n\x10\x45ventCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x35\n\x13\x43\x61tegoryCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"z\n\x0bRfmFeatures\x12\x14\n\x0crecency_days\x18\x01 \x01(\x01\x12\x11\n\tfrequency\x18\x02 \x01(\x03\x12\x10\n\x08monetary\x18\x03 \x01(\x01\x12\t\n\x01r\x18\x04 \x01(\x05\x12\t\n\x01\x66\x18\x05 \x01(\x05\x12\t\n\x01m\x18\x06 \x01(\x05\x12\x0f\n\x07segment\x18\x07 \x01(\t\"\xb2\x01\n\x0fSessionFeatures\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\x12\x16\n\x0e\x63urrent_events\x18\x02 \x01(\x03\x12\x19\n\x11\x63urrent_length_ms\x18\x03 \x01(\x03\x12\x16\n\x0emean_length_ms\x18\x04 \x01(\x01\x12\x12\n\nmean_depth\x18\x05 \x01(\x01\x12\x12\n\nincomplete\x18\x06 \x01(\x03\x12\x1d\n\x15session_length_zscore\x18\x07 \x01(\x01\"\x9a\x01\n\rDwellFeatures\x12\x0f\n\x07last_ms\x18\x01 \x01(\x01\x12\x0f\n\x07imputed\x18\x02 \x01(\x08\x12\x0e\n\x06zscore\x18\x03 \x01(\x01\x12\x0e\n\x06minmax\x18\x04 \x01(\x01\x12\x14\n\x0cuser_mean_ms\x18\x05 \x01(\x01\x12\x19\n\x11last_scroll_depth\x18\x06 \x01(\x01\x12\x16\n\x0escroll_imputed\x18\x07 \x01(\x08\"\xad\x01\n\x0f\x43ontextFeatures\x12\x12\n\nlocal_hour\x18\x01 \x01(\x05\x12\x0f\n\x07weekday\x18\x02 \x01(\x05\x12\x10\n\x08\x64\x61y_part\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65vice_type\x18\x04 \x01(\t\x12\n\n\x02os\x18\x05 \x01(\t\x12\x0f\n\x07\x62rowser\x18\x06 \x01(\t\x12\x0f\n\x07\x63ountry\x18\x07 \x01(\t\x12\x0e\n\x06region\x18\x08 \x01(\t\x12\x10\n\x08timezone\x18\t \x01(\t\"1\n\x0cItemAffinity\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x66\x66inity\x18\x02 \x01(\x01\"\xf1\x06\n\x0bUserProfile\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65vent_count\x18\x02 \x01(\x03\x12\x44\n\x11\x65vent_type_counts\x18\x03 \x03(\x0b\x32).reco.v1.UserProfile.EventTypeCountsEntry\x12\x17\n\x0frecent_item_ids\x18\x04 \x03(\t\x12/\n\x0f\x63\x61tegory_counts\x18\x05 \x03(\x0b\x32\x16.reco.v1.CategoryCount\x12\x1a\n\x12purchased_item_ids\x18\x06 \x03(\t\x12&\n\x0clast_context\x18\x07 \x01(\x0b\x32\x10.reco.v1.Context\x12\x15\n\rfirst_seen_ms\x18\x08 \x01(\x03\x12\x14\n\x0clast_seen_ms\x18\t \x01(\x03\x12\x15\n\rlast_event_id\x18\n \x01(\t\x12\x15\n\rupdated_at_ms\x18\x0b \x01(\x03\x12\x0f\n\x07segment\x18\x0c \x01(\t\x12(\n\x07windows\x18\r \x03(\x0b\x32\x17.reco.v1.WindowFeatures\x12!\n\x03rfm\x18\x0e \x01(\x0b\x32\x14.reco.v1.RfmFeatures\x12K\n\x14\x63\x61tegory_preferences\x18\x0f \x03(\x0b\x32-.reco.v1.UserProfile.CategoryPreferencesEntry\x12.\n\x0fitem_affinities\x18\x10 \x03(\x0b\x32\x15.reco.v1.ItemAffinity\x12*\n\x08sessions\x18\x11 \x01(\x0b\x32\x18.reco.v1.SessionFeatures\x12%\n\x05\x64well\x18\x12 \x01(\x0b\x32\x16.reco.v1.DwellFeatures\x12)\n\x07\x63ontext\x18\x13 \x01(\x0b\x32\x18.reco.v1.ContextFeatures\x12\r\n\x05\x66lags\x18\x14 \x03(\t\x12\x17\n\x0f\x66iltered_events\x18\x15 \x01(\x03\x12\x18\n\x10\x66lagged_until_ms\x18\x16 \x01(\x03\x1a\x36\n\x14\x45ventTypeCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a:\n\x18\x43\x61tegoryPreferencesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32\xb8\x01\n\x0fRecommendations\x12]\n\x12GetRecommendations\x12\".reco.v1.GetRecommendationsRequest\x1a#.reco.v1.GetRecommendationsResponse\x12\x46\n\x0eGetUserProfile\x12\x1e.reco.v1.GetUserProfileRequest\x1a\x14.reco.v1.UserProfileb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -23,8 +23,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CONTEXT_EXTRAENTRY']._loaded_options = None
   _globals['_CONTEXT_EXTRAENTRY']._serialized_options = b'8\001'
+  _globals['_WINDOWFEATURES_EVENTCOUNTSENTRY']._loaded_options = None
+  _globals['_WINDOWFEATURES_EVENTCOUNTSENTRY']._serialized_options = b'8\001'
+  _globals['_WINDOWFEATURES_CATEGORYCOUNTSENTRY']._loaded_options = None
+  _globals['_WINDOWFEATURES_CATEGORYCOUNTSENTRY']._serialized_options = b'8\001'
   _globals['_USERPROFILE_EVENTTYPECOUNTSENTRY']._loaded_options = None
   _globals['_USERPROFILE_EVENTTYPECOUNTSENTRY']._serialized_options = b'8\001'
+  _globals['_USERPROFILE_CATEGORYPREFERENCESENTRY']._loaded_options = None
+  _globals['_USERPROFILE_CATEGORYPREFERENCESENTRY']._serialized_options = b'8\001'
   _globals['_CONTEXT']._serialized_start=43
   _globals['_CONTEXT']._serialized_end=241
   _globals['_CONTEXT_EXTRAENTRY']._serialized_start=197
@@ -41,10 +47,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETUSERPROFILEREQUEST']._serialized_end=833
   _globals['_CATEGORYCOUNT']._serialized_start=835
   _globals['_CATEGORYCOUNT']._serialized_end=883
-  _globals['_USERPROFILE']._serialized_start=886
-  _globals['_USERPROFILE']._serialized_end=1313
-  _globals['_USERPROFILE_EVENTTYPECOUNTSENTRY']._serialized_start=1259
-  _globals['_USERPROFILE_EVENTTYPECOUNTSENTRY']._serialized_end=1313
-  _globals['_RECOMMENDATIONS']._serialized_start=1316
-  _globals['_RECOMMENDATIONS']._serialized_end=1500
+  _globals['_WINDOWFEATURES']._serialized_start=886
+  _globals['_WINDOWFEATURES']._serialized_end=1208
+  _globals['_WINDOWFEATURES_EVENTCOUNTSENTRY']._serialized_start=1103
+  _globals['_WINDOWFEATURES_EVENTCOUNTSENTRY']._serialized_end=1153
+  _globals['_WINDOWFEATURES_CATEGORYCOUNTSENTRY']._serialized_start=1155
+  _globals['_WINDOWFEATURES_CATEGORYCOUNTSENTRY']._serialized_end=1208
+  _globals['_RFMFEATURES']._serialized_start=1210
+  _globals['_RFMFEATURES']._serialized_end=1332
+  _globals['_SESSIONFEATURES']._serialized_start=1335
+  _globals['_SESSIONFEATURES']._serialized_end=1513
+  _globals['_DWELLFEATURES']._serialized_start=1516
+  _globals['_DWELLFEATURES']._serialized_end=1670
+  _globals['_CONTEXTFEATURES']._serialized_start=1673
+  _globals['_CONTEXTFEATURES']._serialized_end=1846
+  _globals['_ITEMAFFINITY']._serialized_start=1848
+  _globals['_ITEMAFFINITY']._serialized_end=1897
+  _globals['_USERPROFILE']._serialized_start=1900
+  _globals['_USERPROFILE']._serialized_end=2781
+  _globals['_USERPROFILE_EVENTTYPECOUNTSENTRY']._serialized_start=2667
+  _globals['_USERPROFILE_EVENTTYPECOUNTSENTRY']._serialized_end=2721
+  _globals['_USERPROFILE_CATEGORYPREFERENCESENTRY']._serialized_start=2723
+  _globals['_USERPROFILE_CATEGORYPREFERENCESENTRY']._serialized_end=2781
+  _globals['_RECOMMENDATIONS']._serialized_start=2784
+  _globals['_RECOMMENDATIONS']._serialized_end=2968
 # @@protoc_insertion_point(module_scope)

@@ -100,8 +100,120 @@ class CategoryCount(_message.Message):
     count: float
     def __init__(self, category: _Optional[str] = ..., count: _Optional[float] = ...) -> None: ...
 
+class WindowFeatures(_message.Message):
+    __slots__ = ("window", "event_counts", "category_counts", "dwell_ms_sum", "scroll_depth_mean")
+    class EventCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class CategoryCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    EVENT_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    DWELL_MS_SUM_FIELD_NUMBER: _ClassVar[int]
+    SCROLL_DEPTH_MEAN_FIELD_NUMBER: _ClassVar[int]
+    window: str
+    event_counts: _containers.ScalarMap[str, float]
+    category_counts: _containers.ScalarMap[str, float]
+    dwell_ms_sum: float
+    scroll_depth_mean: float
+    def __init__(self, window: _Optional[str] = ..., event_counts: _Optional[_Mapping[str, float]] = ..., category_counts: _Optional[_Mapping[str, float]] = ..., dwell_ms_sum: _Optional[float] = ..., scroll_depth_mean: _Optional[float] = ...) -> None: ...
+
+class RfmFeatures(_message.Message):
+    __slots__ = ("recency_days", "frequency", "monetary", "r", "f", "m", "segment")
+    RECENCY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    MONETARY_FIELD_NUMBER: _ClassVar[int]
+    R_FIELD_NUMBER: _ClassVar[int]
+    F_FIELD_NUMBER: _ClassVar[int]
+    M_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    recency_days: float
+    frequency: int
+    monetary: float
+    r: int
+    f: int
+    m: int
+    segment: str
+    def __init__(self, recency_days: _Optional[float] = ..., frequency: _Optional[int] = ..., monetary: _Optional[float] = ..., r: _Optional[int] = ..., f: _Optional[int] = ..., m: _Optional[int] = ..., segment: _Optional[str] = ...) -> None: ...
+
+class SessionFeatures(_message.Message):
+    __slots__ = ("count", "current_events", "current_length_ms", "mean_length_ms", "mean_depth", "incomplete", "session_length_zscore")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_LENGTH_MS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_LENGTH_MS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    INCOMPLETE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_LENGTH_ZSCORE_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    current_events: int
+    current_length_ms: int
+    mean_length_ms: float
+    mean_depth: float
+    incomplete: int
+    session_length_zscore: float
+    def __init__(self, count: _Optional[int] = ..., current_events: _Optional[int] = ..., current_length_ms: _Optional[int] = ..., mean_length_ms: _Optional[float] = ..., mean_depth: _Optional[float] = ..., incomplete: _Optional[int] = ..., session_length_zscore: _Optional[float] = ...) -> None: ...
+
+class DwellFeatures(_message.Message):
+    __slots__ = ("last_ms", "imputed", "zscore", "minmax", "user_mean_ms", "last_scroll_depth", "scroll_imputed")
+    LAST_MS_FIELD_NUMBER: _ClassVar[int]
+    IMPUTED_FIELD_NUMBER: _ClassVar[int]
+    ZSCORE_FIELD_NUMBER: _ClassVar[int]
+    MINMAX_FIELD_NUMBER: _ClassVar[int]
+    USER_MEAN_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_SCROLL_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    SCROLL_IMPUTED_FIELD_NUMBER: _ClassVar[int]
+    last_ms: float
+    imputed: bool
+    zscore: float
+    minmax: float
+    user_mean_ms: float
+    last_scroll_depth: float
+    scroll_imputed: bool
+    def __init__(self, last_ms: _Optional[float] = ..., imputed: bool = ..., zscore: _Optional[float] = ..., minmax: _Optional[float] = ..., user_mean_ms: _Optional[float] = ..., last_scroll_depth: _Optional[float] = ..., scroll_imputed: bool = ...) -> None: ...
+
+class ContextFeatures(_message.Message):
+    __slots__ = ("local_hour", "weekday", "day_part", "device_type", "os", "browser", "country", "region", "timezone")
+    LOCAL_HOUR_FIELD_NUMBER: _ClassVar[int]
+    WEEKDAY_FIELD_NUMBER: _ClassVar[int]
+    DAY_PART_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    OS_FIELD_NUMBER: _ClassVar[int]
+    BROWSER_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    local_hour: int
+    weekday: int
+    day_part: str
+    device_type: str
+    os: str
+    browser: str
+    country: str
+    region: str
+    timezone: str
+    def __init__(self, local_hour: _Optional[int] = ..., weekday: _Optional[int] = ..., day_part: _Optional[str] = ..., device_type: _Optional[str] = ..., os: _Optional[str] = ..., browser: _Optional[str] = ..., country: _Optional[str] = ..., region: _Optional[str] = ..., timezone: _Optional[str] = ...) -> None: ...
+
+class ItemAffinity(_message.Message):
+    __slots__ = ("item_id", "affinity")
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    AFFINITY_FIELD_NUMBER: _ClassVar[int]
+    item_id: str
+    affinity: float
+    def __init__(self, item_id: _Optional[str] = ..., affinity: _Optional[float] = ...) -> None: ...
+
 class UserProfile(_message.Message):
-    __slots__ = ("user_id", "event_count", "event_type_counts", "recent_item_ids", "category_counts", "purchased_item_ids", "last_context", "first_seen_ms", "last_seen_ms", "last_event_id", "updated_at_ms", "segment")
+    __slots__ = ("user_id", "event_count", "event_type_counts", "recent_item_ids", "category_counts", "purchased_item_ids", "last_context", "first_seen_ms", "last_seen_ms", "last_event_id", "updated_at_ms", "segment", "windows", "rfm", "category_preferences", "item_affinities", "sessions", "dwell", "context", "flags", "filtered_events", "flagged_until_ms")
     class EventTypeCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +221,13 @@ class UserProfile(_message.Message):
         key: str
         value: int
         def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class CategoryPreferencesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     EVENT_TYPE_COUNTS_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +240,16 @@ class UserProfile(_message.Message):
     LAST_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    WINDOWS_FIELD_NUMBER: _ClassVar[int]
+    RFM_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    ITEM_AFFINITIES_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    DWELL_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    FILTERED_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    FLAGGED_UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     event_count: int
     event_type_counts: _containers.ScalarMap[str, int]
@@ -133,4 +262,14 @@ class UserProfile(_message.Message):
     last_event_id: str
     updated_at_ms: int
     segment: str
-    def __init__(self, user_id: _Optional[str] = ..., event_count: _Optional[int] = ..., event_type_counts: _Optional[_Mapping[str, int]] = ..., recent_item_ids: _Optional[_Iterable[str]] = ..., category_counts: _Optional[_Iterable[_Union[CategoryCount, _Mapping]]] = ..., purchased_item_ids: _Optional[_Iterable[str]] = ..., last_context: _Optional[_Union[Context, _Mapping]] = ..., first_seen_ms: _Optional[int] = ..., last_seen_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., segment: _Optional[str] = ...) -> None: ...
+    windows: _containers.RepeatedCompositeFieldContainer[WindowFeatures]
+    rfm: RfmFeatures
+    category_preferences: _containers.ScalarMap[str, float]
+    item_affinities: _containers.RepeatedCompositeFieldContainer[ItemAffinity]
+    sessions: SessionFeatures
+    dwell: DwellFeatures
+    context: ContextFeatures
+    flags: _containers.RepeatedScalarFieldContainer[str]
+    filtered_events: int
+    flagged_until_ms: int
+    def __init__(self, user_id: _Optional[str] = ..., event_count: _Optional[int] = ..., event_type_counts: _Optional[_Mapping[str, int]] = ..., recent_item_ids: _Optional[_Iterable[str]] = ..., category_counts: _Optional[_Iterable[_Union[CategoryCount, _Mapping]]] = ..., purchased_item_ids: _Optional[_Iterable[str]] = ..., last_context: _Optional[_Union[Context, _Mapping]] = ..., first_seen_ms: _Optional[int] = ..., last_seen_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., segment: _Optional[str] = ..., windows: _Optional[_Iterable[_Union[WindowFeatures, _Mapping]]] = ..., rfm: _Optional[_Union[RfmFeatures, _Mapping]] = ..., category_preferences: _Optional[_Mapping[str, float]] = ..., item_affinities: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., sessions: _Optional[_Union[SessionFeatures, _Mapping]] = ..., dwell: _Optional[_Union[DwellFeatures, _Mapping]] = ..., context: _Optional[_Union[ContextFeatures, _Mapping]] = ..., flags: _Optional[_Iterable[str]] = ..., filtered_events: _Optional[int] = ..., flagged_until_ms: _Optional[int] = ...) -> None: ...

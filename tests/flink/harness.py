@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,23 +12,39 @@ from jobs.environment import make_environment
 from jobs.pipeline import RAW_RECORD, build_pipeline
 from reco.config import Settings
 
+KINDS = ("recommendations", "profiles", "dead_letters", "filtered")
+
 
 def raw_rows(records: Iterable[bytes], topic: str = "events.test") -> list[Row]:
-    return [Row(r, topic, i % 2, i) for i, r in enumerate(records)]
+    return [Row(r, topic, 0, i) for i, r in enumerate(records)]
+
+
+def user_of(row: Row) -> str:
+    """The user id of a raw record, as a producer keys by it (unparseable: "")."""
+    try:
+        return str(json.loads(row[0]).get("user_id", ""))
+    except (ValueError, AttributeError):
+        return ""
 
 
 def run_pipeline(records: Iterable[bytes], settings: Settings) -> dict[str, list[Any]]:
-    """Runs the whole pipeline at parallelism 2 and returns its outputs by kind."""
+    """Runs the whole pipeline and returns its outputs by kind. Records are spread over the
+    parallel parsers by user id, as Kafka partitions keyed records, so each user's events keep
+    their order."""
     env = make_environment(settings, checkpointing=False)
-    raw = env.from_collection(raw_rows(records), type_info=RAW_RECORD)
+    raw = (env.from_collection(raw_rows(records), type_info=RAW_RECORD)
+           .key_by(user_of, key_type=Types.STRING())
+           .map(lambda row: row, output_type=RAW_RECORD))
     out = build_pipeline(raw, settings)
     tagged = out.recommendations.map(lambda r: ("recommendations", r[0], bytes(r[1])),
                                      output_type=Types.PICKLED_BYTE_ARRAY()).union(
         out.profiles.map(lambda r: ("profiles", r[0], bytes(r[1])),
                          output_type=Types.PICKLED_BYTE_ARRAY()),
+        out.filtered.map(lambda r: ("filtered", r[0], bytes(r[1])),
+                         output_type=Types.PICKLED_BYTE_ARRAY()),
         out.dead_letters.map(lambda s: ("dead_letters", None, s),
                              output_type=Types.PICKLED_BYTE_ARRAY()))
-    results: dict[str, list[Any]] = {"recommendations": [], "profiles": [], "dead_letters": []}
+    results: dict[str, list[Any]] = {kind: [] for kind in KINDS}
     with tagged.execute_and_collect("pipeline-test") as rows:
         for kind, key, value in rows:
             results[kind].append((key, value) if key is not None else value)

@@ -8,9 +8,10 @@ from collections import Counter
 
 import pytest
 
-from features.profile import UserProfileState
+from features.engine import FeatureEngine
+from features.profile_view import profile_message
 from features.trending import EVENT_WEIGHTS, add_decayed
-from reco.events import Event, parse_event
+from reco.events import Event, InvalidEvent, parse_event
 from reco.producer import event_to_proto
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.topics import POPULAR_KEY
@@ -45,9 +46,8 @@ def alice() -> list[Event]:
 def run(tmp_path_factory):
     from reco.config import Settings
 
-    sim = ShopperSimulation(SimConfig(n_users=30, n_items=200, seed=1))
+    sim = ShopperSimulation(SimConfig(n_users=30, n_items=200, seed=1, bot_share=0.1))
     simulated = list(sim.events())
-    good = crowd() + simulated + alice()
     duplicate = ev(300, "dup", "click", "s3", "shoes")
     records = [e.to_json() for e in crowd()]
     records += [BAD[0], *[e.to_json() for e in simulated[:50]], BAD[1], BAD[2]]
@@ -58,8 +58,17 @@ def run(tmp_path_factory):
                         trending_emit_ratio=1.0,
                         checkpoint_dir=str(tmp_path_factory.mktemp("ck")),
                         stack_dir=str(tmp_path_factory.mktemp("flink")))
+    engine = FeatureEngine(settings)
+    verdicts = []
+    for record in records:
+        try:
+            event = parse_event(record)
+        except InvalidEvent:
+            continue
+        verdicts.append((event, engine.process(event)))
     out = run_pipeline(records, settings)
-    return {"out": out, "good": good, "settings": settings}
+    return {"out": out, "engine": engine, "verdicts": verdicts, "settings": settings,
+            "bots": sim.bot_user_ids()}
 
 
 def last_by_key(rows, message):
@@ -82,20 +91,44 @@ def test_every_bad_record_is_dead_lettered_with_its_reason(run):
 
 def test_profiles_equal_the_pure_logic_over_the_same_events(run):
     profiles = last_by_key(run["out"]["profiles"], pb.UserProfile)
-    s = run["settings"]
-    expected: dict[str, UserProfileState] = {}
-    for event in sorted(run["good"], key=lambda e: e.ts):
-        state = expected.setdefault(event.user_id, UserProfileState(
-            s.window_ms, s.window_bucket_ms, s.recent_items, s.purchased_items))
-        state.update(event)
-    assert set(expected) <= set(profiles)
-    for user, state in expected.items():
+    engine = run["engine"]
+    assert set(engine.profiles) == set(profiles)
+    for user, state in engine.profiles.items():
+        expected = profile_message(state, user, state.last_seen, 0, engine.population,
+                                   engine.config)
         got = profiles[user]
-        assert got.event_count == state.event_count, user
-        assert dict(got.event_type_counts) == state.type_counts, user
-        assert {c.category: c.count for c in got.category_counts} == pytest.approx(
-            state.categories.totals()), user
-        assert set(got.purchased_item_ids) == set(state.purchased), user
+        for field in ("event_count", "event_type_counts", "recent_item_ids",
+                      "purchased_item_ids", "category_counts", "item_affinities",
+                      "sessions.count", "sessions.incomplete", "rfm.frequency",
+                      "rfm.monetary", "filtered_events", "flagged_until_ms", "first_seen_ms",
+                      "last_seen_ms", "last_event_id", "context.country",
+                      "context.device_type"):
+            value = got
+            want = expected
+            for part in field.split("."):
+                value, want = getattr(value, part), getattr(want, part)
+            assert value == want, (user, field)
+        assert dict(got.category_preferences) == pytest.approx(
+            dict(expected.category_preferences)), user
+        for window, want in zip(got.windows, expected.windows, strict=True):
+            assert dict(window.event_counts) == dict(want.event_counts), user
+            assert dict(window.category_counts) == dict(want.category_counts), user
+            assert window.dwell_ms_sum == want.dwell_ms_sum, user
+            assert window.scroll_depth_mean == pytest.approx(want.scroll_depth_mean), user
+
+
+def test_bots_are_filtered_with_their_rule_and_never_learned_from(run):
+    filtered = [json.loads(value) for _, value in run["out"]["filtered"]]
+    bots = run["bots"]
+    assert bots and {f["event"]["user_id"] for f in filtered if f["rule"] != "dwell_too_long"} \
+        == bots
+    assert {f["rule"].split(":")[0] for f in filtered} >= {"flagged"}
+    profiles = last_by_key(run["out"]["profiles"], pb.UserProfile)
+    for bot in bots:
+        assert profiles[bot].filtered_events > 0
+        assert profiles[bot].event_count < 5  # at most what came before the rule fired
+    expected = sum(1 for _, rule in run["verdicts"] if rule not in (None, "duplicate"))
+    assert len(filtered) == expected
 
 
 def test_duplicates_are_counted_once_and_protobuf_is_accepted(run):
@@ -113,7 +146,7 @@ def test_a_users_list_never_holds_what_she_bought_and_says_why(run):
     assert alice.items and "s1" not in [i.item_id for i in alice.items]
     assert {i.reason for i in alice.items} <= {"trending:category=shoes", "popular"}
     assert alice.last_event_id.startswith("alice-")
-    categories = {e.item_id: e.category for e in run["good"]}
+    categories = {e.item_id: e.category for e, _ in run["verdicts"]}
     assert all(categories[i.item_id] == "shoes" for i in alice.items
                if i.reason == "trending:category=shoes")
 
@@ -128,8 +161,8 @@ def test_lists_are_published_only_when_they_change(run):
 def test_the_popular_list_is_the_top_of_the_decayed_item_scores(run):
     settings = run["settings"]
     scores: dict[str, float] = {}
-    for event in sorted(run["good"] + [ev(400, "pb-user", "wishlist", "s2", "shoes")],
-                        key=lambda e: e.ts):
+    clean = sorted((e for e, rule in run["verdicts"] if rule is None), key=lambda e: e.ts)
+    for event in clean:
         weight = EVENT_WEIGHTS[event.event_type]
         if weight > 0 and event.item_id:
             scores[event.item_id] = add_decayed(scores.get(event.item_id), weight, event.ts,
@@ -142,5 +175,3 @@ def test_the_popular_list_is_the_top_of_the_decayed_item_scores(run):
     assert all(i.reason == "popular" for i in lists[POPULAR_KEY].items)
 
 
-def test_good_records_round_trip_unchanged(run):
-    assert all(parse_event(e.to_json()) == e for e in run["good"][:20])

@@ -1,14 +1,20 @@
+import math
 import pickle
 
-from features.profile import UserProfileState
+import pytest
+
+from features.population import Population
+from features.profile import ProfileConfig, UserProfileState, parse_duration, parse_windows
+from features.profile_view import profile_message
 from reco.events import Event
 from reco.simulator import ShopperSimulation, SimConfig
 
 HOUR = 3_600_000
+CONFIG = ProfileConfig(recent_n=3, purchased_n=2)
 
 
 def new_profile():
-    return UserProfileState(window_ms=24 * HOUR, bucket_ms=HOUR, recent_n=3, purchased_n=2)
+    return UserProfileState(CONFIG), Population()
 
 
 def event(i, kind="product_view", item="a", category="shoes", ts=None, **extra):
@@ -16,45 +22,101 @@ def event(i, kind="product_view", item="a", category="shoes", ts=None, **extra):
                  category=category, **extra)
 
 
+def feed(events):
+    profile, population = new_profile()
+    for e in events:
+        profile.update(e, population, CONFIG)
+    return profile, population
+
+
 def test_recent_items_are_most_recent_first_and_bounded():
-    profile = new_profile()
-    for i, item in enumerate("abcdb"):
-        profile.update(event(i, item=item))
+    profile, _ = feed([event(i, item=item) for i, item in enumerate("abcdb")])
     assert profile.recent_items == ["b", "d", "c"]
 
 
-def test_purchases_are_remembered_and_bounded():
-    profile = new_profile()
-    for i, item in enumerate("xyz"):
-        profile.update(event(i, "purchase", item=item, price=1.0))
+def test_purchases_feed_rfm_and_are_bounded():
+    profile, _ = feed([event(i, "purchase", item=item, price=10.0, quantity=2)
+                       for i, item in enumerate("xyz")])
     assert profile.purchased == ["z", "y"]
+    assert (profile.rfm.purchases, profile.rfm.monetary) == (3, 60.0)
 
 
-def test_category_weights_follow_event_weights_inside_the_window():
-    profile = new_profile()
-    profile.update(event(1, "product_view", category="shoes", ts=0))
-    profile.update(event(2, "purchase", category="bags", ts=1000, price=3.0))
-    assert profile.category_weights() == {"shoes": 1 / 6, "bags": 5 / 6}
-    profile.update(event(3, "skip", category="toys", ts=30 * HOUR))  # a skip weighs nothing
-    assert profile.category_weights() == {}
+def test_windows_count_types_categories_dwell_and_scroll():
+    profile, _ = feed([event(1, dwell_ms=1000, scroll_depth=0.5, ts=0),
+                       event(2, "add_to_cart", item="b", category="bags", ts=2 * HOUR)])
+    message = profile_message(profile, "u1", 2 * HOUR, 0, Population(), CONFIG)
+    hour, day, week = message.windows
+    assert (dict(hour.event_counts), dict(hour.category_counts)) == ({"add_to_cart": 1},
+                                                                     {"bags": 3})
+    for window in (day, week):
+        assert dict(window.event_counts) == {"product_view": 1, "add_to_cart": 1}
+        assert dict(window.category_counts) == {"shoes": 1, "bags": 3}
+        assert (window.dwell_ms_sum, window.scroll_depth_mean) == (1000, 0.5)
 
 
-def test_context_keeps_the_last_known_values():
-    profile = new_profile()
-    profile.update(event(1, device="mobile", country="DE"))
-    profile.update(event(2, device="desktop"))
-    assert profile.context == {"device": "desktop", "country": "DE"}
+def test_sessions_split_on_inactivity_and_flag_incomplete_data():
+    profile, _ = feed([event(1, ts=0, dwell_ms=5, scroll_depth=0.1), event(2, ts=60_000),
+                       event(3, ts=60_000 + 2 * HOUR, dwell_ms=5, scroll_depth=0.2)])
+    s = profile.sessions
+    assert (s.count, s.finished, s.finished_ms, s.incomplete) == (2, 1, 60_000, 1)
+    assert profile.last_session_ms == 60_000
 
 
-def test_profile_proto_and_pickle_carry_the_state():
-    profile = new_profile()
-    for e in list(ShopperSimulation(SimConfig(n_users=1, n_items=50, bot_share=0)).events()):
-        profile.update(e)
-    message = profile.to_proto("u00000", updated_at_ms=5)
+def test_missing_dwell_is_imputed_from_the_user_then_population_and_never_trains():
+    profile, population = feed([event(1)])
+    assert profile.last_dwell_imputed
+    assert profile.last_dwell == pytest.approx(math.expm1(population.dwell.mean))
+    assert profile.dwell.n == 0
+    profile, population = feed([event(i, dwell_ms=2000 * (i + 1), scroll_depth=0.5)
+                                for i in range(3)] + [event(9)])
+    assert profile.last_dwell_imputed and profile.dwell.n == 3
+    assert profile.last_dwell == pytest.approx(math.expm1(profile.dwell.mean))
+
+
+def test_category_preferences_decay_and_sum_to_one():
+    week = 7 * 24 * HOUR
+    profile, _ = feed([event(1, category="shoes", ts=0), event(2, category="bags", ts=week)])
+    prefs = profile.category_weights()
+    assert prefs == pytest.approx({"bags": 2 / 3, "shoes": 1 / 3})
+
+
+def test_filtered_events_are_counted_not_learned():
+    profile, _ = new_profile()
+    profile.record_filtered("rate_per_second", ts=5, flagged_until=100)
+    assert (profile.filtered, profile.flag_rule, profile.event_count) == (1, "rate_per_second", 0)
+
+
+def test_published_profile_carries_every_feature_group():
+    profile, population = feed(list(ShopperSimulation(SimConfig(
+        n_users=1, n_items=50, bot_share=0, sessions_per_user=6)).events()))
+    message = profile_message(profile, "u00000", profile.last_seen, 5, population, CONFIG)
     assert message.event_count == profile.event_count > 0
-    assert sum(message.event_type_counts.values()) == profile.event_count
-    assert list(message.recent_item_ids) == profile.recent_items
-    assert [c.category for c in message.category_counts][:1] == \
-        [max(profile.categories.totals(), key=profile.categories.totals().get)]
+    assert [w.window for w in message.windows] == ["1h", "24h", "7d"]
+    assert sum(message.category_preferences.values()) == pytest.approx(1.0)
+    assert message.sessions.count == profile.sessions.count
+    assert message.context.country and message.context.device_type in ("mobile", "desktop",
+                                                                         "tablet")
+    assert message.item_affinities and 0 < message.item_affinities[0].affinity <= 1
+    if profile.rfm.purchases:
+        assert 1 <= message.rfm.r <= 5 and message.rfm.segment != "prospect"
     clone = pickle.loads(pickle.dumps(profile))
-    assert clone.to_proto("u00000", 5) == message
+    assert profile_message(clone, "u00000", profile.last_seen, 5, population, CONFIG) == message
+
+
+def test_state_of_a_typical_user_stays_small():
+    sim = ShopperSimulation(SimConfig(n_users=300, bot_share=0, seed=4))
+    profiles: dict[str, UserProfileState] = {}
+    population = Population()
+    for e in sim.events():
+        profiles.setdefault(e.user_id, UserProfileState(ProfileConfig())).update(
+            e, population, ProfileConfig())
+    sizes = sorted(len(pickle.dumps(p, protocol=5)) for p in profiles.values())
+    assert sizes[len(sizes) // 2] < 2048
+
+
+def test_durations_and_windows_parse_or_say_why():
+    assert parse_duration("10m") == 600_000
+    assert parse_windows("1h:10m,7d") == [("1h", HOUR, 600_000), ("7d", 7 * 24 * HOUR,
+                                                                   7 * 24 * HOUR)]
+    with pytest.raises(ValueError, match="expected a number and one of s, m, h, d"):
+        parse_duration("10 minutes")
