@@ -67,6 +67,9 @@ class TopItems:
         self._scores[item] = score
         return True
 
+    def members(self) -> frozenset[str]:
+        return frozenset(self._scores)
+
     def ranked(self) -> list[tuple[str, float]]:
         return sorted(self._scores.items(), key=lambda kv: (-kv[1], kv[0]))
 

@@ -54,8 +54,9 @@ def create_source(t_env: StreamTableEnvironment, settings: Settings, name: str) 
 
 
 def create_keyed_sink(t_env: StreamTableEnvironment, settings: Settings, name: str,
-                      topic: str) -> None:
-    """A sink of Row(key STRING, value BYTES), exactly-once, keyed for compaction."""
+                      topic: str, parallelism: int | None = None) -> None:
+    """A sink of Row(key STRING, value BYTES), exactly-once, keyed for compaction. A stream of
+    one key needs parallelism 1, or two writers could reorder its versions."""
     options = {
         "connector": "kafka",
         "topic": topic,
@@ -68,6 +69,8 @@ def create_keyed_sink(t_env: StreamTableEnvironment, settings: Settings, name: s
         "sink.delivery-guarantee": "exactly-once",
         "sink.transactional-id-prefix": f"{settings.job_name}-{name}",
     }
+    if parallelism:
+        options["sink.parallelism"] = str(parallelism)
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE `{name}` (`key` STRING, `value` BYTES) WITH (
           {_options(options)}

@@ -3,7 +3,9 @@
 raw rows (value, topic, partition, offset)
   -> parse + validate (chained to the source) -------------------> dead letters (JSON strings)
   -> quality (key: user_id): drop redelivered event ids (TTL), bot and noise rules -> filtered
-  -> item signals of clean events -> per item: decayed trending score (key: item_id)
+  -> item signals of clean events (interactions, session co-occurrences)
+     -> per item (key: item_id): trending score, popularity, velocity, co-occurring items
+        -------------------------------------------------------> item features
        -> per category: top list (key: category, throttled)
             -> global popular list (one key, fed by the throttled category lists only)
        the category and popular lists are broadcast to the user operator
@@ -22,7 +24,7 @@ from pyflink.common import Row, Types
 from pyflink.datastream import DataStream
 
 from online_models.trending import TrendingRecommender
-from operators.items import ItemTrending
+from operators.items import ITEM_FEATURES, ItemTrending
 from operators.parse import DEAD_LETTERS, ParseEvents
 from operators.quality import FILTERED, ITEM_SIGNALS, QualityFilter
 from operators.state import KEYED_BYTES, TOP_LISTS
@@ -39,10 +41,12 @@ PICKLED = Types.PICKLED_BYTE_ARRAY()
 
 @dataclass
 class Outputs:
-    recommendations: DataStream  # Row(key, value): RecommendationList bytes
+    recommendations: DataStream  # Row(key, value): RecommendationList bytes, per user
+    popular: DataStream          # Row("__popular__", RecommendationList bytes), parallelism 1
     profiles: DataStream         # Row(key, value): UserProfile bytes
     dead_letters: DataStream     # JSON strings
     filtered: DataStream         # Row(key, value): JSON of the event and the rule that fired
+    item_features: DataStream    # Row(key, value): ItemFeatures bytes
 
 
 class PopularListRow:
@@ -68,10 +72,10 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
                .process(QualityFilter(s), output_type=PICKLED)
                .name("quality").uid("quality"))
     scores = (checked.get_side_output(ITEM_SIGNALS)
-              .key_by(lambda signal: signal[0], key_type=Types.STRING())
+              .key_by(lambda signal: signal[1], key_type=Types.STRING())
               .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms,
-                                    s.trending_emit_ratio),
-                       output_type=PICKLED).name("item-trending").uid("item-trending"))
+                                    s.trending_emit_ratio, s.cooccurring_items),
+                       output_type=PICKLED).name("item-features").uid("item-features"))
     category_tops = (scores.key_by(lambda v: v[0], key_type=Types.STRING())
                      .process(CategoryTop(s.category_top_n, s.top_emit_interval_ms),
                               output_type=PICKLED).name("category-top").uid("category-top"))
@@ -84,8 +88,11 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
              .connect(top_lists)
              .process(UserRecommendations(s), output_type=KEYED_BYTES)
              .name("user-recommendations").uid("user-recommendations"))
-    popular_rows = popular.map(PopularListRow(s), output_type=KEYED_BYTES).name("popular-list")
-    return Outputs(recommendations=users.union(popular_rows),
+    # One writer for the one key, chained to its producer, so versions cannot overtake.
+    popular_rows = (popular.map(PopularListRow(s), output_type=KEYED_BYTES)
+                    .name("popular-list").set_parallelism(1))
+    return Outputs(recommendations=users, popular=popular_rows,
                    profiles=users.get_side_output(PROFILES),
                    dead_letters=parsed.get_side_output(DEAD_LETTERS),
-                   filtered=checked.get_side_output(FILTERED))
+                   filtered=checked.get_side_output(FILTERED),
+                   item_features=scores.get_side_output(ITEM_FEATURES))

@@ -1,48 +1,59 @@
-"""Per-item trending scores (keyed by item id). Keyed by item, so it scales with parallelism;
-no single key sees every event.
+"""Per-item features (keyed by item id): trending score, popularity windows, velocity and
+session co-occurrence (features/items.py). Keyed by item, so it scales with parallelism; no
+single key sees every event.
 
-Every score decays at the same rate, so an item's rank among others changes only when its own
-score grows: the item reports its score to its category only when it grew by ``emit_ratio``
-since the last report (hot items report a small fraction of their events)."""
+Every trending score decays at the same rate, so an item's rank among others changes only when
+its own score grows: the item reports its score to its category only when it grew by
+``emit_ratio`` since the last report (hot items report a small fraction of their events), and
+publishes its features then, or when its co-occurring items change."""
 
 from __future__ import annotations
 
-import math
+import time
 from collections.abc import Iterator
 from typing import Any
 
+from pyflink.common import Row
+from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
-from features.trending import add_decayed
-from operators.state import value_state
+from features.items import ItemState, report_step
+from operators.state import KEYED_BYTES, value_state
 
-UNKNOWN_CATEGORY = "_unknown"
-RECENT_IDS = 16  # event ids remembered per item, to ignore redelivered duplicates
+ITEM_FEATURES = OutputTag("item-features", KEYED_BYTES)
+INTERACTION, NEIGHBOUR = "i", "n"
 
 
 class ItemTrending(KeyedProcessFunction):
-    """Input: (item_id, category, weight, ts, event_id). Output: (category, item_id, log2 score)."""
+    """Input: (INTERACTION, item_id, category, weight, ts, event_id) or
+    (NEIGHBOUR, item_id, other_item_id, ts). Output: (category, item_id, log2 score);
+    side output ITEM_FEATURES: Row(item_id, ItemFeatures bytes)."""
 
-    def __init__(self, half_life_ms: int, ttl_ms: int, emit_ratio: float) -> None:
+    def __init__(self, half_life_ms: int, ttl_ms: int, emit_ratio: float,
+                 cooccurring: int) -> None:
         self.half_life_ms = half_life_ms
         self.ttl_ms = ttl_ms
-        self.emit_step = math.log2(emit_ratio) if emit_ratio > 1 else 0.0
+        self.step = report_step(emit_ratio)
+        self.cooccurring = cooccurring
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        self.item = runtime_context.get_state(value_state("item", self.ttl_ms))
+        self.item = runtime_context.get_state(value_state("item-features", self.ttl_ms))
 
     def process_element(self, signal: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
-        item_id, category, weight, ts, event_id = signal
-        log_score, known_category, reported, recent = self.item.value() or (
-            None, UNKNOWN_CATEGORY, None, ())
-        if event_id in recent:
-            return
-        category = category or known_category
-        log_score = add_decayed(log_score, weight, ts, self.half_life_ms)
-        report = (reported is None or category != known_category
-                  or log_score - reported >= self.emit_step)
+        state = self.item.value() or ItemState(self.half_life_ms, self.cooccurring)
+        item_id = signal[1]
+        if signal[0] == INTERACTION:
+            _, _, category, weight, ts, event_id = signal
+            if not state.add_interaction(weight, ts, event_id, category):
+                return
+            report = changed = state.should_report(self.step)
+        else:
+            _, _, other, ts = signal
+            changed = state.add_neighbour(other)
+            report = False
+        self.item.update(state)
         if report:
-            reported = log_score
-        self.item.update((log_score, category, reported, (event_id, *recent[:RECENT_IDS - 1])))
-        if report:
-            yield category, item_id, log_score
+            yield state.category, item_id, state.log_score
+        if changed:
+            message = state.to_proto(item_id, ts, int(time.time() * 1000))
+            yield ITEM_FEATURES, Row(item_id, message.SerializeToString())

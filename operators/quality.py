@@ -18,12 +18,14 @@ from pyflink.datastream.state import MapStateDescriptor
 from features.bots import BotFilter, BotState
 from features.configured import bot_rules
 from features.trending import EVENT_WEIGHTS
+from operators.items import INTERACTION, NEIGHBOUR
 from operators.state import KEYED_BYTES, value_state, with_ttl
 from reco.config import Settings
 
 FILTERED = OutputTag("filtered", KEYED_BYTES)
-# (item_id, category or "", weight, ts, event_id)
+# operators.items signals: interactions and session co-occurrences
 ITEM_SIGNALS = OutputTag("item-signals", Types.PICKLED_BYTE_ARRAY())
+SESSION_NEIGHBOURS = 2  # earlier items of the session paired with each new one
 
 
 def filtered_record(event: Any, rule: str, flagged_until: int) -> bytes:
@@ -45,6 +47,8 @@ class QualityFilter(KeyedProcessFunction):
         self.seen = runtime_context.get_map_state(with_ttl(seen, s.dedup_ttl_ms))
         self.bot_state = runtime_context.get_state(value_state("bots", s.user_state_ttl_ms))
         self.bots = BotFilter(bot_rules(s))
+        # (last ts, the session's latest distinct items), for co-occurrence pairs
+        self.session = runtime_context.get_state(value_state("session-items", s.session_gap_ms))
 
     def process_element(self, event: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         if self.seen.contains(event.event_id):
@@ -60,5 +64,18 @@ class QualityFilter(KeyedProcessFunction):
         yield event, None, 0
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         if weight > 0 and event.item_id is not None:
-            yield ITEM_SIGNALS, (event.item_id, event.category or "", weight, event.ts,
-                                 event.event_id)
+            yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "", weight,
+                                 event.ts, event.event_id)
+            yield from self._neighbours(event)
+
+    def _neighbours(self, event: Any) -> Iterator[Any]:
+        last_ts, items = self.session.value() or (0, ())
+        if event.ts - last_ts > self.settings.session_gap_ms:
+            items = ()
+        item = event.item_id
+        for other in items:
+            if other != item:
+                yield ITEM_SIGNALS, (NEIGHBOUR, other, item, event.ts)
+                yield ITEM_SIGNALS, (NEIGHBOUR, item, other, event.ts)
+        kept = (item, *(i for i in items if i != item))[:SESSION_NEIGHBOURS]
+        self.session.update((max(last_ts, event.ts), kept))

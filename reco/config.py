@@ -41,6 +41,7 @@ class Settings:
     topic_impressions: str = _doc("served responses (for the feedback loop)", "impressions")
     topic_recommendations: str = _doc("compacted: user id -> RecommendationList", "recommendations")
     topic_user_profiles: str = _doc("compacted: user id -> UserProfile", "user_profiles")
+    topic_item_features: str = _doc("compacted: item id -> ItemFeatures", "item_features")
     topic_partitions: int = _doc("partitions of topics the project creates", 2)
     consumer_group: str = _doc("Kafka consumer group of the job", "reco-job")
     job_name: str = _doc("Flink job name (also the transactional-id prefix)", "reco-recommend")
@@ -84,6 +85,7 @@ class Settings:
     trending_half_life_ms: int = _doc("half-life of item trending scores", 3_600_000)
     trending_emit_ratio: float = _doc(
         "an item re-reports its score to its category after growing by this factor", 1.1)
+    cooccurring_items: int = _doc("co-occurring items kept per item", 20)
     category_top_n: int = _doc("trending items kept per category", 50)
     top_emit_interval_ms: int = _doc("least time between two updates of a category's top list",
                                      1000)

@@ -28,7 +28,8 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     specs.update({settings.topic_dlq: {}, settings.topic_filtered: {},
                   settings.topic_impressions: {},
                   settings.topic_recommendations: COMPACTED,
-                  settings.topic_user_profiles: COMPACTED})
+                  settings.topic_user_profiles: COMPACTED,
+                  settings.topic_item_features: COMPACTED})
     return specs
 
 

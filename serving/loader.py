@@ -1,6 +1,7 @@
 """The loader: materialises the compacted output topics into the serving store.
 
-It reads every partition of ``recommendations`` and ``user_profiles`` (no consumer group: each
+It reads every partition of ``recommendations``, ``user_profiles`` and ``item_features`` (no
+consumer group: each
 serving replica keeps a whole copy), committed records only, and writes each poll as one
 WriteBatch together with the next offsets, from which it resumes after a restart.
 """
@@ -14,7 +15,7 @@ import time
 from kafka import KafkaConsumer, TopicPartition
 
 from reco.config import Settings
-from serving.store import PROFILES, RECOMMENDATIONS, Change, Store
+from serving.store import ITEMS, PROFILES, RECOMMENDATIONS, Change, Store
 
 log = logging.getLogger("reco.loader")
 PARTITION_REFRESH_S = 10.0
@@ -25,7 +26,8 @@ class Loader:
         self.store = store
         self.settings = settings
         self.kinds = {settings.topic_recommendations: RECOMMENDATIONS,
-                      settings.topic_user_profiles: PROFILES}
+                      settings.topic_user_profiles: PROFILES,
+                      settings.topic_item_features: ITEMS}
         self.records_loaded = 0
         self.caught_up = threading.Event()
         self._consumer = KafkaConsumer(

@@ -22,6 +22,7 @@ from rocksdict import AccessType, Options, Rdict, WriteBatch
 
 RECOMMENDATIONS = b"r:"
 PROFILES = b"p:"
+ITEMS = b"i:"
 _OFFSETS = b"o:"
 
 TopicPartition = tuple[str, int]
@@ -29,8 +30,8 @@ TopicPartition = tuple[str, int]
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    kind: bytes           # RECOMMENDATIONS or PROFILES
-    key: str              # user id
+    kind: bytes           # RECOMMENDATIONS, PROFILES or ITEMS
+    key: str              # user id (item id for ITEMS)
     value: bytes | None   # None deletes (a tombstone on the compacted topic)
 
 

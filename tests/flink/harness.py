@@ -12,7 +12,7 @@ from jobs.environment import make_environment
 from jobs.pipeline import RAW_RECORD, build_pipeline
 from reco.config import Settings
 
-KINDS = ("recommendations", "profiles", "dead_letters", "filtered")
+KINDS = ("recommendations", "profiles", "dead_letters", "filtered", "item_features")
 
 
 def raw_rows(records: Iterable[bytes], topic: str = "events.test") -> list[Row]:
@@ -36,12 +36,15 @@ def run_pipeline(records: Iterable[bytes], settings: Settings) -> dict[str, list
            .key_by(user_of, key_type=Types.STRING())
            .map(lambda row: row, output_type=RAW_RECORD))
     out = build_pipeline(raw, settings)
-    tagged = out.recommendations.map(lambda r: ("recommendations", r[0], bytes(r[1])),
+    tagged = out.recommendations.union(out.popular).map(
+        lambda r: ("recommendations", r[0], bytes(r[1])),
                                      output_type=Types.PICKLED_BYTE_ARRAY()).union(
         out.profiles.map(lambda r: ("profiles", r[0], bytes(r[1])),
                          output_type=Types.PICKLED_BYTE_ARRAY()),
         out.filtered.map(lambda r: ("filtered", r[0], bytes(r[1])),
                          output_type=Types.PICKLED_BYTE_ARRAY()),
+        out.item_features.map(lambda r: ("item_features", r[0], bytes(r[1])),
+                              output_type=Types.PICKLED_BYTE_ARRAY()),
         out.dead_letters.map(lambda s: ("dead_letters", None, s),
                              output_type=Types.PICKLED_BYTE_ARRAY()))
     results: dict[str, list[Any]] = {kind: [] for kind in KINDS}

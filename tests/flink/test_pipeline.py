@@ -175,3 +175,15 @@ def test_the_popular_list_is_the_top_of_the_decayed_item_scores(run):
     assert all(i.reason == "popular" for i in lists[POPULAR_KEY].items)
 
 
+
+
+def test_item_features_count_interactions_and_session_neighbours(run):
+    items = last_by_key(run["out"]["item_features"], pb.ItemFeatures)
+    b1 = items["b1"]
+    assert b1.category == "bags" and b1.interactions["24h"] >= 30  # ten add-to-carts
+    # each crowd user viewed s1, s2 and s3 and carted b1 within one session
+    assert {"s1", "s2", "s3"} & {n.item_id for n in b1.co_occurring}
+    clean = [e for e, rule in run["verdicts"] if rule is None and e.item_id]
+    assert set(items) <= {e.item_id for e in clean}
+    assert all(f.co_occurring == sorted(f.co_occurring, key=lambda n: -n.affinity)
+               for f in items.values())

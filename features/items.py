@@ -1,0 +1,109 @@
+"""Item-side features, per item: the decayed trending score, weighted interactions over
+windows (popularity) and their velocity, and the items most often seen with it in a session
+(a bounded top-K kept with the space-saving rule, so counts are estimates with known error).
+
+>>> state = ItemState(half_life_ms=3_600_000, cooccurring=2)
+>>> for n, ts in enumerate([0, 60_000, 120_000]):
+...     _ = state.add_interaction(2.0, ts, f"e{n}", "shoes")
+>>> state.add_interaction(2.0, 120_000, "e2", "shoes")  # a redelivered event: ignored
+False
+>>> for other in ["b", "c", "b", "d"]:
+...     _ = state.add_neighbour(other)
+>>> state.neighbours.ranked(), state.window_counts(120_000)
+([('b', 2.0), ('d', 2.0)], {'1h': 6.0, '24h': 6.0})
+"""
+
+from __future__ import annotations
+
+import math
+
+from features.trending import TopItems, add_decayed, value_at
+from features.windows import SlidingWindowSum
+from reco.v1 import recommendations_pb2 as pb
+
+ITEM_WINDOWS = (("1h", 3_600_000, 600_000), ("24h", 86_400_000, 3_600_000))
+RECENT_IDS = 16  # event ids remembered per item, to ignore redelivered duplicates
+UNKNOWN_CATEGORY = "_unknown"
+
+
+class SpaceSavingTop(TopItems):
+    """Top-K counts where a newcomer replaces the weakest and inherits its count + 1
+    (Metwally et al.'s space-saving): heavy hitters are never missed."""
+
+    def count(self, item: str) -> None:
+        if item in self._scores or len(self._scores) < self.n:
+            self._scores[item] = self._scores.get(item, 0.0) + 1.0
+            return
+        weakest = min(self._scores, key=self._scores.__getitem__)
+        self._scores[item] = self._scores.pop(weakest) + 1.0
+
+
+class ItemState:
+    __slots__ = ("category", "half_life_ms", "log_score", "neighbours", "recent_ids",
+                 "reported", "windows")
+
+    def __init__(self, half_life_ms: int, cooccurring: int = 20) -> None:
+        self.half_life_ms = half_life_ms
+        self.log_score: float | None = None
+        self.category = UNKNOWN_CATEGORY
+        self.reported: float | None = None   # log score last reported to the category
+        self.recent_ids: tuple[str, ...] = ()
+        self.windows = [SlidingWindowSum(w, b) for _, w, b in ITEM_WINDOWS]
+        self.neighbours = SpaceSavingTop(cooccurring)
+
+    def add_interaction(self, weight: float, ts: int, event_id: str, category: str) -> bool:
+        """Counts one interaction; False for a redelivered event id."""
+        if event_id in self.recent_ids:
+            return False
+        self.recent_ids = (event_id, *self.recent_ids[:RECENT_IDS - 1])
+        self.category = category or self.category
+        self.log_score = add_decayed(self.log_score, weight, ts, self.half_life_ms)
+        for window in self.windows:
+            window.add(0, weight, ts)
+        return True
+
+    def add_neighbour(self, item: str) -> bool:
+        """Counts a session co-occurrence; True when the kept neighbours changed."""
+        before = self.neighbours.members()
+        self.neighbours.count(item)
+        return self.neighbours.members() != before
+
+    def should_report(self, step: float) -> bool:
+        """True (and remembered) when the score grew by ``step`` (log2) since the last report,
+        or was never reported."""
+        if self.log_score is None:
+            return False
+        if self.reported is None or self.log_score - self.reported >= step:
+            self.reported = self.log_score
+            return True
+        return False
+
+    def window_counts(self, now_ms: int) -> dict[str, float]:
+        counts = {}
+        for (name, _, _), window in zip(ITEM_WINDOWS, self.windows, strict=True):
+            window.advance(now_ms)
+            counts[name] = float(window.total(0))
+        return counts
+
+    def to_proto(self, item_id: str, now_ms: int, updated_at_ms: int) -> pb.ItemFeatures:
+        counts = self.window_counts(now_ms)
+        day_rate = counts["24h"] / 24
+        return pb.ItemFeatures(
+            item_id=item_id, category=self.category,
+            trending_score=value_at(self.log_score, now_ms, self.half_life_ms)
+            if self.log_score is not None else 0.0,
+            interactions=counts, velocity=counts["1h"] / day_rate if day_rate > 0 else 0.0,
+            co_occurring=[pb.ItemAffinity(item_id=i, affinity=c)
+                          for i, c in self.neighbours.ranked()],
+            updated_at_ms=updated_at_ms)
+
+    def __getstate__(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        for name, value in zip(self.__slots__, state, strict=True):
+            setattr(self, name, value)
+
+
+def report_step(emit_ratio: float) -> float:
+    return math.log2(emit_ratio) if emit_ratio > 1 else 0.0
