@@ -49,7 +49,8 @@ unit: venv  ## unit tests and doctests only (no JVM)
 	$(VENV)/bin/pytest -m "not flink and not integration"
 
 bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
-	$(PY) -m bench.skeleton
+	$(PY) -m bench.end_to_end
+	$(PY) -m bench.features --state-users 100000
 
 eval: venv  ## evaluation reports (issue 5)
 	@echo "make eval: the evaluation harness is not built yet (see the open issues)"; exit 2

@@ -34,6 +34,7 @@ class BotRules:
     repeat_window_ms: int = 10_000
     max_dwell_ms: int = 1_800_000
     flag_ttl_ms: int = 3_600_000
+    require_price: bool = True  # off for data sets without prices (Taobao)
 
 
 class BotState:
@@ -92,6 +93,6 @@ class BotFilter:
             return tripped
         if event.dwell_ms is not None and event.dwell_ms > self.rules.max_dwell_ms:
             return "dwell_too_long"
-        if event.event_type == "purchase" and event.price is None:
+        if event.event_type == "purchase" and event.price is None and self.rules.require_price:
             return "purchase_without_price"
         return None

@@ -21,4 +21,5 @@ def bot_rules(settings: Settings) -> BotRules:
                     max_per_minute=settings.bot_max_per_minute,
                     max_repeats=settings.bot_max_repeats,
                     repeat_window_ms=settings.bot_repeat_window_ms,
-                    max_dwell_ms=settings.bot_max_dwell_ms, flag_ttl_ms=settings.bot_flag_ttl_ms)
+                    max_dwell_ms=settings.bot_max_dwell_ms, flag_ttl_ms=settings.bot_flag_ttl_ms,
+                    require_price=settings.require_purchase_price)

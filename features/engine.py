@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from features.bots import BotFilter, BotState
 from features.configured import bot_rules, profile_config
+from features.dedup import RecentIds
 from features.population import Population
 from features.profile import UserProfileState
 from reco.config import Settings
@@ -27,16 +28,19 @@ class FeatureEngine:
         self.bots = BotFilter(bot_rules(settings))
         self.config = profile_config(settings)
         self.population = Population()
-        self.seen: set[str] = set()
+        self.dedup_window = settings.dedup_window
+        self.recent_ids: dict[str, RecentIds] = {}
         self.bot_states: dict[str, BotState] = {}
         self.profiles: dict[str, UserProfileState] = {}
 
     def process(self, event: Event) -> str | None:
         """Learns from ``event``; returns the rule that filtered it, or None. A redelivered
         event id returns "duplicate" and changes nothing."""
-        if event.event_id in self.seen:
+        recent = self.recent_ids.get(event.user_id)
+        if recent is None:
+            recent = self.recent_ids[event.user_id] = RecentIds(self.dedup_window)
+        if recent.seen_or_add(event.event_id):
             return "duplicate"
-        self.seen.add(event.event_id)
         state = self.bot_states.setdefault(event.user_id, BotState())
         rule = self.bots.check(state, event)
         profile = self.profiles.get(event.user_id)

@@ -58,7 +58,7 @@ def parse_windows(spec: str) -> list[tuple[str, int, int]]:
 
 @dataclass(frozen=True)
 class ProfileConfig:
-    windows: str = "1h:10m,24h:4h,7d:1d"
+    windows: str = "1h:15m,24h:6h,7d:1d"
     recent_n: int = 20
     purchased_n: int = 50
     session_gap_ms: int = 1_800_000
@@ -121,7 +121,7 @@ class UserProfileState:
         if view:
             self._update_dwell(event, population, config)
         self._update_windows(event)
-        self._update_items(event, config)
+        self._update_items(event, population, config)
 
     def _update_context(self, event: Event) -> None:
         for name in _CONTEXT_FIELDS:
@@ -163,7 +163,8 @@ class UserProfileState:
                 window.add(SCROLL_KEY, event.scroll_depth, event.ts)
                 window.add(SCROLL_N_KEY, 1, event.ts)
 
-    def _update_items(self, event: Event, config: ProfileConfig) -> None:
+    def _update_items(self, event: Event, population: Population,
+                      config: ProfileConfig) -> None:
         item = event.item_id
         if item is None:
             return
@@ -171,7 +172,9 @@ class UserProfileState:
             self.recent_items = _push_front(self.recent_items, item, config.recent_n)
         if event.event_type == "purchase":
             self.purchased = _push_front(self.purchased, item, config.purchased_n)
+            gap = self.rfm.recency_days(event.ts) if self.rfm.purchases else None
             self.rfm.add_purchase(event.ts, (event.price or 0.0) * (event.quantity or 1))
+            population.rfm.add(gap, self.rfm.purchases, self.rfm.monetary)
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         self.affinity.add(item, weight)
         if event.category:

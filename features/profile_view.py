@@ -80,12 +80,13 @@ def flags(state: UserProfileState, event_ts: int) -> list[str]:
 
 def profile_message(state: UserProfileState, user_id: str, event_ts: int, now_ms: int,
                     population: Population, config: ProfileConfig) -> pb.UserProfile:
-    """The profile after the event at ``event_ts`` (event time), published at ``now_ms``."""
+    """The profile as of event time ``event_ts`` (recency is measured to it), published at
+    ``now_ms``."""
     names = [name for name, _, _ in parse_windows(config.windows)]
     day = state.windows[min(1, len(state.windows) - 1)].totals()
     ranked = sorted(((k, v) for k, v in day.items() if isinstance(k, str)),
                     key=lambda kv: (-kv[1], kv[0]))
-    r, f, m, segment = state.rfm.scores(state.last_seen, population.rfm)
+    r, f, m, segment = state.rfm.scores(event_ts, population.rfm)
     c = state.context
     return pb.UserProfile(
         user_id=user_id, event_count=state.event_count,
@@ -97,7 +98,7 @@ def profile_message(state: UserProfileState, user_id: str, event_ts: int, now_ms
         first_seen_ms=state.first_seen, last_seen_ms=state.last_seen,
         last_event_id=state.last_event_id, updated_at_ms=now_ms,
         windows=[_window(n, w.totals()) for n, w in zip(names, state.windows, strict=True)],
-        rfm=pb.RfmFeatures(recency_days=state.rfm.recency_days(state.last_seen)
+        rfm=pb.RfmFeatures(recency_days=state.rfm.recency_days(event_ts)
                            if state.rfm.purchases else 0.0,
                            frequency=state.rfm.purchases, monetary=state.rfm.monetary,
                            r=r, f=f, m=m, segment=segment),

@@ -20,15 +20,19 @@ DAY_MS = 86_400_000
 
 
 class RfmPopulation:
-    """Streaming distributions of recency (days), frequency and monetary value over users."""
+    """Streaming distributions over purchases: the user's frequency and monetary value after
+    each purchase, and the gap in days since their previous one. Recency is scored against
+    those gaps: a user whose last purchase is more recent than most repeat-purchase gaps scores
+    high."""
 
     def __init__(self) -> None:
         self.recency = LogHistogram()
         self.frequency = LogHistogram()
         self.monetary = LogHistogram()
 
-    def add(self, recency_days: float, frequency: int, monetary: float) -> None:
-        self.recency.add(recency_days)
+    def add(self, recency_days: float | None, frequency: int, monetary: float) -> None:
+        if recency_days is not None:
+            self.recency.add(recency_days)
         self.frequency.add(float(frequency))
         self.monetary.add(monetary)
 

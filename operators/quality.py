@@ -1,4 +1,5 @@
-"""Data quality before learning (keyed by user id): drops redelivered event ids, applies the bot
+"""Data quality before learning (keyed by user id): drops redelivered event ids (the user's last
+``dedup_window`` ids, features/dedup.py), applies the bot
 and noise rules, and routes each event: clean ones on to the models (and their item signal to
 the trending counts), filtered ones to events.filtered with the rule that fired. Keyed by user,
 so a user's events keep their partition order."""
@@ -13,13 +14,13 @@ from typing import Any
 from pyflink.common import Row, Types
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
-from pyflink.datastream.state import MapStateDescriptor
 
 from features.bots import BotFilter, BotState
 from features.configured import bot_rules
+from features.dedup import RecentIds
 from features.trending import EVENT_WEIGHTS
 from operators.items import INTERACTION, NEIGHBOUR
-from operators.state import KEYED_BYTES, value_state, with_ttl
+from operators.state import KEYED_BYTES, value_state
 from reco.config import Settings
 
 FILTERED = OutputTag("filtered", KEYED_BYTES)
@@ -43,20 +44,19 @@ class QualityFilter(KeyedProcessFunction):
 
     def open(self, runtime_context: RuntimeContext) -> None:
         s = self.settings
-        seen = MapStateDescriptor("seen-event-ids", Types.STRING(), Types.BOOLEAN())
-        self.seen = runtime_context.get_map_state(with_ttl(seen, s.dedup_ttl_ms))
-        self.bot_state = runtime_context.get_state(value_state("bots", s.user_state_ttl_ms))
+        # (recent event ids, bot counters) in one value: one state read per event
+        self.quality = runtime_context.get_state(value_state("quality", s.user_state_ttl_ms))
         self.bots = BotFilter(bot_rules(s))
         # (last ts, the session's latest distinct items), for co-occurrence pairs
         self.session = runtime_context.get_state(value_state("session-items", s.session_gap_ms))
 
     def process_element(self, event: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
-        if self.seen.contains(event.event_id):
+        recent, state = self.quality.value() or (RecentIds(self.settings.dedup_window),
+                                                 BotState())
+        if recent.seen_or_add(event.event_id):
             return
-        self.seen.put(event.event_id, True)
-        state = self.bot_state.value() or BotState()
         rule = self.bots.check(state, event)
-        self.bot_state.update(state)
+        self.quality.update((recent, state))
         if rule is not None:
             yield FILTERED, Row(event.user_id, filtered_record(event, rule, state.flagged_until))
             yield event, rule, state.flagged_until

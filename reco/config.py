@@ -61,14 +61,14 @@ class Settings:
     max_event_bytes: int = _doc("events larger than this go to the dead-letter topic", 65536)
     dlq_raw_max_bytes: int = _doc("raw bytes kept in a dead-letter record (source offset kept)",
                                   65536)
-    dedup_ttl_ms: int = _doc("how long an event_id is remembered for de-duplication "
-                             "(state grows with the events a user sends in this span)", 3_600_000)
+    dedup_window: int = _doc("event ids remembered per user for de-duplication (4 bytes each)",
+                             256)
     user_state_ttl_ms: int = _doc("per-user state expires after this long without events",
                                   30 * 86_400_000)
     recent_items: int = _doc("recently interacted items kept per user", 20)
     purchased_items: int = _doc("purchased items kept per user (excluded from lists)", 50)
     windows: str = _doc("sliding windows of the profile, as window:bucket pairs",
-                        "1h:10m,24h:4h,7d:1d")
+                        "1h:15m,24h:6h,7d:1d")
     session_gap_ms: int = _doc("inactivity that ends a session", 1_800_000)
     preference_half_life_ms: int = _doc("half-life of category preferences", 7 * 86_400_000)
     affinity_items: int = _doc("items whose affinity is kept per user", 20)
@@ -79,6 +79,7 @@ class Settings:
     bot_max_repeats: int = _doc("more identical actions on one item in a row flag the user", 6)
     bot_repeat_window_ms: int = _doc("... within this span", 10_000)
     bot_max_dwell_ms: int = _doc("a longer dwell time is filtered as implausible", 1_800_000)
+    require_purchase_price: bool = _doc("filter purchases that carry no price", True)
     bot_flag_ttl_ms: int = _doc("how long a flagged user's events are held out of the models",
                                 3_600_000)
     reco_list_size: int = _doc("items the job publishes per user", 50)

@@ -144,8 +144,8 @@ def test_flags_expire():
     state = BotState()
     for i in range(2):
         bots.check(state, Event(f"e{i}", "click", "u", ts=i, item_id=f"i{i}"))
-    assert bots.check(state, Event("e3", "click", "u", ts=500, item_id="x")).startswith(
-        "flagged")
+    assert bots.check(state, Event("e3", "click", "u", ts=500, item_id="x")) == \
+        "flagged:rate_per_second"
     assert bots.check(state, Event("e4", "click", "u", ts=5_000, item_id="y")) is None
 
 

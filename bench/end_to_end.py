@@ -1,6 +1,7 @@
-"""Benchmark of the skeleton on the real stack: throughput against a bare PyFlink job in the same
-run, event-to-gRPC freshness, lookup latency against a raw store get. Prints a table, writes
-JSON and a PNG under bench/results. `python -m bench.skeleton --help`."""
+"""End-to-end benchmark on the real stack: throughput against a bare PyFlink job in the same run,
+Flink state per user (from the job's checkpoints), event-to-gRPC freshness, and lookup latency
+against a raw store get. Prints a table, writes JSON and a PNG under bench/results.
+`python -m bench.end_to_end --help`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,20 @@ def run_job(settings: Settings, module: str, run_dir: Path) -> ManagedProcess:
     wait_until(lambda: flink_job_running(settings.flink_rest_port), 240, module, job.alive,
                job.log_path)
     return job
+
+
+def checkpoint_state_bytes(settings: Settings) -> int | None:
+    """Full size of the job's latest completed checkpoint (all keyed state)."""
+    base = f"http://127.0.0.1:{settings.flink_rest_port}"
+    try:
+        with urllib.request.urlopen(base + "/jobs/overview", timeout=2) as reply:
+            job = json.load(reply)["jobs"][0]["jid"]
+        with urllib.request.urlopen(f"{base}/jobs/{job}/checkpoints", timeout=2) as reply:
+            completed = (json.load(reply).get("latest") or {}).get("completed") or {}
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    size = completed.get("state_size") or completed.get("full_size")
+    return int(size) if size else None
 
 
 def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) -> dict[str, Any]:
@@ -176,7 +192,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
               [lk["store_get_p50_us"], lk["p50_us"], lk["p99_us"]], color="#2f855a")
     right.set_ylabel("microseconds")
     right.set_title(f"lookup, closed loop: {lk['requests_per_s']:.0f} req/s")
-    fig.suptitle(f"skeleton benchmark on {results['machine']['cores']} cores "
+    fig.suptitle(f"end-to-end benchmark on {results['machine']['cores']} cores "
                  f"({results['machine']['cpu']})", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -184,7 +200,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.skeleton", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.end_to_end", description=__doc__)
     parser.add_argument("--events", type=int, default=20_000, help="events for throughput")
     parser.add_argument("--users", type=int, default=2_000, help="simulated users")
     parser.add_argument("--rates", default="100,1000", help="freshness background rates")
@@ -193,7 +209,7 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-"))
     kafka = LocalKafka(root / "kafka", free_port(), free_port())
-    results: dict[str, Any] = {"command": "python -m bench.skeleton " + " ".join(sys.argv[1:]),
+    results: dict[str, Any] = {"command": "python -m bench.end_to_end " + " ".join(sys.argv[1:]),
                                "machine": machine()}
     progress(f"starting Kafka in {root}")
     kafka.start()
@@ -214,6 +230,12 @@ def main() -> None:
             results["throughput"][name] = drain(settings, topic, len(events), 600)
             progress(f"{name}: {results['throughput'][name]['events_per_s']:.0f} events/s")
             if name == "full":
+                time.sleep(3 * settings.checkpoint_interval_ms / 1000)
+                n_users = len({e.user_id for e in events})
+                state = checkpoint_state_bytes(settings)
+                results["state"] = {"users": n_users, "checkpoint_bytes": state,
+                                    "bytes_per_user": state / n_users if state else None}
+            if name == "full":
                 stack = Stack(settings)
                 stack.start_server()
                 with RecoClient(settings.grpc_addr) as client:
@@ -223,18 +245,18 @@ def main() -> None:
                         results["freshness"].append(freshness(settings, client, rate,
                                                               args.probes))
                 progress("lookup latency (closed loop, another process)")
-                users = sorted({e.user_id for e in events})[:500]
-                results["lookup"] = lookups(settings, users, args.lookup_seconds)
+                known = sorted({e.user_id for e in events})[:500]
+                results["lookup"] = lookups(settings, known, args.lookup_seconds)
                 stack.server.stop()
             job.stop()
         t = results["throughput"]
         t["ratio"] = t["full"]["events_per_s"] / t["bare"]["events_per_s"]
     finally:
         kafka.stop()
-    path = write_results("skeleton", results)
-    plot(results, RESULTS / "skeleton-latest.png")
+    path = write_results("end_to_end", results)
+    plot(results, RESULTS / "end_to_end-latest.png")
     print_table(results)
-    print(f"\nwrote {path} and {RESULTS / 'skeleton-latest.png'}")
+    print(f"\nwrote {path} and {RESULTS / 'end_to_end-latest.png'}")
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -245,6 +267,10 @@ def print_table(results: dict[str, Any]) -> None:
     for f in results["freshness"]:
         print(f"freshness   at {f['rate']:5d} ev/s: p50 {f['p50_ms']:6.0f} ms  p95 "
               f"{f['p95_ms']:6.0f} ms  p99 {f['p99_ms']:6.0f} ms  ({f['probes']} probes)")
+    st = results.get("state", {})
+    if st.get("bytes_per_user"):
+        print(f"state       {st['checkpoint_bytes']} bytes in the checkpoint for {st['users']} "
+              f"users: {st['bytes_per_user']:.0f} bytes per user (all operators)")
     print(f"lookup      {lk['requests_per_s']:.0f} req/s closed loop, p50 {lk['p50_us']:.0f} us, "
           f"p99 {lk['p99_us']:.0f} us, p99.9 {lk['p999_us']:.0f} us; store get p50 "
           f"{lk['store_get_p50_us']:.1f} us")
