@@ -25,8 +25,9 @@ INTERACTION, NEIGHBOUR = "i", "n"
 
 
 class ItemTrending(KeyedProcessFunction):
-    """Input: (INTERACTION, item_id, category, weight, ts, event_id) or
-    (NEIGHBOUR, item_id, other_item_id, ts). Output: (category, item_id, log2 score);
+    """Input: (INTERACTION, item_id, category, weight, ts, event_id, previous item or None) or
+    (NEIGHBOUR, item_id, next item_id, ts): each pair of consecutive items of a session is
+    counted on both items. Output: (category, item_id, log2 score);
     side output ITEM_FEATURES: Row(item_id, ItemFeatures bytes)."""
 
     def __init__(self, half_life_ms: int, ttl_ms: int, emit_ratio: float,
@@ -43,10 +44,11 @@ class ItemTrending(KeyedProcessFunction):
         state = self.item.value() or ItemState(self.half_life_ms, self.cooccurring)
         item_id = signal[1]
         if signal[0] == INTERACTION:
-            _, _, category, weight, ts, event_id = signal
+            _, _, category, weight, ts, event_id, previous = signal
             if not state.add_interaction(weight, ts, event_id, category):
                 return
-            report = changed = state.should_report(self.step)
+            report = state.should_report(self.step)
+            changed = (previous is not None and state.add_neighbour(previous)) or report
         else:
             _, _, other, ts = signal
             changed = state.add_neighbour(other)

@@ -26,7 +26,7 @@ from reco.config import Settings
 FILTERED = OutputTag("filtered", KEYED_BYTES)
 # operators.items signals: interactions and session co-occurrences
 ITEM_SIGNALS = OutputTag("item-signals", Types.PICKLED_BYTE_ARRAY())
-SESSION_NEIGHBOURS = 2  # earlier items of the session paired with each new one
+
 
 
 def filtered_record(event: Any, rule: str, flagged_until: int) -> bytes:
@@ -47,7 +47,7 @@ class QualityFilter(KeyedProcessFunction):
         # (recent event ids, bot counters) in one value: one state read per event
         self.quality = runtime_context.get_state(value_state("quality", s.user_state_ttl_ms))
         self.bots = BotFilter(bot_rules(s))
-        # (last ts, the session's latest distinct items), for co-occurrence pairs
+        # (last ts, the session's latest item), for co-occurrence pairs
         self.session = runtime_context.get_state(value_state("session-items", s.session_gap_ms))
 
     def process_element(self, event: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
@@ -64,18 +64,16 @@ class QualityFilter(KeyedProcessFunction):
         yield event, None, 0
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         if weight > 0 and event.item_id is not None:
+            previous = self._previous_item(event)
             yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "", weight,
-                                 event.ts, event.event_id)
-            yield from self._neighbours(event)
+                                 event.ts, event.event_id, previous)
+            if previous is not None:
+                yield ITEM_SIGNALS, (NEIGHBOUR, previous, event.item_id, event.ts)
 
-    def _neighbours(self, event: Any) -> Iterator[Any]:
-        last_ts, items = self.session.value() or (0, ())
-        if event.ts - last_ts > self.settings.session_gap_ms:
-            items = ()
-        item = event.item_id
-        for other in items:
-            if other != item:
-                yield ITEM_SIGNALS, (NEIGHBOUR, other, item, event.ts)
-                yield ITEM_SIGNALS, (NEIGHBOUR, item, other, event.ts)
-        kept = (item, *(i for i in items if i != item))[:SESSION_NEIGHBOURS]
-        self.session.update((max(last_ts, event.ts), kept))
+    def _previous_item(self, event: Any) -> str | None:
+        """The session's previous item (paired with this one for co-occurrence), if other."""
+        last_ts, previous = self.session.value() or (0, None)
+        self.session.update((max(last_ts, event.ts), event.item_id))
+        if event.ts - last_ts > self.settings.session_gap_ms or previous == event.item_id:
+            return None
+        return str(previous) if previous is not None else None
