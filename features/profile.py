@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -47,13 +48,14 @@ def parse_duration(text: str) -> int:
     return int(text[:-1]) * _UNITS[text[-1]]
 
 
-def parse_windows(spec: str) -> list[tuple[str, int, int]]:
-    """'1h:10m,24h:4h' -> [('1h', 3600000, 600000), ('24h', 86400000, 14400000)]."""
+@functools.lru_cache(maxsize=16)
+def parse_windows(spec: str) -> tuple[tuple[str, int, int], ...]:
+    """'1h:10m,24h:4h' -> (('1h', 3600000, 600000), ('24h', 86400000, 14400000))."""
     windows = []
     for part in spec.split(","):
         name, _, bucket = part.partition(":")
         windows.append((name.strip(), parse_duration(name), parse_duration(bucket or name)))
-    return windows
+    return tuple(windows)
 
 
 @dataclass(frozen=True)

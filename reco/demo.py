@@ -9,6 +9,7 @@ import json
 import shutil
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -82,10 +83,12 @@ def watch_user(client: RecoClient, producer: EventProducer, events: list[Event])
     return delays
 
 
-def dead_letters(settings: Settings, expected: int, timeout_s: float = 20.0) -> list[dict]:
-    consumer = KafkaConsumer(settings.topic_dlq, bootstrap_servers=settings.kafka_bootstrap,
+def read_topic(settings: Settings, topic: str, expected: int,
+               timeout_s: float = 20.0) -> list[dict]:
+    """Committed JSON records of ``topic`` from the start, until ``expected`` or the timeout."""
+    consumer = KafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap,
                              auto_offset_reset="earliest", consumer_timeout_ms=1000,
-                             group_id=None)
+                             group_id=None, isolation_level="read_committed")
     found: list[dict] = []
     deadline = time.monotonic() + timeout_s
     while len(found) < expected and time.monotonic() < deadline:
@@ -94,14 +97,35 @@ def dead_letters(settings: Settings, expected: int, timeout_s: float = 20.0) -> 
     return found
 
 
+def show_quality(settings: Settings, sim: ShopperSimulation) -> None:
+    filtered = read_topic(settings, settings.topic_filtered, 10**9, timeout_s=3)
+    rules = Counter(f["rule"].split(":")[0] for f in filtered)
+    flagged = {f["event"]["user_id"] for f in filtered if f["rule"] != "dwell_too_long"}
+    bots = sim.bot_user_ids()
+    say(f"events.filtered: {len(filtered)} events ({dict(rules)}); users flagged as bots: "
+        f"{len(flagged)}, of the simulation's {len(bots)} bots {len(flagged & bots)} caught")
+
+
+def show_profile(client: RecoClient, user: str) -> None:
+    p = client.profile(user)
+    prefs = ", ".join(f"{c} {v:.2f}" for c, v in sorted(p.category_preferences.items(),
+                                                        key=lambda kv: -kv[1])[:3])
+    say(f"{user} profile: {p.event_count} events, {p.sessions.count} session(s), RFM "
+        f"{p.rfm.segment}, dwell z {p.dwell.zscore:+.2f}, prefers {prefs}; "
+        f"{p.context.device_type}/{p.context.os}/{p.context.browser}, {p.context.country} "
+        f"{p.context.day_part}; flags {list(p.flags) or 'none'}")
+
+
 def replay(settings: Settings, sim: ShopperSimulation, watched: set[str]) -> tuple[int, float]:
-    """Sends every event but the watched users', stamped with the current time."""
+    """Sends every event but the watched users', the simulated day moved to end now (so the
+    shoppers' pace, which the bot rules judge, is kept)."""
     start = time.monotonic()
+    shift = now_ms() - sim.config.start_ms - sim.config.duration_ms
     with EventProducer(settings) as producer:
         count = 0
         for event in sim.events():
             if event.user_id not in watched:
-                producer.send(dataclasses.replace(event, ts=now_ms()))
+                producer.send(dataclasses.replace(event, ts=event.ts + shift))
                 count += 1
                 if count % 2000 == 0:
                     say(f"  ... {count} events sent")
@@ -141,7 +165,9 @@ def run_demo(settings: Settings, users: int, seed: int, watch: int) -> int:
                     per_user[event.user_id].append(event)
             delays = [d for user in sorted(watched) for d in
                       watch_user(client, producer, per_user[user])]
-        for letter in dead_letters(settings, len(BAD_EVENTS)):
+            show_profile(client, sorted(watched)[0])
+        show_quality(settings, sim)
+        for letter in read_topic(settings, settings.topic_dlq, len(BAD_EVENTS)):
             say(f"dead letter ({letter['topic']}@{letter['offset']}): {letter['reason']}")
         if delays:
             ordered = sorted(delays)

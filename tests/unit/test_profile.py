@@ -116,7 +116,7 @@ def test_state_of_a_typical_user_stays_small():
 
 def test_durations_and_windows_parse_or_say_why():
     assert parse_duration("10m") == 600_000
-    assert parse_windows("1h:10m,7d") == [("1h", HOUR, 600_000), ("7d", 7 * 24 * HOUR,
-                                                                   7 * 24 * HOUR)]
+    assert parse_windows("1h:10m,7d") == (("1h", HOUR, 600_000), ("7d", 7 * 24 * HOUR,
+                                                                   7 * 24 * HOUR))
     with pytest.raises(ValueError, match="expected a number and one of s, m, h, d"):
         parse_duration("10 minutes")
