@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("kafka").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    logging.getLogger("kafka").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     try:
         return int(args.func(args))
     except grpc.RpcError as exc:

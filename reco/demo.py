@@ -116,22 +116,27 @@ def show_profile(client: RecoClient, user: str) -> None:
         f"{p.context.day_part}; flags {list(p.flags) or 'none'}")
 
 
-def replay(settings: Settings, sim: ShopperSimulation, watched: set[str]) -> tuple[int, float]:
+def replay(settings: Settings, sim: ShopperSimulation,
+           watched: set[str]) -> tuple[int, float, Event | None]:
     """Sends every event but the watched users', the simulated day moved to end now (so the
     shoppers' pace, which the bot rules judge, is kept)."""
     start = time.monotonic()
     shift = now_ms() - sim.config.start_ms - sim.config.duration_ms
+    bots = sim.bot_user_ids()
+    last_shopper_event = None
     with EventProducer(settings) as producer:
         count = 0
         for event in sim.events():
             if event.user_id not in watched:
                 producer.send(dataclasses.replace(event, ts=event.ts + shift))
+                if event.user_id not in bots and (event.dwell_ms or 0) <= settings.bot_max_dwell_ms:
+                    last_shopper_event = event  # one the quality rules let through
                 count += 1
                 if count % 2000 == 0:
                     say(f"  ... {count} events sent")
         for raw in BAD_EVENTS:
             producer.send_raw(f"{settings.event_topic_prefix}click", raw)
-    return count, time.monotonic() - start
+    return count, time.monotonic() - start, last_shopper_event
 
 
 def run_demo(settings: Settings, users: int, seed: int, watch: int) -> int:
@@ -152,10 +157,16 @@ def run_demo(settings: Settings, users: int, seed: int, watch: int) -> int:
         watched = set(shoppers[:watch])
         say(f"replaying the shopper simulation: {users} users ({len(sim.bot_user_ids())} bots), "
             f"{len(sim.items)} items, seed {seed}; holding back {', '.join(sorted(watched))}")
-        count, seconds = replay(settings, sim, watched)
+        count, seconds, last = replay(settings, sim, watched)
         say(f"sent {count} events and {len(BAD_EVENTS)} malformed ones in {seconds:.1f} s "
             f"({count / seconds:.0f} events/s)")
         with RecoClient(settings.grpc_addr) as client, EventProducer(settings) as producer:
+            if last is not None:
+                waited = poll(functools.partial(_profile_has, client, last.user_id,
+                                                last.event_id), 120)
+                if waited is not None:
+                    say(f"the job caught up with the replay {waited:.1f} s after the last send "
+                        f"({count / (seconds + waited):.0f} events/s end to end)")
             waited = poll(lambda: bool(client.recommendations("nobody-yet", 5).items), 60)
             say("cold-start list served after "
                 + (f"{waited:.1f} s" if waited is not None else "no answer within 60 s"))
