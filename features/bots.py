@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from features.context import agent_kind
+from features.slots import SlotState
 from reco.events import Event
 
 
@@ -37,7 +38,7 @@ class BotRules:
     require_price: bool = True  # off for data sets without prices (Taobao)
 
 
-class BotState:
+class BotState(SlotState):
     """Fixed-window rate counters, the current run of identical actions, and the flag."""
 
     __slots__ = ("flag_rule", "flagged_until", "minute", "minute_n", "repeat_key", "repeat_n",
@@ -49,13 +50,6 @@ class BotState:
         self.repeat_n = self.repeat_start = 0
         self.flagged_until = 0
         self.flag_rule = ""
-
-    def __getstate__(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __setstate__(self, state: tuple[object, ...]) -> None:
-        for name, value in zip(self.__slots__, state, strict=True):
-            setattr(self, name, value)
 
 
 class BotFilter:

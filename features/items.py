@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+from features.slots import SlotState
 from features.trending import TopItems, add_decayed, value_at
 from features.windows import SlidingWindowSum
 from reco.v1 import recommendations_pb2 as pb
@@ -38,7 +39,7 @@ class SpaceSavingTop(TopItems):
         self._scores[item] = self._scores.pop(weakest) + 1.0
 
 
-class ItemState:
+class ItemState(SlotState):
     __slots__ = ("category", "half_life_ms", "log_score", "neighbours", "recent_ids",
                  "reported", "windows")
 
@@ -96,13 +97,6 @@ class ItemState:
             co_occurring=[pb.ItemAffinity(item_id=i, affinity=c)
                           for i, c in self.neighbours.ranked()],
             updated_at_ms=updated_at_ms)
-
-    def __getstate__(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __setstate__(self, state: tuple[object, ...]) -> None:
-        for name, value in zip(self.__slots__, state, strict=True):
-            setattr(self, name, value)
 
 
 def report_step(emit_ratio: float) -> float:

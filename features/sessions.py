@@ -10,8 +10,10 @@ data (a product view without dwell time or scroll depth).
 
 from __future__ import annotations
 
+from features.slots import SlotState
 
-class SessionTracker:
+
+class SessionTracker(SlotState):
     __slots__ = ("count", "events", "finished", "finished_events", "finished_ms", "incomplete",
                  "incomplete_now", "last", "start")
 
@@ -57,9 +59,3 @@ class SessionTracker:
     def mean_depth(self) -> float:
         return self.finished_events / self.finished if self.finished else float(self.events)
 
-    def __getstate__(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __setstate__(self, state: tuple[object, ...]) -> None:
-        for name, value in zip(self.__slots__, state, strict=True):
-            setattr(self, name, value)
