@@ -160,12 +160,15 @@ def test_output_topics_are_compacted(stack, settings):
 
 def test_restarting_the_serving_process_loses_no_user(stack, client, settings):
     send(settings, events("rita", "product_view", ["shoe-1", "shoe-2"], "shoes"))
-    eventually(lambda: profile_count(client, "rita") == 2, what="rita known")
+    eventually(lambda: profile_count(client, "rita") == 2, what="rita's profile")
+    # lists and profiles are separate transactions: wait for rita's list too
+    eventually(lambda: not client.recommendations("rita", 5).cold_start, what="rita's list")
     users = ["ann", "bea", "pia", "dan", "rita"]
     before = {u: (client.recommendations(u, 10), client.profile(u)) for u in users}
     stack.server.stop()
     send(settings, events("sam", "product_view", ["shoe-3"], "shoes"))  # while serving is down
     stack.start_server()
+    assert not any(recs.cold_start for recs, _ in before.values())
     for user, (recs, profile) in before.items():
         now = client.recommendations(user, 10)
         assert not now.cold_start, user
