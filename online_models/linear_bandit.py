@@ -1,0 +1,46 @@
+"""Shared core of the numpy contextual bandits: one ridge regression per arm (disjoint linear
+model), kept as the inverse design matrix and updated by Sherman-Morrison in O(d^2) per reward.
+Contexts are dicts of feature name -> value, turned into vectors over a fixed feature list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class ArmModels:
+    """Per-arm ``A^-1`` (inverse of ``lambda I + sum x x^T``) and ``b`` (sum of reward x)."""
+
+    def __init__(self, features: Sequence[str], ridge: float = 1.0) -> None:
+        self.features = list(features)
+        self.ridge = ridge
+        self.a_inv: dict[str, np.ndarray] = {}
+        self.b: dict[str, np.ndarray] = {}
+        self.pulls: dict[str, int] = {}
+
+    def vector(self, context: dict[str, float]) -> np.ndarray:
+        x = np.fromiter((float(context.get(f, 0.0)) for f in self.features), dtype=float,
+                        count=len(self.features))
+        return x
+
+    def _ensure(self, arm: str) -> None:
+        if arm not in self.a_inv:
+            d = len(self.features)
+            self.a_inv[arm] = np.eye(d) / self.ridge
+            self.b[arm] = np.zeros(d)
+            self.pulls[arm] = 0
+
+    def estimate(self, arm: str) -> tuple[np.ndarray, np.ndarray]:
+        """(theta, A^-1) of ``arm``."""
+        self._ensure(arm)
+        return self.a_inv[arm] @ self.b[arm], self.a_inv[arm]
+
+    def update(self, arm: str, x: np.ndarray, reward: float, weight: float = 1.0) -> None:
+        """Adds ``weight`` copies of (x, reward); a weight < 1 discounts (e.g. old feedback)."""
+        self._ensure(arm)
+        a_inv = self.a_inv[arm]
+        ax = a_inv @ x
+        self.a_inv[arm] = a_inv - weight * np.outer(ax, ax) / (1.0 + weight * x @ ax)
+        self.b[arm] = self.b[arm] + weight * reward * x
+        self.pulls[arm] += 1
