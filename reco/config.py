@@ -94,6 +94,7 @@ class Settings:
     store_path: str = _doc("rocksdict store of the serving process",
                            str(CACHE_DIR / "serving" / "store"))
     loader_poll_ms: int = _doc("loader poll timeout", 100)
+    log_impressions: bool = _doc("log every response to the impressions topic", True)
     grpc_grace_s: float = _doc("graceful-shutdown grace period of the gRPC server", 2.0)
     kafka_port: int = _doc("port of the local broker started by `make up`/`make run`", 9092)
     kafka_controller_port: int = _doc("KRaft controller port of the local broker", 9093)

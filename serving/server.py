@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 from reco.config import Settings, load_settings
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
+from serving.impressions import ImpressionLog
 from serving.loader import Loader
 from serving.servicer import RecommendationsServicer
 from serving.store import Store
@@ -35,8 +36,9 @@ async def serve(settings: Settings, ready: threading.Event | None = None) -> Non
     loader_thread.start()
 
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    impressions = ImpressionLog(settings) if settings.log_impressions else None
     pb_grpc.add_RecommendationsServicer_to_server(
-        RecommendationsServicer(store, settings.model_version), server)
+        RecommendationsServicer(store, settings.model_version, impressions), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -63,6 +65,9 @@ async def serve(settings: Settings, ready: threading.Event | None = None) -> Non
     stop_loading.set()
     loader_thread.join(timeout=5)
     store.close()
+    if impressions is not None:
+        impressions.close()
+        log.info("impressions logged: %d, dropped: %d", impressions.sent, impressions.dropped)
     log.info("stopped; %d records loaded in this run", loader.records_loaded)
 
 

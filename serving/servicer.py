@@ -10,6 +10,7 @@ import grpc
 from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
+from serving.impressions import ImpressionLog
 from serving.store import PROFILES, RECOMMENDATIONS, Store
 
 MAX_K = 100
@@ -31,9 +32,11 @@ def request_problem(user_id: str, k: int | None = None, exclude: int = 0) -> str
 
 
 class RecommendationsServicer(pb_grpc.RecommendationsServicer):
-    def __init__(self, store: Store, default_model_version: str) -> None:
+    def __init__(self, store: Store, default_model_version: str,
+                 impressions: ImpressionLog | None = None) -> None:
         self.store = store
         self.default_model_version = default_model_version
+        self.impressions = impressions
 
     def _list(self, key: str) -> pb.RecommendationList | None:
         raw = self.store.get(RECOMMENDATIONS, key)
@@ -58,7 +61,10 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         problem = request_problem(request.user_id, request.k, len(request.exclude_item_ids))
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
-        return self.recommend(request)
+        response = self.recommend(request)
+        if self.impressions is not None:
+            self.impressions.log(request, response)
+        return response
 
     async def GetUserProfile(self, request: pb.GetUserProfileRequest,
                              context: grpc.aio.ServicerContext) -> pb.UserProfile:

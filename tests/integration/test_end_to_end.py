@@ -16,6 +16,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from reco.client import RecoClient
 from reco.events import Event
 from reco.producer import EventProducer
+from reco.v1 import recommendations_pb2 as pb
 from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration
@@ -176,3 +177,26 @@ def test_restarting_the_serving_process_loses_no_user(stack, client, settings):
         assert [i.item_id for i in now.items] == [i.item_id for i in recs.items] or \
             client.profile(user).event_count > profile.event_count, user
     eventually(lambda: profile_count(client, "sam") == 1, what="event sent while down")
+
+
+def test_every_response_is_logged_as_an_impression(client, settings):
+    send(settings, events("ivy", "product_view", ["shoe-1"], "shoes"))
+    eventually(lambda: not client.recommendations("ivy", 3).cold_start, what="ivy's list")
+    context = pb.Context(device="mobile", country="DE", ts=int(time.time() * 1000))
+    reply = client.recommendations("ivy", 3, context=context)
+    consumer = KafkaConsumer(settings.topic_impressions,
+                             bootstrap_servers=settings.kafka_bootstrap,
+                             auto_offset_reset="earliest", consumer_timeout_ms=1000)
+    found: list[dict] = []
+
+    def logged():
+        found.extend(json.loads(m.value) for m in consumer)
+        return next((i for i in found if i["request_id"] == reply.request_id), None)
+
+    record = eventually(logged, 30, "the impression of the request")
+    consumer.close()
+    assert record["user_id"] == "ivy" and record["k"] == 3
+    assert [i["item_id"] for i in record["items"]] == [i.item_id for i in reply.items]
+    assert [i["position"] for i in record["items"]] == list(range(len(reply.items)))
+    assert all(i["propensity"] == 1.0 for i in record["items"])
+    assert record["context"]["device"] == "mobile" and record["model_version"]
