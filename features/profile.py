@@ -74,8 +74,9 @@ class UserProfileState:
     __slots__ = ("affinity", "context", "dwell", "event_count", "filtered", "first_seen",
                  "flag_rule", "flagged_until", "last_dwell", "last_dwell_imputed",
                  "last_event_id", "last_scroll", "last_scroll_imputed", "last_seen",
-                 "last_session_ms", "preferences", "published", "purchased", "recent_items",
-                 "rfm", "scroll", "session_length", "sessions", "type_counts", "windows")
+                 "last_session_ms", "preferences", "profile_pending", "profile_sent_ms",
+                 "published", "purchased", "recent_items", "rfm", "scroll", "session_length",
+                 "sessions", "type_counts", "windows")
 
     def __init__(self, config: ProfileConfig) -> None:
         self.event_count = 0
@@ -102,6 +103,8 @@ class UserProfileState:
         self.flag_rule = ""
         self.flagged_until = 0
         self.published = 0  # crc32 of the item ids last published
+        self.profile_sent_ms = 0  # when the profile was last published (processing time)
+        self.profile_pending = False  # a newer profile waits for its publication
 
     def update(self, event: Event, population: Population, config: ProfileConfig) -> None:
         """Learns from one clean event (and feeds the population statistics)."""

@@ -29,7 +29,7 @@ from operators.parse import DEAD_LETTERS, ParseEvents
 from operators.quality import FILTERED, ITEM_SIGNALS, QualityFilter
 from operators.state import KEYED_BYTES, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge
-from operators.users import PROFILES, UserRecommendations, recommendation_list
+from operators.users import LISTS, UserRecommendations, recommendation_list
 from reco.config import Settings
 from reco.topics import POPULAR_KEY
 
@@ -91,8 +91,8 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     # One writer for the one key, chained to its producer, so versions cannot overtake.
     popular_rows = (popular.map(PopularListRow(s), output_type=KEYED_BYTES)
                     .name("popular-list").set_parallelism(1))
-    return Outputs(recommendations=users, popular=popular_rows,
-                   profiles=users.get_side_output(PROFILES),
+    return Outputs(recommendations=users.get_side_output(LISTS), popular=popular_rows,
+                   profiles=users,
                    dead_letters=parsed.get_side_output(DEAD_LETTERS),
                    filtered=checked.get_side_output(FILTERED),
                    item_features=scores.get_side_output(ITEM_FEATURES))

@@ -23,7 +23,7 @@ from reco.config import Settings
 from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 
-PROFILES = OutputTag("profiles", KEYED_BYTES)
+LISTS = OutputTag("recommendation-lists", KEYED_BYTES)
 
 
 def recommendation_list(user_id: str, recs: list[Recommendation], model_version: str,
@@ -45,8 +45,9 @@ def list_fingerprint(recs: list[Recommendation]) -> int:
 
 class UserRecommendations(KeyedBroadcastProcessFunction):
     """Input: (event, filter rule or None, flagged_until_ms) from the quality operator.
-    Main output: Row(user_id, RecommendationList bytes), only when the list changed.
-    Side output PROFILES: Row(user_id, UserProfile bytes), for every new event."""
+    Main output: Row(user_id, UserProfile bytes), at most once per ``profile_min_interval_ms``
+    per user, always ending with the latest (timers publish from the main output only).
+    Side output LISTS: Row(user_id, RecommendationList bytes), when the list changed."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -73,14 +74,35 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             fingerprint = list_fingerprint(recs)
             if fingerprint != profile.published:
                 profile.published = fingerprint
-                yield Row(user_id, recommendation_list(
+                yield LISTS, Row(user_id, recommendation_list(
                     user_id, recs, self.settings.model_version, event.event_id, event.ts))
         else:
             profile.record_filtered(rule, event.ts, flagged_until)
+        yield from self._publish_profile(profile, user_id, ctx)
         self.profile.update(profile)
-        message = profile_message(profile, user_id, event.ts, int(time.time() * 1000),
-                                  self.population, self.config)
-        yield PROFILES, Row(user_id, message.SerializeToString())
+
+    def _publish_profile(self, profile: UserProfileState, user_id: str,
+                         ctx: Any) -> Iterator[Any]:
+        """Publishes now, or schedules the publication of the then latest profile: a user
+        whose events come in a burst (a backlog, a replay) is published once per interval."""
+        now = ctx.timer_service().current_processing_time()
+        interval = self.settings.profile_min_interval_ms
+        if now - profile.profile_sent_ms >= interval:
+            profile.profile_sent_ms, profile.profile_pending = now, False
+            message = profile_message(profile, user_id, profile.last_seen, now,
+                                      self.population, self.config)
+            yield Row(user_id, message.SerializeToString())
+        elif not profile.profile_pending:
+            profile.profile_pending = True
+            ctx.timer_service().register_processing_time_timer(
+                profile.profile_sent_ms + interval)
+
+    def on_timer(self, timestamp: int, ctx: KeyedBroadcastProcessFunction.OnTimerContext
+                 ) -> Iterator[Any]:
+        profile = self.profile.value()
+        if profile is not None and profile.profile_pending:
+            yield from self._publish_profile(profile, ctx.get_current_key(), ctx)
+            self.profile.update(profile)
 
     def _recommend(self, profile: UserProfileState, now_ms: int,
                    ctx: KeyedBroadcastProcessFunction.ReadOnlyContext) -> list[Recommendation]:

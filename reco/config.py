@@ -94,6 +94,9 @@ class Settings:
     store_path: str = _doc("rocksdict store of the serving process",
                            str(CACHE_DIR / "serving" / "store"))
     loader_poll_ms: int = _doc("loader poll timeout", 100)
+    profile_min_interval_ms: int = _doc(
+        "a user's profile is published at most this often (processing time); the latest "
+        "version always follows within this interval (0: after every event)", 1000)
     log_impressions: bool = _doc("log every response to the impressions topic", True)
     grpc_grace_s: float = _doc("graceful-shutdown grace period of the gRPC server", 2.0)
     kafka_port: int = _doc("port of the local broker started by `make up`/`make run`", 9092)

@@ -36,9 +36,12 @@ def run_pipeline(records: Iterable[bytes], settings: Settings) -> dict[str, list
            .key_by(user_of, key_type=Types.STRING())
            .map(lambda row: row, output_type=RAW_RECORD))
     out = build_pipeline(raw, settings)
-    tagged = out.recommendations.union(out.popular).map(
-        lambda r: ("recommendations", r[0], bytes(r[1])),
+    # the popular list's versions stay in order on one channel (parallelism 1), as on Kafka
+    popular = out.popular.map(lambda r: ("recommendations", r[0], bytes(r[1])),
+                              output_type=Types.PICKLED_BYTE_ARRAY()).set_parallelism(1)
+    tagged = out.recommendations.map(lambda r: ("recommendations", r[0], bytes(r[1])),
                                      output_type=Types.PICKLED_BYTE_ARRAY()).union(
+        popular,
         out.profiles.map(lambda r: ("profiles", r[0], bytes(r[1])),
                          output_type=Types.PICKLED_BYTE_ARRAY()),
         out.filtered.map(lambda r: ("filtered", r[0], bytes(r[1])),

@@ -55,7 +55,7 @@ def run(tmp_path_factory):
     records += [duplicate.to_json()] * 3 + [e.to_json() for e in alice()]
     records.append(event_to_proto(ev(400, "pb-user", "wishlist", "s2", "shoes")))
     settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
-                        trending_emit_ratio=1.0,
+                        trending_emit_ratio=1.0, profile_min_interval_ms=0,
                         checkpoint_dir=str(tmp_path_factory.mktemp("ck")),
                         stack_dir=str(tmp_path_factory.mktemp("flink")))
     engine = FeatureEngine(settings)
