@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.stack import LocalKafka, Stack
 from reco.topics import ensure_topics
+from reco.v1 import recommendations_pb2 as pb
 from serving.store import RECOMMENDATIONS, Store
 
 
@@ -57,14 +59,25 @@ def preload(settings: Settings, users: int, limit: int) -> list[Event]:
     return events
 
 
-def drain(settings: Settings, topic: str, expected: int, timeout_s: float) -> dict[str, float]:
-    """Reads ``topic`` from the start until ``expected`` records: the rate between the first and
-    the last record's timestamp (set by the job's producer as it wrote them)."""
+def _read_from_start(settings: Settings, topic: str) -> KafkaConsumer:
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
                              isolation_level="read_committed", auto_offset_reset="earliest")
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
+    return consumer
+
+
+def _rate(events: int, first: int | None, last: int | None) -> dict[str, float]:
+    seconds = ((last or 0) - (first or 0)) / 1000
+    return {"events": events, "seconds": seconds,
+            "events_per_s": events / seconds if seconds > 0 else float("nan")}
+
+
+def drain(settings: Settings, topic: str, expected: int, timeout_s: float) -> dict[str, float]:
+    """Reads ``topic`` (one record per event) from the start until ``expected`` records: the rate
+    between the first and the last record's timestamp (set by the job as it wrote them)."""
+    consumer = _read_from_start(settings, topic)
     count, first, last = 0, None, None
     deadline = time.monotonic() + timeout_s
     while count < expected and time.monotonic() < deadline:
@@ -73,12 +86,33 @@ def drain(settings: Settings, topic: str, expected: int, timeout_s: float) -> di
             stamps = [r.timestamp for r in records]
             first = min(stamps + ([first] if first else []))
             last = max(stamps + ([last] if last else []))
-        if count and count % 5000 < 200:
-            progress(f"    {topic}: {count}/{expected}")
     consumer.close()
-    seconds = ((last or 0) - (first or 0)) / 1000
-    return {"records": count, "seconds": seconds,
-            "events_per_s": count / seconds if seconds > 0 else float("nan")}
+    return _rate(count, first, last)
+
+
+def drain_profiles(settings: Settings, events: list[Event], timeout_s: float) -> dict[str, float]:
+    """Reads the profiles until every user's shows all their events (learned or filtered):
+    the rate between the first profile and the one completing the last user. Profiles are
+    published at most once per interval per user, so the end can lag by that interval."""
+    expected = Counter(e.user_id for e in events)
+    done: set[str] = set()
+    consumer = _read_from_start(settings, settings.topic_user_profiles)
+    first, last = None, None
+    deadline = time.monotonic() + timeout_s
+    while len(done) < len(expected) and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=500).values():
+            for record in records:
+                first = record.timestamp if first is None else min(first, record.timestamp)
+                profile = pb.UserProfile.FromString(record.value)
+                user = profile.user_id
+                if user not in done and \
+                        profile.event_count + profile.filtered_events >= expected[user]:
+                    done.add(user)
+                    last = record.timestamp if last is None else max(last, record.timestamp)
+    consumer.close()
+    if len(done) < len(expected):
+        progress(f"    only {len(done)} of {len(expected)} users complete before the timeout")
+    return _rate(len(events), first, last)
 
 
 def run_job(settings: Settings, module: str, run_dir: Path) -> ManagedProcess:
@@ -223,11 +257,13 @@ def main() -> None:
         events = preload(full, args.users, args.events)
         results["throughput"] = {}
         for name, module, topic in (("bare", "bench.bare_job", OUTPUT_TOPIC),
-                                    ("full", "jobs.recommend", full.topic_user_profiles)):
+                                    ("full", "jobs.recommend", "")):
             settings = settings_for(kafka, root, name)
             progress(f"{name} job: reading the backlog")
             job = run_job(settings, module, root / name)
-            results["throughput"][name] = drain(settings, topic, len(events), 600)
+            results["throughput"][name] = (
+                drain(settings, topic, len(events), 600) if name == "bare"
+                else drain_profiles(settings, events, 600))
             progress(f"{name}: {results['throughput'][name]['events_per_s']:.0f} events/s")
             if name == "full":
                 time.sleep(3 * settings.checkpoint_interval_ms / 1000)
