@@ -87,8 +87,8 @@ def test_filtered_events_are_counted_not_learned():
 
 
 def test_published_profile_carries_every_feature_group():
-    profile, population = feed(list(ShopperSimulation(SimConfig(
-        n_users=1, n_items=50, bot_share=0, sessions_per_user=6)).events()))
+    profile, population = feed(list(ShopperSimulation(SimConfig(  # seed 4 buys twice
+        n_users=1, n_items=50, bot_share=0, sessions_per_user=6, seed=4)).events()))
     message = profile_message(profile, "u00000", profile.last_seen, 5, population, CONFIG)
     assert message.event_count == profile.event_count > 0
     assert [w.window for w in message.windows] == ["1h", "24h", "7d"]
@@ -97,8 +97,8 @@ def test_published_profile_carries_every_feature_group():
     assert message.context.country and message.context.device_type in ("mobile", "desktop",
                                                                          "tablet")
     assert message.item_affinities and 0 < message.item_affinities[0].affinity <= 1
-    if profile.rfm.purchases:
-        assert 1 <= message.rfm.r <= 5 and message.rfm.segment != "prospect"
+    assert message.rfm.frequency == profile.rfm.purchases >= 2
+    assert message.rfm.r in range(1, 6) and message.rfm.segment != "prospect"
     clone = pickle.loads(pickle.dumps(profile))
     assert profile_message(clone, "u00000", profile.last_seen, 5, population, CONFIG) == message
 
