@@ -46,12 +46,15 @@ def _sessions(state: UserProfileState, population: Population,
               config: ProfileConfig) -> pb.SessionFeatures:
     s = state.sessions
     mean, std = shrunk(state.session_length, population.session, config.prior_weight)
-    zscore = ((math.log1p(state.last_session_ms) - mean) / std
-              if state.last_session_ms >= 0 and std > 0 else 0.0)
+    closed = state.last_session_ms >= 0
+    value = math.log1p(state.last_session_ms) if closed else 0.0
+    zscore = (value - mean) / std if closed and std > 0 else 0.0
+    stats = state.session_length if state.session_length.n >= 2 else population.session
     return pb.SessionFeatures(count=s.count, current_events=s.events,
                               current_length_ms=s.length_ms, mean_length_ms=s.mean_length_ms,
                               mean_depth=s.mean_depth, incomplete=s.incomplete,
-                              session_length_zscore=zscore)
+                              session_length_zscore=zscore,
+                              session_length_minmax=stats.minmax(value) if closed else 0.0)
 
 
 def _context(state: UserProfileState) -> pb.ContextFeatures:

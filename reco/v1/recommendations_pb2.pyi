@@ -147,7 +147,7 @@ class RfmFeatures(_message.Message):
     def __init__(self, recency_days: _Optional[float] = ..., frequency: _Optional[int] = ..., monetary: _Optional[float] = ..., r: _Optional[int] = ..., f: _Optional[int] = ..., m: _Optional[int] = ..., segment: _Optional[str] = ...) -> None: ...
 
 class SessionFeatures(_message.Message):
-    __slots__ = ("count", "current_events", "current_length_ms", "mean_length_ms", "mean_depth", "incomplete", "session_length_zscore")
+    __slots__ = ("count", "current_events", "current_length_ms", "mean_length_ms", "mean_depth", "incomplete", "session_length_zscore", "session_length_minmax")
     COUNT_FIELD_NUMBER: _ClassVar[int]
     CURRENT_EVENTS_FIELD_NUMBER: _ClassVar[int]
     CURRENT_LENGTH_MS_FIELD_NUMBER: _ClassVar[int]
@@ -155,6 +155,7 @@ class SessionFeatures(_message.Message):
     MEAN_DEPTH_FIELD_NUMBER: _ClassVar[int]
     INCOMPLETE_FIELD_NUMBER: _ClassVar[int]
     SESSION_LENGTH_ZSCORE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_LENGTH_MINMAX_FIELD_NUMBER: _ClassVar[int]
     count: int
     current_events: int
     current_length_ms: int
@@ -162,7 +163,8 @@ class SessionFeatures(_message.Message):
     mean_depth: float
     incomplete: int
     session_length_zscore: float
-    def __init__(self, count: _Optional[int] = ..., current_events: _Optional[int] = ..., current_length_ms: _Optional[int] = ..., mean_length_ms: _Optional[float] = ..., mean_depth: _Optional[float] = ..., incomplete: _Optional[int] = ..., session_length_zscore: _Optional[float] = ...) -> None: ...
+    session_length_minmax: float
+    def __init__(self, count: _Optional[int] = ..., current_events: _Optional[int] = ..., current_length_ms: _Optional[int] = ..., mean_length_ms: _Optional[float] = ..., mean_depth: _Optional[float] = ..., incomplete: _Optional[int] = ..., session_length_zscore: _Optional[float] = ..., session_length_minmax: _Optional[float] = ...) -> None: ...
 
 class DwellFeatures(_message.Message):
     __slots__ = ("last_ms", "imputed", "zscore", "minmax", "user_mean_ms", "last_scroll_depth", "scroll_imputed")

@@ -120,3 +120,16 @@ def test_durations_and_windows_parse_or_say_why():
                                                                    7 * 24 * HOUR))
     with pytest.raises(ValueError, match="expected a number and one of s, m, h, d"):
         parse_duration("10 minutes")
+
+
+def test_session_length_is_normalised_against_the_users_own_sessions():
+    events = []
+    for n, length in enumerate([60_000, 120_000, 240_000, 60_000]):
+        start = n * 10 * HOUR
+        events += [event(10 * n, ts=start, dwell_ms=5, scroll_depth=0.5),
+                   event(10 * n + 1, ts=start + length, dwell_ms=5, scroll_depth=0.5)]
+    profile, population = feed(events)
+    message = profile_message(profile, "u1", profile.last_seen, 0, population, CONFIG)
+    assert profile.last_session_ms == 240_000  # the last closed one
+    assert message.sessions.session_length_minmax == pytest.approx(1.0)
+    assert message.sessions.session_length_zscore > 0
