@@ -2,16 +2,18 @@
 
 raw rows (value, topic, partition, offset)
   -> parse + validate (chained to the source) -------------------> dead letters (JSON strings)
-  -> quality (key: user_id): drop redelivered event ids (TTL), bot and noise rules -> filtered
+  -> quality (key: user_id): drop redelivered event ids (the user's last ones), bot and noise
+     rules ------------------------------------------------------> filtered
   -> item signals of clean events (interactions, session co-occurrences)
      -> per item (key: item_id): trending score, popularity, velocity, co-occurring items
         -------------------------------------------------------> item features
        -> per category: top list (key: category, throttled)
             -> global popular list (one key, fed by the throttled category lists only)
        the category and popular lists are broadcast to the user operator
-  -> per user (key: user_id): the profile (features/), recommendations when the list changes.
-     A user's events keep their partition order through both keyed steps.
-Outputs rows (key, value bytes): recommendations (users and "__popular__") and profiles.
+  -> per user (key: user_id): the profile (features/), at most once a second, and the list
+     when it changes. A user's events keep their partition order through both keyed steps.
+Outputs rows (key, value bytes): per-user lists, the "__popular__" list (one writer),
+profiles, filtered events and item features; and dead-letter strings.
 """
 
 from __future__ import annotations
