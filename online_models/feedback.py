@@ -1,0 +1,109 @@
+"""Closing the loop: impressions (what was shown, with propensities) joined with the user's later
+events into bandit rewards.
+
+Each shown item is pending for ``window_ms`` (30 minutes). An event on it within the window is
+a reward, emitted at once: click, wishlist, add-to-cart and purchase with their weights, a skip
+or dismissal as a negative. An event names its impression by ``request_id`` when it can; else
+the latest impression that showed the item is credited. A shown item that nothing happened to
+by the end of the window is a zero reward (so the policy learns from what was ignored too).
+Samples carry a weight that halves every ``half_life_ms`` of age, so recent feedback counts
+more.
+
+>>> joiner = FeedbackJoiner(RewardWeights())
+>>> joiner.add_impression("r1", ts=0, items=[("a", 0.5), ("b", 0.5)], context={"bias": 1.0})
+[]
+>>> [(s.item_id, s.reward, s.propensity) for s in joiner.on_event("click", "b", ts=60_000)]
+[('b', 1.0, 0.5)]
+>>> [(s.item_id, s.reward) for s in joiner.expire(now_ms=2_000_000)]
+[('a', 0.0)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RewardWeights:
+    click: float = 1.0
+    wishlist: float = 2.0
+    add_to_cart: float = 3.0
+    purchase: float = 5.0
+    skip: float = -1.0
+    window_ms: int = 1_800_000
+    half_life_ms: int = 7 * 86_400_000
+
+    def of(self, event_type: str) -> float | None:
+        """The reward of an event type, or None when it says nothing about what was shown."""
+        return float(getattr(self, event_type)) if event_type in REWARDED_EVENTS else None
+
+
+REWARDED_EVENTS = frozenset({"click", "wishlist", "add_to_cart", "purchase", "skip"})
+
+
+@dataclass(frozen=True)
+class Sample:
+    request_id: str
+    item_id: str
+    position: int
+    propensity: float
+    context: dict[str, float]
+    reward: float
+    weight: float
+
+
+@dataclass
+class _Impression:
+    request_id: str
+    ts: int
+    items: list[tuple[str, float]]
+    context: dict[str, float]
+    engaged: set[str] = field(default_factory=set)
+
+
+class FeedbackJoiner:
+    """Pending impressions of one user (kept in the job's keyed state)."""
+
+    def __init__(self, weights: RewardWeights, max_pending: int = 20) -> None:
+        self.weights = weights
+        self.max_pending = max_pending
+        self.pending: list[_Impression] = []
+
+    def add_impression(self, request_id: str, ts: int, items: list[tuple[str, float]],
+                       context: dict[str, float]) -> list[Sample]:
+        """Remembers what was shown; returns the zero rewards of impressions pushed out."""
+        self.pending.append(_Impression(request_id, ts, list(items), dict(context)))
+        pushed = self.pending[:-self.max_pending] if len(self.pending) > self.max_pending else []
+        self.pending = self.pending[-self.max_pending:]
+        return [s for imp in pushed for s in self._unengaged(imp, imp.ts)]
+
+    def _sample(self, imp: _Impression, item: str, reward: float, now: int) -> Sample:
+        position = next(n for n, (i, _) in enumerate(imp.items) if i == item)
+        weight = 2.0 ** (-max(0, now - imp.ts) / self.weights.half_life_ms)
+        return Sample(imp.request_id, item, position, imp.items[position][1], imp.context,
+                      reward, weight)
+
+    def on_event(self, event_type: str, item_id: str | None, ts: int,
+                 request_id: str | None = None) -> list[Sample]:
+        reward = self.weights.of(event_type)
+        if reward is None or item_id is None:
+            return []
+        live = [imp for imp in self.pending if 0 <= ts - imp.ts <= self.weights.window_ms
+                and any(i == item_id for i, _ in imp.items)]
+        named = [imp for imp in live if imp.request_id == request_id]
+        candidates = named or live[-1:]
+        if not candidates:
+            return []
+        target = candidates[0]
+        target.engaged.add(item_id)
+        return [self._sample(target, item_id, reward, ts)]
+
+    def _unengaged(self, imp: _Impression, now: int) -> list[Sample]:
+        return [self._sample(imp, item, 0.0, now) for item, _ in imp.items
+                if item not in imp.engaged]
+
+    def expire(self, now_ms: int) -> list[Sample]:
+        """Zero rewards for shown items nobody touched within the window."""
+        done = [imp for imp in self.pending if now_ms - imp.ts > self.weights.window_ms]
+        self.pending = [imp for imp in self.pending if now_ms - imp.ts <= self.weights.window_ms]
+        return [s for imp in done for s in self._unengaged(imp, now_ms)]

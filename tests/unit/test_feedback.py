@@ -1,0 +1,55 @@
+from online_models.feedback import FeedbackJoiner, RewardWeights
+
+MIN = 60_000
+
+
+def joiner_with(*impressions):
+    joiner = FeedbackJoiner(RewardWeights(window_ms=30 * MIN, half_life_ms=60 * MIN))
+    for request_id, ts, items in impressions:
+        joiner.add_impression(request_id, ts, [(i, 0.25) for i in items], {"bias": 1.0})
+    return joiner
+
+
+def test_each_engagement_is_a_reward_at_once_with_its_weight_and_position():
+    joiner = joiner_with(("r1", 0, ["a", "b", "c"]))
+    [click] = joiner.on_event("click", "b", ts=MIN)
+    [buy] = joiner.on_event("purchase", "b", ts=2 * MIN)
+    assert (click.reward, buy.reward, click.position, click.propensity) == (1.0, 5.0, 1, 0.25)
+    assert buy.request_id == "r1" and buy.context == {"bias": 1.0}
+
+
+def test_skips_are_negative_and_unrelated_events_say_nothing():
+    joiner = joiner_with(("r1", 0, ["a"]))
+    assert [s.reward for s in joiner.on_event("skip", "a", ts=MIN)] == [-1.0]
+    assert joiner.on_event("product_view", "a", ts=MIN) == []
+    assert joiner.on_event("click", "zzz", ts=MIN) == []
+    assert joiner.on_event("click", "a", ts=31 * MIN) == []  # outside the window
+
+
+def test_the_named_request_gets_the_credit_else_the_latest_showing():
+    joiner = joiner_with(("r1", 0, ["a"]), ("r2", MIN, ["a"]))
+    assert joiner.on_event("click", "a", ts=2 * MIN)[0].request_id == "r2"
+    assert joiner.on_event("click", "a", ts=2 * MIN, request_id="r1")[0].request_id == "r1"
+
+
+def test_untouched_items_become_zero_rewards_when_the_window_closes():
+    joiner = joiner_with(("r1", 0, ["a", "b"]), ("r2", 20 * MIN, ["c"]))
+    joiner.on_event("click", "a", ts=MIN)
+    expired = joiner.expire(now_ms=31 * MIN)
+    assert [(s.request_id, s.item_id, s.reward) for s in expired] == [("r1", "b", 0.0)]
+    assert [imp.request_id for imp in joiner.pending] == ["r2"]
+
+
+def test_recent_feedback_weighs_more():
+    joiner = joiner_with(("r1", 0, ["a", "b"]))
+    soon = joiner.on_event("click", "a", ts=0)[0]
+    late = joiner.on_event("click", "b", ts=29 * MIN)[0]
+    assert soon.weight == 1.0 and 0.6 < late.weight < 0.8
+
+
+def test_pending_impressions_are_bounded():
+    joiner = FeedbackJoiner(RewardWeights(), max_pending=2)
+    pushed = []
+    for n in range(3):
+        pushed += joiner.add_impression(f"r{n}", n, [("a", 1.0)], {})
+    assert len(joiner.pending) == 2 and [s.request_id for s in pushed] == ["r0"]
