@@ -1,0 +1,93 @@
+"""User segments: River's incremental k-means over a user's normalised profile vector.
+
+Chosen from measurement on this machine (12 features, 3,000 samples): River KMeans learns in
+~22 us and predicts in ~20 us per sample; DBSTREAM learns in ~210 us (CluStream and DenStream
+are slower still, see DESIGN.md), so k-means is the one that fits the per-event budget.
+
+To avoid one hot key, each parallel instance of the job can keep its own model (it sees a
+random sample of users) and ``merge`` them periodically: centres are matched by distance and
+averaged, weighted by how many users each instance assigned to them.
+
+>>> model = SegmentModel(n_segments=2, seed=3)
+>>> for _ in range(50):
+...     model.learn_one({"pref:shoes": 1.0, "pref:books": 0.0})
+...     model.learn_one({"pref:shoes": 0.0, "pref:books": 1.0})
+>>> model.predict_one({"pref:shoes": 0.9}) != model.predict_one({"pref:books": 0.9})
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+from river import cluster
+
+from reco.v1 import recommendations_pb2 as pb
+
+DEVICES = ("mobile", "desktop", "tablet")
+DAY_PARTS = ("night", "morning", "afternoon", "evening")
+
+
+def segment_features(profile: pb.UserProfile, top_categories: int = 5) -> dict[str, float]:
+    """A user's profile as a vector in 0..1: category preferences, RFM scores, activity, device
+    and part of day (context alone for a new user)."""
+    x: dict[str, float] = {}
+    for category, share in sorted(profile.category_preferences.items(),
+                                  key=lambda kv: -kv[1])[:top_categories]:
+        x[f"pref:{category}"] = share
+    if profile.rfm.r:
+        x.update({"rfm:r": profile.rfm.r / 5, "rfm:f": profile.rfm.f / 5,
+                  "rfm:m": profile.rfm.m / 5})
+    x["activity"] = min(1.0, math.log1p(profile.event_count) / 8)
+    for device in DEVICES:
+        x[f"device:{device}"] = float(profile.context.device_type == device)
+    for part in DAY_PARTS:
+        x[f"day:{part}"] = float(profile.context.day_part == part)
+    return x
+
+
+class SegmentModel:
+    def __init__(self, n_segments: int = 8, halflife: float = 0.5, seed: int = 0) -> None:
+        self.n_segments = n_segments
+        self.halflife = halflife
+        self.seed = seed
+        self._kmeans = cluster.KMeans(n_clusters=n_segments, halflife=halflife, sigma=0.5,
+                                      seed=seed)
+        self.sizes = [0] * n_segments
+
+    def learn_one(self, x: dict[str, float]) -> None:
+        self._kmeans.learn_one(x)
+        self.sizes[self._kmeans.predict_one(x)] += 1
+
+    def predict_one(self, x: dict[str, float]) -> int:
+        return int(self._kmeans.predict_one(x))
+
+    @property
+    def centers(self) -> dict[int, dict[str, float]]:
+        return {k: dict(v) for k, v in self._kmeans.centers.items()}
+
+    def merge(self, other: SegmentModel) -> None:
+        """Folds another instance's model into this one (centres matched greedily by
+        distance, averaged by the number of users behind each)."""
+        mine, theirs = self._kmeans.centers, other._kmeans.centers
+        free = set(theirs)
+        for k in sorted(mine, key=lambda c: -self.sizes[c]):
+            if not free:
+                break
+            j = min(free, key=lambda c: _distance(mine[k], theirs[c]))
+            free.remove(j)
+            a, b = self.sizes[k], other.sizes[j]
+            total = a + b
+            if total == 0:
+                continue
+            for feature in set(mine[k]) | set(theirs[j]):
+                mine[k][feature] = (a * mine[k].get(feature, 0.0)
+                                    + b * theirs[j].get(feature, 0.0)) / total
+            self.sizes[k] = total
+
+    def clone(self) -> SegmentModel:
+        return SegmentModel(self.n_segments, self.halflife, self.seed)
+
+
+def _distance(a: dict[str, float], b: dict[str, float]) -> float:
+    return sum((a.get(f, 0.0) - b.get(f, 0.0)) ** 2 for f in set(a) | set(b))
