@@ -31,7 +31,6 @@ def test_segments_recover_planted_groups():
         data = planted(seed)
         for _, x in data:
             model.learn_one(x)
-        purity = 0
         by_segment: dict[int, Counter] = {}
         for g, x in data:
             by_segment.setdefault(model.predict_one(x), Counter())[g] += 1
