@@ -256,13 +256,12 @@ def main() -> None:
         progress(f"preloading {args.events} simulated events")
         events = preload(full, args.users, args.events)
         results["throughput"] = {}
-        for name, module, topic in (("bare", "bench.bare_job", OUTPUT_TOPIC),
-                                    ("full", "jobs.recommend", "")):
+        for name, module in (("bare", "bench.bare_job"), ("full", "jobs.recommend")):
             settings = settings_for(kafka, root, name)
             progress(f"{name} job: reading the backlog")
             job = run_job(settings, module, root / name)
             results["throughput"][name] = (
-                drain(settings, topic, len(events), 600) if name == "bare"
+                drain(settings, OUTPUT_TOPIC, len(events), 600) if name == "bare"
                 else drain_profiles(settings, events, 600))
             progress(f"{name}: {results['throughput'][name]['events_per_s']:.0f} events/s")
             if name == "full":

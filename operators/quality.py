@@ -44,36 +44,37 @@ class QualityFilter(KeyedProcessFunction):
 
     def open(self, runtime_context: RuntimeContext) -> None:
         s = self.settings
-        # (recent event ids, bot counters) in one value: one state read per event
+        # (recent event ids, bot counters, (last ts, the session's latest item)) in one value:
+        # one state read and one write per event
         self.quality = runtime_context.get_state(value_state("quality", s.user_state_ttl_ms))
         self.bots = BotFilter(bot_rules(s))
-        # (last ts, the session's latest item), for co-occurrence pairs
-        self.session = runtime_context.get_state(value_state("session-items", s.session_gap_ms))
 
     def process_element(self, event: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
-        recent, state = self.quality.value() or (RecentIds(self.settings.dedup_window),
-                                                 BotState())
+        recent, state, session = self.quality.value() or (
+            RecentIds(self.settings.dedup_window), BotState(), (0, None))
         if recent.seen_or_add(event.event_id):
             return
         rule = self.bots.check(state, event)
-        self.quality.update((recent, state))
+        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
+        item_signal = rule is None and weight > 0 and event.item_id is not None
+        previous = self._previous_item(event, session) if item_signal else None
+        if item_signal:
+            session = (max(session[0], event.ts), event.item_id)
+        self.quality.update((recent, state, session))
         if rule is not None:
             yield FILTERED, Row(event.user_id, filtered_record(event, rule, state.flagged_until))
             yield event, rule, state.flagged_until
             return
         yield event, None, 0
-        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
-        if weight > 0 and event.item_id is not None:
-            previous = self._previous_item(event)
+        if item_signal:
             yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "", weight,
                                  event.ts, event.event_id, previous)
             if previous is not None:
                 yield ITEM_SIGNALS, (NEIGHBOUR, previous, event.item_id, event.ts)
 
-    def _previous_item(self, event: Any) -> str | None:
+    def _previous_item(self, event: Any, session: tuple[int, str | None]) -> str | None:
         """The session's previous item (paired with this one for co-occurrence), if other."""
-        last_ts, previous = self.session.value() or (0, None)
-        self.session.update((max(last_ts, event.ts), event.item_id))
+        last_ts, previous = session
         if event.ts - last_ts > self.settings.session_gap_ms or previous == event.item_id:
             return None
         return str(previous) if previous is not None else None
