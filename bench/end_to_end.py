@@ -50,6 +50,14 @@ def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:
                     restart_attempts=0)
 
 
+def skeleton_settings(settings: Settings) -> Settings:
+    """The job without its feature engine, writing its lists and profiles to topics of its own
+    (it filters nothing; the preloaded events have no dead letters)."""
+    outputs = ("topic_recommendations", "topic_user_profiles", "topic_item_features")
+    return dataclasses.replace(settings, feature_engine=False, **{
+        name: "skeleton." + getattr(settings, name) for name in outputs})
+
+
 def preload(settings: Settings, users: int, limit: int) -> list[Event]:
     sim = ShopperSimulation(SimConfig(n_users=users, seed=7, run_id=f"b{now_ms()}"))
     events = [dataclasses.replace(e, ts=now_ms()) for _, e in zip(range(limit), sim.events(),
@@ -208,10 +216,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 4))
     t = results["throughput"]
-    left.bar(["bare job", "recommendation job"], [t["bare"]["events_per_s"],
-                                                  t["full"]["events_per_s"]],
-             color=["#999999", "#2b6cb0"])
-    left.set_title(f"throughput (ratio {t['ratio']:.2f})")
+    left.bar(["bare job", "skeleton", "full job"],
+             [t[name]["events_per_s"] for name in ("bare", "skeleton", "full")],
+             color=["#999999", "#90cdf4", "#2b6cb0"])
+    left.set_title(f"throughput (full/bare {t['ratio']:.2f}, "
+                   f"full/skeleton {1 - t['feature_engine_cost']:.2f})")
     left.set_ylabel("events/s")
     rates = [f["rate"] for f in results["freshness"]]
     for q in ("p50_ms", "p95_ms", "p99_ms"):
@@ -256,8 +265,13 @@ def main() -> None:
         progress(f"preloading {args.events} simulated events")
         events = preload(full, args.users, args.events)
         results["throughput"] = {}
-        for name, module in (("bare", "bench.bare_job"), ("full", "jobs.recommend")):
+        jobs = (("bare", "bench.bare_job"), ("skeleton", "jobs.recommend"),
+                ("full", "jobs.recommend"))
+        for name, module in jobs:
             settings = settings_for(kafka, root, name)
+            if name == "skeleton":
+                settings = skeleton_settings(settings)
+                ensure_topics(settings)
             progress(f"{name} job: reading the backlog")
             job = run_job(settings, module, root / name)
             results["throughput"][name] = (
@@ -286,6 +300,8 @@ def main() -> None:
             job.stop()
         t = results["throughput"]
         t["ratio"] = t["full"]["events_per_s"] / t["bare"]["events_per_s"]
+        t["skeleton_ratio"] = t["skeleton"]["events_per_s"] / t["bare"]["events_per_s"]
+        t["feature_engine_cost"] = 1 - t["full"]["events_per_s"] / t["skeleton"]["events_per_s"]
     finally:
         kafka.stop()
     path = write_results("end_to_end", results)
@@ -297,8 +313,11 @@ def main() -> None:
 def print_table(results: dict[str, Any]) -> None:
     t, lk = results["throughput"], results["lookup"]
     print(f"\nmachine: {results['machine']}")
-    print(f"throughput  bare {t['bare']['events_per_s']:8.0f} ev/s   full "
-          f"{t['full']['events_per_s']:8.0f} ev/s   ratio {t['ratio']:.2f}")
+    print(f"throughput  bare {t['bare']['events_per_s']:8.0f} ev/s   skeleton "
+          f"{t['skeleton']['events_per_s']:8.0f} ev/s   full "
+          f"{t['full']['events_per_s']:8.0f} ev/s   full/bare {t['ratio']:.2f}")
+    print(f"            the feature engine costs {t['feature_engine_cost']:.0%} of the "
+          f"skeleton's throughput (full/skeleton {1 - t['feature_engine_cost']:.2f})")
     for f in results["freshness"]:
         print(f"freshness   at {f['rate']:5d} ev/s: p50 {f['p50_ms']:6.0f} ms  p95 "
               f"{f['p95_ms']:6.0f} ms  p99 {f['p99_ms']:6.0f} ms  ({f['probes']} probes)")

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
+from features.basic_profile import BasicProfile
 from features.bots import BotRules
-from features.profile import ProfileConfig
+from features.population import Population
+from features.profile import ProfileConfig, UserProfileState
+from features.profile_view import profile_message
 from reco.config import Settings
+from reco.events import Event
+from reco.v1 import recommendations_pb2 as pb
 
 
 def profile_config(settings: Settings) -> ProfileConfig:
@@ -23,3 +30,60 @@ def bot_rules(settings: Settings) -> BotRules:
                     repeat_window_ms=settings.bot_repeat_window_ms,
                     max_dwell_ms=settings.bot_max_dwell_ms, flag_ttl_ms=settings.bot_flag_ttl_ms,
                     require_price=settings.require_purchase_price)
+
+
+class FeatureProfiles:
+    """The feature engine's profiles (features/profile.py), as the user operator uses them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.config = profile_config(settings)
+        self.population = Population()
+
+    def new(self) -> UserProfileState:
+        return UserProfileState(self.config)
+
+    def learn(self, profile: UserProfileState, event: Event) -> None:
+        profile.update(event, self.population, self.config)
+
+    def record_filtered(self, profile: UserProfileState, rule: str, ts: int,
+                        flagged_until: int) -> None:
+        profile.record_filtered(rule, ts, flagged_until)
+
+    def message(self, profile: UserProfileState, user_id: str, now_ms: int) -> pb.UserProfile:
+        return profile_message(profile, user_id, profile.last_seen, now_ms, self.population,
+                               self.config)
+
+
+class BasicProfiles:
+    """The skeleton's profiles (features/basic_profile.py): ``feature_engine = false``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.half_life_ms = settings.preference_half_life_ms
+        self.purchased_n = settings.purchased_items
+        self.dedup_window = settings.dedup_window
+
+    def new(self) -> BasicProfile:
+        return BasicProfile(self.half_life_ms, self.purchased_n, self.dedup_window)
+
+    def learn(self, profile: BasicProfile, event: Event) -> None:
+        profile.update(event)
+
+    def record_filtered(self, profile: BasicProfile, rule: str, ts: int,
+                        flagged_until: int) -> None:
+        profile.record_filtered()
+
+    def message(self, profile: BasicProfile, user_id: str, now_ms: int) -> pb.UserProfile:
+        return profile.message(user_id, now_ms)
+
+
+class ProfileBook(Protocol):
+    """What the user operator needs of a kind of profile."""
+
+    def new(self) -> Any: ...
+    def learn(self, profile: Any, event: Event) -> None: ...
+    def record_filtered(self, profile: Any, rule: str, ts: int, flagged_until: int) -> None: ...
+    def message(self, profile: Any, user_id: str, now_ms: int) -> pb.UserProfile: ...
+
+
+def profiles_for(settings: Settings) -> ProfileBook:
+    return FeatureProfiles(settings) if settings.feature_engine else BasicProfiles(settings)

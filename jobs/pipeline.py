@@ -26,9 +26,9 @@ from pyflink.common import Row, Types
 from pyflink.datastream import DataStream
 
 from online_models.trending import TrendingRecommender
-from operators.items import ITEM_FEATURES, ItemTrending
+from operators.items import ITEM_FEATURES, ITEM_SIGNALS, ItemTrending
 from operators.parse import DEAD_LETTERS, ParseEvents
-from operators.quality import FILTERED, ITEM_SIGNALS, QualityFilter
+from operators.quality import FILTERED, QualityFilter
 from operators.state import KEYED_BYTES, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge
 from operators.users import LISTS, UserRecommendations, recommendation_list
@@ -66,14 +66,26 @@ class PopularListRow:
         return Row(POPULAR_KEY, recommendation_list(POPULAR_KEY, recs, self.model_version))
 
 
+def _checked(parsed: DataStream, settings: Settings) -> tuple[DataStream, DataStream]:
+    """(event, rule, flagged_until) per new event, and the clean ones' item signals. The
+    skeleton (``feature_engine = false``) has no quality step: its user operator de-duplicates
+    and the parser emits the item signals."""
+    if not settings.feature_engine:
+        unchecked = parsed.map(lambda e: (e, None, 0), output_type=PICKLED).name("unchecked")
+        return unchecked, parsed.get_side_output(ITEM_SIGNALS)
+    checked = (parsed.key_by(lambda e: e.user_id, key_type=Types.STRING())
+               .process(QualityFilter(settings), output_type=PICKLED)
+               .name("quality").uid("quality"))
+    return checked, checked.get_side_output(ITEM_SIGNALS)
+
+
 def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     s = settings
-    parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes),
+    parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
+                                     item_signals=not s.feature_engine),
                          output_type=PICKLED).name("parse").uid("parse")
-    checked = (parsed.key_by(lambda e: e.user_id, key_type=Types.STRING())
-               .process(QualityFilter(s), output_type=PICKLED)
-               .name("quality").uid("quality"))
-    scores = (checked.get_side_output(ITEM_SIGNALS)
+    checked, signals = _checked(parsed, s)
+    scores = (signals
               .key_by(lambda signal: signal[1], key_type=Types.STRING())
               .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms,
                                     s.trending_emit_ratio, s.cooccurring_items),
@@ -96,5 +108,6 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     return Outputs(recommendations=users.get_side_output(LISTS), popular=popular_rows,
                    profiles=users,
                    dead_letters=parsed.get_side_output(DEAD_LETTERS),
-                   filtered=checked.get_side_output(FILTERED),
+                   filtered=checked.get_side_output(FILTERED) if s.feature_engine
+                   else parsed.get_side_output(FILTERED),
                    item_features=scores.get_side_output(ITEM_FEATURES))

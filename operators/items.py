@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from pyflink.common import Row
+from pyflink.common import Row, Types
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
@@ -22,6 +22,8 @@ from operators.state import KEYED_BYTES, value_state
 
 ITEM_FEATURES = OutputTag("item-features", KEYED_BYTES)
 INTERACTION, NEIGHBOUR = "i", "n"
+# the input signals, a side output of the step that decides an event is clean
+ITEM_SIGNALS = OutputTag("item-signals", Types.PICKLED_BYTE_ARRAY())
 
 
 class ItemTrending(KeyedProcessFunction):

@@ -12,6 +12,8 @@ from pyflink.common import Types
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import ProcessFunction
 
+from features.trending import EVENT_WEIGHTS
+from operators.items import INTERACTION, ITEM_SIGNALS
 from reco.events import InvalidEvent, parse_event
 
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
@@ -33,21 +35,32 @@ def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_byt
 
 
 class ParseEvents(ProcessFunction):
-    """Input rows: (value, topic, partition, offset); output: ``reco.events.Event``."""
+    """Input rows: (value, topic, partition, offset); output: ``reco.events.Event``. With
+    ``item_signals`` (the skeleton, which has no quality step), each interaction with an item
+    also goes to the ITEM_SIGNALS side output."""
 
-    def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int) -> None:
+    def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
+                 item_signals: bool = False) -> None:
         self.max_event_bytes = max_event_bytes
         self.dlq_raw_max_bytes = dlq_raw_max_bytes
+        self.item_signals = item_signals
 
     def process_element(self, row: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
         raw = row[0]
         try:
-            yield parse_event(raw, self.max_event_bytes)
+            event = parse_event(raw, self.max_event_bytes)
         except InvalidEvent as exc:
             yield DEAD_LETTERS, self._dead_letter(str(exc), raw, row)
+            return
         except Exception as exc:  # never let one record restart the job
             yield DEAD_LETTERS, self._dead_letter(f"unexpected {type(exc).__name__}: {exc}",
                                                   raw, row)
+            return
+        yield event
+        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
+        if self.item_signals and weight > 0 and event.item_id is not None:
+            yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "", weight,
+                                 event.ts, event.event_id, None)
 
     def _dead_letter(self, reason: str, raw: bytes | None, row: Any) -> str:
         source = {"topic": row[1], "partition": row[2], "offset": row[3]}

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from pyflink.common import Row, Types
+from pyflink.common import Row
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
@@ -19,14 +19,11 @@ from features.bots import BotFilter, BotState
 from features.configured import bot_rules
 from features.dedup import RecentIds
 from features.trending import EVENT_WEIGHTS
-from operators.items import INTERACTION, NEIGHBOUR
+from operators.items import INTERACTION, ITEM_SIGNALS, NEIGHBOUR
 from operators.state import KEYED_BYTES, value_state
 from reco.config import Settings
 
 FILTERED = OutputTag("filtered", KEYED_BYTES)
-# operators.items signals: interactions and session co-occurrences
-ITEM_SIGNALS = OutputTag("item-signals", Types.PICKLED_BYTE_ARRAY())
-
 
 
 def filtered_record(event: Any, rule: str, flagged_until: int) -> bytes:

@@ -13,10 +13,7 @@ from pyflink.common import Row
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, RuntimeContext
 
-from features.configured import profile_config
-from features.population import Population
-from features.profile import UserProfileState
-from features.profile_view import profile_message
+from features.configured import profiles_for
 from online_models.trending import Ranked, Recommendation, TrendingRecommender
 from operators.state import KEYED_BYTES, TOP_LISTS, value_state
 from reco.config import Settings
@@ -56,8 +53,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         s = self.settings
         self.profile = runtime_context.get_state(value_state("profile", s.user_state_ttl_ms))
         self.recommender = TrendingRecommender(s.trending_half_life_ms, s.reco_list_size)
-        self.config = profile_config(s)
-        self.population = Population()
+        self.profiles = profiles_for(s)
         # Every parallel instance receives every broadcast element, so a plain dict mirrors
         # the broadcast state without unpickling a list per lookup. Filled from the state on
         # the first event after a restore.
@@ -66,10 +62,10 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     def process_element(self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
         event, rule, flagged_until = value
-        profile = self.profile.value() or UserProfileState(self.config)
+        profile = self.profile.value() or self.profiles.new()
         user_id = event.user_id
         if rule is None:
-            profile.update(event, self.population, self.config)
+            self.profiles.learn(profile, event)
             recs = self._recommend(profile, event.ts, ctx)
             fingerprint = list_fingerprint(recs)
             if fingerprint != profile.published:
@@ -77,11 +73,11 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
                 yield LISTS, Row(user_id, recommendation_list(
                     user_id, recs, self.settings.model_version, event.event_id, event.ts))
         else:
-            profile.record_filtered(rule, event.ts, flagged_until)
+            self.profiles.record_filtered(profile, rule, event.ts, flagged_until)
         yield from self._publish_profile(profile, user_id, ctx)
         self.profile.update(profile)
 
-    def _publish_profile(self, profile: UserProfileState, user_id: str,
+    def _publish_profile(self, profile: Any, user_id: str,
                          ctx: Any) -> Iterator[Any]:
         """Publishes now, or schedules the publication of the then latest profile: a user
         whose events come in a burst (a backlog, a replay) is published once per interval."""
@@ -89,9 +85,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         interval = self.settings.profile_min_interval_ms
         if now - profile.profile_sent_ms >= interval:
             profile.profile_sent_ms, profile.profile_pending = now, False
-            message = profile_message(profile, user_id, profile.last_seen, now,
-                                      self.population, self.config)
-            yield Row(user_id, message.SerializeToString())
+            yield Row(user_id, self.profiles.message(profile, user_id, now).SerializeToString())
         elif not profile.profile_pending:
             profile.profile_pending = True
             ctx.timer_service().register_processing_time_timer(
@@ -104,7 +98,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             yield from self._publish_profile(profile, ctx.get_current_key(), ctx)
             self.profile.update(profile)
 
-    def _recommend(self, profile: UserProfileState, now_ms: int,
+    def _recommend(self, profile: Any, now_ms: int,
                    ctx: KeyedBroadcastProcessFunction.ReadOnlyContext) -> list[Recommendation]:
         if self.tops is None:
             self.tops = dict(ctx.get_broadcast_state(TOP_LISTS).items())

@@ -61,6 +61,9 @@ class Settings:
     max_event_bytes: int = _doc("events larger than this go to the dead-letter topic", 65536)
     dlq_raw_max_bytes: int = _doc("raw bytes kept in a dead-letter record (source offset kept)",
                                   65536)
+    feature_engine: bool = _doc(
+        "false runs the skeleton: de-duplication and trending lists without bot rules or "
+        "profile features (to measure what the feature engine costs)", True)
     dedup_window: int = _doc("event ids remembered per user for de-duplication (4 bytes each)",
                              256)
     user_state_ttl_ms: int = _doc("per-user state expires after this long without events",

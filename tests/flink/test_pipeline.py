@@ -187,3 +187,37 @@ def test_item_features_count_interactions_and_session_neighbours(run):
     assert set(items) <= {e.item_id for e in clean}
     assert all(f.co_occurring == sorted(f.co_occurring, key=lambda n: -n.affinity)
                for f in items.values())
+
+
+def test_the_skeleton_dedups_publishes_lists_and_filters_nothing(tmp_path):
+    """feature_engine = false: the skeleton's topology (no quality step), used to measure what
+    the feature engine costs; its profiles carry counts only."""
+    from reco.config import Settings
+
+    settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        trending_emit_ratio=1.0, profile_min_interval_ms=0,
+                        feature_engine=False, checkpoint_dir=str(tmp_path / "ck"),
+                        stack_dir=str(tmp_path / "flink"))
+    duplicate = ev(300, "dup", "click", "s3", "shoes")
+    # a bot's burst: the feature engine would filter it, the skeleton does not
+    burst = [Event(f"bot-{n}", "click", "bot", ts=T0, item_id="s3", category="shoes")
+             for n in range(30)]
+    # shoppers in between give the top lists time to reach the user operator before alice
+    shoppers = ShopperSimulation(SimConfig(n_users=20, n_items=200, seed=2, bot_share=0.0))
+    records = [e.to_json() for e in crowd() + burst] + [duplicate.to_json()] * 3
+    records += [BAD[0]] + [e.to_json() for e in shoppers.events()]
+    records += [e.to_json() for e in alice()]
+    out = run_pipeline(records, settings)
+    profiles = last_by_key(out["profiles"], pb.UserProfile)
+    assert profiles["dup"].event_count == 1
+    assert profiles["bot"].event_count == 30 and not out["filtered"]
+    assert profiles["alice"].purchased_item_ids == ["s1"]
+    assert not profiles["alice"].windows  # no feature engine, no windows
+    lists = last_by_key(out["recommendations"], pb.RecommendationList)
+    assert lists["alice"].items and "s1" not in [i.item_id for i in lists["alice"].items]
+    assert len(out["dead_letters"]) == 1
+    items = last_by_key(out["item_features"], pb.ItemFeatures)
+    # the skeleton's trending counts each of the bot's clicks, and the duplicate once
+    s3 = {e.event_id: EVENT_WEIGHTS[e.event_type] for e in crowd() + burst + [duplicate]
+          if e.item_id == "s3"}
+    assert items["s3"].interactions["24h"] == pytest.approx(sum(s3.values()))
