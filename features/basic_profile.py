@@ -29,7 +29,7 @@ MAX_CATEGORIES = 12
 class BasicProfile:
     __slots__ = ("event_count", "filtered", "last_event_id", "last_seen", "preferences",
                  "profile_pending", "profile_sent_ms", "published", "purchased", "purchased_n",
-                 "recent_ids")
+                 "recent_ids", "segment")
 
     def __init__(self, half_life_ms: int = 7 * 86_400_000, purchased_n: int = 50,
                  dedup_window: int = 256) -> None:
@@ -42,6 +42,7 @@ class BasicProfile:
         self.published = 0
         self.profile_sent_ms = 0
         self.profile_pending = False
+        self.segment = -1
 
     def update(self, event: Event) -> None:
         """Learns from ``event``; a redelivered event id changes nothing."""
@@ -62,6 +63,9 @@ class BasicProfile:
 
     def category_weights(self, limit: int = 5) -> dict[str, float]:
         return self.preferences.vector(limit)
+
+    def recent_candidates(self, n: int) -> list[tuple[str, float]]:
+        return []  # the skeleton keeps no item history
 
     def message(self, user_id: str, now_ms: int) -> pb.UserProfile:
         return pb.UserProfile(user_id=user_id, event_count=self.event_count,

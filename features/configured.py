@@ -9,6 +9,8 @@ from features.bots import BotRules
 from features.population import Population
 from features.profile import ProfileConfig, UserProfileState
 from features.profile_view import profile_message
+from online_models.bandit_context import user_features
+from online_models.feedback import RewardWeights
 from reco.config import Settings
 from reco.events import Event
 from reco.v1 import recommendations_pb2 as pb
@@ -53,6 +55,12 @@ class FeatureProfiles:
         return profile_message(profile, user_id, profile.last_seen, now_ms, self.population,
                                self.config)
 
+    def bandit_features(self, profile: UserProfileState) -> dict[str, float]:
+        r, f, m, _ = profile.rfm.scores(profile.last_seen, self.population.rfm)
+        device = profile.context.get("device_type") or profile.context.get("device", "")
+        return user_features(profile.segment if profile.segment >= 0 else None, (r, f, m),
+                             profile.event_count, device)
+
 
 class BasicProfiles:
     """The skeleton's profiles (features/basic_profile.py): ``feature_engine = false``."""
@@ -75,6 +83,10 @@ class BasicProfiles:
     def message(self, profile: BasicProfile, user_id: str, now_ms: int) -> pb.UserProfile:
         return profile.message(user_id, now_ms)
 
+    def bandit_features(self, profile: BasicProfile) -> dict[str, float]:
+        return user_features(profile.segment if profile.segment >= 0 else None, (0, 0, 0),
+                             profile.event_count, "")
+
 
 class ProfileBook(Protocol):
     """What the user operator needs of a kind of profile."""
@@ -83,7 +95,16 @@ class ProfileBook(Protocol):
     def learn(self, profile: Any, event: Event) -> None: ...
     def record_filtered(self, profile: Any, rule: str, ts: int, flagged_until: int) -> None: ...
     def message(self, profile: Any, user_id: str, now_ms: int) -> pb.UserProfile: ...
+    def bandit_features(self, profile: Any) -> dict[str, float]: ...
 
 
 def profiles_for(settings: Settings) -> ProfileBook:
     return FeatureProfiles(settings) if settings.feature_engine else BasicProfiles(settings)
+
+
+def reward_weights(settings: Settings) -> RewardWeights:
+    return RewardWeights(click=settings.reward_click, wishlist=settings.reward_wishlist,
+                         add_to_cart=settings.reward_add_to_cart,
+                         purchase=settings.reward_purchase, skip=settings.reward_skip,
+                         window_ms=settings.attribution_window_ms,
+                         half_life_ms=settings.feedback_half_life_ms)

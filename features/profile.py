@@ -75,8 +75,8 @@ class UserProfileState:
                  "flag_rule", "flagged_until", "last_dwell", "last_dwell_imputed",
                  "last_event_id", "last_scroll", "last_scroll_imputed", "last_seen",
                  "last_session_ms", "preferences", "profile_pending", "profile_sent_ms",
-                 "published", "purchased", "recent_items", "rfm", "scroll", "session_length",
-                 "sessions", "type_counts", "windows")
+                 "published", "purchased", "recent_items", "rfm", "scroll", "segment",
+                 "session_length", "sessions", "type_counts", "windows")
 
     def __init__(self, config: ProfileConfig) -> None:
         self.event_count = 0
@@ -105,6 +105,7 @@ class UserProfileState:
         self.published = 0  # crc32 of the item ids last published
         self.profile_sent_ms = 0  # when the profile was last published (processing time)
         self.profile_pending = False  # a newer profile waits for its publication
+        self.segment = -1  # assigned when the profile is published (-1: not yet)
 
     def update(self, event: Event, population: Population, config: ProfileConfig) -> None:
         """Learns from one clean event (and feeds the population statistics)."""
@@ -195,6 +196,13 @@ class UserProfileState:
     def category_weights(self, limit: int = 5) -> dict[str, float]:
         """Recency-weighted category preferences, normalised to sum to one."""
         return self.preferences.vector(limit)
+
+    def recent_candidates(self, n: int) -> list[tuple[str, float]]:
+        """The user's recent items not bought (viewed, wishlisted, carted), with their
+        affinity: re-engagement candidates."""
+        bought = set(self.purchased)
+        return [(item, self.affinity.affinity(item)) for item in self.recent_items
+                if item not in bought][:n]
 
 
 def _push_front(items: list[str], item: str, limit: int) -> list[str]:

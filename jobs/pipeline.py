@@ -10,28 +10,43 @@ raw rows (value, topic, partition, offset)
        -> per category: top list (key: category, throttled)
             -> global popular list (one key, fed by the throttled category lists only)
        the category and popular lists are broadcast to the user operator
-  -> per user (key: user_id): the profile (features/), at most once a second, and the list
-     when it changes. A user's events keep their partition order through both keyed steps.
-Outputs rows (key, value bytes): per-user lists, the "__popular__" list (one writer),
-profiles, filtered events and item features; and dead-letter strings.
+  -> per user (key: user_id): the profile (features/) and the user's segment, at most once a
+     second; the candidate pool when it changes; impressions (from the impressions topic, read
+     with the events) joined with the user's later events into rewards. A user's events keep
+     their partition order through both keyed steps.
+       -> rewards per shard (key: hash of the request id): the bandit's statistics, published
+          at most once a second
+Outputs rows (key, value bytes): per-user pools, the "__popular__" list (one writer),
+profiles, filtered events, item features, policy statistics and segment summaries; and
+dead-letter strings.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pyflink.common import Row, Types
 from pyflink.datastream import DataStream
 
+from online_models.pool import candidate_pool
 from online_models.trending import TrendingRecommender
 from operators.items import ITEM_FEATURES, ITEM_SIGNALS, ItemTrending
 from operators.parse import DEAD_LETTERS, ParseEvents
+from operators.policy import PolicyLearner
 from operators.quality import FILTERED, QualityFilter
 from operators.state import KEYED_BYTES, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge
-from operators.users import LISTS, UserRecommendations, recommendation_list
+from operators.users import (
+    LISTS,
+    PROFILE,
+    REWARD,
+    SEGMENTS,
+    UserRecommendations,
+    recommendation_list,
+)
 from reco.config import Settings
 from reco.topics import POPULAR_KEY
 
@@ -49,6 +64,8 @@ class Outputs:
     dead_letters: DataStream     # JSON strings
     filtered: DataStream         # Row(key, value): JSON of the event and the rule that fired
     item_features: DataStream    # Row(key, value): ItemFeatures bytes
+    policy: DataStream           # Row(shard, PolicyParameters bytes)
+    segments: DataStream         # Row(instance, SegmentModelSummary bytes)
 
 
 class PopularListRow:
@@ -63,7 +80,8 @@ class PopularListRow:
         _, ranked = value
         now = int(time.time() * 1000)
         recs = self.recommender.popular(ranked, (), self.recommender.list_size, now)
-        return Row(POPULAR_KEY, recommendation_list(POPULAR_KEY, recs, self.model_version))
+        pool = candidate_pool((), (), recs, len(recs))
+        return Row(POPULAR_KEY, recommendation_list(POPULAR_KEY, pool, self.model_version))
 
 
 def _checked(parsed: DataStream, settings: Settings) -> tuple[DataStream, DataStream]:
@@ -79,10 +97,18 @@ def _checked(parsed: DataStream, settings: Settings) -> tuple[DataStream, DataSt
     return checked, checked.get_side_output(ITEM_SIGNALS)
 
 
+def _tagged(stream: DataStream, tag: str, output_type: Any,
+            value: Callable[[Any], Any]) -> DataStream:
+    """The records of one tag of a tagged main output (see operators/users.py)."""
+    return (stream.filter(lambda r: r[0] == tag).name(f"{tag}s")
+            .map(value, output_type=output_type).name(f"{tag}-rows"))
+
+
 def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     s = settings
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
-                                     item_signals=not s.feature_engine),
+                                     item_signals=not s.feature_engine,
+                                     impressions_topic=s.topic_impressions),
                          output_type=PICKLED).name("parse").uid("parse")
     checked, signals = _checked(parsed, s)
     scores = (signals
@@ -100,13 +126,19 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     top_lists = category_tops.union(popular).broadcast(TOP_LISTS)
     users = (checked.key_by(lambda v: v[0].user_id, key_type=Types.STRING())
              .connect(top_lists)
-             .process(UserRecommendations(s), output_type=KEYED_BYTES)
+             .process(UserRecommendations(s), output_type=PICKLED)
              .name("user-recommendations").uid("user-recommendations"))
     # One writer for the one key, chained to its producer, so versions cannot overtake.
     popular_rows = (popular.map(PopularListRow(s), output_type=KEYED_BYTES)
                     .name("popular-list").set_parallelism(1))
+    policy = (_tagged(users, REWARD, PICKLED, lambda r: (r[1], r[2]))
+              .key_by(lambda r: r[0], key_type=Types.STRING())
+              .process(PolicyLearner(s), output_type=KEYED_BYTES)
+              .name("policy-learner"))
     return Outputs(recommendations=users.get_side_output(LISTS), popular=popular_rows,
-                   profiles=users,
+                   profiles=_tagged(users, PROFILE, KEYED_BYTES, lambda r: r[1]),
+                   policy=policy,
+                   segments=_tagged(users, SEGMENTS, KEYED_BYTES, lambda r: r[1]),
                    dead_letters=parsed.get_side_output(DEAD_LETTERS),
                    filtered=checked.get_side_output(FILTERED) if s.feature_engine
                    else parsed.get_side_output(FILTERED),

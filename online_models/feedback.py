@@ -50,6 +50,7 @@ class Sample:
     context: dict[str, float]
     reward: float
     weight: float
+    arm: str = ""  # the candidate mix the policy chose for the response
 
 
 @dataclass
@@ -58,6 +59,7 @@ class _Impression:
     ts: int
     items: list[tuple[str, float]]
     context: dict[str, float]
+    arm: str = ""
     engaged: set[str] = field(default_factory=set)
 
 
@@ -70,9 +72,12 @@ class FeedbackJoiner:
         self.pending: list[_Impression] = []
 
     def add_impression(self, request_id: str, ts: int, items: list[tuple[str, float]],
-                       context: dict[str, float]) -> list[Sample]:
-        """Remembers what was shown; returns the zero rewards of impressions pushed out."""
-        self.pending.append(_Impression(request_id, ts, list(items), dict(context)))
+                       context: dict[str, float], arm: str = "") -> list[Sample]:
+        """Remembers what was shown (items with their propensities, the policy's context and
+        arm); returns the zero rewards of impressions pushed out."""
+        if any(imp.request_id == request_id for imp in self.pending):
+            return []  # a redelivered impression
+        self.pending.append(_Impression(request_id, ts, list(items), dict(context), arm))
         pushed = self.pending[:-self.max_pending] if len(self.pending) > self.max_pending else []
         self.pending = self.pending[-self.max_pending:]
         return [s for imp in pushed for s in self._unengaged(imp, imp.ts)]
@@ -81,7 +86,7 @@ class FeedbackJoiner:
         position = next(n for n, (i, _) in enumerate(imp.items) if i == item)
         weight = 2.0 ** (-max(0, now - imp.ts) / self.weights.half_life_ms)
         return Sample(imp.request_id, item, position, imp.items[position][1], imp.context,
-                      reward, weight)
+                      reward, weight, imp.arm)
 
     def on_event(self, event_type: str, item_id: str | None, ts: int,
                  request_id: str | None = None) -> list[Sample]:

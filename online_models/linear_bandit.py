@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from online_models.policy_stats import PolicyStatistics
+
 
 class ArmModels:
     """Per-arm ``A^-1`` (inverse of ``lambda I + sum x x^T``) and ``b`` (sum of reward x)."""
@@ -44,3 +46,14 @@ class ArmModels:
         self.a_inv[arm] = a_inv - weight * np.outer(ax, ax) / (1.0 + weight * x @ ax)
         self.b[arm] = self.b[arm] + weight * reward * x
         self.pulls[arm] += 1
+
+    def load(self, stats: PolicyStatistics) -> None:
+        """Replaces the arms' models with the ones the sufficient statistics give (e.g. the
+        job's shards summed): the posterior of every reward in them."""
+        if stats.features != self.features:
+            raise ValueError(f"the statistics are over {stats.features}, the policy over "
+                             f"{self.features}")
+        eye = self.ridge * np.eye(len(self.features))
+        self.a_inv = {arm: np.linalg.inv(eye + s.xtx) for arm, s in stats.arms.items()}
+        self.b = {arm: s.xty.copy() for arm, s in stats.arms.items()}
+        self.pulls = {arm: s.rewards for arm, s in stats.arms.items()}

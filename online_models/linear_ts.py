@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from online_models.linear_bandit import ArmModels
+from online_models.policy_stats import PolicyStatistics
 
 
 class LinearThompsonSampling:
@@ -56,6 +57,10 @@ class LinearThompsonSampling:
         # add-one smoothing keeps propensities positive for importance weighting
         propensity = (wins[chosen] + 1) / (self.n_draws + len(arm_ids))
         return arm_ids[chosen], float(propensity)
+
+    def load(self, stats: PolicyStatistics) -> None:
+        """Adopts sufficient statistics learned elsewhere (the job's reward shards)."""
+        self._models.load(stats)
 
     def update(self, arm_id: str, reward: float, context: dict[str, float],
                weight: float = 1.0) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from online_models.linear_bandit import ArmModels
+from online_models.policy_stats import PolicyStatistics
 
 
 class LinUCB:
@@ -48,6 +49,10 @@ class LinUCB:
         chosen = self._rng.randrange(len(arm_ids)) if self._rng.random() < self.epsilon else best
         propensity = share + (1 - self.epsilon) * (chosen == best)
         return arm_ids[chosen], round(propensity, 12)
+
+    def load(self, stats: PolicyStatistics) -> None:
+        """Adopts sufficient statistics learned elsewhere (the job's reward shards)."""
+        self._models.load(stats)
 
     def update(self, arm_id: str, reward: float, context: dict[str, float],
                weight: float = 1.0) -> None:

@@ -15,6 +15,7 @@ from pyflink.datastream.functions import ProcessFunction
 from features.trending import EVENT_WEIGHTS
 from operators.items import INTERACTION, ITEM_SIGNALS
 from reco.events import InvalidEvent, parse_event
+from reco.impressions import parse_impression
 
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
 
@@ -35,19 +36,24 @@ def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_byt
 
 
 class ParseEvents(ProcessFunction):
-    """Input rows: (value, topic, partition, offset); output: ``reco.events.Event``. With
+    """Input rows: (value, topic, partition, offset); output: ``reco.events.Event``, or
+    ``reco.impressions.Impression`` for records of the impressions topic. With
     ``item_signals`` (the skeleton, which has no quality step), each interaction with an item
     also goes to the ITEM_SIGNALS side output."""
 
     def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
-                 item_signals: bool = False) -> None:
+                 item_signals: bool = False, impressions_topic: str = "impressions") -> None:
         self.max_event_bytes = max_event_bytes
         self.dlq_raw_max_bytes = dlq_raw_max_bytes
         self.item_signals = item_signals
+        self.impressions_topic = impressions_topic
 
     def process_element(self, row: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
         raw = row[0]
         try:
+            if row[1] == self.impressions_topic:
+                yield parse_impression(raw)
+                return
             event = parse_event(raw, self.max_event_bytes)
         except InvalidEvent as exc:
             yield DEAD_LETTERS, self._dead_letter(str(exc), raw, row)

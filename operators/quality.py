@@ -22,6 +22,7 @@ from features.trending import EVENT_WEIGHTS
 from operators.items import INTERACTION, ITEM_SIGNALS, NEIGHBOUR
 from operators.state import KEYED_BYTES, value_state
 from reco.config import Settings
+from reco.impressions import Impression
 
 FILTERED = OutputTag("filtered", KEYED_BYTES)
 
@@ -47,6 +48,9 @@ class QualityFilter(KeyedProcessFunction):
         self.bots = BotFilter(bot_rules(s))
 
     def process_element(self, event: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
+        if isinstance(event, Impression):  # for the user operator's feedback join
+            yield event, None, 0
+            return
         recent, state, session = self.quality.value() or (
             RecentIds(self.settings.dedup_window), BotState(), (0, None))
         if recent.seen_or_add(event.event_id):

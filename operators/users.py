@@ -1,6 +1,13 @@
 """The per-user operator (keyed by user id): learns the profile from clean events, counts the
-filtered ones, and publishes the profile and, when it changed, the user's list. Top lists
-arrive on the broadcast side."""
+filtered ones, assigns the user's segment, publishes the profile and, when it changed, the
+user's candidate pool; joins the server's impressions with the user's later events into
+rewards. Top lists arrive on the broadcast side.
+
+Segments: each parallel instance keeps its own River k-means in memory (features/population.py
+does the same for the population statistics), learned from profiles as they are published
+(at most once per second per user): an instance sees a random sample of users, so no key is
+hot. All instances start from the same seeded centres; each publishes its sizes and centroids
+for monitoring. After a restart an instance learns its model again from the stream."""
 
 from __future__ import annotations
 
@@ -13,38 +20,63 @@ from pyflink.common import Row
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, RuntimeContext
 
-from features.configured import profiles_for
-from online_models.trending import Ranked, Recommendation, TrendingRecommender
+from features.configured import profiles_for, reward_weights
+from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
+from online_models.mixes import PoolItem
+from online_models.pool import candidate_pool
+from online_models.segments import SegmentModel, segment_features
+from online_models.trending import Ranked, TrendingRecommender
 from operators.state import KEYED_BYTES, TOP_LISTS, value_state
 from reco.config import Settings
+from reco.impressions import Impression
 from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 
 LISTS = OutputTag("recommendation-lists", KEYED_BYTES)
+# Tags of the main output (timers can only emit there): (PROFILE, Row), (REWARD, shard,
+# Sample), (SEGMENTS, Row)
+PROFILE, REWARD, SEGMENTS = "profile", "reward", "segments"
 
 
-def recommendation_list(user_id: str, recs: list[Recommendation], model_version: str,
-                        last_event_id: str = "", last_event_ts: int = 0) -> bytes:
+def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
+                        last_event_id: str = "", last_event_ts: int = 0, segment: int = -1,
+                        features: dict[str, float] | None = None) -> bytes:
     """A serialised ``reco.v1.RecommendationList``, the value of the recommendations topic."""
     message = pb.RecommendationList(
         user_id=user_id, model_version=model_version, updated_at_ms=int(time.time() * 1000),
-        last_event_id=last_event_id, last_event_ts=last_event_ts)
+        last_event_id=last_event_id, last_event_ts=last_event_ts,
+        segment=str(segment) if segment >= 0 else "", features=features or {})
     add = message.items.add
-    for item, score, reason in recs:
-        add(item_id=item, score=score, reason=reason)
+    for item, score, source, reason, category in pool:
+        add(item_id=item, score=score, reason=reason, source=source, category=category)
     return message.SerializeToString()
 
 
-def list_fingerprint(recs: list[Recommendation]) -> int:
-    """A small stand-in for the item ids last published (kept in state instead of the ids)."""
-    return zlib.crc32("\x1f".join(item for item, _, _ in recs).encode())
+def list_fingerprint(pool: list[PoolItem]) -> int:
+    """A small stand-in for the items last published (kept in state instead of the ids)."""
+    return zlib.crc32("\x1f".join(f"{p[0]}\x1e{p[2]}" for p in pool).encode())
+
+
+def subtask_index(runtime_context: RuntimeContext) -> int:
+    """This parallel instance's index. PyFlink 2.2's thread mode still asks Java's
+    RuntimeContext for getIndexOfThisSubtask, which Flink 2 moved to getTaskInfo()."""
+    try:
+        return runtime_context.get_index_of_this_subtask()
+    except AttributeError:
+        java = runtime_context._runtime_context
+        return int(java.getTaskInfo().getIndexOfThisSubtask())
+
+
+def reward_shard(request_id: str, shards: int) -> str:
+    return f"shard-{zlib.crc32(request_id.encode()) % shards}"
 
 
 class UserRecommendations(KeyedBroadcastProcessFunction):
-    """Input: (event, filter rule or None, flagged_until_ms) from the quality operator.
-    Main output: Row(user_id, UserProfile bytes), at most once per ``profile_min_interval_ms``
-    per user, always ending with the latest (timers publish from the main output only).
-    Side output LISTS: Row(user_id, RecommendationList bytes), when the list changed."""
+    """Input: (event or Impression, filter rule or None, flagged_until_ms) from the quality
+    operator. Main output, tagged: (PROFILE, Row(user_id, UserProfile bytes)) at most once per
+    ``profile_min_interval_ms`` per user, always ending with the latest; (REWARD, shard,
+    Sample); (SEGMENTS, Row(instance, SegmentModelSummary bytes)). Side output LISTS:
+    Row(user_id, RecommendationList bytes) when the pool changed."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -52,8 +84,15 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     def open(self, runtime_context: RuntimeContext) -> None:
         s = self.settings
         self.profile = runtime_context.get_state(value_state("profile", s.user_state_ttl_ms))
-        self.recommender = TrendingRecommender(s.trending_half_life_ms, s.reco_list_size)
+        self.feedback = runtime_context.get_state(value_state("feedback",
+                                                              s.user_state_ttl_ms))
+        self.recommender = TrendingRecommender(s.trending_half_life_ms,
+                                               2 * s.candidates_per_source)
         self.profiles = profiles_for(s)
+        self.weights = reward_weights(s)
+        self.segments = SegmentModel(s.segments, seed=s.policy_seed)
+        self.instance = f"instance-{subtask_index(runtime_context)}"
+        self.segments_sent_ms = 0
         # Every parallel instance receives every broadcast element, so a plain dict mirrors
         # the broadcast state without unpickling a list per lookup. Filled from the state on
         # the first event after a restore.
@@ -62,34 +101,56 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     def process_element(self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
         event, rule, flagged_until = value
+        if isinstance(event, Impression):
+            yield from self._impression(event, ctx)
+            return
         profile = self.profile.value() or self.profiles.new()
         user_id = event.user_id
         if rule is None:
             self.profiles.learn(profile, event)
-            recs = self._recommend(profile, event.ts, ctx)
-            fingerprint = list_fingerprint(recs)
-            if fingerprint != profile.published:
-                profile.published = fingerprint
-                yield LISTS, Row(user_id, recommendation_list(
-                    user_id, recs, self.settings.model_version, event.event_id, event.ts))
         else:
             self.profiles.record_filtered(profile, rule, event.ts, flagged_until)
         yield from self._publish_profile(profile, user_id, ctx)
+        if rule is None:
+            pool = self._pool(profile, event.ts, ctx)
+            fingerprint = list_fingerprint(pool)
+            if fingerprint != profile.published:
+                profile.published = fingerprint
+                yield LISTS, Row(user_id, recommendation_list(
+                    user_id, pool, self.settings.model_version, event.event_id, event.ts,
+                    profile.segment, self.profiles.bandit_features(profile)))
         self.profile.update(profile)
+        if rule is None and event.event_type in REWARDED_EVENTS:
+            yield from self._rewards(event)
 
-    def _publish_profile(self, profile: Any, user_id: str,
-                         ctx: Any) -> Iterator[Any]:
+    def _publish_profile(self, profile: Any, user_id: str, ctx: Any) -> Iterator[Any]:
         """Publishes now, or schedules the publication of the then latest profile: a user
-        whose events come in a burst (a backlog, a replay) is published once per interval."""
+        whose events come in a burst (a backlog, a replay) is published once per interval.
+        Publishing also (re)assigns the user's segment and teaches the segment model."""
         now = ctx.timer_service().current_processing_time()
         interval = self.settings.profile_min_interval_ms
         if now - profile.profile_sent_ms >= interval:
             profile.profile_sent_ms, profile.profile_pending = now, False
-            yield Row(user_id, self.profiles.message(profile, user_id, now).SerializeToString())
+            message = self.profiles.message(profile, user_id, now)
+            x = segment_features(message)
+            self.segments.learn_one(x)
+            profile.segment = self.segments.predict_one(x)
+            message.segment = str(profile.segment)
+            yield PROFILE, Row(user_id, message.SerializeToString())
+            yield from self._segment_summary(now)
         elif not profile.profile_pending:
             profile.profile_pending = True
             ctx.timer_service().register_processing_time_timer(
                 profile.profile_sent_ms + interval)
+
+    def _segment_summary(self, now: int) -> Iterator[Any]:
+        if now - self.segments_sent_ms < self.settings.segment_publish_interval_ms:
+            return
+        self.segments_sent_ms = now
+        summary = pb.SegmentModelSummary(instance=self.instance, updated_at_ms=now, segments=[
+            pb.Segment(id=k, size=self.segments.sizes[k], centroid=centre)
+            for k, centre in sorted(self.segments.centers.items())])
+        yield SEGMENTS, Row(self.instance, summary.SerializeToString())
 
     def on_timer(self, timestamp: int, ctx: KeyedBroadcastProcessFunction.OnTimerContext
                  ) -> Iterator[Any]:
@@ -97,14 +158,53 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         if profile is not None and profile.profile_pending:
             yield from self._publish_profile(profile, ctx.get_current_key(), ctx)
             self.profile.update(profile)
+        joiner = self.feedback.value()
+        if joiner is not None and joiner.pending:
+            yield from self._emit(joiner.expire(timestamp))
+            self._store_feedback(joiner)
 
-    def _recommend(self, profile: Any, now_ms: int,
-                   ctx: KeyedBroadcastProcessFunction.ReadOnlyContext) -> list[Recommendation]:
+    def _impression(self, impression: Impression, ctx: Any) -> Iterator[Any]:
+        joiner = self.feedback.value() or FeedbackJoiner(self.weights)
+        now = ctx.timer_service().current_processing_time()
+        pushed = joiner.add_impression(impression.request_id, impression.served_at_ms,
+                                       list(impression.items), impression.features,
+                                       impression.arm)
+        yield from self._emit(pushed + joiner.expire(now))
+        ctx.timer_service().register_processing_time_timer(
+            impression.served_at_ms + self.weights.window_ms + 1)
+        self._store_feedback(joiner)
+
+    def _rewards(self, event: Any) -> Iterator[Any]:
+        joiner = self.feedback.value()
+        if joiner is None or not joiner.pending:
+            return
+        yield from self._emit(joiner.on_event(event.event_type, event.item_id, event.ts,
+                                              event.request_id))
+        self._store_feedback(joiner)
+
+    def _store_feedback(self, joiner: FeedbackJoiner) -> None:
+        if joiner.pending:
+            self.feedback.update(joiner)
+        else:
+            self.feedback.clear()
+
+    def _emit(self, samples: list[Sample]) -> Iterator[Any]:
+        for sample in samples:
+            if sample.arm:  # responses no policy chose (e.g. logged by an older server)
+                yield REWARD, reward_shard(sample.request_id, self.settings.policy_shards), \
+                    sample
+
+    def _pool(self, profile: Any, now_ms: int,
+              ctx: KeyedBroadcastProcessFunction.ReadOnlyContext) -> list[PoolItem]:
         if self.tops is None:
             self.tops = dict(ctx.get_broadcast_state(TOP_LISTS).items())
-        return self.recommender.recommend(
-            profile.category_weights(), self.tops.get, self.tops.get(POPULAR_KEY) or [],
-            exclude=set(profile.purchased), now_ms=now_ms)
+        n = self.settings.candidates_per_source
+        bought = set(profile.purchased)
+        trending = self.recommender.recommend(profile.category_weights(), self.tops.get, [],
+                                              exclude=bought, now_ms=now_ms)
+        popular = self.recommender.popular(self.tops.get(POPULAR_KEY) or [], bought, n,
+                                           now_ms)
+        return candidate_pool(profile.recent_candidates(n), trending, popular, n)
 
     def process_broadcast_element(self, value: Any,
                                   ctx: KeyedBroadcastProcessFunction.Context) -> None:

@@ -42,6 +42,9 @@ class Settings:
     topic_recommendations: str = _doc("compacted: user id -> RecommendationList", "recommendations")
     topic_user_profiles: str = _doc("compacted: user id -> UserProfile", "user_profiles")
     topic_item_features: str = _doc("compacted: item id -> ItemFeatures", "item_features")
+    topic_policy: str = _doc("compacted: shard -> PolicyParameters (the bandit's statistics)",
+                             "policy")
+    topic_segments: str = _doc("compacted: job instance -> SegmentModelSummary", "segments")
     topic_partitions: int = _doc("partitions of topics the project creates", 2)
     consumer_group: str = _doc("Kafka consumer group of the job", "reco-job")
     job_name: str = _doc("Flink job name (also the transactional-id prefix)", "reco-recommend")
@@ -101,6 +104,27 @@ class Settings:
         "a user's profile is published at most this often (processing time); the latest "
         "version always follows within this interval (0: after every event)", 1000)
     log_impressions: bool = _doc("log every response to the impressions topic", True)
+    policy: str = _doc("the serving policy choosing the candidate mix: linear-ts, linucb, or "
+                       "fixed:<mix> (no exploration)", "linear-ts")
+    policy_seed: int = _doc("seed of the serving policy's random draws", 0)
+    policy_shards: int = _doc("shards of the job's reward statistics (keys, so no hot key)", 4)
+    policy_publish_interval_ms: int = _doc(
+        "a shard publishes its statistics at most this often", 1000)
+    attribution_window_ms: int = _doc(
+        "events on a shown item within this time of the response are its rewards; shown "
+        "items left untouched by then are zero rewards", 1_800_000)
+    feedback_half_life_ms: int = _doc("a reward's weight halves with each half-life of delay",
+                                      7 * 86_400_000)
+    reward_click: float = _doc("reward of a click on a shown item", 1.0)
+    reward_wishlist: float = _doc("reward of a wishlist save of a shown item", 2.0)
+    reward_add_to_cart: float = _doc("reward of an add-to-cart of a shown item", 3.0)
+    reward_purchase: float = _doc("reward of a purchase of a shown item", 5.0)
+    reward_skip: float = _doc("reward of a skip or dismissal of a shown item", -1.0)
+    segments: int = _doc("user segments (River k-means clusters)", 8)
+    segment_publish_interval_ms: int = _doc(
+        "each job instance publishes its segment sizes and centroids this often", 10_000)
+    candidates_per_source: int = _doc("candidates per source in a user's published pool", 10)
+    diversity: float = _doc("MMR re-ranking by category at serving: 0 off, up to 1", 0.0)
     grpc_grace_s: float = _doc("graceful-shutdown grace period of the gRPC server", 2.0)
     kafka_port: int = _doc("port of the local broker started by `make up`/`make run`", 9092)
     kafka_controller_port: int = _doc("KRaft controller port of the local broker", 9093)

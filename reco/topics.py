@@ -29,7 +29,8 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
                   settings.topic_impressions: {},
                   settings.topic_recommendations: COMPACTED,
                   settings.topic_user_profiles: COMPACTED,
-                  settings.topic_item_features: COMPACTED})
+                  settings.topic_item_features: COMPACTED,
+                  settings.topic_policy: COMPACTED, settings.topic_segments: COMPACTED})
     return specs
 
 

@@ -43,33 +43,52 @@ class GetRecommendationsRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., k: _Optional[int] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RecommendedItem(_message.Message):
-    __slots__ = ("item_id", "score", "reason")
+    __slots__ = ("item_id", "score", "reason", "source", "propensity", "category")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    PROPENSITY_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     score: float
     reason: str
-    def __init__(self, item_id: _Optional[str] = ..., score: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...
+    source: str
+    propensity: float
+    category: str
+    def __init__(self, item_id: _Optional[str] = ..., score: _Optional[float] = ..., reason: _Optional[str] = ..., source: _Optional[str] = ..., propensity: _Optional[float] = ..., category: _Optional[str] = ...) -> None: ...
 
 class GetRecommendationsResponse(_message.Message):
-    __slots__ = ("request_id", "items", "model_version", "segment", "updated_at_ms", "cold_start")
+    __slots__ = ("request_id", "items", "model_version", "segment", "updated_at_ms", "cold_start", "policy", "arm", "policy_version")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     COLD_START_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    POLICY_VERSION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     items: _containers.RepeatedCompositeFieldContainer[RecommendedItem]
     model_version: str
     segment: str
     updated_at_ms: int
     cold_start: bool
-    def __init__(self, request_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[RecommendedItem, _Mapping]]] = ..., model_version: _Optional[str] = ..., segment: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., cold_start: bool = ...) -> None: ...
+    policy: str
+    arm: str
+    policy_version: str
+    def __init__(self, request_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[RecommendedItem, _Mapping]]] = ..., model_version: _Optional[str] = ..., segment: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., cold_start: bool = ..., policy: _Optional[str] = ..., arm: _Optional[str] = ..., policy_version: _Optional[str] = ...) -> None: ...
 
 class RecommendationList(_message.Message):
-    __slots__ = ("user_id", "items", "model_version", "segment", "updated_at_ms", "last_event_id", "last_event_ts")
+    __slots__ = ("user_id", "items", "model_version", "segment", "updated_at_ms", "last_event_id", "last_event_ts", "features")
+    class FeaturesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -77,6 +96,7 @@ class RecommendationList(_message.Message):
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     LAST_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     LAST_EVENT_TS_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     items: _containers.RepeatedCompositeFieldContainer[RecommendedItem]
     model_version: str
@@ -84,7 +104,65 @@ class RecommendationList(_message.Message):
     updated_at_ms: int
     last_event_id: str
     last_event_ts: int
-    def __init__(self, user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[RecommendedItem, _Mapping]]] = ..., model_version: _Optional[str] = ..., segment: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., last_event_ts: _Optional[int] = ...) -> None: ...
+    features: _containers.ScalarMap[str, float]
+    def __init__(self, user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[RecommendedItem, _Mapping]]] = ..., model_version: _Optional[str] = ..., segment: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., last_event_ts: _Optional[int] = ..., features: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class ArmStatistics(_message.Message):
+    __slots__ = ("arm", "xtx", "xty", "weight", "rewards", "reward_sum")
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    XTX_FIELD_NUMBER: _ClassVar[int]
+    XTY_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    REWARDS_FIELD_NUMBER: _ClassVar[int]
+    REWARD_SUM_FIELD_NUMBER: _ClassVar[int]
+    arm: str
+    xtx: _containers.RepeatedScalarFieldContainer[float]
+    xty: _containers.RepeatedScalarFieldContainer[float]
+    weight: float
+    rewards: int
+    reward_sum: float
+    def __init__(self, arm: _Optional[str] = ..., xtx: _Optional[_Iterable[float]] = ..., xty: _Optional[_Iterable[float]] = ..., weight: _Optional[float] = ..., rewards: _Optional[int] = ..., reward_sum: _Optional[float] = ...) -> None: ...
+
+class PolicyParameters(_message.Message):
+    __slots__ = ("shard", "features", "arms", "rewards", "updated_at_ms")
+    SHARD_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    ARMS_FIELD_NUMBER: _ClassVar[int]
+    REWARDS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    shard: str
+    features: _containers.RepeatedScalarFieldContainer[str]
+    arms: _containers.RepeatedCompositeFieldContainer[ArmStatistics]
+    rewards: int
+    updated_at_ms: int
+    def __init__(self, shard: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ..., arms: _Optional[_Iterable[_Union[ArmStatistics, _Mapping]]] = ..., rewards: _Optional[int] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class Segment(_message.Message):
+    __slots__ = ("id", "size", "centroid")
+    class CentroidEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    CENTROID_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    size: int
+    centroid: _containers.ScalarMap[str, float]
+    def __init__(self, id: _Optional[int] = ..., size: _Optional[int] = ..., centroid: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class SegmentModelSummary(_message.Message):
+    __slots__ = ("instance", "segments", "updated_at_ms")
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    instance: str
+    segments: _containers.RepeatedCompositeFieldContainer[Segment]
+    updated_at_ms: int
+    def __init__(self, instance: _Optional[str] = ..., segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
 
 class GetUserProfileRequest(_message.Message):
     __slots__ = ("user_id",)

@@ -12,11 +12,15 @@ from jobs.environment import make_environment
 from jobs.pipeline import RAW_RECORD, build_pipeline
 from reco.config import Settings
 
-KINDS = ("recommendations", "profiles", "dead_letters", "filtered", "item_features")
+KINDS = ("recommendations", "profiles", "dead_letters", "filtered", "item_features", "policy",
+         "segments")
 
 
-def raw_rows(records: Iterable[bytes], topic: str = "events.test") -> list[Row]:
-    return [Row(r, topic, 0, i) for i, r in enumerate(records)]
+def raw_rows(records: Iterable[bytes | tuple[bytes, str]],
+             topic: str = "events.test") -> list[Row]:
+    """Records are event bytes (from ``topic``) or (bytes, topic) pairs."""
+    return [Row(*(r if isinstance(r, tuple) else (r, topic)), 0, i)
+            for i, r in enumerate(records)]
 
 
 def user_of(row: Row) -> str:
@@ -27,7 +31,8 @@ def user_of(row: Row) -> str:
         return ""
 
 
-def run_pipeline(records: Iterable[bytes], settings: Settings) -> dict[str, list[Any]]:
+def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
+                 settings: Settings) -> dict[str, list[Any]]:
     """Runs the whole pipeline and returns its outputs by kind. Records are spread over the
     parallel parsers by user id, as Kafka partitions keyed records, so each user's events keep
     their order."""
@@ -48,6 +53,10 @@ def run_pipeline(records: Iterable[bytes], settings: Settings) -> dict[str, list
                          output_type=Types.PICKLED_BYTE_ARRAY()),
         out.item_features.map(lambda r: ("item_features", r[0], bytes(r[1])),
                               output_type=Types.PICKLED_BYTE_ARRAY()),
+        out.policy.map(lambda r: ("policy", r[0], bytes(r[1])),
+                       output_type=Types.PICKLED_BYTE_ARRAY()),
+        out.segments.map(lambda r: ("segments", r[0], bytes(r[1])),
+                         output_type=Types.PICKLED_BYTE_ARRAY()),
         out.dead_letters.map(lambda s: ("dead_letters", None, s),
                              output_type=Types.PICKLED_BYTE_ARRAY()))
     results: dict[str, list[Any]] = {kind: [] for kind in KINDS}

@@ -4,6 +4,7 @@ collection: what it publishes for crafted users, simulated shoppers and bad inpu
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 
 import pytest
@@ -137,15 +138,19 @@ def test_duplicates_are_counted_once_and_protobuf_is_accepted(run):
     assert profiles["pb-user"].event_type_counts["wishlist"] == 1
 
 
-def test_a_users_list_never_holds_what_she_bought_and_says_why(run):
+def test_a_users_pool_never_holds_what_she_bought_and_says_why(run):
     # Which top lists had reached the user operator when her events were processed depends on
     # timing (they travel three hops); that the list follows her category over time is
     # checked against the running job in tests/integration.
     lists = last_by_key(run["out"]["recommendations"], pb.RecommendationList)
     alice = lists["alice"]
     assert alice.items and "s1" not in [i.item_id for i in alice.items]
-    assert {i.reason for i in alice.items} <= {"trending:category=shoes", "popular"}
+    recent = [i.item_id for i in alice.items if i.source == "recent"]
+    assert recent == ["s2"]  # viewed, not bought: the re-engagement candidate
+    assert {i.reason for i in alice.items} <= {"trending:category=shoes", "popular", "recent"}
+    assert all(0 < i.score <= 1 for i in alice.items)
     assert alice.last_event_id.startswith("alice-")
+    assert alice.segment and alice.features["activity"] > 0
     categories = {e.item_id: e.category for e, _ in run["verdicts"]}
     assert all(categories[i.item_id] == "shoes" for i in alice.items
                if i.reason == "trending:category=shoes")
@@ -221,3 +226,47 @@ def test_the_skeleton_dedups_publishes_lists_and_filters_nothing(tmp_path):
     s3 = {e.event_id: EVENT_WEIGHTS[e.event_type] for e in crowd() + burst + [duplicate]
           if e.item_id == "s3"}
     assert items["s3"].interactions["24h"] == pytest.approx(sum(s3.values()))
+
+
+def test_impressions_join_later_events_into_rewards_that_update_the_policy(tmp_path):
+    from online_models.policy_stats import PolicyStatistics
+    from reco.config import Settings
+
+    settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        profile_min_interval_ms=0, policy_publish_interval_ms=0,
+                        checkpoint_dir=str(tmp_path / "ck"), stack_dir=str(tmp_path / "flink"))
+    # served now: the job closes an impression's window by the wall clock, as the server's
+    served = int(time.time() * 1000)
+
+    def impression(request_id: str, user: str, arm: str, items: list[str]) -> tuple[bytes, str]:
+        record = {"request_id": request_id, "user_id": user, "served_at_ms": served,
+                  "arm": arm, "policy": "linear-ts", "features": {"bias": 1.0, "seg:1": 1.0},
+                  "items": [{"item_id": i, "position": n, "propensity": 0.5}
+                            for n, i in enumerate(items)]}
+        return json.dumps(record).encode(), "impressions"
+
+    records: list[bytes | tuple[bytes, str]] = [e.to_json() for e in crowd()]
+    records += [impression("r1", "carol", "personal", ["s1", "s2"]),
+                impression("r2", "dave", "trending", ["b1"]),
+                (b'{"request_id": "r3"}', "impressions")]
+    records += [Event("c1", "click", "carol", ts=served + 1_000, item_id="s1",
+                      category="shoes", request_id="r1").to_json(),
+                Event("c2", "skip", "carol", ts=served + 2_000, item_id="s2",
+                      category="shoes").to_json(),
+                Event("d1", "add_to_cart", "dave", ts=served + 3_000, item_id="b1",
+                      category="bags").to_json(),
+                Event("d2", "click", "dave", ts=served + 4_000, item_id="zzz",
+                      category="bags").to_json()]  # never shown: no reward
+    out = run_pipeline(records, settings)
+    shards = last_by_key(out["policy"], pb.PolicyParameters)
+    total = PolicyStatistics.merged(PolicyStatistics.from_message(m) for m in shards.values())
+    assert total.rewards == 3
+    assert total.arms["personal"].rewards == 2 and total.arms["trending"].rewards == 1
+    assert total.arms["personal"].reward_sum == pytest.approx(
+        settings.reward_click + settings.reward_skip, abs=1e-3)
+    assert total.arms["trending"].reward_sum == pytest.approx(settings.reward_add_to_cart,
+                                                              abs=1e-3)
+    bias = total.features.index("bias")
+    assert total.arms["personal"].xtx[bias, bias] == pytest.approx(2.0, abs=1e-3)
+    [letter] = [json.loads(s) for s in out["dead_letters"]]
+    assert letter["reason"].startswith("impression:") and letter["topic"] == "impressions"

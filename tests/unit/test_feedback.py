@@ -53,3 +53,11 @@ def test_pending_impressions_are_bounded():
     for n in range(3):
         pushed += joiner.add_impression(f"r{n}", n, [("a", 1.0)], {})
     assert len(joiner.pending) == 2 and [s.request_id for s in pushed] == ["r0"]
+
+
+def test_samples_carry_the_arm_and_a_redelivered_impression_counts_once():
+    joiner = FeedbackJoiner(RewardWeights(window_ms=30 * MIN))
+    joiner.add_impression("r1", 0, [("a", 0.5)], {"bias": 1.0}, arm="personal")
+    joiner.add_impression("r1", 0, [("a", 0.5)], {"bias": 1.0}, arm="personal")
+    assert len(joiner.pending) == 1
+    assert joiner.on_event("click", "a", ts=MIN)[0].arm == "personal"

@@ -1,0 +1,39 @@
+"""A user's candidate pool, as the job publishes it: up to ``n`` items per source, each scored
+0..1 within its source (divided by the source's best), with the reason and, where the source
+knows it, the category. The server's policy blends the pool per request (online_models/mixes.py).
+
+>>> pool = candidate_pool(recent=[("a", 0.8), ("b", 0.4)],
+...                       trending=[("c", 6.0, "trending:category=bags")],
+...                       popular=[("d", 10.0, "popular"), ("e", 5.0, "popular")], n=5)
+>>> [(item, score, source, category) for item, score, source, _, category in pool]
+... # doctest: +NORMALIZE_WHITESPACE
+[('a', 1.0, 'recent', ''), ('b', 0.5, 'recent', ''), ('c', 1.0, 'category', 'bags'),
+ ('d', 1.0, 'popular', ''), ('e', 0.5, 'popular', '')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from online_models.mixes import PoolItem
+from online_models.trending import Recommendation
+
+
+def _scaled(scores: Sequence[float]) -> list[float]:
+    top = max(scores, default=0.0)
+    return [s / top if top > 0 else 1.0 for s in scores]
+
+
+def candidate_pool(recent: Sequence[tuple[str, float]], trending: Sequence[Recommendation],
+                   popular: Sequence[Recommendation], n: int,
+                   new: Sequence[Recommendation] = ()) -> list[PoolItem]:
+    pool: list[PoolItem] = []
+    recent = recent[:n]
+    for (item, _), score in zip(recent, _scaled([s for _, s in recent]), strict=True):
+        pool.append((item, score, "recent", "recent", ""))
+    for source, recs in (("category", trending[:n]), ("new", new[:n]),
+                         ("popular", popular[:n])):
+        for (item, _, reason), score in zip(recs, _scaled([s for _, s, _ in recs]),
+                                            strict=True):
+            pool.append((item, score, source, reason, reason.partition("category=")[2]))
+    return pool
