@@ -7,7 +7,9 @@ or dismissal as a negative. An event names its impression by ``request_id`` when
 the latest impression that showed the item is credited. A shown item that nothing happened to
 by the end of the window is a zero reward (so the policy learns from what was ignored too).
 Samples carry a weight that halves every ``half_life_ms`` of age, so recent feedback counts
-more.
+more. Events and impressions travel on different topics, so an event naming a request whose
+impression has not arrived yet waits for it (the latest ``max_pending`` such events, within the
+window).
 
 >>> joiner = FeedbackJoiner(RewardWeights())
 >>> joiner.add_impression("r1", ts=0, items=[("a", 0.5), ("b", 0.5)], context={"bias": 1.0})
@@ -70,6 +72,7 @@ class FeedbackJoiner:
         self.weights = weights
         self.max_pending = max_pending
         self.pending: list[_Impression] = []
+        self.early: list[tuple[str, str, int, str]] = []  # (type, item, ts, request id)
 
     def add_impression(self, request_id: str, ts: int, items: list[tuple[str, float]],
                        context: dict[str, float], arm: str = "") -> list[Sample]:
@@ -80,7 +83,10 @@ class FeedbackJoiner:
         self.pending.append(_Impression(request_id, ts, list(items), dict(context), arm))
         pushed = self.pending[:-self.max_pending] if len(self.pending) > self.max_pending else []
         self.pending = self.pending[-self.max_pending:]
-        return [s for imp in pushed for s in self._unengaged(imp, imp.ts)]
+        waiting = [e for e in self.early if e[3] == request_id]
+        self.early = [e for e in self.early if e[3] != request_id]
+        joined = [s for kind, item, at, rid in waiting for s in self.on_event(kind, item, at, rid)]
+        return [s for imp in pushed for s in self._unengaged(imp, imp.ts)] + joined
 
     def _sample(self, imp: _Impression, item: str, reward: float, now: int) -> Sample:
         position = next(n for n, (i, _) in enumerate(imp.items) if i == item)
@@ -92,6 +98,9 @@ class FeedbackJoiner:
                  request_id: str | None = None) -> list[Sample]:
         reward = self.weights.of(event_type)
         if reward is None or item_id is None:
+            return []
+        if request_id and not any(imp.request_id == request_id for imp in self.pending):
+            self.early = [*self.early, (event_type, item_id, ts, request_id)][-self.max_pending:]
             return []
         live = [imp for imp in self.pending if 0 <= ts - imp.ts <= self.weights.window_ms
                 and any(i == item_id for i, _ in imp.items)]
@@ -111,4 +120,5 @@ class FeedbackJoiner:
         """Zero rewards for shown items nobody touched within the window."""
         done = [imp for imp in self.pending if now_ms - imp.ts > self.weights.window_ms]
         self.pending = [imp for imp in self.pending if now_ms - imp.ts <= self.weights.window_ms]
+        self.early = [e for e in self.early if now_ms - e[2] <= self.weights.window_ms]
         return [s for imp in done for s in self._unengaged(imp, now_ms)]

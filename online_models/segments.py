@@ -74,7 +74,7 @@ class SegmentModel:
         for k in sorted(mine, key=lambda c: -self.sizes[c]):
             if not free:
                 break
-            j = min(free, key=lambda c: _distance(mine[k], theirs[c]))
+            j = min(free, key=lambda c: squared_distance(mine[k], theirs[c]))
             free.remove(j)
             a, b = self.sizes[k], other.sizes[j]
             total = a + b
@@ -89,5 +89,5 @@ class SegmentModel:
         return SegmentModel(self.n_segments, self.halflife, self.seed)
 
 
-def _distance(a: dict[str, float], b: dict[str, float]) -> float:
+def squared_distance(a: dict[str, float], b: dict[str, float]) -> float:
     return sum((a.get(f, 0.0) - b.get(f, 0.0)) ** 2 for f in set(a) | set(b))

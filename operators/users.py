@@ -40,21 +40,23 @@ PROFILE, REWARD, SEGMENTS = "profile", "reward", "segments"
 
 def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
                         last_event_id: str = "", last_event_ts: int = 0, segment: int = -1,
-                        features: dict[str, float] | None = None) -> bytes:
+                        features: dict[str, float] | None = None,
+                        excluded: list[str] | None = None) -> bytes:
     """A serialised ``reco.v1.RecommendationList``, the value of the recommendations topic."""
     message = pb.RecommendationList(
         user_id=user_id, model_version=model_version, updated_at_ms=int(time.time() * 1000),
         last_event_id=last_event_id, last_event_ts=last_event_ts,
-        segment=str(segment) if segment >= 0 else "", features=features or {})
+        segment=str(segment) if segment >= 0 else "", features=features or {},
+        excluded_item_ids=excluded or [])
     add = message.items.add
     for item, score, source, reason, category in pool:
         add(item_id=item, score=score, reason=reason, source=source, category=category)
     return message.SerializeToString()
 
 
-def list_fingerprint(pool: list[PoolItem]) -> int:
+def list_fingerprint(pool: list[PoolItem], excluded: list[str]) -> int:
     """A small stand-in for the items last published (kept in state instead of the ids)."""
-    return zlib.crc32("\x1f".join(f"{p[0]}\x1e{p[2]}" for p in pool).encode())
+    return zlib.crc32("\x1f".join([*(f"{p[0]}\x1e{p[2]}" for p in pool), *excluded]).encode())
 
 
 def subtask_index(runtime_context: RuntimeContext) -> int:
@@ -113,12 +115,13 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         yield from self._publish_profile(profile, user_id, ctx)
         if rule is None:
             pool = self._pool(profile, event.ts, ctx)
-            fingerprint = list_fingerprint(pool)
+            fingerprint = list_fingerprint(pool, profile.purchased)
             if fingerprint != profile.published:
                 profile.published = fingerprint
                 yield LISTS, Row(user_id, recommendation_list(
                     user_id, pool, self.settings.model_version, event.event_id, event.ts,
-                    profile.segment, self.profiles.bandit_features(profile)))
+                    profile.segment, self.profiles.bandit_features(profile),
+                    profile.purchased))
         self.profile.update(profile)
         if rule is None and event.event_type in REWARDED_EVENTS:
             yield from self._rewards(event)
@@ -159,7 +162,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             yield from self._publish_profile(profile, ctx.get_current_key(), ctx)
             self.profile.update(profile)
         joiner = self.feedback.value()
-        if joiner is not None and joiner.pending:
+        if joiner is not None and (joiner.pending or joiner.early):
             yield from self._emit(joiner.expire(timestamp))
             self._store_feedback(joiner)
 
@@ -176,14 +179,16 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
 
     def _rewards(self, event: Any) -> Iterator[Any]:
         joiner = self.feedback.value()
-        if joiner is None or not joiner.pending:
-            return
+        if joiner is None:
+            if event.request_id is None:
+                return
+            joiner = FeedbackJoiner(self.weights)  # the event may precede its impression
         yield from self._emit(joiner.on_event(event.event_type, event.item_id, event.ts,
                                               event.request_id))
         self._store_feedback(joiner)
 
     def _store_feedback(self, joiner: FeedbackJoiner) -> None:
-        if joiner.pending:
+        if joiner.pending or joiner.early:
             self.feedback.update(joiner)
         else:
             self.feedback.clear()

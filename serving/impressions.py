@@ -23,16 +23,19 @@ log = logging.getLogger("reco.impressions")
 
 
 def impression(request: pb.GetRecommendationsRequest, response: pb.GetRecommendationsResponse,
-               served_at_ms: int) -> dict[str, Any]:
+               served_at_ms: int, features: dict[str, float]) -> dict[str, Any]:
+    """The record (reco/impressions.py reads it back in the job): the list is a deterministic
+    function of the chosen mix, so every item's propensity is the mix's."""
     context = request.context
     return {
         "request_id": response.request_id, "user_id": request.user_id, "k": request.k,
         "served_at_ms": served_at_ms, "model_version": response.model_version,
-        # the served list is a deterministic function of the user's state so far
-        "policy": "deterministic", "segment": response.segment,
-        "cold_start": response.cold_start,
+        "policy": response.policy, "policy_version": response.policy_version,
+        "arm": response.arm, "segment": response.segment, "cold_start": response.cold_start,
+        "features": features,
         "items": [{"item_id": i.item_id, "position": n, "score": i.score, "reason": i.reason,
-                   "propensity": 1.0} for n, i in enumerate(response.items)],
+                   "source": i.source, "propensity": i.propensity}
+                  for n, i in enumerate(response.items)],
         "context": {"device": context.device, "country": context.country, "ts": context.ts,
                     "region": context.region, "timezone": context.timezone,
                     **dict(context.extra)},
@@ -53,8 +56,8 @@ class ImpressionLog:
         log.warning("impressions producer: %s", error)
 
     def log(self, request: pb.GetRecommendationsRequest,
-            response: pb.GetRecommendationsResponse) -> None:
-        record = impression(request, response, int(time.time() * 1000))
+            response: pb.GetRecommendationsResponse, features: dict[str, float]) -> None:
+        record = impression(request, response, int(time.time() * 1000), features)
         try:
             self._producer.produce(self.topic, key=request.user_id.encode(),
                                    value=json.dumps(record, separators=(",", ":")).encode())

@@ -1,8 +1,8 @@
 """The loader: materialises the compacted output topics into the serving store.
 
-It reads every partition of ``recommendations``, ``user_profiles`` and ``item_features`` (no
-consumer group: each
-serving replica keeps a whole copy), committed records only, and writes each poll as one
+It reads every partition of ``recommendations``, ``user_profiles``, ``item_features``,
+``policy`` and ``segments`` (no consumer group: each serving replica keeps a whole copy),
+committed records only, and writes each poll as one
 WriteBatch together with the next offsets, from which it resumes after a restart.
 """
 
@@ -15,7 +15,7 @@ import time
 from kafka import KafkaConsumer, TopicPartition
 
 from reco.config import Settings
-from serving.store import ITEMS, PROFILES, RECOMMENDATIONS, Change, Store
+from serving.store import ITEMS, POLICY, PROFILES, RECOMMENDATIONS, SEGMENTS, Change, Store
 
 log = logging.getLogger("reco.loader")
 PARTITION_REFRESH_S = 10.0
@@ -27,7 +27,8 @@ class Loader:
         self.settings = settings
         self.kinds = {settings.topic_recommendations: RECOMMENDATIONS,
                       settings.topic_user_profiles: PROFILES,
-                      settings.topic_item_features: ITEMS}
+                      settings.topic_item_features: ITEMS,
+                      settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS}
         self.records_loaded = 0
         self.caught_up = threading.Event()
         self._consumer = KafkaConsumer(

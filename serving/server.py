@@ -37,8 +37,11 @@ async def serve(settings: Settings, ready: threading.Event | None = None) -> Non
 
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     impressions = ImpressionLog(settings) if settings.log_impressions else None
-    pb_grpc.add_RecommendationsServicer_to_server(
-        RecommendationsServicer(store, settings.model_version, impressions), server)
+    try:
+        servicer = RecommendationsServicer(store, settings, impressions)
+    except ValueError as exc:  # a setting the operator must fix
+        raise SystemExit(f"{exc} (setting RECO_POLICY / reco.toml)") from None
+    pb_grpc.add_RecommendationsServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

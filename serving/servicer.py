@@ -1,17 +1,29 @@
-"""The Recommendations gRPC servicer: lookups in the store, nothing computed on the read path
-but slicing and exclusion."""
+"""The Recommendations gRPC servicer. The job computed each user's candidate pool; per request
+the server adds co-occurring items of the user's recent ones (from the item features), builds
+the bandit context (the user's features from the job, the request's device and local time),
+lets the policy choose the mix, and blends the pool with it. Unknown users get the popular pool,
+with a segment from their context."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import grpc
 
+from features.context import event_context
+from online_models.bandit_context import bandit_context
+from online_models.mixes import PoolItem, serve
+from reco.config import Settings
 from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
-from serving.store import PROFILES, RECOMMENDATIONS, Store
+from serving.policy import ServingPolicy
+from serving.segments import SegmentDirectory
+from serving.store import ITEMS, PROFILES, RECOMMENDATIONS, Store
+
+COOCCUR_SEEDS = 3  # recent items whose co-occurring items join the pool
 
 MAX_K = 100
 MAX_USER_ID = 256
@@ -32,28 +44,65 @@ def request_problem(user_id: str, k: int | None = None, exclude: int = 0) -> str
 
 
 class RecommendationsServicer(pb_grpc.RecommendationsServicer):
-    def __init__(self, store: Store, default_model_version: str,
+    def __init__(self, store: Store, settings: Settings,
                  impressions: ImpressionLog | None = None) -> None:
         self.store = store
-        self.default_model_version = default_model_version
+        self.default_model_version = settings.model_version
+        self.diversity = settings.diversity
         self.impressions = impressions
+        self.policy = ServingPolicy(settings, store)
+        self.segments = SegmentDirectory(store)
 
     def _list(self, key: str) -> pb.RecommendationList | None:
         raw = self.store.get(RECOMMENDATIONS, key)
         return pb.RecommendationList.FromString(raw) if raw is not None else None
 
-    def recommend(self, request: pb.GetRecommendationsRequest) -> pb.GetRecommendationsResponse:
+    def _cooccurring(self, recent: list[str]) -> list[PoolItem]:
+        scores: dict[str, float] = {}
+        for item in recent[:COOCCUR_SEEDS]:
+            raw = self.store.get(ITEMS, item)
+            if raw is None:
+                continue
+            for other in pb.ItemFeatures.FromString(raw).co_occurring:
+                scores[other.item_id] = scores.get(other.item_id, 0.0) + other.affinity
+        top = max(scores.values(), default=0.0)
+        return [(item, score / top, "cooccur", f"cooccur:{recent[0]}", "")
+                for item, score in scores.items()] if top > 0 else []
+
+    def recommend(self, request: pb.GetRecommendationsRequest, now_ms: int | None = None
+                  ) -> tuple[pb.GetRecommendationsResponse, dict[str, float]]:
+        """The response and the policy's context (logged with the impression)."""
+        now_ms = now_ms or int(time.time() * 1000)
         stored = self._list(request.user_id)
         cold_start = stored is None
         chosen = stored or self._list(POPULAR_KEY) or pb.RecommendationList()
-        # A user's list is already topped up with popular items by the job, which knows what
-        # the user bought; the server only slices it.
-        excluded = set(request.exclude_item_ids)
-        items = [i for i in chosen.items if i.item_id not in excluded][: request.k]
+        pool = [(i.item_id, i.score, i.source or "popular", i.reason, i.category)
+                for i in chosen.items]
+        pool += self._cooccurring([i.item_id for i in chosen.items if i.source == "recent"])
+        ctx = request.context
+        local = event_context(ctx.ts or now_ms, ctx.timezone or None, ctx.country or None)
+        user = dict(chosen.features) if not cold_start else {}
+        segment = chosen.segment if not cold_start else self._context_segment(
+            ctx.device, local.day_part)
+        if cold_start and segment:
+            user[f"seg:{segment}"] = 1.0
+        features = bandit_context(user, chosen.last_event_ts if not cold_start else 0, now_ms,
+                                  ctx.device, local.day_part)
+        arm, propensity = self.policy.choose(features)
+        excluded = {*request.exclude_item_ids, *chosen.excluded_item_ids}
+        served = serve(pool, arm, excluded, request.k, self.diversity)
         return pb.GetRecommendationsResponse(
-            request_id=uuid.uuid4().hex, items=items, segment=chosen.segment,
+            request_id=uuid.uuid4().hex, segment=segment,
+            items=[pb.RecommendedItem(item_id=item, score=score, source=source, reason=reason,
+                                      category=category, propensity=propensity)
+                   for item, score, source, reason, category in served],
             model_version=chosen.model_version or self.default_model_version,
-            updated_at_ms=chosen.updated_at_ms, cold_start=cold_start)
+            updated_at_ms=chosen.updated_at_ms, cold_start=cold_start,
+            policy=self.policy.name, arm=arm, policy_version=self.policy.version), features
+
+    def _context_segment(self, device: str, day_part: str) -> str:
+        segment = self.segments.assign(device, day_part)
+        return str(segment) if segment is not None else ""
 
     async def GetRecommendations(self, request: pb.GetRecommendationsRequest,
                                  context: grpc.aio.ServicerContext
@@ -61,9 +110,9 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         problem = request_problem(request.user_id, request.k, len(request.exclude_item_ids))
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
-        response = self.recommend(request)
+        response, features = self.recommend(request)
         if self.impressions is not None:
-            self.impressions.log(request, response)
+            self.impressions.log(request, response, features)
         return response
 
     async def GetUserProfile(self, request: pb.GetUserProfileRequest,

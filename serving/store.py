@@ -23,6 +23,8 @@ from rocksdict import AccessType, Options, Rdict, WriteBatch
 RECOMMENDATIONS = b"r:"
 PROFILES = b"p:"
 ITEMS = b"i:"
+POLICY = b"b:"
+SEGMENTS = b"s:"
 _OFFSETS = b"o:"
 
 TopicPartition = tuple[str, int]
@@ -30,7 +32,7 @@ TopicPartition = tuple[str, int]
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    kind: bytes           # RECOMMENDATIONS, PROFILES or ITEMS
+    kind: bytes           # RECOMMENDATIONS, PROFILES, ITEMS, POLICY or SEGMENTS
     key: str              # user id (item id for ITEMS)
     value: bytes | None   # None deletes (a tombstone on the compacted topic)
 
@@ -48,6 +50,9 @@ class Store:
             self._db = Rdict(str(secondary_of), options,
                              access_type=AccessType.secondary(str(path)))
         self.path = Path(path)
+        # changes applied per kind by this process: readers of small kinds (policy, segments)
+        # reload when their count moves
+        self.versions: dict[bytes, int] = {}
 
     def get(self, kind: bytes, key: str) -> bytes | None:
         value = self._db.get(kind + key.encode())
@@ -65,6 +70,8 @@ class Store:
         for (topic, partition), offset in offsets.items():
             batch.put(_offset_key(topic, partition), str(offset).encode())
         self._db.write(batch)
+        for change in changes:
+            self.versions[change.kind] = self.versions.get(change.kind, 0) + 1
 
     def offsets(self) -> dict[TopicPartition, int]:
         out: dict[TopicPartition, int] = {}
@@ -74,6 +81,16 @@ class Store:
                 break
             topic, _, partition = key[len(_OFFSETS):].decode().rpartition(":")
             out[(topic, int(partition))] = int(value)
+        return out
+
+    def values(self, kind: bytes) -> list[tuple[str, bytes]]:
+        """Every (key, value) of a kind (for the small ones: policy shards, segments)."""
+        out = []
+        for key, value in self._db.items(from_key=kind):
+            assert isinstance(key, bytes) and isinstance(value, bytes)  # raw mode
+            if not key.startswith(kind):
+                break
+            out.append((key[len(kind):].decode(), value))
         return out
 
     def count(self, kind: bytes) -> int:

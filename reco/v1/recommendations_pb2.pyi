@@ -81,7 +81,7 @@ class GetRecommendationsResponse(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[RecommendedItem, _Mapping]]] = ..., model_version: _Optional[str] = ..., segment: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., cold_start: bool = ..., policy: _Optional[str] = ..., arm: _Optional[str] = ..., policy_version: _Optional[str] = ...) -> None: ...
 
 class RecommendationList(_message.Message):
-    __slots__ = ("user_id", "items", "model_version", "segment", "updated_at_ms", "last_event_id", "last_event_ts", "features")
+    __slots__ = ("user_id", "items", "model_version", "segment", "updated_at_ms", "last_event_id", "last_event_ts", "features", "excluded_item_ids")
     class FeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +97,7 @@ class RecommendationList(_message.Message):
     LAST_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     LAST_EVENT_TS_FIELD_NUMBER: _ClassVar[int]
     FEATURES_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     items: _containers.RepeatedCompositeFieldContainer[RecommendedItem]
     model_version: str
@@ -105,7 +106,8 @@ class RecommendationList(_message.Message):
     last_event_id: str
     last_event_ts: int
     features: _containers.ScalarMap[str, float]
-    def __init__(self, user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[RecommendedItem, _Mapping]]] = ..., model_version: _Optional[str] = ..., segment: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., last_event_ts: _Optional[int] = ..., features: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    excluded_item_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[RecommendedItem, _Mapping]]] = ..., model_version: _Optional[str] = ..., segment: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., last_event_ts: _Optional[int] = ..., features: _Optional[_Mapping[str, float]] = ..., excluded_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ArmStatistics(_message.Message):
     __slots__ = ("arm", "xtx", "xty", "weight", "rewards", "reward_sum")

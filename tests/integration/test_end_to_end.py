@@ -48,8 +48,11 @@ def profile_count(client: RecoClient, user: str) -> int:
 
 
 def top_reason(client: RecoClient, user: str) -> str:
-    reply = client.recommendations(user, 5)
-    return "" if reply.cold_start or not reply.items else reply.items[0].reason
+    """The reason of the user's best category-trend item (the policy decides how it ranks
+    among the other sources)."""
+    reply = client.recommendations(user, 20)
+    trends = [i.reason for i in reply.items if i.source == "category"]
+    return "" if reply.cold_start or not trends else trends[0]
 
 
 def test_recommendations_follow_a_users_events(client, settings):
@@ -198,5 +201,35 @@ def test_every_response_is_logged_as_an_impression(client, settings):
     assert record["user_id"] == "ivy" and record["k"] == 3
     assert [i["item_id"] for i in record["items"]] == [i.item_id for i in reply.items]
     assert [i["position"] for i in record["items"]] == list(range(len(reply.items)))
-    assert all(i["propensity"] == 1.0 for i in record["items"])
+    assert {i["propensity"] for i in record["items"]} == {reply.items[0].propensity}
+    assert 0 < reply.items[0].propensity <= 1
+    assert record["arm"] == reply.arm and record["policy"] == settings.policy
+    assert record["features"]["bias"] == 1.0 and record["features"]["device:mobile"] == 1.0
     assert record["context"]["device"] == "mobile" and record["model_version"]
+
+
+def policy_rewards(client: RecoClient, user: str) -> int:
+    return int(client.recommendations(user, 1).policy_version.rpartition("@")[2])
+
+
+def test_the_loop_closes_a_click_on_what_was_shown_updates_the_policy_serving_uses(
+        client, settings):
+    send(settings, events("lea", "product_view", ["shoe-1", "bag-1"], "shoes"))
+    eventually(lambda: not client.recommendations("lea", 3).cold_start, what="lea's list")
+    before = policy_rewards(client, "lea")
+    reply = client.recommendations("lea", 5)
+    clicked = reply.items[0].item_id
+    send(settings, [Event(f"lea-click-{next(_ids)}", "click", "lea",
+                          ts=int(time.time() * 1000), item_id=clicked, category="shoes",
+                          request_id=reply.request_id)])
+    eventually(lambda: policy_rewards(client, "lea") > before, 60,
+               "the click's reward in the policy serving uses")
+    consumer = KafkaConsumer(settings.topic_policy, bootstrap_servers=settings.kafka_bootstrap,
+                             auto_offset_reset="earliest", consumer_timeout_ms=2000,
+                             isolation_level="read_committed")
+    shards: dict[bytes, pb.PolicyParameters] = {}
+    for message in consumer:
+        shards[message.key] = pb.PolicyParameters.FromString(message.value)
+    consumer.close()
+    arms = [a for shard in shards.values() for a in shard.arms if a.arm == reply.arm]
+    assert sum(a.reward_sum for a in arms) >= settings.reward_click * 0.99

@@ -61,3 +61,13 @@ def test_samples_carry_the_arm_and_a_redelivered_impression_counts_once():
     joiner.add_impression("r1", 0, [("a", 0.5)], {"bias": 1.0}, arm="personal")
     assert len(joiner.pending) == 1
     assert joiner.on_event("click", "a", ts=MIN)[0].arm == "personal"
+
+
+def test_an_event_that_overtook_its_impression_is_joined_when_the_impression_arrives():
+    joiner = FeedbackJoiner(RewardWeights(window_ms=30 * MIN))
+    assert joiner.on_event("click", "a", ts=MIN, request_id="r1") == []
+    [sample] = joiner.add_impression("r1", 0, [("a", 0.5), ("b", 0.5)], {"bias": 1.0},
+                                     arm="similar")
+    assert (sample.item_id, sample.reward, sample.arm) == ("a", 1.0, "similar")
+    assert joiner.early == []
+    assert [s.item_id for s in joiner.expire(now_ms=31 * MIN)] == ["b"]

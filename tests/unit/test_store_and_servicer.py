@@ -5,10 +5,13 @@ import asyncio
 import grpc
 import pytest
 
+from online_models.bandit_context import context_features
+from online_models.policy_stats import PolicyStatistics
+from reco.config import Settings
 from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 from serving.servicer import RecommendationsServicer, request_problem
-from serving.store import PROFILES, RECOMMENDATIONS, Change, Store
+from serving.store import ITEMS, POLICY, PROFILES, RECOMMENDATIONS, SEGMENTS, Change, Store
 
 
 def rec_list(user, items, reason="trending:category=shoes"):
@@ -49,10 +52,13 @@ def test_a_secondary_sees_the_primarys_writes_after_catching_up(tmp_path):
     primary.close()
 
 
-def ask(store, user, k=10, exclude=()):
-    servicer = RecommendationsServicer(store, "default")
-    return servicer.recommend(pb.GetRecommendationsRequest(user_id=user, k=k,
-                                                           exclude_item_ids=exclude))
+FIXED = Settings(model_version="default", policy="fixed:personal")
+
+
+def ask(store, user, k=10, exclude=(), settings=FIXED, context=None):
+    servicer = RecommendationsServicer(store, settings)
+    return servicer.recommend(pb.GetRecommendationsRequest(
+        user_id=user, k=k, exclude_item_ids=exclude, context=context))[0]
 
 
 def test_known_user_gets_their_own_list_minus_exclusions(store):
@@ -93,9 +99,69 @@ class AbortingContext:
 
 
 def test_servicer_aborts_with_invalid_argument(store):
-    servicer = RecommendationsServicer(store, "default")
+    servicer = RecommendationsServicer(store, FIXED)
     with pytest.raises(grpc.RpcError) as caught:
         asyncio.run(servicer.GetRecommendations(
             pb.GetRecommendationsRequest(user_id="u1", k=0), AbortingContext()))
     assert caught.value.args == (grpc.StatusCode.INVALID_ARGUMENT,
                                  "k must be between 1 and 100, got 0")
+
+
+def pool_list(user, entries, features=None):
+    return pb.RecommendationList(user_id=user, last_event_ts=1, features=features or {}, items=[
+        pb.RecommendedItem(item_id=i, score=s, source=src, reason=src, category=c)
+        for i, s, src, c in entries]).SerializeToString()
+
+
+def test_the_mix_decides_the_order_and_every_item_says_its_source(store):
+    store.apply([Change(RECOMMENDATIONS, "u2", pool_list("u2", [
+        ("r1", 1.0, "recent", ""), ("t1", 1.0, "category", "shoes"),
+        ("p1", 1.0, "popular", "")]))], {})
+    personal = ask(store, "u2", k=3)
+    trending = ask(store, "u2", k=3, settings=Settings(policy="fixed:trending"))
+    assert [i.item_id for i in personal.items] == ["r1", "t1", "p1"]
+    assert [i.item_id for i in trending.items] == ["t1", "p1", "r1"]
+    assert [i.source for i in personal.items] == ["recent", "category", "popular"]
+    assert personal.arm == "personal" and personal.policy == "fixed:personal"
+    assert all(i.propensity == 1.0 for i in personal.items)
+
+
+def test_cooccurring_items_of_recent_ones_join_the_pool(store):
+    store.apply([Change(RECOMMENDATIONS, "u3", pool_list("u3", [("r1", 1.0, "recent", "")])),
+                 Change(ITEMS, "r1", pb.ItemFeatures(item_id="r1", co_occurring=[
+                     pb.ItemAffinity(item_id="c1", affinity=4.0),
+                     pb.ItemAffinity(item_id="c2", affinity=2.0)]).SerializeToString())], {})
+    reply = ask(store, "u3", k=3, settings=Settings(policy="fixed:similar"))
+    assert [(i.item_id, i.source) for i in reply.items] == [
+        ("c1", "cooccur"), ("r1", "recent"), ("c2", "cooccur")]
+
+
+def test_the_policy_uses_the_jobs_latest_statistics_and_logs_propensities(store):
+    settings = Settings(policy="linear-ts", policy_seed=3)
+    servicer = RecommendationsServicer(store, settings)
+    before, seen = servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
+    assert before.policy_version == "linear-ts@0"
+    shard = PolicyStatistics(context_features(settings.segments))
+    for _ in range(200):  # in this context the "explore" mix paid, the others did not
+        for arm in ("personal", "similar", "trending", "explore"):
+            shard.update(arm, seen, reward=1.0 if arm == "explore" else 0.0)
+    store.apply([Change(POLICY, "shard-0", shard.to_message("shard-0", 1).SerializeToString())],
+                {})
+    reply, context = servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
+    assert reply.policy_version == "linear-ts@800" and reply.arm == "explore"
+    assert context["bias"] == 1.0 and all(0 < i.propensity <= 1 for i in reply.items)
+
+
+def test_a_new_user_gets_a_segment_from_context_alone(store):
+    summary = pb.SegmentModelSummary(instance="instance-0", segments=[
+        pb.Segment(id=0, size=5, centroid={"device:mobile": 1.0}),
+        pb.Segment(id=1, size=5, centroid={"device:desktop": 1.0})])
+    store.apply([Change(SEGMENTS, "instance-0", summary.SerializeToString())], {})
+    reply = ask(store, "stranger", context=pb.Context(device="desktop"))
+    assert reply.cold_start and reply.segment == "1"
+    assert ask(store, "stranger", context=pb.Context(device="mobile")).segment == "0"
+
+
+def test_unknown_policies_are_refused_with_the_choices(store):
+    with pytest.raises(ValueError, match="fixed:<mix>"):
+        RecommendationsServicer(store, Settings(policy="greedy"))

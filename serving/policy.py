@@ -1,0 +1,78 @@
+"""The serving policy: picks the candidate mix (online_models/mixes.py) for a request from its
+context, with the propensity of that pick, using the bandit statistics the job learned from
+rewards. The job's shards arrive through the loader; when any changed, their sum is loaded into
+a fresh bandit (a few matrix inversions, at most once per shard publication).
+
+``settings.policy``: ``linear-ts`` (linear Thompson sampling), ``linucb`` (epsilon-LinUCB), or
+``fixed:<mix>`` (always that mix, propensity 1: no exploration, for a control group)."""
+
+from __future__ import annotations
+
+from online_models.bandit_context import context_features
+from online_models.linear_ts import LinearThompsonSampling
+from online_models.linucb import LinUCB
+from online_models.mixes import ARMS, MIXES
+from online_models.policy_stats import PolicyStatistics
+from reco.config import Settings
+from reco.v1 import recommendations_pb2 as pb
+from serving.store import POLICY, Store
+
+POLICIES = ("linear-ts", "linucb")
+
+
+def policy_problem(name: str) -> str | None:
+    """Why a policy setting is invalid, or None."""
+    if name in POLICIES:
+        return None
+    if name.startswith("fixed:") and name[6:] in MIXES:
+        return None
+    return (f"policy {name!r}: use one of {', '.join(POLICIES)} or fixed:<mix> with a mix of "
+            f"{', '.join(ARMS)}")
+
+
+class ServingPolicy:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        problem = policy_problem(settings.policy)
+        if problem:
+            raise ValueError(problem)
+        self.name = settings.policy
+        self.seed = settings.policy_seed
+        self.features = context_features(settings.segments)
+        self.store = store
+        self.rewards = 0
+        self._loaded = -1
+        self._bandit = self._new_bandit()
+
+    def _new_bandit(self) -> LinearThompsonSampling | LinUCB | None:
+        if self.name == "linear-ts":
+            return LinearThompsonSampling(self.features, seed=self.seed)
+        if self.name == "linucb":
+            return LinUCB(self.features, seed=self.seed)
+        return None
+
+    @property
+    def version(self) -> str:
+        return f"{self.name}@{self.rewards}"
+
+    def refresh(self) -> None:
+        """Loads the job's latest statistics if the loader brought new ones."""
+        current = self.store.versions.get(POLICY, 0)
+        if current == self._loaded:
+            return
+        self._loaded = current
+        shards = [PolicyStatistics.from_message(pb.PolicyParameters.FromString(value))
+                  for _, value in self.store.values(POLICY)]
+        shards = [s for s in shards if s.features == self.features]  # other configurations
+        bandit = self._new_bandit()
+        if bandit is None or not shards:
+            return
+        stats = PolicyStatistics.merged(shards)
+        bandit.load(stats)
+        self._bandit, self.rewards = bandit, stats.rewards
+
+    def choose(self, context: dict[str, float]) -> tuple[str, float]:
+        """(mix, propensity) for this context."""
+        if self._bandit is None:
+            return self.name[len("fixed:"):], 1.0
+        self.refresh()
+        return self._bandit.pull(ARMS, context)

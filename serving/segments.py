@@ -1,0 +1,36 @@
+"""Segments for users the job has not seen: the nearest centroid, by context alone (device and
+part of the day), of the segment model the job published (the instance that has assigned the
+most users; all instances start from the same seeded centres)."""
+
+from __future__ import annotations
+
+from online_models.segments import segment_features, squared_distance
+from reco.v1 import recommendations_pb2 as pb
+from serving.store import SEGMENTS, Store
+
+
+class SegmentDirectory:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.centroids: dict[int, dict[str, float]] = {}
+        self._loaded = -1
+
+    def refresh(self) -> None:
+        current = self.store.versions.get(SEGMENTS, 0)
+        if current == self._loaded:
+            return
+        self._loaded = current
+        summaries = [pb.SegmentModelSummary.FromString(v) for _, v in self.store.values(SEGMENTS)]
+        if summaries:
+            best = max(summaries, key=lambda s: sum(seg.size for seg in s.segments))
+            self.centroids = {seg.id: dict(seg.centroid) for seg in best.segments}
+
+    def assign(self, device_type: str, day_part: str) -> int | None:
+        """The segment of a new user in this context, or None before the job published any."""
+        self.refresh()
+        if not self.centroids:
+            return None
+        x = segment_features(pb.UserProfile(context=pb.ContextFeatures(
+            device_type=device_type, day_part=day_part)))
+        return min(self.centroids, key=lambda k: squared_distance(x, self.centroids[k]))
+
