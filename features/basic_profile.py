@@ -67,6 +67,13 @@ class BasicProfile:
     def recent_candidates(self, n: int) -> list[tuple[str, float]]:
         return []  # the skeleton keeps no item history
 
+    def interactions(self) -> dict[str, float]:
+        return {}
+
+    @property
+    def cart(self) -> list[str]:
+        return []
+
     def message(self, user_id: str, now_ms: int) -> pb.UserProfile:
         return pb.UserProfile(user_id=user_id, event_count=self.event_count,
                               purchased_item_ids=self.purchased,

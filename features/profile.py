@@ -71,7 +71,7 @@ class ProfileConfig:
 
 
 class UserProfileState:
-    __slots__ = ("affinity", "context", "dwell", "event_count", "filtered", "first_seen",
+    __slots__ = ("affinity", "cart", "context", "dwell", "event_count", "filtered", "first_seen",
                  "flag_rule", "flagged_until", "last_dwell", "last_dwell_imputed",
                  "last_event_id", "last_scroll", "last_scroll_imputed", "last_seen",
                  "last_session_ms", "preferences", "profile_pending", "profile_sent_ms",
@@ -83,6 +83,7 @@ class UserProfileState:
         self.type_counts: dict[int, int] = {}  # by TYPE_CODES
         self.recent_items: list[str] = []
         self.purchased: list[str] = []
+        self.cart: list[str] = []  # added and not yet bought or removed
         self.windows = [SlidingWindowSum(w, b) for _, w, b in parse_windows(config.windows)]
         self.sessions = SessionTracker()
         self.dwell = RunningStats()           # log1p(dwell ms) of product views
@@ -176,6 +177,10 @@ class UserProfileState:
             return
         if event.event_type != "skip":
             self.recent_items = _push_front(self.recent_items, item, config.recent_n)
+        if event.event_type == "add_to_cart":
+            self.cart = _push_front(self.cart, item, config.recent_n)
+        elif event.event_type in ("purchase", "remove_from_cart") and item in self.cart:
+            self.cart = [i for i in self.cart if i != item]
         if event.event_type == "purchase":
             self.purchased = _push_front(self.purchased, item, config.purchased_n)
             gap = self.rfm.recency_days(event.ts) if self.rfm.purchases else None
@@ -196,6 +201,10 @@ class UserProfileState:
     def category_weights(self, limit: int = 5) -> dict[str, float]:
         """Recency-weighted category preferences, normalised to sum to one."""
         return self.preferences.vector(limit)
+
+    def interactions(self) -> dict[str, float]:
+        """The user's weighted interactions per item (what factorisation folds in)."""
+        return dict(self.affinity.items)
 
     def recent_candidates(self, n: int) -> list[tuple[str, float]]:
         """The user's recent items not bought (viewed, wishlisted, carted), with their

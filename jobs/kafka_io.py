@@ -14,13 +14,14 @@ TRANSACTION_TIMEOUT_MS = 600_000
 
 
 def event_topic_pattern(settings: Settings) -> str:
-    """`events.*` minus the job's own output topics that share the prefix, and the impressions
-    topic (the feedback loop's input), as one Java regex."""
+    """`events.*` minus the job's own output topics that share the prefix, the impressions
+    topic (the feedback loop's input) and the item factors, as one Java regex."""
     prefix = settings.event_topic_prefix
     own = [t[len(prefix):] for t in (settings.topic_dlq, settings.topic_filtered)
            if t.startswith(prefix)]
     exclude = f"(?!(?:{'|'.join(re.escape(t) for t in own)})$)" if own else ""
-    return f"{re.escape(prefix)}{exclude}.+|{re.escape(settings.topic_impressions)}"
+    others = (settings.topic_impressions, settings.topic_item_factors)
+    return f"{re.escape(prefix)}{exclude}.+|" + "|".join(re.escape(t) for t in others)
 
 
 def _sql_string(value: str) -> str:

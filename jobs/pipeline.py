@@ -34,7 +34,7 @@ from pyflink.datastream import DataStream
 from online_models.pool import candidate_pool
 from online_models.trending import TrendingRecommender
 from operators.items import ITEM_FEATURES, ITEM_SIGNALS, ItemTrending
-from operators.parse import DEAD_LETTERS, ParseEvents
+from operators.parse import DEAD_LETTERS, FACTOR_CHUNKS, ParseEvents
 from operators.policy import PolicyLearner
 from operators.quality import FILTERED, QualityFilter
 from operators.state import KEYED_BYTES, TOP_LISTS
@@ -108,7 +108,8 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     s = settings
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
                                      item_signals=not s.feature_engine,
-                                     impressions_topic=s.topic_impressions),
+                                     impressions_topic=s.topic_impressions,
+                                     factors_topic=s.topic_item_factors),
                          output_type=PICKLED).name("parse").uid("parse")
     checked, signals = _checked(parsed, s)
     scores = (signals
@@ -123,7 +124,9 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
                .process(PopularMerge(s.reco_list_size, s.top_emit_interval_ms),
                         output_type=PICKLED)
                .name("popular").uid("popular").set_parallelism(1))
-    top_lists = category_tops.union(popular).broadcast(TOP_LISTS)
+    # top lists and item factor chunks, to every instance of the user operator
+    top_lists = category_tops.union(popular, parsed.get_side_output(FACTOR_CHUNKS)) \
+        .broadcast(TOP_LISTS)
     users = (checked.key_by(lambda v: v[0].user_id, key_type=Types.STRING())
              .connect(top_lists)
              .process(UserRecommendations(s), output_type=PICKLED)

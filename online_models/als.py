@@ -21,6 +21,8 @@ from collections.abc import Collection, Sequence
 import numpy as np
 from scipy import sparse
 
+from online_models.factors import ItemFactors
+
 
 class ImplicitALS:
     def __init__(self, factors: int = 32, regularization: float = 0.1, alpha: float = 10.0,
@@ -101,25 +103,18 @@ class ImplicitALS:
             total += 1
         return hits / total if total else 0.0
 
+    def item_model(self, version: str) -> ItemFactors:
+        """The item side, as the stream job folds users into it (online_models/factors.py)."""
+        return ItemFactors(version, self.item_ids, self.item_factors, self.regularization,
+                           self.alpha)
+
     def fold_in(self, interactions: dict[str, float]) -> np.ndarray:
-        """A user's factors from their weighted interactions, item factors held fixed."""
-        index = {i: n for n, i in enumerate(self.item_ids)}
-        known = [(index[i], w) for i, w in interactions.items() if i in index]
-        row = sparse.csr_matrix(([w for _, w in known], ([0] * len(known),
-                                                         [c for c, _ in known])),
-                                shape=(1, len(self.item_ids)))
-        return self._solve(self.item_factors, row)[0]
+        """A user's factors from their weighted interactions, item factors held fixed: the
+        stream job's fold-in."""
+        user = self.item_model("").fold_in(interactions)
+        return user if user is not None else np.zeros(self.factors)
 
     def recommend(self, user_vector: np.ndarray, n: int,
                   exclude: Collection[str] = ()) -> list[tuple[str, float]]:
         """Top ``n`` items by inner product, leaving out ``exclude``."""
-        scores = self.item_factors @ user_vector
-        order = np.argsort(-scores)
-        out = []
-        for j in order:
-            item = self.item_ids[j]
-            if item not in exclude:
-                out.append((item, float(scores[j])))
-                if len(out) == n:
-                    break
-        return out
+        return self.item_model("").top_n(user_vector, n, exclude)

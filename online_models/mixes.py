@@ -7,6 +7,7 @@ re-ranked for diversity. Sources:
 
 - ``recent``: the user's own recent items not bought (viewed, wishlisted, carted), by affinity;
 - ``cooccur``: items seen in the same sessions as the user's recent items;
+- ``factors``: implicit ALS, the user folded into the latest item factors;
 - ``category``: trending items of the user's preferred categories;
 - ``new``: items first seen lately in those categories (exploration for new items);
 - ``popular``: globally trending (the cold-start list, and the top-up).
@@ -25,12 +26,16 @@ from collections.abc import Collection, Sequence
 
 from online_models.candidates import blend, mmr
 
-SOURCES = ("recent", "cooccur", "category", "new", "popular")
+SOURCES = ("recent", "cooccur", "factors", "category", "new", "popular")
 MIXES: dict[str, dict[str, float]] = {
-    "personal": {"recent": 1.0, "cooccur": 0.8, "category": 0.5, "new": 0.1, "popular": 0.1},
-    "similar": {"cooccur": 1.0, "category": 0.7, "recent": 0.4, "new": 0.2, "popular": 0.1},
-    "trending": {"category": 1.0, "popular": 0.6, "recent": 0.3, "cooccur": 0.3, "new": 0.2},
-    "explore": {"new": 1.0, "category": 0.6, "popular": 0.5, "cooccur": 0.3, "recent": 0.2},
+    "personal": {"recent": 1.0, "cooccur": 0.8, "factors": 0.6, "category": 0.5, "new": 0.1,
+                 "popular": 0.1},
+    "similar": {"cooccur": 1.0, "factors": 0.9, "category": 0.7, "recent": 0.4, "new": 0.2,
+                "popular": 0.1},
+    "trending": {"category": 1.0, "popular": 0.6, "recent": 0.3, "cooccur": 0.3, "factors": 0.3,
+                 "new": 0.2},
+    "explore": {"new": 1.0, "category": 0.6, "popular": 0.5, "cooccur": 0.3, "factors": 0.3,
+                "recent": 0.2},
 }
 ARMS = tuple(MIXES)
 

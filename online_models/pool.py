@@ -26,13 +26,14 @@ def _scaled(scores: Sequence[float]) -> list[float]:
 
 def candidate_pool(recent: Sequence[tuple[str, float]], trending: Sequence[Recommendation],
                    popular: Sequence[Recommendation], n: int,
-                   new: Sequence[Recommendation] = ()) -> list[PoolItem]:
+                   new: Sequence[Recommendation] = (),
+                   factors: Sequence[Recommendation] = ()) -> list[PoolItem]:
     pool: list[PoolItem] = []
     recent = recent[:n]
     for (item, _), score in zip(recent, _scaled([s for _, s in recent]), strict=True):
         pool.append((item, score, "recent", "recent", ""))
-    for source, recs in (("category", trending[:n]), ("new", new[:n]),
-                         ("popular", popular[:n])):
+    for source, recs in (("factors", factors[:n]), ("category", trending[:n]),
+                         ("new", new[:n]), ("popular", popular[:n])):
         for (item, _, reason), score in zip(recs, _scaled([s for _, s, _ in recs]),
                                             strict=True):
             pool.append((item, score, source, reason, reason.partition("category=")[2]))

@@ -8,16 +8,22 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from google.protobuf.message import DecodeError
 from pyflink.common import Types
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import ProcessFunction
 
 from features.trending import EVENT_WEIGHTS
+from online_models.factors import chunk_problem
 from operators.items import INTERACTION, ITEM_SIGNALS
 from reco.events import InvalidEvent, parse_event
 from reco.impressions import parse_impression
+from reco.topics import FACTORS_KEY_PREFIX
+from reco.v1 import recommendations_pb2 as pb
 
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
+# (FACTORS_KEY_PREFIX + chunk, ItemFactorsChunk bytes), for the broadcast to the user operator
+FACTOR_CHUNKS = OutputTag("factor-chunks", Types.PICKLED_BYTE_ARRAY())
 
 
 def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_bytes: int) -> str:
@@ -42,17 +48,22 @@ class ParseEvents(ProcessFunction):
     also goes to the ITEM_SIGNALS side output."""
 
     def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
-                 item_signals: bool = False, impressions_topic: str = "impressions") -> None:
+                 item_signals: bool = False, impressions_topic: str = "impressions",
+                 factors_topic: str = "item_factors") -> None:
         self.max_event_bytes = max_event_bytes
         self.dlq_raw_max_bytes = dlq_raw_max_bytes
         self.item_signals = item_signals
         self.impressions_topic = impressions_topic
+        self.factors_topic = factors_topic
 
     def process_element(self, row: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
         raw = row[0]
         try:
             if row[1] == self.impressions_topic:
                 yield parse_impression(raw)
+                return
+            if row[1] == self.factors_topic:
+                yield from self._factor_chunk(raw)
                 return
             event = parse_event(raw, self.max_event_bytes)
         except InvalidEvent as exc:
@@ -67,6 +78,18 @@ class ParseEvents(ProcessFunction):
         if self.item_signals and weight > 0 and event.item_id is not None:
             yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "", weight,
                                  event.ts, event.event_id, None)
+
+    def _factor_chunk(self, raw: bytes | None) -> Iterator[Any]:
+        if raw is None:
+            return  # a tombstone of the compacted topic
+        try:
+            chunk = pb.ItemFactorsChunk.FromString(raw)
+        except DecodeError:
+            raise InvalidEvent("item factors chunk: not an ItemFactorsChunk protobuf") from None
+        problem = chunk_problem(chunk)
+        if problem:
+            raise InvalidEvent(problem)
+        yield FACTOR_CHUNKS, (f"{FACTORS_KEY_PREFIX}{chunk.chunk}", bytes(raw))
 
     def _dead_letter(self, reason: str, raw: bytes | None, row: Any) -> str:
         source = {"topic": row[1], "partition": row[2], "offset": row[3]}

@@ -21,15 +21,16 @@ from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, RuntimeContext
 
 from features.configured import profiles_for, reward_weights
+from online_models.factors import FactorChunks, ItemFactors
 from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
 from online_models.mixes import PoolItem
 from online_models.pool import candidate_pool
 from online_models.segments import SegmentModel, segment_features
-from online_models.trending import Ranked, TrendingRecommender
+from online_models.trending import Ranked, Recommendation, TrendingRecommender
 from operators.state import KEYED_BYTES, TOP_LISTS, value_state
 from reco.config import Settings
 from reco.impressions import Impression
-from reco.topics import POPULAR_KEY
+from reco.topics import FACTORS_KEY_PREFIX, POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 
 LISTS = OutputTag("recommendation-lists", KEYED_BYTES)
@@ -97,8 +98,10 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         self.segments_sent_ms = 0
         # Every parallel instance receives every broadcast element, so a plain dict mirrors
         # the broadcast state without unpickling a list per lookup. Filled from the state on
-        # the first event after a restore.
+        # the first event after a restore, as are the item factors.
         self.tops: dict[str, Ranked] | None = None
+        self.factors: ItemFactors | None = None
+        self.factor_chunks = FactorChunks()
 
     def process_element(self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
@@ -202,18 +205,40 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     def _pool(self, profile: Any, now_ms: int,
               ctx: KeyedBroadcastProcessFunction.ReadOnlyContext) -> list[PoolItem]:
         if self.tops is None:
-            self.tops = dict(ctx.get_broadcast_state(TOP_LISTS).items())
+            self.tops = {}
+            for key, value in ctx.get_broadcast_state(TOP_LISTS).items():
+                self._broadcast(key, value)
         n = self.settings.candidates_per_source
         bought = set(profile.purchased)
         trending = self.recommender.recommend(profile.category_weights(), self.tops.get, [],
                                               exclude=bought, now_ms=now_ms)
         popular = self.recommender.popular(self.tops.get(POPULAR_KEY) or [], bought, n,
                                            now_ms)
-        return candidate_pool(profile.recent_candidates(n), trending, popular, n)
+        return candidate_pool(profile.recent_candidates(n), trending, popular, n,
+                              factors=self._factorised(profile, bought, n))
+
+    def _factorised(self, profile: Any, bought: set[str], n: int) -> list[Recommendation]:
+        """Top-N of the user folded into the latest item factors, minus bought and carted."""
+        if self.factors is None:
+            return []
+        user = self.factors.fold_in(profile.interactions())
+        if user is None:
+            return []
+        reason = f"factors:{self.factors.version}"
+        return [(item, score, reason) for item, score in
+                self.factors.top_n(user, n, bought | set(profile.cart))]
+
+    def _broadcast(self, key: str, value: Any) -> None:
+        if key.startswith(FACTORS_KEY_PREFIX):
+            model = self.factor_chunks.add(pb.ItemFactorsChunk.FromString(value))
+            if model is not None:
+                self.factors = model  # swapped whole: lists use one version or the other
+        elif self.tops is not None:
+            self.tops[key] = value
 
     def process_broadcast_element(self, value: Any,
                                   ctx: KeyedBroadcastProcessFunction.Context) -> None:
-        key, ranked = value
-        ctx.get_broadcast_state(TOP_LISTS).put(key, ranked)
+        key, payload = value
+        ctx.get_broadcast_state(TOP_LISTS).put(key, payload)
         if self.tops is not None:
-            self.tops[key] = ranked
+            self._broadcast(key, payload)

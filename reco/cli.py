@@ -149,6 +149,12 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_factors(args: argparse.Namespace) -> int:
+    from jobs.train_factors import main as train
+
+    return train(args.options)  # its own options: reco train-factors --help
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reco", description="Real-time behavioural recommendations: Kafka -> PyFlink -> "
@@ -199,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", type=int, default=3, help="users whose lists are shown")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("train-factors", add_help=False,
+                       help="retrain the item factors from the event log and publish them "
+                            "(--help for its options)")
+    p.set_defaults(func=cmd_train_factors)
+
     p = sub.add_parser("config", help="list every setting, its variable and value")
     p.add_argument("--markdown", action="store_true", help="as a Markdown table of defaults")
     p.set_defaults(func=cmd_config)
@@ -206,7 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "train-factors":
+        args.options = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("kafka").setLevel(logging.DEBUG if args.verbose else logging.ERROR)

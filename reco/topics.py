@@ -13,6 +13,8 @@ from reco.events import EVENT_TYPES
 
 # Key of the cold-start (global popular) list on the recommendations topic.
 POPULAR_KEY = "__popular__"
+# broadcast keys of item factor chunks (a category's key is its name)
+FACTORS_KEY_PREFIX = "__factors__:"
 
 log = logging.getLogger("reco.topics")
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
@@ -30,7 +32,8 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
                   settings.topic_recommendations: COMPACTED,
                   settings.topic_user_profiles: COMPACTED,
                   settings.topic_item_features: COMPACTED,
-                  settings.topic_policy: COMPACTED, settings.topic_segments: COMPACTED})
+                  settings.topic_policy: COMPACTED, settings.topic_segments: COMPACTED,
+                  settings.topic_item_factors: COMPACTED})
     return specs
 
 

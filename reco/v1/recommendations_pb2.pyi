@@ -380,3 +380,25 @@ class ItemFeatures(_message.Message):
     co_occurring: _containers.RepeatedCompositeFieldContainer[ItemAffinity]
     updated_at_ms: int
     def __init__(self, item_id: _Optional[str] = ..., category: _Optional[str] = ..., trending_score: _Optional[float] = ..., interactions: _Optional[_Mapping[str, float]] = ..., velocity: _Optional[float] = ..., co_occurring: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class ItemFactorsChunk(_message.Message):
+    __slots__ = ("version", "chunk", "chunks", "dim", "item_ids", "factors", "regularization", "alpha", "trained_at_ms")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    DIM_FIELD_NUMBER: _ClassVar[int]
+    ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    FACTORS_FIELD_NUMBER: _ClassVar[int]
+    REGULARIZATION_FIELD_NUMBER: _ClassVar[int]
+    ALPHA_FIELD_NUMBER: _ClassVar[int]
+    TRAINED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    chunk: int
+    chunks: int
+    dim: int
+    item_ids: _containers.RepeatedScalarFieldContainer[str]
+    factors: bytes
+    regularization: float
+    alpha: float
+    trained_at_ms: int
+    def __init__(self, version: _Optional[str] = ..., chunk: _Optional[int] = ..., chunks: _Optional[int] = ..., dim: _Optional[int] = ..., item_ids: _Optional[_Iterable[str]] = ..., factors: _Optional[bytes] = ..., regularization: _Optional[float] = ..., alpha: _Optional[float] = ..., trained_at_ms: _Optional[int] = ...) -> None: ...

@@ -270,3 +270,33 @@ def test_impressions_join_later_events_into_rewards_that_update_the_policy(tmp_p
     assert total.arms["personal"].xtx[bias, bias] == pytest.approx(2.0, abs=1e-3)
     [letter] = [json.loads(s) for s in out["dead_letters"]]
     assert letter["reason"].startswith("impression:") and letter["topic"] == "impressions"
+
+
+def test_users_are_folded_into_the_item_factors_the_trainer_published(tmp_path):
+    from online_models.als import ImplicitALS
+    from reco.config import Settings
+
+    settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        profile_min_interval_ms=0, checkpoint_dir=str(tmp_path / "ck"),
+                        stack_dir=str(tmp_path / "flink"))
+    users = [f"t{u}" for u in range(30) for _ in range(3)]
+    items = [f"{'s' if u % 2 else 'x'}{k + 1}" for u in range(30) for k in range(3)]
+    model = ImplicitALS(factors=3, iterations=6, seed=2).fit(users, items, [1.0] * len(users))
+    chunks = model.item_model("v-test").to_chunks(chunk_items=2, trained_at_ms=1)
+    broken = pb.ItemFactorsChunk(version="v-bad", chunk=0, chunks=1, dim=3, item_ids=["a"],
+                                 factors=b"\x00")
+    records: list[bytes | tuple[bytes, str]] = [
+        (c.SerializeToString(), "item_factors") for c in chunks]
+    records.append((broken.SerializeToString(), "item_factors"))
+    shoppers = ShopperSimulation(SimConfig(n_users=10, n_items=50, seed=4, bot_share=0.0))
+    records += [e.to_json() for e in crowd() + list(shoppers.events())]
+    records += [e.to_json() for e in alice()]
+    out = run_pipeline(records, settings)
+    alice_list = last_by_key(out["recommendations"], pb.RecommendationList)["alice"]
+    factorised = [i for i in alice_list.items if i.source == "factors"]
+    assert factorised and all(i.reason == "factors:v-test" for i in factorised)
+    assert {i.item_id for i in factorised} <= set(model.item_ids) - {"s1"}  # s1 was bought
+    expected = model.recommend(model.fold_in({"s1": 1.0 + 5.0, "s2": 1.0}), 10, {"s1"})
+    assert [i.item_id for i in factorised] == [item for item, _ in expected]
+    [letter] = [json.loads(s) for s in out["dead_letters"]]
+    assert letter["topic"] == "item_factors" and "float32" in letter["reason"]

@@ -233,3 +233,24 @@ def test_the_loop_closes_a_click_on_what_was_shown_updates_the_policy_serving_us
     consumer.close()
     arms = [a for shard in shards.values() for a in shard.arms if a.arm == reply.arm]
     assert sum(a.reward_sum for a in arms) >= settings.reward_click * 0.99
+
+
+def test_retrained_item_factors_reach_the_job_and_users_are_folded_into_them(client,
+                                                                          settings):
+    from jobs.train_factors import main as train_factors
+
+    shoppers = [e for n in range(6) for e in
+                events(f"fan-{n}", "product_view", ["hat-1", "hat-2", "hat-3"], "hats")]
+    send(settings, shoppers)
+    eventually(lambda: profile_count(client, "fan-5") == 3, what="the fans' events")
+    assert train_factors(["--factors", "4", "--iterations", "4"], settings) == 0
+    time.sleep(2)  # the chunks reach every instance of the user operator by broadcast
+
+    def factorised():
+        send(settings, events("hal", "product_view", ["hat-1"], "hats"))
+        time.sleep(1)
+        reply = client.recommendations("hal", 50)
+        return [i for i in reply.items if i.source == "factors"]
+
+    items = eventually(factorised, 60, "items from the factors in hal's list")
+    assert all(i.reason.startswith("factors:") and 0 < i.score <= 1 for i in items)

@@ -11,7 +11,7 @@ from reco.config import Settings
 def test_topic_pattern_takes_event_topics_and_impressions_but_not_the_jobs_own():
     pattern = re.compile(event_topic_pattern(Settings()))
     for topic in ("events.click", "events.product_view", "events.dlq_archive", "events.new",
-                  "impressions"):
+                  "impressions", "item_factors"):
         assert pattern.fullmatch(topic), topic
     for topic in ("events.dlq", "events.filtered", "recommendations", "eventsXclick", "events.",
                   "impressions2", "policy"):
