@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +13,9 @@ from jobs.environment import make_environment
 from jobs.pipeline import RAW_RECORD, build_pipeline
 from reco.config import Settings
 
+# A record that holds the source back for a second: what comes before it (e.g. item factors,
+# broadcast to the user operator) is processed before what comes after (a user's events).
+PAUSE = b"\x00pause"
 KINDS = ("recommendations", "profiles", "dead_letters", "filtered", "item_features", "policy",
          "segments")
 
@@ -31,6 +35,13 @@ def user_of(row: Row) -> str:
         return ""
 
 
+def _pause(row: Row) -> Iterable[Row]:
+    if row[0] == PAUSE:
+        time.sleep(1.0)
+    else:
+        yield row
+
+
 def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
                  settings: Settings) -> dict[str, list[Any]]:
     """Runs the whole pipeline and returns its outputs by kind. Records are spread over the
@@ -38,6 +49,7 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
     their order."""
     env = make_environment(settings, checkpointing=False)
     raw = (env.from_collection(raw_rows(records), type_info=RAW_RECORD)
+           .flat_map(_pause, output_type=RAW_RECORD).set_parallelism(1)
            .key_by(user_of, key_type=Types.STRING())
            .map(lambda row: row, output_type=RAW_RECORD))
     out = build_pipeline(raw, settings)

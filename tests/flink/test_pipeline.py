@@ -17,7 +17,7 @@ from reco.producer import event_to_proto
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
-from tests.flink.harness import run_pipeline
+from tests.flink.harness import PAUSE, run_pipeline
 
 pytestmark = pytest.mark.flink
 T0 = 1_795_680_000_000
@@ -287,7 +287,7 @@ def test_users_are_folded_into_the_item_factors_the_trainer_published(tmp_path):
                                  factors=b"\x00")
     records: list[bytes | tuple[bytes, str]] = [
         (c.SerializeToString(), "item_factors") for c in chunks]
-    records.append((broken.SerializeToString(), "item_factors"))
+    records += [(broken.SerializeToString(), "item_factors"), PAUSE]
     shoppers = ShopperSimulation(SimConfig(n_users=10, n_items=50, seed=4, bot_share=0.0))
     records += [e.to_json() for e in crowd() + list(shoppers.events())]
     records += [e.to_json() for e in alice()]
