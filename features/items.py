@@ -40,8 +40,8 @@ class SpaceSavingTop(TopItems):
 
 
 class ItemState(SlotState):
-    __slots__ = ("category", "half_life_ms", "log_score", "neighbours", "recent_ids",
-                 "reported", "windows")
+    __slots__ = ("category", "first_seen", "half_life_ms", "log_score", "neighbours", "price",
+                 "recent_ids", "reported", "windows")
 
     def __init__(self, half_life_ms: int, cooccurring: int = 20) -> None:
         self.half_life_ms = half_life_ms
@@ -51,13 +51,18 @@ class ItemState(SlotState):
         self.recent_ids: tuple[str, ...] = ()
         self.windows = [SlidingWindowSum(w, b) for _, w, b in ITEM_WINDOWS]
         self.neighbours = SpaceSavingTop(cooccurring)
+        self.first_seen = 0
+        self.price: float | None = None  # the last price an event carried
 
-    def add_interaction(self, weight: float, ts: int, event_id: str, category: str) -> bool:
+    def add_interaction(self, weight: float, ts: int, event_id: str, category: str,
+                        price: float | None = None) -> bool:
         """Counts one interaction; False for a redelivered event id."""
         if event_id in self.recent_ids:
             return False
         self.recent_ids = (event_id, *self.recent_ids[:RECENT_IDS - 1])
         self.category = category or self.category
+        self.first_seen = min(self.first_seen or ts, ts)
+        self.price = price if price is not None else self.price
         self.log_score = add_decayed(self.log_score, weight, ts, self.half_life_ms)
         for window in self.windows:
             window.add(0, weight, ts)
@@ -96,7 +101,16 @@ class ItemState(SlotState):
             interactions=counts, velocity=counts["1h"] / day_rate if day_rate > 0 else 0.0,
             co_occurring=[pb.ItemAffinity(item_id=i, affinity=c)
                           for i, c in self.neighbours.ranked()],
-            updated_at_ms=updated_at_ms)
+            updated_at_ms=updated_at_ms, first_seen_ms=self.first_seen,
+            price_band=price_band(self.price))
+
+
+def price_band(price: float | None) -> int:
+    """A content feature: 0 unknown, else 1 + floor(log2(price)) clipped to 1..20 (a band
+    per doubling: 1-2, 2-4, ... currency units)."""
+    if price is None or price <= 0:
+        return 0
+    return min(20, max(1, 1 + math.floor(math.log2(price))))
 
 
 def report_step(emit_ratio: float) -> float:

@@ -13,10 +13,29 @@ knows it, the category. The server's policy blends the pool per request (online_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from online_models.mixes import PoolItem
-from online_models.trending import Recommendation
+from online_models.trending import Ranked, Recommendation
+
+
+def new_items(category_weights: dict[str, float], newest: Callable[[str], Ranked | None],
+              exclude: Collection[str], n: int, categories: int = 3) -> list[Recommendation]:
+    """The newest items (by first interaction) of the user's preferred categories: recommended
+    on content (their category) before they have the interactions other sources need. Scored
+    by the category's preference, newest first within it.
+
+    >>> newest = {"shoes": [("s9", 50.0), ("s8", 40.0)], "bags": [("b9", 60.0)]}.get
+    >>> new_items({"shoes": 0.7, "bags": 0.3}, newest, exclude={"s8"}, n=3)
+    [('s9', 0.7, 'new:category=shoes'), ('b9', 0.3, 'new:category=bags')]
+    """
+    out: list[Recommendation] = []
+    liked = sorted(category_weights.items(), key=lambda kv: (-kv[1], kv[0]))[:categories]
+    for category, weight in liked:
+        ranked = [item for item, _ in newest(category) or () if item not in exclude]
+        out += [(item, weight * (1 - rank / (10 * n)), f"new:category={category}")
+                for rank, item in enumerate(ranked)]
+    return sorted(out, key=lambda r: -r[1])[:n]
 
 
 def _scaled(scores: Sequence[float]) -> list[float]:

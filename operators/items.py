@@ -19,6 +19,7 @@ from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
 from features.items import ItemState, report_step
 from operators.state import KEYED_BYTES, value_state
+from reco.topics import NEW_ITEMS_PREFIX
 
 ITEM_FEATURES = OutputTag("item-features", KEYED_BYTES)
 INTERACTION, NEIGHBOUR = "i", "n"
@@ -27,9 +28,10 @@ ITEM_SIGNALS = OutputTag("item-signals", Types.PICKLED_BYTE_ARRAY())
 
 
 class ItemTrending(KeyedProcessFunction):
-    """Input: (INTERACTION, item_id, category, weight, ts, event_id, previous item or None) or
-    (NEIGHBOUR, item_id, next item_id, ts): each pair of consecutive items of a session is
-    counted on both items. Output: (category, item_id, log2 score);
+    """Input: (INTERACTION, item_id, category, weight, ts, event_id, previous item or None,
+    price or None) or (NEIGHBOUR, item_id, next item_id, ts): each pair of consecutive items of
+    a session is counted on both items. Output: (category, item_id, log2 score), and
+    ("new:" + category, item_id, first seen ms) once per item;
     side output ITEM_FEATURES: Row(item_id, ItemFeatures bytes)."""
 
     def __init__(self, half_life_ms: int, ttl_ms: int, emit_ratio: float,
@@ -46,9 +48,12 @@ class ItemTrending(KeyedProcessFunction):
         state = self.item.value() or ItemState(self.half_life_ms, self.cooccurring)
         item_id = signal[1]
         if signal[0] == INTERACTION:
-            _, _, category, weight, ts, event_id, previous = signal
-            if not state.add_interaction(weight, ts, event_id, category):
+            _, _, category, weight, ts, event_id, previous, price = signal
+            new = state.first_seen == 0
+            if not state.add_interaction(weight, ts, event_id, category, price):
                 return
+            if new:  # content-based: listed by category before it earned a trending score
+                yield f"{NEW_ITEMS_PREFIX}{state.category}", item_id, float(ts)
             report = state.should_report(self.step)
             changed = (previous is not None and state.add_neighbour(previous)) or report
         else:

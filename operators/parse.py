@@ -77,7 +77,7 @@ class ParseEvents(ProcessFunction):
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         if self.item_signals and weight > 0 and event.item_id is not None:
             yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "", weight,
-                                 event.ts, event.event_id, None)
+                                 event.ts, event.event_id, None, event.price)
 
     def _factor_chunk(self, raw: bytes | None) -> Iterator[Any]:
         if raw is None:

@@ -69,7 +69,7 @@ class QualityFilter(KeyedProcessFunction):
         yield event, None, 0
         if item_signal:
             yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "", weight,
-                                 event.ts, event.event_id, previous)
+                                 event.ts, event.event_id, previous, event.price)
             if previous is not None:
                 yield ITEM_SIGNALS, (NEIGHBOUR, previous, event.item_id, event.ts)
 

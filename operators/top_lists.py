@@ -11,7 +11,7 @@ from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
 from features.trending import TopItems, merge_ranked
 from operators.state import value_state
-from reco.topics import POPULAR_KEY
+from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY
 
 
 class ThrottledTopList(KeyedProcessFunction):
@@ -56,7 +56,8 @@ class ThrottledTopList(KeyedProcessFunction):
 
 
 class CategoryTop(ThrottledTopList):
-    """Input: (category, item_id, log_score). Output: (category, ranked list)."""
+    """Input: (category, item_id, log_score), or ("new:" + category, item_id, first seen):
+    the newest items of a category. Output: (key, ranked list)."""
 
     def offer(self, top: TopItems, value: Any) -> TopItems | None:
         _, item, log_score = value
@@ -73,6 +74,8 @@ class PopularMerge(ThrottledTopList):
 
     def offer(self, top: TopItems, value: Any) -> TopItems | None:
         category, ranked = value
+        if category.startswith(NEW_ITEMS_PREFIX):
+            return None  # newest items, not trending ones
         lists = self.by_category.value() or {}
         lists[category] = ranked
         self.by_category.update(lists)

@@ -24,13 +24,13 @@ from features.configured import profiles_for, reward_weights
 from online_models.factors import FactorChunks, ItemFactors
 from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
 from online_models.mixes import PoolItem
-from online_models.pool import candidate_pool
+from online_models.pool import candidate_pool, new_items
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, Recommendation, TrendingRecommender
 from operators.state import KEYED_BYTES, TOP_LISTS, value_state
 from reco.config import Settings
 from reco.impressions import Impression
-from reco.topics import FACTORS_KEY_PREFIX, POPULAR_KEY
+from reco.topics import FACTORS_KEY_PREFIX, NEW_ITEMS_PREFIX, POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 
 LISTS = OutputTag("recommendation-lists", KEYED_BYTES)
@@ -210,11 +210,13 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
                 self._broadcast(key, value)
         n = self.settings.candidates_per_source
         bought = set(profile.purchased)
-        trending = self.recommender.recommend(profile.category_weights(), self.tops.get, [],
-                                              exclude=bought, now_ms=now_ms)
-        popular = self.recommender.popular(self.tops.get(POPULAR_KEY) or [], bought, n,
-                                           now_ms)
-        return candidate_pool(profile.recent_candidates(n), trending, popular, n,
+        tops = self.tops
+        weights = profile.category_weights()
+        trending = self.recommender.recommend(weights, tops.get, [], exclude=bought,
+                                              now_ms=now_ms)
+        popular = self.recommender.popular(tops.get(POPULAR_KEY) or [], bought, n, now_ms)
+        new = new_items(weights, lambda c: tops.get(NEW_ITEMS_PREFIX + c), bought, n)
+        return candidate_pool(profile.recent_candidates(n), trending, popular, n, new=new,
                               factors=self._factorised(profile, bought, n))
 
     def _factorised(self, profile: Any, bought: set[str], n: int) -> list[Recommendation]:

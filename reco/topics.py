@@ -13,8 +13,10 @@ from reco.events import EVENT_TYPES
 
 # Key of the cold-start (global popular) list on the recommendations topic.
 POPULAR_KEY = "__popular__"
-# broadcast keys of item factor chunks (a category's key is its name)
+# broadcast keys of item factor chunks (a category's key is its name) and of the newest items
+# per category
 FACTORS_KEY_PREFIX = "__factors__:"
+NEW_ITEMS_PREFIX = "new:"
 
 log = logging.getLogger("reco.topics")
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}

@@ -357,7 +357,7 @@ class UserProfile(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., event_count: _Optional[int] = ..., event_type_counts: _Optional[_Mapping[str, int]] = ..., recent_item_ids: _Optional[_Iterable[str]] = ..., category_counts: _Optional[_Iterable[_Union[CategoryCount, _Mapping]]] = ..., purchased_item_ids: _Optional[_Iterable[str]] = ..., last_context: _Optional[_Union[Context, _Mapping]] = ..., first_seen_ms: _Optional[int] = ..., last_seen_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., segment: _Optional[str] = ..., windows: _Optional[_Iterable[_Union[WindowFeatures, _Mapping]]] = ..., rfm: _Optional[_Union[RfmFeatures, _Mapping]] = ..., category_preferences: _Optional[_Mapping[str, float]] = ..., item_affinities: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., sessions: _Optional[_Union[SessionFeatures, _Mapping]] = ..., dwell: _Optional[_Union[DwellFeatures, _Mapping]] = ..., context: _Optional[_Union[ContextFeatures, _Mapping]] = ..., flags: _Optional[_Iterable[str]] = ..., filtered_events: _Optional[int] = ..., flagged_until_ms: _Optional[int] = ...) -> None: ...
 
 class ItemFeatures(_message.Message):
-    __slots__ = ("item_id", "category", "trending_score", "interactions", "velocity", "co_occurring", "updated_at_ms")
+    __slots__ = ("item_id", "category", "trending_score", "interactions", "velocity", "co_occurring", "updated_at_ms", "first_seen_ms", "price_band")
     class InteractionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -372,6 +372,8 @@ class ItemFeatures(_message.Message):
     VELOCITY_FIELD_NUMBER: _ClassVar[int]
     CO_OCCURRING_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_SEEN_MS_FIELD_NUMBER: _ClassVar[int]
+    PRICE_BAND_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     category: str
     trending_score: float
@@ -379,7 +381,9 @@ class ItemFeatures(_message.Message):
     velocity: float
     co_occurring: _containers.RepeatedCompositeFieldContainer[ItemAffinity]
     updated_at_ms: int
-    def __init__(self, item_id: _Optional[str] = ..., category: _Optional[str] = ..., trending_score: _Optional[float] = ..., interactions: _Optional[_Mapping[str, float]] = ..., velocity: _Optional[float] = ..., co_occurring: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+    first_seen_ms: int
+    price_band: int
+    def __init__(self, item_id: _Optional[str] = ..., category: _Optional[str] = ..., trending_score: _Optional[float] = ..., interactions: _Optional[_Mapping[str, float]] = ..., velocity: _Optional[float] = ..., co_occurring: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., updated_at_ms: _Optional[int] = ..., first_seen_ms: _Optional[int] = ..., price_band: _Optional[int] = ...) -> None: ...
 
 class ItemFactorsChunk(_message.Message):
     __slots__ = ("version", "chunk", "chunks", "dim", "item_ids", "factors", "regularization", "alpha", "trained_at_ms")

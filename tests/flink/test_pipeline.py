@@ -53,7 +53,7 @@ def run(tmp_path_factory):
     records = [e.to_json() for e in crowd()]
     records += [BAD[0], *[e.to_json() for e in simulated[:50]], BAD[1], BAD[2]]
     records += [e.to_json() for e in simulated[50:]] + [BAD[3]]
-    records += [duplicate.to_json()] * 3 + [e.to_json() for e in alice()]
+    records += [duplicate.to_json()] * 3 + [PAUSE] + [e.to_json() for e in alice()]
     records.append(event_to_proto(ev(400, "pb-user", "wishlist", "s2", "shoes")))
     settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
                         trending_emit_ratio=1.0, profile_min_interval_ms=0,
@@ -139,21 +139,29 @@ def test_duplicates_are_counted_once_and_protobuf_is_accepted(run):
 
 
 def test_a_users_pool_never_holds_what_she_bought_and_says_why(run):
-    # Which top lists had reached the user operator when her events were processed depends on
-    # timing (they travel three hops); that the list follows her category over time is
-    # checked against the running job in tests/integration.
+    # the top lists were broadcast during the pause before her events
     lists = last_by_key(run["out"]["recommendations"], pb.RecommendationList)
     alice = lists["alice"]
     assert alice.items and "s1" not in [i.item_id for i in alice.items]
+    assert list(alice.excluded_item_ids) == ["s1"]
     recent = [i.item_id for i in alice.items if i.source == "recent"]
     assert recent == ["s2"]  # viewed, not bought: the re-engagement candidate
-    assert {i.reason for i in alice.items} <= {"trending:category=shoes", "popular", "recent"}
+    assert {i.source for i in alice.items} == {"recent", "category", "new", "popular"}
+    assert {i.reason for i in alice.items} <= {"trending:category=shoes", "popular", "recent",
+                                               "new:category=shoes"}
     assert all(0 < i.score <= 1 for i in alice.items)
     assert alice.last_event_id.startswith("alice-")
     assert alice.segment and alice.features["activity"] > 0
     categories = {e.item_id: e.category for e, _ in run["verdicts"]}
     assert all(categories[i.item_id] == "shoes" for i in alice.items
-               if i.reason == "trending:category=shoes")
+               if i.reason in ("trending:category=shoes", "new:category=shoes"))
+
+
+def test_items_carry_content_features_first_seen_and_price_band(run):
+    items = last_by_key(run["out"]["item_features"], pb.ItemFeatures)
+    first = min(e.ts for e, rule in run["verdicts"] if e.item_id == "s1" and rule is None)
+    assert items["s1"].first_seen_ms == first and items["s1"].category == "shoes"
+    assert items["s1"].price_band == 5  # alice paid 30: the 16-32 band
 
 
 def test_lists_are_published_only_when_they_change(run):
