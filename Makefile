@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JARS := .cache/jars/kafka/.complete .cache/jars/flink/flink-sql-connector-kafka-5.0.0-2.2.jar
 
-.PHONY: help run up down status test lint unit flink integration bench eval proto lock clean venv jars
+.PHONY: help run up down status test lint unit flink integration bench train-factors eval proto lock clean venv jars
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -51,6 +51,9 @@ unit: venv  ## unit tests and doctests only (no JVM)
 bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	$(PY) -m bench.end_to_end
 	$(PY) -m bench.features --state-users 100000
+
+train-factors: venv  ## retrain the item factors from the event log (needs `make up`)
+	.venv/bin/reco train-factors
 
 eval: venv  ## evaluation reports (issue 5)
 	@echo "make eval: the evaluation harness is not built yet (see the open issues)"; exit 2

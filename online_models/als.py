@@ -103,6 +103,11 @@ class ImplicitALS:
             total += 1
         return hits / total if total else 0.0
 
+    def clone(self) -> ImplicitALS:
+        """A fresh, untrained model with the same parameters."""
+        return ImplicitALS(self.factors, self.regularization, self.alpha, self.iterations,
+                           self.patience, self.seed)
+
     def item_model(self, version: str) -> ItemFactors:
         """The item side, as the stream job folds users into it (online_models/factors.py)."""
         return ItemFactors(version, self.item_ids, self.item_factors, self.regularization,

@@ -67,3 +67,26 @@ def _index(model, train):
                                shape=(len(u_index), len(i_index)))
     matrix.sum_duplicates()
     return matrix, u_index, i_index
+
+
+def test_contract_pickle_clone_seeds_and_inputs_untouched():
+    import pickle
+
+    train, held_out = planted(5)
+    users, items = (list(x) for x in zip(*train, strict=True))
+    weights = [1.0] * len(users)
+    snapshot = (list(users), list(items), list(weights))
+    model = ImplicitALS(factors=3, iterations=4, seed=5).fit(users, items, weights, held_out)
+    assert (users, items, weights) == snapshot
+    again = ImplicitALS(factors=3, iterations=4, seed=5).fit(users, items, weights, held_out)
+    np.testing.assert_array_equal(model.item_factors, again.item_factors)
+    other = ImplicitALS(factors=3, iterations=4, seed=6).fit(users, items, weights, held_out)
+    assert not np.allclose(model.item_factors, other.item_factors)
+    restored = pickle.loads(pickle.dumps(model))
+    interactions = {"i1": 1.0, "i2": 2.0}
+    np.testing.assert_array_equal(restored.fold_in(interactions), model.fold_in(interactions))
+    assert interactions == {"i1": 1.0, "i2": 2.0}
+    fresh = model.clone()
+    assert fresh.item_ids == [] and (fresh.factors, fresh.seed) == (3, 5)
+    refit = fresh.fit(users, items, weights, held_out)
+    np.testing.assert_array_equal(refit.item_factors, model.item_factors)
