@@ -14,8 +14,7 @@ from pyflink.table import StreamTableEnvironment
 
 from jobs.environment import make_environment
 from jobs.kafka_io import create_keyed_sink, create_source
-from operators.state import value_state
-from operators.users import KEYED_BYTES
+from operators.state import KEYED_BYTES, value_state
 from reco.config import load_settings
 
 OUTPUT_TOPIC = "bench.bare"

@@ -26,6 +26,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from bench.bare_job import OUTPUT_TOPIC
 from bench.common import RESULTS, machine, percentile, progress, write_results
+from online_models.candidates import catalogue_coverage
 from reco.client import RecoClient
 from reco.config import Settings, settings_env
 from reco.events import Event
@@ -187,6 +188,41 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
             "max_ms": max(delays, default=float("nan"))}
 
 
+def policy_loop(settings: Settings, client: RecoClient, users: list[str],
+                probes: int) -> dict[str, Any]:
+    """A request, a click on its first item naming the request, and the time until the server
+    answers with a policy that learned the reward (impression -> job join -> shard statistics
+    -> policy topic -> loader -> policy)."""
+    def rewards() -> int:
+        return int(client.recommendations(users[0], 1).policy_version.rpartition("@")[2])
+
+    delays = []
+    with EventProducer(settings, linger_ms=0) as producer:
+        for n in range(probes):
+            user = users[n % len(users)]
+            reply = client.recommendations(user, 5)
+            before = rewards()
+            time.sleep(0.3)  # the impression is logged asynchronously; let it go first
+            sent = time.monotonic()
+            producer.send(Event(f"policy-probe-{n}-{now_ms()}", "click", user, ts=now_ms(),
+                                item_id=reply.items[0].item_id, request_id=reply.request_id))
+            producer.flush()
+            while time.monotonic() - sent < 30:
+                if rewards() > before:
+                    delays.append((time.monotonic() - sent) * 1000)
+                    break
+                time.sleep(0.02)
+    return {"probes": probes, "learned": len(delays), "p50_ms": percentile(delays, 50),
+            "max_ms": max(delays, default=float("nan"))}
+
+
+def coverage(client: RecoClient, users: list[str], catalogue: set[str], k: int = 10
+             ) -> dict[str, Any]:
+    lists = [[i.item_id for i in client.recommendations(u, k).items] for u in users]
+    return {"users": len(users), "k": k, "catalogue": len(catalogue),
+            "coverage": catalogue_coverage(lists, len(catalogue))}
+
+
 def lookups(settings: Settings, users: list[str], seconds: float) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-m", "bench.lookup", "--addr", settings.grpc_addr,
                           "--users", ",".join(users), "--seconds", str(seconds)],
@@ -296,6 +332,11 @@ def main() -> None:
                 progress("lookup latency (closed loop, another process)")
                 known = sorted({e.user_id for e in events})[:500]
                 results["lookup"] = lookups(settings, known, args.lookup_seconds)
+                with RecoClient(settings.grpc_addr) as client:
+                    progress("feedback loop: click -> policy update served")
+                    results["policy_loop"] = policy_loop(settings, client, known, args.probes)
+                    catalogue = {e.item_id for e in events if e.item_id}
+                    results["coverage"] = coverage(client, known, catalogue)
                 stack.server.stop()
             job.stop()
         t = results["throughput"]
@@ -328,6 +369,13 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"lookup      {lk['requests_per_s']:.0f} req/s closed loop, p50 {lk['p50_us']:.0f} us, "
           f"p99 {lk['p99_us']:.0f} us, p99.9 {lk['p999_us']:.0f} us; store get p50 "
           f"{lk['store_get_p50_us']:.1f} us")
+    loop, cov = results.get("policy_loop"), results.get("coverage")
+    if loop:
+        print(f"loop        click -> policy update served: p50 {loop['p50_ms']:.0f} ms, max "
+              f"{loop['max_ms']:.0f} ms ({loop['learned']} of {loop['probes']} probes)")
+    if cov:
+        print(f"coverage    top-{cov['k']} lists of {cov['users']} users cover "
+              f"{cov['coverage']:.1%} of {cov['catalogue']} items")
 
 
 if __name__ == "__main__":

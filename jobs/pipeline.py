@@ -40,7 +40,7 @@ from operators.quality import FILTERED, QualityFilter
 from operators.state import KEYED_BYTES, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge
 from operators.users import (
-    LISTS,
+    LIST,
     PROFILE,
     REWARD,
     SEGMENTS,
@@ -138,7 +138,8 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
               .key_by(lambda r: r[0], key_type=Types.STRING())
               .process(PolicyLearner(s), output_type=KEYED_BYTES)
               .name("policy-learner"))
-    return Outputs(recommendations=users.get_side_output(LISTS), popular=popular_rows,
+    return Outputs(recommendations=_tagged(users, LIST, KEYED_BYTES, lambda r: r[1]),
+                   popular=popular_rows,
                    profiles=_tagged(users, PROFILE, KEYED_BYTES, lambda r: r[1]),
                    policy=policy,
                    segments=_tagged(users, SEGMENTS, KEYED_BYTES, lambda r: r[1]),

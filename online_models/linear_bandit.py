@@ -20,6 +20,7 @@ class ArmModels:
         self.a_inv: dict[str, np.ndarray] = {}
         self.b: dict[str, np.ndarray] = {}
         self.pulls: dict[str, int] = {}
+        self._theta: dict[str, np.ndarray] = {}  # cache of A^-1 b, until the arm changes
 
     def vector(self, context: dict[str, float]) -> np.ndarray:
         x = np.fromiter((float(context.get(f, 0.0)) for f in self.features), dtype=float,
@@ -35,8 +36,11 @@ class ArmModels:
 
     def estimate(self, arm: str) -> tuple[np.ndarray, np.ndarray]:
         """(theta, A^-1) of ``arm``."""
-        self._ensure(arm)
-        return self.a_inv[arm] @ self.b[arm], self.a_inv[arm]
+        theta = self._theta.get(arm)
+        if theta is None:
+            self._ensure(arm)
+            theta = self._theta[arm] = self.a_inv[arm] @ self.b[arm]
+        return theta, self.a_inv[arm]
 
     def update(self, arm: str, x: np.ndarray, reward: float, weight: float = 1.0) -> None:
         """Adds ``weight`` copies of (x, reward); a weight < 1 discounts (e.g. old feedback)."""
@@ -46,6 +50,7 @@ class ArmModels:
         self.a_inv[arm] = a_inv - weight * np.outer(ax, ax) / (1.0 + weight * x @ ax)
         self.b[arm] = self.b[arm] + weight * reward * x
         self.pulls[arm] += 1
+        self._theta.pop(arm, None)
 
     def load(self, stats: PolicyStatistics) -> None:
         """Replaces the arms' models with the ones the sufficient statistics give (e.g. the
@@ -57,3 +62,4 @@ class ArmModels:
         self.a_inv = {arm: np.linalg.inv(eye + s.xtx) for arm, s in stats.arms.items()}
         self.b = {arm: s.xty.copy() for arm, s in stats.arms.items()}
         self.pulls = {arm: s.rewards for arm, s in stats.arms.items()}
+        self._theta = {}

@@ -40,13 +40,10 @@ class LinearThompsonSampling:
 
     def _draws(self, arms: Sequence[str], x: np.ndarray, n: int) -> np.ndarray:
         """Sampled expected rewards, shape (n, arms)."""
-        out = np.empty((n, len(arms)))
-        for j, arm in enumerate(arms):
-            theta, a_inv = self._models.estimate(arm)
-            mean = theta @ x
-            std = self.v * float(np.sqrt(max(x @ a_inv @ x, 0.0)))
-            out[:, j] = mean + std * self._rng.standard_normal(n)
-        return out
+        estimates = [self._models.estimate(arm) for arm in arms]
+        means = np.array([theta @ x for theta, _ in estimates])
+        stds = self.v * np.sqrt(np.maximum([x @ a_inv @ x for _, a_inv in estimates], 0.0))
+        return means + stds * self._rng.standard_normal((n, len(arms)))
 
     def pull(self, arm_ids: Sequence[str], context: dict[str, float]) -> tuple[str, float]:
         """The arm to show and its propensity (probability this policy shows it here)."""

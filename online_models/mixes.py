@@ -16,15 +16,15 @@ re-ranked for diversity. Sources:
 ...         "trending:category=bags", "bags"), ("c", 0.5, "popular", "popular", "")]
 >>> [(item, source) for item, _, source, _, _ in serve(pool, "personal", exclude=(), k=2)]
 [('a', 'recent'), ('b', 'category')]
->>> [item for item, *_ in serve(pool, "trending", exclude=("b",), k=3)]
-['c', 'a']
+>>> [item for item, *_ in serve(pool, "trending", exclude=("b",), k=3)]  # 0.3 each: by id
+['a', 'c']
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from online_models.candidates import blend, mmr
+from online_models.candidates import mmr
 
 SOURCES = ("recent", "cooccur", "factors", "category", "new", "popular")
 MIXES: dict[str, dict[str, float]] = {
@@ -48,15 +48,21 @@ def serve(pool: Sequence[PoolItem], arm: str, exclude: Collection[str], k: int,
     """The ``k`` items of ``pool`` the mix ``arm`` ranks first (each item once, with the
     source that scored it best), re-ranked by MMR over categories when ``diversity`` > 0."""
     weights = MIXES[arm]
-    by_source: dict[str, list[tuple[str, float]]] = {}
-    details: dict[tuple[str, str], PoolItem] = {}
+    # pool scores are 0..1 within each source already: the mix only weighs them
+    best: dict[str, tuple[float, PoolItem]] = {}
     for entry in pool:
-        item, score, source = entry[0], entry[1], entry[2]
-        by_source.setdefault(source, []).append((item, score))
-        details.setdefault((item, source), entry)
-    blended = blend(by_source, weights, exclude, k if diversity <= 0 else 3 * k)
+        item = entry[0]
+        value = weights.get(entry[2], 0.0) * entry[1]
+        if value > 0 and item not in exclude and (item not in best or value > best[item][0]):
+            best[item] = (value, entry)
+    # plain tuple order (item ids are unique, so entries are never compared) beats a key
+    ranked = sorted((-value, item, entry) for item, (value, entry) in best.items())
+    out = [(item, -negative, *entry[2:])
+           for negative, item, entry in ranked[:k if diversity <= 0 else 3 * k]]
     if diversity > 0:
-        categories = {item: details[(item, source)][4] or item for item, _, source in blended}
-        blended = mmr(blended, categories, trade_off=1.0 - diversity, n=k)
-    return [(item, value, source, details[(item, source)][3], details[(item, source)][4])
-            for item, value, source in blended]
+        categories = {item: category or item for item, _, _, _, category in out}
+        chosen = mmr([(item, value, source) for item, value, source, _, _ in out], categories,
+                     trade_off=1.0 - diversity, n=k)
+        by_item = {entry[0]: entry for entry in out}
+        out = [by_item[item] for item, _, _ in chosen]
+    return out

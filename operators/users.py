@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from pyflink.common import Row
-from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, RuntimeContext
 
 from features.configured import profiles_for, reward_weights
@@ -27,16 +26,15 @@ from online_models.mixes import PoolItem
 from online_models.pool import candidate_pool, new_items
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, Recommendation, TrendingRecommender
-from operators.state import KEYED_BYTES, TOP_LISTS, value_state
+from operators.state import TOP_LISTS, value_state
 from reco.config import Settings
 from reco.impressions import Impression
 from reco.topics import FACTORS_KEY_PREFIX, NEW_ITEMS_PREFIX, POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 
-LISTS = OutputTag("recommendation-lists", KEYED_BYTES)
-# Tags of the main output (timers can only emit there): (PROFILE, Row), (REWARD, shard,
-# Sample), (SEGMENTS, Row)
-PROFILE, REWARD, SEGMENTS = "profile", "reward", "segments"
+# Tags of the main output (timers can only emit there): (PROFILE, Row), (LIST, Row),
+# (REWARD, shard, Sample), (SEGMENTS, Row)
+PROFILE, LIST, REWARD, SEGMENTS = "profile", "list", "reward", "segments"
 
 
 def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
@@ -76,10 +74,10 @@ def reward_shard(request_id: str, shards: int) -> str:
 
 class UserRecommendations(KeyedBroadcastProcessFunction):
     """Input: (event or Impression, filter rule or None, flagged_until_ms) from the quality
-    operator. Main output, tagged: (PROFILE, Row(user_id, UserProfile bytes)) at most once per
+    operator. Output, tagged: (PROFILE, Row(user_id, UserProfile bytes)) and, when the pool
+    changed, (LIST, Row(user_id, RecommendationList bytes)), at most once per
     ``profile_min_interval_ms`` per user, always ending with the latest; (REWARD, shard,
-    Sample); (SEGMENTS, Row(instance, SegmentModelSummary bytes)). Side output LISTS:
-    Row(user_id, RecommendationList bytes) when the pool changed."""
+    Sample); (SEGMENTS, Row(instance, SegmentModelSummary bytes))."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -110,29 +108,20 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             yield from self._impression(event, ctx)
             return
         profile = self.profile.value() or self.profiles.new()
-        user_id = event.user_id
         if rule is None:
             self.profiles.learn(profile, event)
         else:
             self.profiles.record_filtered(profile, rule, event.ts, flagged_until)
-        yield from self._publish_profile(profile, user_id, ctx)
-        if rule is None:
-            pool = self._pool(profile, event.ts, ctx)
-            fingerprint = list_fingerprint(pool, profile.purchased)
-            if fingerprint != profile.published:
-                profile.published = fingerprint
-                yield LISTS, Row(user_id, recommendation_list(
-                    user_id, pool, self.settings.model_version, event.event_id, event.ts,
-                    profile.segment, self.profiles.bandit_features(profile),
-                    profile.purchased))
+        yield from self._publish(profile, event.user_id, ctx)
         self.profile.update(profile)
         if rule is None and event.event_type in REWARDED_EVENTS:
             yield from self._rewards(event)
 
-    def _publish_profile(self, profile: Any, user_id: str, ctx: Any) -> Iterator[Any]:
-        """Publishes now, or schedules the publication of the then latest profile: a user
-        whose events come in a burst (a backlog, a replay) is published once per interval.
-        Publishing also (re)assigns the user's segment and teaches the segment model."""
+    def _publish(self, profile: Any, user_id: str, ctx: Any) -> Iterator[Any]:
+        """Publishes the profile, and the pool when it changed, now, or schedules the
+        publication of the then latest ones: a user whose events come in a burst (a backlog, a
+        replay) is published once per interval, a user's first event at once. Publishing also
+        (re)assigns the user's segment and teaches the segment model."""
         now = ctx.timer_service().current_processing_time()
         interval = self.settings.profile_min_interval_ms
         if now - profile.profile_sent_ms >= interval:
@@ -144,10 +133,23 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             message.segment = str(profile.segment)
             yield PROFILE, Row(user_id, message.SerializeToString())
             yield from self._segment_summary(now)
+            yield from self._list(profile, user_id, ctx)
         elif not profile.profile_pending:
             profile.profile_pending = True
             ctx.timer_service().register_processing_time_timer(
                 profile.profile_sent_ms + interval)
+
+    def _list(self, profile: Any, user_id: str, ctx: Any) -> Iterator[Any]:
+        if profile.event_count == 0:
+            return  # only filtered events so far: nothing learned, nothing to list
+        pool = self._pool(profile, profile.last_seen, ctx)
+        fingerprint = list_fingerprint(pool, profile.purchased)
+        if fingerprint != profile.published:
+            profile.published = fingerprint
+            yield LIST, Row(user_id, recommendation_list(
+                user_id, pool, self.settings.model_version, profile.last_event_id,
+                profile.last_seen, profile.segment, self.profiles.bandit_features(profile),
+                profile.purchased))
 
     def _segment_summary(self, now: int) -> Iterator[Any]:
         if now - self.segments_sent_ms < self.settings.segment_publish_interval_ms:
@@ -162,7 +164,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
                  ) -> Iterator[Any]:
         profile = self.profile.value()
         if profile is not None and profile.profile_pending:
-            yield from self._publish_profile(profile, ctx.get_current_key(), ctx)
+            yield from self._publish(profile, ctx.get_current_key(), ctx)
             self.profile.update(profile)
         joiner = self.feedback.value()
         if joiner is not None and (joiner.pending or joiner.early):

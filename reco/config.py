@@ -103,8 +103,8 @@ class Settings:
                            str(CACHE_DIR / "serving" / "store"))
     loader_poll_ms: int = _doc("loader poll timeout", 100)
     profile_min_interval_ms: int = _doc(
-        "a user's profile is published at most this often (processing time); the latest "
-        "version always follows within this interval (0: after every event)", 1000)
+        "a user's profile and list are published at most this often (processing time); the "
+        "latest version always follows within this interval (0: after every event)", 1000)
     log_impressions: bool = _doc("log every response to the impressions topic", True)
     policy: str = _doc("the serving policy choosing the candidate mix: linear-ts, linucb, or "
                        "fixed:<mix> (no exploration)", "linear-ts")

@@ -24,6 +24,7 @@ from serving.segments import SegmentDirectory
 from serving.store import ITEMS, PROFILES, RECOMMENDATIONS, Store
 
 COOCCUR_SEEDS = 3  # recent items whose co-occurring items join the pool
+NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
 
 MAX_K = 100
 MAX_USER_ID = 256
@@ -52,19 +53,31 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self.impressions = impressions
         self.policy = ServingPolicy(settings, store)
         self.segments = SegmentDirectory(store)
+        self._neighbour_cache: dict[str, tuple[bytes, list[tuple[str, float]]]] = {}
 
     def _list(self, key: str) -> pb.RecommendationList | None:
         raw = self.store.get(RECOMMENDATIONS, key)
         return pb.RecommendationList.FromString(raw) if raw is not None else None
 
+    def _neighbours(self, item: str) -> list[tuple[str, float]]:
+        """The item's co-occurring items, parsed once per version of its record."""
+        raw = self.store.get(ITEMS, item)
+        if raw is None:
+            return []
+        cached = self._neighbour_cache.get(item)
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        neighbours = [(o.item_id, o.affinity) for o in pb.ItemFeatures.FromString(raw).co_occurring]
+        if len(self._neighbour_cache) >= NEIGHBOUR_CACHE:
+            self._neighbour_cache.clear()
+        self._neighbour_cache[item] = (raw, neighbours)
+        return neighbours
+
     def _cooccurring(self, recent: list[str]) -> list[PoolItem]:
         scores: dict[str, float] = {}
         for item in recent[:COOCCUR_SEEDS]:
-            raw = self.store.get(ITEMS, item)
-            if raw is None:
-                continue
-            for other in pb.ItemFeatures.FromString(raw).co_occurring:
-                scores[other.item_id] = scores.get(other.item_id, 0.0) + other.affinity
+            for other, affinity in self._neighbours(item):
+                scores[other] = scores.get(other, 0.0) + affinity
         top = max(scores.values(), default=0.0)
         return [(item, score / top, "cooccur", f"cooccur:{recent[0]}", "")
                 for item, score in scores.items()] if top > 0 else []

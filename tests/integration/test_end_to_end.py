@@ -177,7 +177,8 @@ def test_restarting_the_serving_process_loses_no_user(stack, client, settings):
         now = client.recommendations(user, 10)
         assert not now.cold_start, user
         assert client.profile(user).event_count >= profile.event_count, user
-        assert [i.item_id for i in now.items] == [i.item_id for i in recs.items] or \
+        # the same stored pool (the policy may blend it differently per request)
+        assert now.updated_at_ms == recs.updated_at_ms or \
             client.profile(user).event_count > profile.event_count, user
     eventually(lambda: profile_count(client, "sam") == 1, what="event sent while down")
 

@@ -133,7 +133,7 @@ def test_cooccurring_items_of_recent_ones_join_the_pool(store):
                      pb.ItemAffinity(item_id="c2", affinity=2.0)]).SerializeToString())], {})
     reply = ask(store, "u3", k=3, settings=Settings(policy="fixed:similar"))
     assert [(i.item_id, i.source) for i in reply.items] == [
-        ("c1", "cooccur"), ("r1", "recent"), ("c2", "cooccur")]
+        ("c1", "cooccur"), ("c2", "cooccur"), ("r1", "recent")]
 
 
 def test_the_policy_uses_the_jobs_latest_statistics_and_logs_propensities(store):
