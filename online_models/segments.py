@@ -19,22 +19,26 @@ True
 from __future__ import annotations
 
 import math
+import zlib
 
 from river import cluster
 
 from reco.v1 import recommendations_pb2 as pb
 
+CATEGORY_BUCKETS = 16
 DEVICES = ("mobile", "desktop", "tablet")
 DAY_PARTS = ("night", "morning", "afternoon", "evening")
 
 
 def segment_features(profile: pb.UserProfile, top_categories: int = 5) -> dict[str, float]:
-    """A user's profile as a vector in 0..1: category preferences, RFM scores, activity, device
-    and part of day (context alone for a new user)."""
+    """A user's profile as a vector in 0..1: category preferences (hashed into
+    ``CATEGORY_BUCKETS``, so the centres stay small on catalogues with thousands of
+    categories), RFM scores, activity, device and part of day (context alone for a new user)."""
     x: dict[str, float] = {}
     for category, share in sorted(profile.category_preferences.items(),
                                   key=lambda kv: -kv[1])[:top_categories]:
-        x[f"pref:{category}"] = share
+        bucket = f"pref:{zlib.crc32(category.encode()) % CATEGORY_BUCKETS}"
+        x[bucket] = x.get(bucket, 0.0) + share
     if profile.rfm.r:
         x.update({"rfm:r": profile.rfm.r / 5, "rfm:f": profile.rfm.f / 5,
                   "rfm:m": profile.rfm.m / 5})
@@ -56,8 +60,13 @@ class SegmentModel:
         self.sizes = [0] * n_segments
 
     def learn_one(self, x: dict[str, float]) -> None:
-        self._kmeans.learn_one(x)
-        self.sizes[self._kmeans.predict_one(x)] += 1
+        self.learn_predict_one(x)
+
+    def learn_predict_one(self, x: dict[str, float]) -> int:
+        """Learns from ``x`` and returns its segment, in one pass over the centres."""
+        segment = int(self._kmeans.learn_predict_one(x))
+        self.sizes[segment] += 1
+        return segment
 
     def predict_one(self, x: dict[str, float]) -> int:
         return int(self._kmeans.predict_one(x))

@@ -127,9 +127,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         if now - profile.profile_sent_ms >= interval:
             profile.profile_sent_ms, profile.profile_pending = now, False
             message = self.profiles.message(profile, user_id, now)
-            x = segment_features(message)
-            self.segments.learn_one(x)
-            profile.segment = self.segments.predict_one(x)
+            profile.segment = self.segments.learn_predict_one(segment_features(message))
             message.segment = str(profile.segment)
             yield PROFILE, Row(user_id, message.SerializeToString())
             yield from self._segment_summary(now)
