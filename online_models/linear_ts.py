@@ -45,6 +45,11 @@ class LinearThompsonSampling:
         stds = self.v * np.sqrt(np.maximum([x @ a_inv @ x for _, a_inv in estimates], 0.0))
         return means + stds * self._rng.standard_normal((n, len(arms)))
 
+    def draws(self, arm_ids: Sequence[str], context: dict[str, float], n: int) -> np.ndarray:
+        """``n`` posterior draws of every arm's expected reward, shape (n, arms): what the
+        policy's choices are made of (off-policy evaluation derives slate probabilities)."""
+        return self._draws(arm_ids, self._models.vector(context), n)
+
     def pull(self, arm_ids: Sequence[str], context: dict[str, float]) -> tuple[str, float]:
         """The arm to show and its propensity (probability this policy shows it here)."""
         x = self._models.vector(context)

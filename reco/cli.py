@@ -149,10 +149,19 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+PASS_THROUGH = ("train-factors", "ope", "eval")  # commands with their own option parsers
+
+
 def cmd_train_factors(args: argparse.Namespace) -> int:
     from jobs.train_factors import main as train
 
     return train(args.options)  # its own options: reco train-factors --help
+
+
+def cmd_ope(args: argparse.Namespace) -> int:
+    from evaluation.ope_cli import main as ope
+
+    return ope(args.options)  # its own options: reco ope --help
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "(--help for its options)")
     p.set_defaults(func=cmd_train_factors)
 
+    p = sub.add_parser("ope", add_help=False,
+                       help="off-policy evaluation of bandit policies on logged data (OBD, "
+                            "CSV; --help for its options)")
+    p.set_defaults(func=cmd_ope)
+
     p = sub.add_parser("config", help="list every setting, its variable and value")
     p.add_argument("--markdown", action="store_true", help="as a Markdown table of defaults")
     p.set_defaults(func=cmd_config)
@@ -219,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if args.command == "train-factors":
+    if args.command in PASS_THROUGH:
         args.options = extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
