@@ -14,9 +14,12 @@ knows it, the category. The server's policy blends the pool per request (online_
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
+from online_models.factors import ItemFactors
 from online_models.mixes import PoolItem
-from online_models.trending import Ranked, Recommendation
+from online_models.trending import Ranked, Recommendation, TrendingRecommender
+from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY
 
 
 def new_items(category_weights: dict[str, float], newest: Callable[[str], Ranked | None],
@@ -57,3 +60,44 @@ def candidate_pool(recent: Sequence[tuple[str, float]], trending: Sequence[Recom
                                             strict=True):
             pool.append((item, score, source, reason, reason.partition("category=")[2]))
     return pool
+
+
+def cooccurring(recent: Sequence[str], neighbours: Callable[[str], Sequence[tuple[str, float]]],
+                seeds: int = 3) -> list[PoolItem]:
+    """Items seen in the same sessions as the user's most recent ``seeds`` items, by summed
+    co-occurrence, scored 0..1 (the server adds them to the pool; the evaluation too).
+
+    >>> cooccurring(["a", "b"], {"a": [("x", 4.0)], "b": [("x", 2.0), ("y", 3.0)]}.get)
+    [('x', 1.0, 'cooccur', 'cooccur:a', ''), ('y', 0.5, 'cooccur', 'cooccur:a', '')]
+    """
+    scores: dict[str, float] = {}
+    for item in recent[:seeds]:
+        for other, affinity in neighbours(item) or ():
+            scores[other] = scores.get(other, 0.0) + affinity
+    top = max(scores.values(), default=0.0)
+    if top <= 0:
+        return []
+    return [(item, score / top, "cooccur", f"cooccur:{recent[0]}", "")
+            for item, score in scores.items()]
+
+
+def build_pool(profile: Any, tops: Callable[[str], Ranked | None],
+               recommender: TrendingRecommender, factors: ItemFactors | None, n: int,
+               now_ms: int) -> list[PoolItem]:
+    """A user's candidate pool from the profile (features/profile.py or basic_profile.py), the
+    broadcast top lists (a category's trending items, "new:" + category's newest, the popular
+    list) and the latest item factors: what the job publishes per user."""
+    bought = set(profile.purchased)
+    weights = profile.category_weights()
+    trending = recommender.recommend(weights, tops, [], exclude=bought, now_ms=now_ms)
+    popular = recommender.popular(tops(POPULAR_KEY) or [], bought, n, now_ms)
+    new = new_items(weights, lambda c: tops(NEW_ITEMS_PREFIX + c), bought, n)
+    factorised: list[Recommendation] = []
+    if factors is not None:
+        user = factors.fold_in(profile.interactions())
+        if user is not None:
+            reason = f"factors:{factors.version}"
+            factorised = [(item, score, reason) for item, score in
+                          factors.top_n(user, n, bought | set(profile.cart))]
+    return candidate_pool(profile.recent_candidates(n), trending, popular, n, new=new,
+                          factors=factorised)

@@ -23,13 +23,13 @@ from features.configured import profiles_for, reward_weights
 from online_models.factors import FactorChunks, ItemFactors
 from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
 from online_models.mixes import PoolItem
-from online_models.pool import candidate_pool, new_items
+from online_models.pool import build_pool
 from online_models.segments import SegmentModel, segment_features
-from online_models.trending import Ranked, Recommendation, TrendingRecommender
+from online_models.trending import Ranked, TrendingRecommender
 from operators.state import TOP_LISTS, value_state
 from reco.config import Settings
 from reco.impressions import Impression
-from reco.topics import FACTORS_KEY_PREFIX, NEW_ITEMS_PREFIX, POPULAR_KEY
+from reco.topics import FACTORS_KEY_PREFIX
 from reco.v1 import recommendations_pb2 as pb
 
 # Tags of the main output (timers can only emit there): (PROFILE, Row), (LIST, Row),
@@ -208,27 +208,8 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             self.tops = {}
             for key, value in ctx.get_broadcast_state(TOP_LISTS).items():
                 self._broadcast(key, value)
-        n = self.settings.candidates_per_source
-        bought = set(profile.purchased)
-        tops = self.tops
-        weights = profile.category_weights()
-        trending = self.recommender.recommend(weights, tops.get, [], exclude=bought,
-                                              now_ms=now_ms)
-        popular = self.recommender.popular(tops.get(POPULAR_KEY) or [], bought, n, now_ms)
-        new = new_items(weights, lambda c: tops.get(NEW_ITEMS_PREFIX + c), bought, n)
-        return candidate_pool(profile.recent_candidates(n), trending, popular, n, new=new,
-                              factors=self._factorised(profile, bought, n))
-
-    def _factorised(self, profile: Any, bought: set[str], n: int) -> list[Recommendation]:
-        """Top-N of the user folded into the latest item factors, minus bought and carted."""
-        if self.factors is None:
-            return []
-        user = self.factors.fold_in(profile.interactions())
-        if user is None:
-            return []
-        reason = f"factors:{self.factors.version}"
-        return [(item, score, reason) for item, score in
-                self.factors.top_n(user, n, bought | set(profile.cart))]
+        return build_pool(profile, self.tops.get, self.recommender, self.factors,
+                          self.settings.candidates_per_source, now_ms)
 
     def _broadcast(self, key: str, value: Any) -> None:
         if key.startswith(FACTORS_KEY_PREFIX):

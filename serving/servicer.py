@@ -13,7 +13,8 @@ import grpc
 
 from features.context import event_context
 from online_models.bandit_context import bandit_context
-from online_models.mixes import PoolItem, serve
+from online_models.mixes import serve
+from online_models.pool import cooccurring
 from reco.config import Settings
 from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
@@ -73,15 +74,6 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self._neighbour_cache[item] = (raw, neighbours)
         return neighbours
 
-    def _cooccurring(self, recent: list[str]) -> list[PoolItem]:
-        scores: dict[str, float] = {}
-        for item in recent[:COOCCUR_SEEDS]:
-            for other, affinity in self._neighbours(item):
-                scores[other] = scores.get(other, 0.0) + affinity
-        top = max(scores.values(), default=0.0)
-        return [(item, score / top, "cooccur", f"cooccur:{recent[0]}", "")
-                for item, score in scores.items()] if top > 0 else []
-
     def recommend(self, request: pb.GetRecommendationsRequest, now_ms: int | None = None
                   ) -> tuple[pb.GetRecommendationsResponse, dict[str, float]]:
         """The response and the policy's context (logged with the impression)."""
@@ -91,7 +83,8 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         chosen = stored or self._list(POPULAR_KEY) or pb.RecommendationList()
         pool = [(i.item_id, i.score, i.source or "popular", i.reason, i.category)
                 for i in chosen.items]
-        pool += self._cooccurring([i.item_id for i in chosen.items if i.source == "recent"])
+        pool += cooccurring([i.item_id for i in chosen.items if i.source == "recent"],
+                            self._neighbours, COOCCUR_SEEDS)
         ctx = request.context
         local = event_context(ctx.ts or now_ms, ctx.timezone or None, ctx.country or None)
         user = dict(chosen.features) if not cold_start else {}
