@@ -75,8 +75,9 @@ def test_generic_csv_and_its_errors(tmp_path):
     events = load_dataset("csv", good)
     assert kinds(events) == [("u1", "purchase", "i1", "shoes"), ("u1", "click", "i2", None)]
     assert events[0].price == 20.0
-    bad = write(tmp_path, "bad.csv", "timestamp,user_id,item_id,event_type\n1795680000000,u,i,zap\n")
-    with pytest.raises(DatasetError, match="bad.csv:2: unknown event_type 'zap'"):
+    bad = write(tmp_path, "bad.csv",
+                "timestamp,user_id,item_id,event_type\n1795680000000,u,i,zap\n")
+    with pytest.raises(DatasetError, match=r"bad\.csv:2: unknown event_type 'zap'"):
         load_dataset("csv", bad)
     with pytest.raises(DatasetError, match="missing event_type"):
         load_dataset("csv", write(tmp_path, "h.csv", "timestamp,user_id,item_id\n"))
