@@ -15,9 +15,8 @@ applied in the order events arrive.
 from __future__ import annotations
 
 from features.bots import BotFilter, BotState
-from features.configured import bot_rules, profile_config
+from features.configured import FeatureProfiles, bot_rules
 from features.dedup import RecentIds
-from features.population import Population
 from features.profile import UserProfileState
 from reco.config import Settings
 from reco.events import Event
@@ -26,8 +25,9 @@ from reco.events import Event
 class FeatureEngine:
     def __init__(self, settings: Settings) -> None:
         self.bots = BotFilter(bot_rules(settings))
-        self.config = profile_config(settings)
-        self.population = Population()
+        self.book = FeatureProfiles(settings)  # the user operator's own profile logic
+        self.config = self.book.config
+        self.population = self.book.population
         self.dedup_window = settings.dedup_window
         self.recent_ids: dict[str, RecentIds] = {}
         self.bot_states: dict[str, BotState] = {}
@@ -45,9 +45,9 @@ class FeatureEngine:
         rule = self.bots.check(state, event)
         profile = self.profiles.get(event.user_id)
         if profile is None:
-            profile = self.profiles[event.user_id] = UserProfileState(self.config)
+            profile = self.profiles[event.user_id] = self.book.new()
         if rule is None:
-            profile.update(event, self.population, self.config)
+            self.book.learn(profile, event)
         else:
-            profile.record_filtered(rule, event.ts, state.flagged_until)
+            self.book.record_filtered(profile, rule, event.ts, state.flagged_until)
         return rule

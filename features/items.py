@@ -115,3 +115,21 @@ def price_band(price: float | None) -> int:
 
 def report_step(emit_ratio: float) -> float:
     return math.log2(emit_ratio) if emit_ratio > 1 else 0.0
+
+
+Session = tuple[int, str | None]  # (last interaction ts, the session's latest item)
+
+
+def pair_with_previous(session: Session, item: str, ts: int, gap_ms: int
+                       ) -> tuple[str | None, Session]:
+    """The session's previous item to pair ``item`` with for co-occurrence (None when the
+    session ended or it is the same item), and the session after this interaction.
+
+    >>> pair_with_previous((1_000, "a"), "b", 2_000, gap_ms=60_000)
+    ('a', (2000, 'b'))
+    >>> pair_with_previous((1_000, "a"), "b", 100_000, gap_ms=60_000)[0] is None
+    True
+    """
+    last_ts, previous = session
+    paired = None if ts - last_ts > gap_ms or previous == item else previous
+    return paired, (max(last_ts, ts), item)

@@ -38,6 +38,7 @@ class ImplicitALS:
         self.user_factors = np.zeros((0, factors))
         self.item_factors = np.zeros((0, factors))
         self.history: list[float] = []
+        self._item_model: ItemFactors | None = None
 
     def _solve(self, fixed: np.ndarray, rows: sparse.csr_matrix) -> np.ndarray:
         """For each row r: (F^T C_r F + lambda I)^-1 F^T C_r p_r, with F the fixed factors."""
@@ -109,9 +110,14 @@ class ImplicitALS:
                            self.patience, self.seed)
 
     def item_model(self, version: str) -> ItemFactors:
-        """The item side, as the stream job folds users into it (online_models/factors.py)."""
-        return ItemFactors(version, self.item_ids, self.item_factors, self.regularization,
-                           self.alpha)
+        """The item side, as the stream job folds users into it (online_models/factors.py);
+        kept until the next fit."""
+        cached = self._item_model
+        # float64 factors are taken as they are, so identity tells whether they changed
+        if cached is None or cached.version != version or cached.factors is not self.item_factors:
+            cached = self._item_model = ItemFactors(version, self.item_ids, self.item_factors,
+                                                    self.regularization, self.alpha)
+        return cached
 
     def fold_in(self, interactions: dict[str, float]) -> np.ndarray:
         """A user's factors from their weighted interactions, item factors held fixed: the

@@ -41,6 +41,9 @@ def new_items(category_weights: dict[str, float], newest: Callable[[str], Ranked
     return sorted(out, key=lambda r: -r[1])[:n]
 
 
+RECENT_CANDIDATES = 20
+
+
 def _scaled(scores: Sequence[float]) -> list[float]:
     top = max(scores, default=0.0)
     return [s / top if top > 0 else 1.0 for s in scores]
@@ -49,9 +52,10 @@ def _scaled(scores: Sequence[float]) -> list[float]:
 def candidate_pool(recent: Sequence[tuple[str, float]], trending: Sequence[Recommendation],
                    popular: Sequence[Recommendation], n: int,
                    new: Sequence[Recommendation] = (),
-                   factors: Sequence[Recommendation] = ()) -> list[PoolItem]:
+                   factors: Sequence[Recommendation] = (),
+                   recent_n: int | None = None) -> list[PoolItem]:
     pool: list[PoolItem] = []
-    recent = recent[:n]
+    recent = recent[:recent_n or n]
     for (item, _), score in zip(recent, _scaled([s for _, s in recent]), strict=True):
         pool.append((item, score, "recent", "recent", ""))
     for source, recs in (("factors", factors[:n]), ("category", trending[:n]),
@@ -99,5 +103,7 @@ def build_pool(profile: Any, tops: Callable[[str], Ranked | None],
             reason = f"factors:{factors.version}"
             factorised = [(item, score, reason) for item, score in
                           factors.top_n(user, n, bought | set(profile.cart))]
-    return candidate_pool(profile.recent_candidates(n), trending, popular, n, new=new,
-                          factors=factorised)
+    # the user's own items are the strongest candidates: all the profile keeps, not just n
+    recent = profile.recent_candidates(max(n, RECENT_CANDIDATES))
+    return candidate_pool(recent, trending, popular, n, new=new, factors=factorised,
+                          recent_n=RECENT_CANDIDATES)

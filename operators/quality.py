@@ -18,6 +18,7 @@ from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 from features.bots import BotFilter, BotState
 from features.configured import bot_rules
 from features.dedup import RecentIds
+from features.items import pair_with_previous
 from features.trending import EVENT_WEIGHTS
 from operators.items import INTERACTION, ITEM_SIGNALS, NEIGHBOUR
 from operators.state import KEYED_BYTES, value_state
@@ -58,9 +59,10 @@ class QualityFilter(KeyedProcessFunction):
         rule = self.bots.check(state, event)
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         item_signal = rule is None and weight > 0 and event.item_id is not None
-        previous = self._previous_item(event, session) if item_signal else None
+        previous = None
         if item_signal:
-            session = (max(session[0], event.ts), event.item_id)
+            previous, session = pair_with_previous(session, event.item_id, event.ts,
+                                                   self.settings.session_gap_ms)
         self.quality.update((recent, state, session))
         if rule is not None:
             yield FILTERED, Row(event.user_id, filtered_record(event, rule, state.flagged_until))
@@ -72,10 +74,3 @@ class QualityFilter(KeyedProcessFunction):
                                  event.ts, event.event_id, previous, event.price)
             if previous is not None:
                 yield ITEM_SIGNALS, (NEIGHBOUR, previous, event.item_id, event.ts)
-
-    def _previous_item(self, event: Any, session: tuple[int, str | None]) -> str | None:
-        """The session's previous item (paired with this one for co-occurrence), if other."""
-        last_ts, previous = session
-        if event.ts - last_ts > self.settings.session_gap_ms or previous == event.item_id:
-            return None
-        return str(previous) if previous is not None else None

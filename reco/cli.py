@@ -158,6 +158,12 @@ def cmd_train_factors(args: argparse.Namespace) -> int:
     return train(args.options)  # its own options: reco train-factors --help
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evaluation.prequential import main as evaluate
+
+    return evaluate(args.options)  # its own options: reco eval --help
+
+
 def cmd_ope(args: argparse.Namespace) -> int:
     from evaluation.ope_cli import main as ope
 
@@ -223,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="off-policy evaluation of bandit policies on logged data (OBD, "
                             "CSV; --help for its options)")
     p.set_defaults(func=cmd_ope)
+
+    p = sub.add_parser("eval", add_help=False,
+                       help="prequential evaluation on a data set against baselines "
+                            "(--help for its options)")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("config", help="list every setting, its variable and value")
     p.add_argument("--markdown", action="store_true", help="as a Markdown table of defaults")

@@ -1,0 +1,69 @@
+"""Prequential ranking metrics: for each target event the rank of the target item in the list
+asked for just before it (HR@K, NDCG@K, MRR@K), and what the lists expose overall (catalogue
+coverage, novelty, Gini of exposure), split by new and returning users.
+
+>>> m = Metrics(ks=(1, 5))
+>>> m.add(["a", "b", "c"], "b", returning=True)
+>>> m.add(["x"], "b", returning=False)
+>>> s = m.summary(catalogue=10, popularity={"a": 5, "b": 1, "c": 1, "x": 1})
+>>> s["all"]["hr@5"], round(s["all"]["ndcg@5"], 3), s["all"]["mrr@5"], s["returning"]["hr@1"]
+(0.5, 0.315, 0.25, 0.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+KS = (5, 10, 20)
+
+
+def gini(counts: Sequence[float]) -> float:
+    """0 when every item is shown equally often, towards 1 when a few take all exposure."""
+    values = sorted(counts)
+    n = len(values)
+    total = sum(values)
+    if n == 0 or total == 0:
+        return 0.0
+    weighted = sum((i + 1) * v for i, v in enumerate(values))
+    return (2 * weighted) / (n * total) - (n + 1) / n
+
+
+class Metrics:
+    def __init__(self, ks: Sequence[int] = KS) -> None:
+        self.ks = tuple(ks)
+        self.ranks: dict[str, list[int | None]] = {"all": [], "new": [], "returning": []}
+        self.exposure: Counter[str] = Counter()
+        self.shown_lists = 0
+
+    def add(self, recommended: Sequence[str], target: str, returning: bool) -> None:
+        top = recommended[:max(self.ks)]
+        rank = top.index(target) if target in top else None
+        self.ranks["all"].append(rank)
+        self.ranks["returning" if returning else "new"].append(rank)
+        self.exposure.update(recommended[:10])
+        self.shown_lists += 1
+
+    def _ranking(self, ranks: list[int | None]) -> dict[str, float]:
+        n = len(ranks)
+        out: dict[str, float] = {"targets": float(n)}
+        for k in self.ks:
+            hits = [r for r in ranks if r is not None and r < k]
+            out[f"hr@{k}"] = len(hits) / n if n else 0.0
+            out[f"ndcg@{k}"] = sum(1 / math.log2(r + 2) for r in hits) / n if n else 0.0
+            out[f"mrr@{k}"] = sum(1 / (r + 1) for r in hits) / n if n else 0.0
+        return out
+
+    def summary(self, catalogue: int, popularity: Mapping[str, int]) -> dict[str, Any]:
+        """Ranking metrics per group; exposure of the top-10 lists against the catalogue and
+        the items' interaction counts (novelty: mean -log2 of an item's share)."""
+        total = sum(popularity.values()) or 1
+        shown = sum(self.exposure.values()) or 1
+        novelty = sum(c * -math.log2(max(popularity.get(i, 0), 1) / total)
+                      for i, c in self.exposure.items()) / shown
+        exposure = [self.exposure.get(i, 0) for i in popularity] if popularity else []
+        return {**{group: self._ranking(r) for group, r in self.ranks.items()},
+                "coverage": len(self.exposure) / catalogue if catalogue else 0.0,
+                "novelty": novelty, "gini": gini(exposure)}

@@ -1,0 +1,148 @@
+"""The whole system in one process, for the prequential evaluation: the job's logic (the
+feature engine's de-duplication, bot rules and profiles; item trending, co-occurrence, newest
+items; category and popular lists; candidate pools with item factors retrained once per
+simulated day, as ``reco train-factors`` would be scheduled) and the server's (co-occurring
+items, the bandit choosing the mix, blending), with the loop closed in process: a target event
+on an item the system had just listed is a reward for the mix it chose.
+
+Differences from the deployed system, on purpose: lists are computed when asked (the job
+publishes them as events arrive, which gives the same list), items report every score change
+(the job throttles reports to score growth of ``trending_emit_ratio``)."""
+
+from __future__ import annotations
+
+from features.engine import FeatureEngine
+from features.items import ItemState, Session, pair_with_previous
+from features.trending import EVENT_WEIGHTS, TopItems
+from online_models.bandit_context import bandit_context, context_features
+from online_models.factors import ItemFactors
+from online_models.interactions import training_data
+from online_models.linear_ts import LinearThompsonSampling
+from online_models.mixes import ARMS, serve
+from online_models.pool import build_pool, cooccurring
+from online_models.trending import TrendingRecommender
+from reco.config import Settings
+from reco.events import Event
+from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY
+
+DAY_MS = 86_400_000
+
+
+class InProcessSystem:
+    name = "reco-stream (this system)"
+
+    def __init__(self, settings: Settings, factors: int = 32, seed: int = 0) -> None:
+        self.settings = settings
+        self.engine = FeatureEngine(settings)
+        self.recommender = TrendingRecommender(settings.trending_half_life_ms,
+                                               2 * settings.candidates_per_source)
+        self.items: dict[str, ItemState] = {}
+        self.tops: dict[str, TopItems] = {}
+        self.sessions: dict[str, Session] = {}
+        self.policy = LinearThompsonSampling(context_features(settings.segments), seed=seed)
+        self.shown: dict[str, tuple[list[str], str, dict[str, float]]] = {}
+        self.events: list[Event] = []
+        self.factor_count = factors
+        self.factors: ItemFactors | None = None
+        self.trained_day = -1
+        self.seed = seed
+
+    def _top(self, key: str) -> TopItems:
+        top = self.tops.get(key)
+        if top is None:
+            n = self.settings.reco_list_size if key == POPULAR_KEY else \
+                self.settings.category_top_n
+            top = self.tops[key] = TopItems(n)
+        return top
+
+    def _learn_item(self, event: Event) -> None:
+        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
+        item = event.item_id
+        if weight <= 0 or item is None:
+            return
+        previous, self.sessions[event.user_id] = pair_with_previous(
+            self.sessions.get(event.user_id, (0, None)), item, event.ts,
+            self.settings.session_gap_ms)
+        state = self.items.get(item)
+        if state is None:
+            state = self.items[item] = ItemState(self.settings.trending_half_life_ms,
+                                                 self.settings.cooccurring_items)
+            self._top(NEW_ITEMS_PREFIX + (event.category or "_unknown")).offer(item,
+                                                                               float(event.ts))
+        state.add_interaction(weight, event.ts, event.event_id, event.category or "",
+                              event.price)
+        if previous is not None:
+            state.add_neighbour(previous)
+            neighbour = self.items.get(previous)
+            if neighbour is not None:
+                neighbour.add_neighbour(item)
+        if state.log_score is not None:
+            self._top(state.category).offer(item, state.log_score)
+            self._top(POPULAR_KEY).offer(item, state.log_score)
+        self.events.append(event)
+
+    def learn(self, event: Event) -> None:
+        self._reward(event)
+        if self.engine.process(event) is None:
+            self._learn_item(event)
+
+    def _reward(self, event: Event) -> None:
+        """The in-process feedback loop: the target item in the list just shown pays the mix."""
+        shown = self.shown.pop(event.user_id, None)
+        if shown is not None:
+            items, arm, context = shown
+            self.policy.update(arm, 1.0 if event.item_id in items else 0.0, context)
+
+    def _retrain(self, now_ms: int) -> None:
+        day = now_ms // DAY_MS
+        if day == self.trained_day or not self.events:
+            return
+        self.trained_day = day
+        from online_models.als import ImplicitALS
+
+        data = training_data(self.events, now_ms, 7 * DAY_MS, ipw_exponent=0.5, holdout=False)
+        model = ImplicitALS(self.factor_count, iterations=8, seed=self.seed).fit(
+            data.users, data.items, data.weights)
+        self.factors = model.item_model(f"day-{day}")
+
+    def _neighbours(self, item: str) -> list[tuple[str, float]]:
+        state = self.items.get(item)
+        return state.neighbours.ranked() if state is not None else []
+
+    def recommend(self, user: str, k: int, now_ms: int) -> list[str]:
+        self._retrain(now_ms)
+        profile = self.engine.profiles.get(user)
+        ranked = {key: top.ranked() for key, top in self.tops.items()}
+        if profile is None or profile.event_count == 0:
+            pool = build_pool(_Nobody(), ranked.get, self.recommender, None,
+                              self.settings.candidates_per_source, now_ms)
+            user_part: dict[str, float] = {}
+            last = 0
+        else:
+            pool = build_pool(profile, ranked.get, self.recommender, self.factors,
+                              self.settings.candidates_per_source, now_ms)
+            pool += cooccurring([p[0] for p in pool if p[2] == "recent"], self._neighbours)
+            user_part = self.engine.book.bandit_features(profile)
+            last = profile.last_seen
+        context = bandit_context(user_part, last, now_ms, "", "")
+        arm, _ = self.policy.pull(ARMS, context)
+        bought = set(profile.purchased) if profile is not None else set()
+        items = [item for item, *_ in serve(pool, arm, bought, k, self.settings.diversity)]
+        self.shown[user] = (items, arm, context)
+        return items
+
+
+class _Nobody:
+    """The profile of a user never seen: no history, no preferences."""
+
+    purchased: list[str] = []
+    cart: list[str] = []
+
+    def category_weights(self) -> dict[str, float]:
+        return {}
+
+    def interactions(self) -> dict[str, float]:
+        return {}
+
+    def recent_candidates(self, n: int) -> list[tuple[str, float]]:
+        return []
