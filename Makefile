@@ -55,8 +55,13 @@ bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 train-factors: venv  ## retrain the item factors from the event log (needs `make up`)
 	.venv/bin/reco train-factors
 
-eval: venv  ## evaluation reports (issue 5)
-	@echo "make eval: the evaluation harness is not built yet (see the open issues)"; exit 2
+DATA ?= ../shared/datasets
+eval: venv  ## evaluation reports on the public data sets in $(DATA): reports/
+	@test -d $(DATA) || { echo "make eval: no data sets in $(DATA); set DATA=... (see README: Evaluation)"; exit 2; }
+	.venv/bin/reco ope obd --data $(DATA)/obd
+	.venv/bin/reco eval --dataset taobao $(DATA)/taobao-userbehavior-head/UserBehavior_head.csv
+	.venv/bin/reco eval --dataset yoochoose --targets product_view --name eval-yoochoose \
+	    $(DATA)/yoochoose-100k-sessionrec/yoochoose-clicks-100k_train_full.txt
 
 proto: venv  ## regenerate reco/v1 from proto/
 	PY=$(PY) deploy/gen_protos.sh

@@ -67,6 +67,9 @@ class TopItems:
         self._scores[item] = score
         return True
 
+    def score(self, item: str) -> float | None:
+        return self._scores.get(item)
+
     def members(self) -> frozenset[str]:
         return frozenset(self._scores)
 

@@ -16,7 +16,8 @@ raw rows (value, topic, partition, offset)
      their partition order through both keyed steps.
        -> rewards per shard (key: hash of the request id): the bandit's statistics, published
           at most once a second
-Outputs rows (key, value bytes): per-user pools, the "__popular__" list (one writer),
+Outputs rows (key, value bytes): per-user pools, the "__popular__" list (one writer) and
+"__popular__:<segment>" lists (what each segment's users like: cold start by context),
 profiles, filtered events, item features, policy statistics and segment summaries; and
 dead-letter strings.
 """
@@ -38,11 +39,12 @@ from operators.parse import DEAD_LETTERS, FACTOR_CHUNKS, ParseEvents
 from operators.policy import PolicyLearner
 from operators.quality import FILTERED, QualityFilter
 from operators.state import KEYED_BYTES, TOP_LISTS
-from operators.top_lists import CategoryTop, PopularMerge
+from operators.top_lists import CategoryTop, PopularMerge, SegmentTop
 from operators.users import (
     LIST,
     PROFILE,
     REWARD,
+    SEGMENT_ITEM,
     SEGMENTS,
     UserRecommendations,
     recommendation_list,
@@ -69,7 +71,8 @@ class Outputs:
 
 
 class PopularListRow:
-    """(POPULAR_KEY, ranked) -> Row(POPULAR_KEY, RecommendationList bytes) for the store."""
+    """(key, ranked) -> Row(key, RecommendationList bytes) for the store: the global popular
+    list, or a segment's (POPULAR_KEY + ":" + segment)."""
 
     def __init__(self, settings: Settings) -> None:
         self.recommender = TrendingRecommender(settings.trending_half_life_ms,
@@ -77,11 +80,14 @@ class PopularListRow:
         self.model_version = settings.model_version
 
     def __call__(self, value: Any) -> Row:
-        _, ranked = value
+        key, ranked = value
         now = int(time.time() * 1000)
         recs = self.recommender.popular(ranked, (), self.recommender.list_size, now)
+        if key != POPULAR_KEY:
+            segment = key.rpartition(":")[2]
+            recs = [(item, score, f"popular:segment={segment}") for item, score, _ in recs]
         pool = candidate_pool((), (), recs, len(recs))
-        return Row(POPULAR_KEY, recommendation_list(POPULAR_KEY, pool, self.model_version))
+        return Row(key, recommendation_list(key, pool, self.model_version))
 
 
 def _checked(parsed: DataStream, settings: Settings) -> tuple[DataStream, DataStream]:
@@ -134,11 +140,18 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     # One writer for the one key, chained to its producer, so versions cannot overtake.
     popular_rows = (popular.map(PopularListRow(s), output_type=KEYED_BYTES)
                     .name("popular-list").set_parallelism(1))
+    segment_lists = (_tagged(users, SEGMENT_ITEM, PICKLED, lambda r: r[1:])
+                     .key_by(lambda r: r[0], key_type=Types.STRING())
+                     .process(SegmentTop(s.reco_list_size, s.top_emit_interval_ms,
+                                         s.trending_half_life_ms), output_type=PICKLED)
+                     .name("segment-top").uid("segment-top")
+                     .map(PopularListRow(s), output_type=KEYED_BYTES).name("segment-lists"))
     policy = (_tagged(users, REWARD, PICKLED, lambda r: (r[1], r[2]))
               .key_by(lambda r: r[0], key_type=Types.STRING())
               .process(PolicyLearner(s), output_type=KEYED_BYTES)
               .name("policy-learner"))
-    return Outputs(recommendations=_tagged(users, LIST, KEYED_BYTES, lambda r: r[1]),
+    return Outputs(recommendations=_tagged(users, LIST, KEYED_BYTES, lambda r: r[1])
+                   .union(segment_lists),
                    popular=popular_rows,
                    profiles=_tagged(users, PROFILE, KEYED_BYTES, lambda r: r[1]),
                    policy=policy,

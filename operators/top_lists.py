@@ -9,9 +9,9 @@ from typing import Any
 
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
-from features.trending import TopItems, merge_ranked
+from features.trending import TopItems, add_decayed, merge_ranked
 from operators.state import value_state
-from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY
+from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY, segment_popular_key
 
 
 class ThrottledTopList(KeyedProcessFunction):
@@ -84,3 +84,22 @@ class PopularMerge(ThrottledTopList):
 
     def output_key(self, key: str) -> str:
         return POPULAR_KEY
+
+
+class SegmentTop(ThrottledTopList):
+    """Input: (segment, item_id, weight, ts), keyed by segment: the items users of a segment
+    interact with, by decayed weight (an item that drops out of the top loses its score).
+    Output: (segment_popular_key(segment), ranked list), the cold-start list of the segment."""
+
+    def __init__(self, n: int, interval_ms: int, half_life_ms: int) -> None:
+        super().__init__(n, interval_ms)
+        self.half_life_ms = half_life_ms
+
+    def offer(self, top: TopItems, value: Any) -> TopItems | None:
+        _, item, weight, ts = value
+        score = add_decayed(top.score(item), weight, ts, self.half_life_ms)
+        return top if top.offer(item, score) else None
+
+    def output_key(self, key: str) -> str:
+        return segment_popular_key(key)
+

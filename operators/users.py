@@ -20,6 +20,7 @@ from pyflink.common import Row
 from pyflink.datastream.functions import KeyedBroadcastProcessFunction, RuntimeContext
 
 from features.configured import profiles_for, reward_weights
+from features.trending import EVENT_WEIGHTS
 from online_models.factors import FactorChunks, ItemFactors
 from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
 from online_models.mixes import PoolItem
@@ -33,8 +34,9 @@ from reco.topics import FACTORS_KEY_PREFIX
 from reco.v1 import recommendations_pb2 as pb
 
 # Tags of the main output (timers can only emit there): (PROFILE, Row), (LIST, Row),
-# (REWARD, shard, Sample), (SEGMENTS, Row)
+# (REWARD, shard, Sample), (SEGMENTS, Row), (SEGMENT_ITEM, segment, item, weight, ts)
 PROFILE, LIST, REWARD, SEGMENTS = "profile", "list", "reward", "segments"
+SEGMENT_ITEM = "segment-item"
 
 
 def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
@@ -116,6 +118,10 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         self.profile.update(profile)
         if rule is None and event.event_type in REWARDED_EVENTS:
             yield from self._rewards(event)
+        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
+        if rule is None and weight > 0 and event.item_id and profile.segment >= 0:
+            # what this segment's users like: the cold-start list for new users like them
+            yield SEGMENT_ITEM, str(profile.segment), event.item_id, weight, event.ts
 
     def _publish(self, profile: Any, user_id: str, ctx: Any) -> Iterator[Any]:
         """Publishes the profile, and the pool when it changed, now, or schedules the

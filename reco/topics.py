@@ -18,6 +18,11 @@ POPULAR_KEY = "__popular__"
 FACTORS_KEY_PREFIX = "__factors__:"
 NEW_ITEMS_PREFIX = "new:"
 
+
+def segment_popular_key(segment: str) -> str:
+    """The recommendations key of a segment's cold-start list."""
+    return f"{POPULAR_KEY}:{segment}"
+
 log = logging.getLogger("reco.topics")
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
 

@@ -16,7 +16,7 @@ from online_models.bandit_context import bandit_context
 from online_models.mixes import serve
 from online_models.pool import cooccurring
 from reco.config import Settings
-from reco.topics import POPULAR_KEY
+from reco.topics import POPULAR_KEY, segment_popular_key
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
@@ -80,16 +80,18 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         now_ms = now_ms or int(time.time() * 1000)
         stored = self._list(request.user_id)
         cold_start = stored is None
-        chosen = stored or self._list(POPULAR_KEY) or pb.RecommendationList()
+        ctx = request.context
+        local = event_context(ctx.ts or now_ms, ctx.timezone or None, ctx.country or None)
+        segment = stored.segment if stored is not None else self._context_segment(
+            ctx.device, local.day_part)
+        # a new user: what users of their segment like, else what everybody likes
+        chosen = stored or (segment and self._list(segment_popular_key(segment))) \
+            or self._list(POPULAR_KEY) or pb.RecommendationList()
         pool = [(i.item_id, i.score, i.source or "popular", i.reason, i.category)
                 for i in chosen.items]
         pool += cooccurring([i.item_id for i in chosen.items if i.source == "recent"],
                             self._neighbours, COOCCUR_SEEDS)
-        ctx = request.context
-        local = event_context(ctx.ts or now_ms, ctx.timezone or None, ctx.country or None)
         user = dict(chosen.features) if not cold_start else {}
-        segment = chosen.segment if not cold_start else self._context_segment(
-            ctx.device, local.day_part)
         if cold_start and segment:
             user[f"seg:{segment}"] = 1.0
         features = bandit_context(user, chosen.last_event_ts if not cold_start else 0, now_ms,

@@ -165,7 +165,8 @@ def test_items_carry_content_features_first_seen_and_price_band(run):
 
 
 def test_lists_are_published_only_when_they_change(run):
-    per_user = Counter(key for key, _ in run["out"]["recommendations"] if key != POPULAR_KEY)
+    per_user = Counter(key for key, _ in run["out"]["recommendations"]
+                       if not key.startswith(POPULAR_KEY))
     profiles = Counter(key for key, _ in run["out"]["profiles"])
     assert sum(per_user.values()) < sum(profiles.values())
     assert all(per_user[user] <= profiles[user] for user in per_user)
@@ -308,3 +309,17 @@ def test_users_are_folded_into_the_item_factors_the_trainer_published(tmp_path):
     assert [i.item_id for i in factorised] == [item for item, _ in expected]
     [letter] = [json.loads(s) for s in out["dead_letters"]]
     assert letter["topic"] == "item_factors" and "float32" in letter["reason"]
+
+
+def test_each_segment_gets_a_cold_start_list_of_what_its_users_like(run):
+    lists = last_by_key(run["out"]["recommendations"], pb.RecommendationList)
+    segment_lists = {key: value for key, value in lists.items()
+                     if key.startswith(POPULAR_KEY + ":")}
+    assert segment_lists
+    profiles = last_by_key(run["out"]["profiles"], pb.UserProfile)
+    segments = {p.segment for p in profiles.values()}
+    for key, value in segment_lists.items():
+        segment = key.rpartition(":")[2]
+        assert segment in segments
+        assert value.items and all(i.reason == f"popular:segment={segment}"
+                                   for i in value.items)

@@ -165,3 +165,18 @@ def test_a_new_user_gets_a_segment_from_context_alone(store):
 def test_unknown_policies_are_refused_with_the_choices(store):
     with pytest.raises(ValueError, match="fixed:<mix>"):
         RecommendationsServicer(store, Settings(policy="greedy"))
+
+
+def test_a_new_user_gets_the_list_of_their_segment_when_there_is_one(store):
+    summary = pb.SegmentModelSummary(instance="instance-0", segments=[
+        pb.Segment(id=0, size=5, centroid={"device:mobile": 1.0}),
+        pb.Segment(id=1, size=5, centroid={"device:desktop": 1.0})])
+    segment_list = pb.RecommendationList(user_id="__popular__:1", items=[
+        pb.RecommendedItem(item_id="d1", score=1.0, source="popular",
+                           reason="popular:segment=1")]).SerializeToString()
+    store.apply([Change(SEGMENTS, "instance-0", summary.SerializeToString()),
+                 Change(RECOMMENDATIONS, "__popular__:1", segment_list)], {})
+    desktop = ask(store, "stranger", context=pb.Context(device="desktop"))
+    assert [i.reason for i in desktop.items] == ["popular:segment=1"] and desktop.cold_start
+    mobile = ask(store, "stranger", context=pb.Context(device="mobile"), k=2)
+    assert [i.item_id for i in mobile.items] == ["p", "a"]  # segment 0 has no list: global
