@@ -51,12 +51,16 @@ def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:
                     restart_attempts=0)
 
 
-def skeleton_settings(settings: Settings) -> Settings:
-    """The job without its feature engine, writing its lists and profiles to topics of its own
-    (it filters nothing; the preloaded events have no dead letters)."""
-    outputs = ("topic_recommendations", "topic_user_profiles", "topic_item_features")
-    return dataclasses.replace(settings, feature_engine=False, **{
-        name: "skeleton." + getattr(settings, name) for name in outputs})
+def own_topics(settings: Settings, name: str, feature_engine: bool) -> Settings:
+    """A job of the comparison (the skeleton without its feature engine, or the full job at
+    parallelism 1) writing its lists and profiles to topics of its own (the preloaded events
+    have no dead letters; the skeleton filters nothing)."""
+    outputs = ("topic_recommendations", "topic_user_profiles", "topic_item_features",
+               "topic_policy", "topic_segments")
+    renamed: dict[str, Any] = {topic: f"{name}.{getattr(settings, topic)}" for topic in outputs}
+    return dataclasses.replace(
+        settings, feature_engine=feature_engine,
+        job_parallelism=1 if name.endswith("-p1") else settings.job_parallelism, **renamed)
 
 
 def preload(settings: Settings, users: int, limit: int) -> list[Event]:
@@ -223,6 +227,18 @@ def coverage(client: RecoClient, users: list[str], catalogue: set[str], k: int =
             "coverage": catalogue_coverage(lists, len(catalogue))}
 
 
+def open_loop(settings: Settings, users: list[str], rate: int, seconds: float
+              ) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "bench.lookup", "--addr", settings.grpc_addr,
+                          "--users", ",".join(users), "--seconds", str(seconds),
+                          "--rate", str(rate)], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    latencies = result.pop("latencies_us")
+    return {**result, "achieved_per_s": result["requests"] / result["seconds"],
+            "p50_us": percentile(latencies, 50), "p99_us": percentile(latencies, 99),
+            "p999_us": percentile(latencies, 99.9)}
+
+
 def lookups(settings: Settings, users: list[str], seconds: float) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-m", "bench.lookup", "--addr", settings.grpc_addr,
                           "--users", ",".join(users), "--seconds", str(seconds)],
@@ -242,6 +258,35 @@ def lookups(settings: Settings, users: list[str], seconds: float) -> dict[str, A
             "p50_us": percentile(latencies, 50), "p99_us": percentile(latencies, 99),
             "p999_us": percentile(latencies, 99.9),
             "store_get_p50_us": percentile(floor, 50), "store_get_p99_us": percentile(floor, 99)}
+
+
+def measure_serving(settings: Settings, events: list[Event], args: argparse.Namespace,
+                    results: dict[str, Any], job: ManagedProcess) -> None:
+    """With the full job running: freshness, the feedback loop, coverage. Then, with the job
+    stopped (in production it runs elsewhere; here it would take the cores from the server),
+    lookup latency against the server with impression logging on: closed loop, open loop at
+    fixed rates, and a raw store get as the floor."""
+    stack = Stack(settings)
+    stack.start_server()
+    known = sorted({e.user_id for e in events})[:500]
+    with RecoClient(settings.grpc_addr) as client:
+        results["freshness"] = []
+        for rate in (int(r) for r in args.rates.split(",")):
+            progress(f"freshness at {rate} events/s")
+            results["freshness"].append(freshness(settings, client, rate, args.probes))
+        progress("feedback loop: click -> policy update served")
+        results["policy_loop"] = policy_loop(settings, client, known, args.probes)
+        catalogue = {e.item_id for e in events if e.item_id}
+        results["coverage"] = coverage(client, known, catalogue)
+    job.stop()
+    progress("lookup latency (closed loop, another process; the job stopped)")
+    results["lookup"] = lookups(settings, known, args.lookup_seconds)
+    results["lookup_open_loop"] = []
+    for rate in (int(r) for r in args.lookup_rates.split(",") if r):
+        progress(f"lookup latency, open loop at {rate} requests/s")
+        results["lookup_open_loop"].append(open_loop(settings, known, rate,
+                                                     args.lookup_seconds))
+    stack.server.stop()
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
@@ -285,6 +330,10 @@ def main() -> None:
     parser.add_argument("--rates", default="100,1000", help="freshness background rates")
     parser.add_argument("--probes", type=int, default=20, help="freshness probes per rate")
     parser.add_argument("--lookup-seconds", type=float, default=5.0)
+    parser.add_argument("--no-scaling", dest="scaling", action="store_false",
+                        help="skip the full job at parallelism 1")
+    parser.add_argument("--lookup-rates", default="1000,2000,4000",
+                        help="open-loop request rates (empty: none)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-"))
     kafka = LocalKafka(root / "kafka", free_port(), free_port())
@@ -301,12 +350,14 @@ def main() -> None:
         progress(f"preloading {args.events} simulated events")
         events = preload(full, args.users, args.events)
         results["throughput"] = {}
-        jobs = (("bare", "bench.bare_job"), ("skeleton", "jobs.recommend"),
-                ("full", "jobs.recommend"))
+        jobs = [("bare", "bench.bare_job"), ("skeleton", "jobs.recommend")]
+        if args.scaling:
+            jobs.append(("full-p1", "jobs.recommend"))
+        jobs.append(("full", "jobs.recommend"))
         for name, module in jobs:
             settings = settings_for(kafka, root, name)
-            if name == "skeleton":
-                settings = skeleton_settings(settings)
+            if name in ("skeleton", "full-p1"):
+                settings = own_topics(settings, name, feature_engine=name != "skeleton")
                 ensure_topics(settings)
             progress(f"{name} job: reading the backlog")
             job = run_job(settings, module, root / name)
@@ -321,28 +372,14 @@ def main() -> None:
                 results["state"] = {"users": n_users, "checkpoint_bytes": state,
                                     "bytes_per_user": state / n_users if state else None}
             if name == "full":
-                stack = Stack(settings)
-                stack.start_server()
-                with RecoClient(settings.grpc_addr) as client:
-                    results["freshness"] = []
-                    for rate in (int(r) for r in args.rates.split(",")):
-                        progress(f"freshness at {rate} events/s")
-                        results["freshness"].append(freshness(settings, client, rate,
-                                                              args.probes))
-                progress("lookup latency (closed loop, another process)")
-                known = sorted({e.user_id for e in events})[:500]
-                results["lookup"] = lookups(settings, known, args.lookup_seconds)
-                with RecoClient(settings.grpc_addr) as client:
-                    progress("feedback loop: click -> policy update served")
-                    results["policy_loop"] = policy_loop(settings, client, known, args.probes)
-                    catalogue = {e.item_id for e in events if e.item_id}
-                    results["coverage"] = coverage(client, known, catalogue)
-                stack.server.stop()
+                measure_serving(settings, events, args, results, job)
             job.stop()
         t = results["throughput"]
         t["ratio"] = t["full"]["events_per_s"] / t["bare"]["events_per_s"]
         t["skeleton_ratio"] = t["skeleton"]["events_per_s"] / t["bare"]["events_per_s"]
         t["feature_engine_cost"] = 1 - t["full"]["events_per_s"] / t["skeleton"]["events_per_s"]
+        if "full-p1" in t:
+            t["scaling_p2_over_p1"] = t["full"]["events_per_s"] / t["full-p1"]["events_per_s"]
     finally:
         kafka.stop()
     path = write_results("end_to_end", results)
@@ -359,6 +396,10 @@ def print_table(results: dict[str, Any]) -> None:
           f"{t['full']['events_per_s']:8.0f} ev/s   full/bare {t['ratio']:.2f}")
     print(f"            the feature engine costs {t['feature_engine_cost']:.0%} of the "
           f"skeleton's throughput (full/skeleton {1 - t['feature_engine_cost']:.2f})")
+    if "full-p1" in t:
+        print(f"scaling     full job at parallelism 1: {t['full-p1']['events_per_s']:.0f} ev/s, "
+              f"at 2: {t['full']['events_per_s']:.0f} ev/s (x{t['scaling_p2_over_p1']:.2f} on "
+              f"{results['machine']['cores']} cores shared with Kafka and the benchmark)")
     for f in results["freshness"]:
         print(f"freshness   at {f['rate']:5d} ev/s: p50 {f['p50_ms']:6.0f} ms  p95 "
               f"{f['p95_ms']:6.0f} ms  p99 {f['p99_ms']:6.0f} ms  ({f['probes']} probes)")
@@ -369,6 +410,10 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"lookup      {lk['requests_per_s']:.0f} req/s closed loop, p50 {lk['p50_us']:.0f} us, "
           f"p99 {lk['p99_us']:.0f} us, p99.9 {lk['p999_us']:.0f} us; store get p50 "
           f"{lk['store_get_p50_us']:.1f} us")
+    for run in results.get("lookup_open_loop", []):
+        print(f"open loop   {run['rate']:6.0f} req/s asked, {run['achieved_per_s']:6.0f} done: "
+              f"p50 {run['p50_us']:.0f} us, p99 {run['p99_us']:.0f} us, p99.9 "
+              f"{run['p999_us']:.0f} us, {run['errors']} errors")
     loop, cov = results.get("policy_loop"), results.get("coverage")
     if loop:
         print(f"loop        click -> policy update served: p50 {loop['p50_ms']:.0f} ms, max "
