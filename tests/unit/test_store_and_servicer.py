@@ -120,7 +120,7 @@ def test_the_mix_decides_the_order_and_every_item_says_its_source(store):
     personal = ask(store, "u2", k=3)
     trending = ask(store, "u2", k=3, settings=Settings(policy="fixed:trending"))
     assert [i.item_id for i in personal.items] == ["r1", "t1", "p1"]
-    assert [i.item_id for i in trending.items] == ["t1", "p1", "r1"]
+    assert [i.item_id for i in trending.items] == ["t1", "r1", "p1"]
     assert [i.source for i in personal.items] == ["recent", "category", "popular"]
     assert personal.arm == "personal" and personal.policy == "fixed:personal"
     assert all(i.propensity == 1.0 for i in personal.items)
@@ -133,7 +133,7 @@ def test_cooccurring_items_of_recent_ones_join_the_pool(store):
                      pb.ItemAffinity(item_id="c2", affinity=2.0)]).SerializeToString())], {})
     reply = ask(store, "u3", k=3, settings=Settings(policy="fixed:similar"))
     assert [(i.item_id, i.source) for i in reply.items] == [
-        ("c1", "cooccur"), ("c2", "cooccur"), ("r1", "recent")]
+        ("c1", "cooccur"), ("r1", "recent"), ("c2", "cooccur")]
 
 
 def test_the_policy_uses_the_jobs_latest_statistics_and_logs_propensities(store):
