@@ -11,9 +11,11 @@ publishes them as events arrive, which gives the same list), items report every 
 
 from __future__ import annotations
 
+from features.basic_profile import BasicProfile
 from features.engine import FeatureEngine
 from features.items import ItemState, Session, pair_with_previous
 from features.trending import EVENT_WEIGHTS, TopItems
+from online_models.als import ImplicitALS
 from online_models.bandit_context import bandit_context, context_features
 from online_models.factors import ItemFactors
 from online_models.interactions import training_data
@@ -98,8 +100,6 @@ class InProcessSystem:
         if day == self.trained_day or not self.events:
             return
         self.trained_day = day
-        from online_models.als import ImplicitALS
-
         data = training_data(self.events, now_ms, 7 * DAY_MS, ipw_exponent=0.5, holdout=False)
         model = ImplicitALS(self.factor_count, iterations=8, seed=self.seed).fit(
             data.users, data.items, data.weights)
@@ -114,7 +114,7 @@ class InProcessSystem:
         profile = self.engine.profiles.get(user)
         ranked = {key: top.ranked() for key, top in self.tops.items()}
         if profile is None or profile.event_count == 0:
-            pool = build_pool(_Nobody(), ranked.get, self.recommender, None,
+            pool = build_pool(BasicProfile(), ranked.get, self.recommender, None,
                               self.settings.candidates_per_source, now_ms)
             user_part: dict[str, float] = {}
             last = 0
@@ -131,18 +131,3 @@ class InProcessSystem:
         self.shown[user] = (items, arm, context)
         return items
 
-
-class _Nobody:
-    """The profile of a user never seen: no history, no preferences."""
-
-    purchased: list[str] = []
-    cart: list[str] = []
-
-    def category_weights(self) -> dict[str, float]:
-        return {}
-
-    def interactions(self) -> dict[str, float]:
-        return {}
-
-    def recent_candidates(self, n: int) -> list[tuple[str, float]]:
-        return []
