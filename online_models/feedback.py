@@ -53,6 +53,7 @@ class Sample:
     reward: float
     weight: float
     arm: str = ""  # the candidate mix the policy chose for the response
+    ts: int = 0    # when the feedback came (the event's time, or the window's close)
 
 
 @dataclass
@@ -92,7 +93,7 @@ class FeedbackJoiner:
         position = next(n for n, (i, _) in enumerate(imp.items) if i == item)
         weight = 2.0 ** (-max(0, now - imp.ts) / self.weights.half_life_ms)
         return Sample(imp.request_id, item, position, imp.items[position][1], imp.context,
-                      reward, weight, imp.arm)
+                      reward, weight, imp.arm, now)
 
     def on_event(self, event_type: str, item_id: str | None, ts: int,
                  request_id: str | None = None) -> list[Sample]:

@@ -1,5 +1,7 @@
 """The bandit's learning side, in the job: sufficient statistics of the disjoint linear model
-(per arm ``sum w x x^T``, ``sum w r x``), updated per reward in O(d^2).
+(per arm ``sum w x x^T``, ``sum w r x``), updated per reward in O(d^2). With a half-life,
+older rewards fade (the sums are discounted by ``2 ** (-age / half_life)``), so the policy
+follows a shop whose customers change: recent feedback weighs more.
 
 Sums add up, so the rewards can be split over shards (keyed state of the job, no single hot
 key), each shard published on its own, and serving adds the shards up and loads the sums into
@@ -39,17 +41,38 @@ class ArmSums:
 
 
 class PolicyStatistics:
-    def __init__(self, features: Sequence[str]) -> None:
+    def __init__(self, features: Sequence[str], half_life_ms: int | None = None) -> None:
         self.features = list(features)
         self.arms: dict[str, ArmSums] = {}
         self.rewards = 0
+        self.half_life_ms = half_life_ms
+        self.as_of_ms = 0  # the sums are discounted to this time
+
+    def factor_to(self, ts: int) -> float:
+        """How much the sums fade from their time to ``ts``."""
+        if not self.half_life_ms or not self.as_of_ms or ts <= self.as_of_ms:
+            return 1.0
+        return float(2.0 ** (-(ts - self.as_of_ms) / self.half_life_ms))
+
+    def discount_to(self, ts: int) -> None:
+        """Fades every sum to time ``ts`` (no-op without a half-life or for an earlier time)."""
+        factor = self.factor_to(ts)
+        if factor != 1.0:
+            for sums in self.arms.values():
+                sums.xtx *= factor
+                sums.xty *= factor
+                sums.weight *= factor
+                sums.reward_sum *= factor
+        if self.half_life_ms and ts > self.as_of_ms:
+            self.as_of_ms = ts
 
     def vector(self, context: dict[str, float]) -> np.ndarray:
         return np.fromiter((float(context.get(f, 0.0)) for f in self.features), dtype=float,
                            count=len(self.features))
 
     def update(self, arm: str, context: dict[str, float], reward: float,
-               weight: float = 1.0) -> None:
+               weight: float = 1.0, ts: int = 0) -> None:
+        self.discount_to(ts)
         x = self.vector(context)
         sums = self.arms.get(arm)
         if sums is None:
@@ -65,33 +88,38 @@ class PolicyStatistics:
     def merged(cls, parts: Iterable[PolicyStatistics]) -> PolicyStatistics:
         """The sum of shards (which must share the feature list)."""
         parts = list(parts)
-        total = cls(parts[0].features if parts else [])
+        total = cls(parts[0].features if parts else [],
+                    parts[0].half_life_ms if parts else None)
+        latest = total.as_of_ms = max((p.as_of_ms for p in parts), default=0)
         for part in parts:
             if part.features != total.features:
                 raise ValueError("policy shards disagree on the context features: "
                                  f"{part.features} vs {total.features}")
+            factor = part.factor_to(latest)  # shards fade to a common time before they add
             total.rewards += part.rewards
             for arm, sums in part.arms.items():
                 mine = total.arms.setdefault(arm, ArmSums.empty(len(total.features)))
-                mine.xtx = mine.xtx + sums.xtx
-                mine.xty = mine.xty + sums.xty
-                mine.weight += sums.weight
+                mine.xtx = mine.xtx + factor * sums.xtx
+                mine.xty = mine.xty + factor * sums.xty
+                mine.weight += factor * sums.weight
                 mine.rewards += sums.rewards
-                mine.reward_sum += sums.reward_sum
+                mine.reward_sum += factor * sums.reward_sum
         return total
 
     def to_message(self, shard: str, now_ms: int) -> pb.PolicyParameters:
         return pb.PolicyParameters(
             shard=shard, features=self.features, rewards=self.rewards, updated_at_ms=now_ms,
+            as_of_ms=self.as_of_ms, half_life_ms=self.half_life_ms or 0,
             arms=[pb.ArmStatistics(arm=arm, xtx=s.xtx.ravel().tolist(), xty=s.xty.tolist(),
                                    weight=s.weight, rewards=s.rewards, reward_sum=s.reward_sum)
                   for arm, s in sorted(self.arms.items())])
 
     @classmethod
     def from_message(cls, message: pb.PolicyParameters) -> PolicyStatistics:
-        stats = cls(list(message.features))
+        stats = cls(list(message.features), message.half_life_ms or None)
         d = len(stats.features)
         stats.rewards = message.rewards
+        stats.as_of_ms = message.as_of_ms
         for arm in message.arms:
             stats.arms[arm.arm] = ArmSums(np.asarray(arm.xtx, dtype=float).reshape(d, d),
                                           np.asarray(arm.xty, dtype=float), arm.weight,

@@ -31,8 +31,8 @@ class PolicyLearner(KeyedProcessFunction):
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         _, sample = value
         stats, sent_ms, pending = self.state.value() or (
-            PolicyStatistics(self.features), 0, False)
-        stats.update(sample.arm, sample.context, sample.reward, sample.weight)
+            PolicyStatistics(self.features, self.settings.policy_half_life_ms or None), 0, False)
+        stats.update(sample.arm, sample.context, sample.reward, sample.weight, sample.ts)
         now = ctx.timer_service().current_processing_time()
         interval = self.settings.policy_publish_interval_ms
         if now - sent_ms >= interval:

@@ -117,6 +117,9 @@ class Settings:
         "items left untouched by then are zero rewards", 1_800_000)
     feedback_half_life_ms: int = _doc("a reward's weight halves with each half-life of delay",
                                       7 * 86_400_000)
+    policy_half_life_ms: int = _doc(
+        "the policy's statistics fade with this half-life, so recent feedback weighs more "
+        "(0: never)", 14 * 86_400_000)
     reward_click: float = _doc("reward of a click on a shown item", 1.0)
     reward_wishlist: float = _doc("reward of a wishlist save of a shown item", 2.0)
     reward_add_to_cart: float = _doc("reward of an add-to-cart of a shown item", 3.0)

@@ -71,3 +71,18 @@ def test_an_event_that_overtook_its_impression_is_joined_when_the_impression_arr
     assert (sample.item_id, sample.reward, sample.arm) == ("a", 1.0, "similar")
     assert joiner.early == []
     assert [s.item_id for s in joiner.expire(now_ms=31 * MIN)] == ["b"]
+
+
+def test_policy_statistics_fade_so_recent_feedback_weighs_more():
+    from online_models.policy_stats import PolicyStatistics
+
+    day = 86_400_000
+    old, new = PolicyStatistics(["bias"], half_life_ms=day), PolicyStatistics(["bias"], day)
+    old.update("a", {"bias": 1.0}, reward=1.0, ts=1)
+    new.update("a", {"bias": 1.0}, reward=0.0, ts=1 + 2 * day)
+    total = PolicyStatistics.merged([old, new])
+    assert total.arms["a"].weight == 1.25  # the old reward counts a quarter two days later
+    assert total.arms["a"].reward_sum == 0.25
+    assert old.arms["a"].weight == 1.0  # the shards themselves are left as they were
+    again = PolicyStatistics.from_message(total.to_message("s", 0))
+    assert (again.as_of_ms, again.half_life_ms) == (1 + 2 * day, day)
