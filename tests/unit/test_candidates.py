@@ -1,26 +1,32 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from online_models.candidates import blend, catalogue_coverage, mmr
+from online_models.candidates import catalogue_coverage, mmr
+from online_models.mixes import MIXES, serve
 
-ranked = st.lists(st.tuples(st.sampled_from("abcdefgh"), st.floats(0, 100)), max_size=8)
+pool_entries = st.lists(st.tuples(st.sampled_from("abcdefgh"), st.floats(0, 1),
+                                  st.sampled_from(["recent", "cooccur", "popular", "other"])),
+                        max_size=16)
 
 
-@given(st.dictionaries(st.sampled_from(["recent", "cooc", "popular"]), ranked),
-       st.sets(st.sampled_from("abcdefgh")), st.integers(1, 10))
-def test_blend_keeps_each_item_once_never_an_excluded_one_and_scores_in_0_1(sources, exclude,
-                                                                            n):
-    out = blend(sources, {"recent": 1.0, "cooc": 0.7, "popular": 0.3}, exclude, n)
-    items = [i for i, _, _ in out]
-    assert len(items) == len(set(items)) <= n
+@given(pool_entries, st.sets(st.sampled_from("abcdefgh")), st.integers(1, 10),
+       st.sampled_from(sorted(MIXES)), st.sampled_from([0.0, 0.5]))
+def test_serving_a_mix_keeps_each_item_once_never_an_excluded_one_best_first(
+        entries, exclude, k, arm, diversity):
+    pool = [(item, score, source, source, "") for item, score, source in entries]
+    out = serve(pool, arm, exclude, k, diversity)
+    items = [entry[0] for entry in out]
+    assert len(items) == len(set(items)) <= k
     assert not set(items) & exclude
-    assert all(0 <= score <= 1 and reason in sources for _, score, reason in out)
-    assert [s for _, s, _ in out] == sorted((s for _, s, _ in out), reverse=True)
+    assert all(0 < value <= 1 and source in MIXES[arm] for _, value, source, _, _ in out)
+    if diversity == 0:
+        values = [value for _, value, _, _, _ in out]
+        assert values == sorted(values, reverse=True)
 
 
-def test_a_source_weighted_zero_contributes_nothing():
-    out = blend({"recent": [("a", 1.0)], "popular": [("b", 9.0)]}, {"recent": 1.0}, set(), 5)
-    assert out == [("a", 1.0, "recent")]
+def test_a_source_the_mix_does_not_weigh_contributes_nothing():
+    pool = [("a", 1.0, "recent", "recent", ""), ("b", 1.0, "unknown", "x", "")]
+    assert [entry[0] for entry in serve(pool, "personal", (), 5)] == ["a"]
 
 
 def test_mmr_trades_relevance_for_new_categories():
