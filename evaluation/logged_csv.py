@@ -24,10 +24,6 @@ from evaluation.obd import LoggedFeedback
 REQUIRED = ("action", "reward", "propensity")
 
 
-class LoggedCsv(LoggedFeedback):
-    action_names: list[str]
-
-
 def _number(text: str) -> float | None:
     try:
         value = float(text)
@@ -36,7 +32,7 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def read_logged_csv(source: str | Path | IO[str]) -> LoggedCsv:
+def read_logged_csv(source: str | Path | IO[str]) -> LoggedFeedback:
     if isinstance(source, str | Path):
         with open(source, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
@@ -66,9 +62,8 @@ def read_logged_csv(source: str | Path | IO[str]) -> LoggedCsv:
     if np.any((propensities <= 0) | (propensities > 1)):
         raise ValueError(f"{source}: every propensity must be in (0, 1]")
     positions = np.array([int(r.get("position") or 0) for r in rows])
-    log = LoggedCsv(np.array([names.index(r["action"]) for r in rows]),
-                    positions - positions.min(), np.array([float(r["reward"]) for r in rows]),
-                    propensities, contexts, features, len(names),
-                    int(positions.max() - positions.min()) + 1)
-    log.action_names = names
-    return log
+    return LoggedFeedback(np.array([names.index(r["action"]) for r in rows]),
+                          positions - positions.min(),
+                          np.array([float(r["reward"]) for r in rows]), propensities, contexts,
+                          features, len(names), int(positions.max() - positions.min()) + 1,
+                          names)

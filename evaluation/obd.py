@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tarfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ class LoggedFeedback:
     features: list[str]
     n_actions: int
     len_list: int
+    action_names: list[str] = field(default_factory=list)  # when actions have names
 
     def __len__(self) -> int:
         return len(self.rewards)
@@ -54,7 +55,7 @@ class LoggedFeedback:
             parts.append(LoggedFeedback(self.actions[rows], self.positions[rows],
                                         self.rewards[rows], self.pscores[rows],
                                         self.contexts[rows], self.features, self.n_actions,
-                                        self.len_list))
+                                        self.len_list, self.action_names))
         return parts[0], parts[1]
 
 
