@@ -113,6 +113,25 @@ def _plots(result: dict[str, Any], folder: Path) -> None:
     plt.close(fig)
 
 
+def _stack_comparison(events: list[Event], targets: set[str], args: argparse.Namespace) -> int:
+    from evaluation.stack_replay import replay_through_stack
+
+    result = replay_through_stack(events, targets, args.stack)
+    rows = [[where, result[key]["all"]["targets"],
+             *(result[key]["all"][f"{m}@{k}"] for k in KS for m in ("hr", "ndcg"))]
+            for where, key in (("served by the stack (gRPC)", "stack"),
+                               ("in process", "in_process"))]
+    table = markdown_table(["system", "targets", *(f"{m}@{k}" for k in KS
+                                                   for m in ("HR", "NDCG"))], rows)
+    folder = report_dir(args.name or f"eval-{args.dataset}-stack")
+    write_json(folder, "report", {"machine": machine(), **result})
+    (folder / "report.md").write_text(f"# Replay through the real stack: {args.dataset}\n\n"
+                                      f"{table}\n")
+    print(table)
+    print(f"\nwrote {folder}/report.md and report.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reco eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -124,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="replay only the first N events")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", help="report folder name (default: eval-<dataset>)")
+    parser.add_argument("--stack", type=int, metavar="TARGETS",
+                        help="instead: replay through the real stack (Kafka, the job, gRPC) "
+                             "for this many targets, next to the in-process system")
     args = parser.parse_args(argv)
     progress(f"loading {args.dataset} from {args.path}")
     events = load_dataset(args.dataset, args.path)[:args.limit]
@@ -135,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     if not n_targets:
         progress("no target events: choose --targets among the data set's event types")
         return 1
+    if args.stack:
+        return _stack_comparison(events, targets, args)
     result = replay(events, methods(args.seed), targets)
     folder = report_dir(args.name or f"eval-{args.dataset}")
     command = "reco eval " + " ".join(argv or [])

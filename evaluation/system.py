@@ -33,7 +33,8 @@ DAY_MS = 86_400_000
 class InProcessSystem:
     name = "reco-stream (this system)"
 
-    def __init__(self, settings: Settings, factors: int = 32, seed: int = 0) -> None:
+    def __init__(self, settings: Settings, factors: int = 32, seed: int = 0,
+                 retrain_factors: bool = True) -> None:
         self.settings = settings
         self.engine = FeatureEngine(settings)
         self.recommender = TrendingRecommender(settings.trending_half_life_ms,
@@ -47,6 +48,7 @@ class InProcessSystem:
         self.factor_count = factors
         self.factors: ItemFactors | None = None
         self.trained_day = -1
+        self.retrain_factors = retrain_factors
         self.seed = seed
 
     def _top(self, key: str) -> TopItems:
@@ -97,7 +99,7 @@ class InProcessSystem:
 
     def _retrain(self, now_ms: int) -> None:
         day = now_ms // DAY_MS
-        if day == self.trained_day or not self.events:
+        if not self.retrain_factors or day == self.trained_day or not self.events:
             return
         self.trained_day = day
         data = training_data(self.events, now_ms, 7 * DAY_MS, ipw_exponent=0.5, holdout=False)
