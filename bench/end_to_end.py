@@ -180,7 +180,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.end_to_end", description=__doc__)
     parser.add_argument("--events", type=int, default=20_000, help="events for throughput")
     parser.add_argument("--users", type=int, default=2_000, help="simulated users")
-    parser.add_argument("--rates", default="100,1000", help="freshness background rates")
+    parser.add_argument("--rates", default="100,1000,sustainable",
+                        help="freshness background rates; 'sustainable' is 80%% of the full "
+                             "job's measured throughput")
     parser.add_argument("--probes", type=int, default=20, help="freshness probes per rate")
     parser.add_argument("--lookup-seconds", type=float, default=5.0)
     parser.add_argument("--no-scaling", dest="scaling", action="store_false",

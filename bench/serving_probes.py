@@ -152,7 +152,9 @@ def measure_serving(settings: Settings, events: list[Event], args: argparse.Name
     known = sorted({e.user_id for e in events})[:500]
     with RecoClient(settings.grpc_addr) as client:
         results["freshness"] = []
-        for rate in (int(r) for r in args.rates.split(",")):
+        sustainable = int(0.8 * results["throughput"]["full"]["events_per_s"])
+        for rate in (sustainable if r == "sustainable" else int(r)
+                     for r in args.rates.split(",")):
             progress(f"freshness at {rate} events/s")
             results["freshness"].append(freshness(settings, client, rate, args.probes))
         progress("feedback loop: click -> policy update served")
