@@ -10,9 +10,12 @@ statistics and throughput. Prints tables, writes JSON and a PNG under bench/resu
 from __future__ import annotations
 
 import argparse
+import math
 import pickle
+import shutil
+import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,10 +23,15 @@ from typing import Any
 from bench.common import RESULTS, machine, percentile, progress, write_results
 from features.engine import FeatureEngine
 from features.profile_view import profile_message
+from online_models.pool import build_pool
+from online_models.trending import TrendingRecommender
+from operators.users import recommendation_list
 from reco.config import Settings
 from reco.datasets import load_taobao
 from reco.events import Event
 from reco.simulator import ShopperSimulation, SimConfig
+from reco.topics import POPULAR_KEY
+from serving.store import PROFILES, RECOMMENDATIONS, Change, Store
 
 
 def replay(engine: FeatureEngine, events: Iterable[Event], total: int) -> dict[str, Any]:
@@ -62,7 +70,51 @@ def run_state(users: int, settings: Settings) -> dict[str, Any]:
     progress(f"replaying {len(events)} events through the feature engine")
     result = replay(engine, events, len(events))
     result["state_bytes"] = state_sizes(engine)
+    result["serving_store"] = serving_store_size(engine, settings, events)
     return result
+
+
+def _top_lists(events: list[Event], n: int) -> dict[str, Any]:
+    """Per-category and popular top lists (log2 counts) from the events, as the job's
+    broadcast would hold them."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for event in events:
+        if event.item_id:
+            counts[event.category or ""][event.item_id] += 1
+            counts[POPULAR_KEY][event.item_id] += 1
+    return {key: [(item, math.log2(c)) for item, c in counter.most_common(n)]
+            for key, counter in counts.items()}
+
+
+def serving_store_size(engine: FeatureEngine, settings: Settings,
+                       events: list[Event]) -> dict[str, float]:
+    """Bytes per user on disk in the serving store (rocksdict, compacted): each user's
+    published profile and candidate pool, as the loader writes them."""
+    tops = _top_lists(events, settings.category_top_n)
+    recommender = TrendingRecommender(settings.trending_half_life_ms,
+                                      2 * settings.candidates_per_source)
+    folder = Path(tempfile.mkdtemp(prefix="reco-store-size-"))
+    store = Store(folder / "db")
+    batch: list[Change] = []
+    for user, profile in engine.profiles.items():
+        message = engine.book.message(profile, user, profile.last_seen)
+        pool = build_pool(profile, tops.get, recommender, None,
+                          settings.candidates_per_source, profile.last_seen)
+        batch += [Change(PROFILES, user, message.SerializeToString()),
+                  Change(RECOMMENDATIONS, user, recommendation_list(
+                      user, pool, settings.model_version, profile.last_event_id,
+                      profile.last_seen, profile.segment, engine.book.bandit_features(profile),
+                      profile.purchased))]
+        if len(batch) >= 10_000:
+            store.apply(batch, {})
+            batch = []
+    store.apply(batch, {})
+    store.compact()
+    store.close()
+    size = sum(f.stat().st_size for f in (folder / "db").iterdir() if f.suffix == ".sst")
+    shutil.rmtree(folder)
+    return {"users": len(engine.profiles), "bytes": size,
+            "bytes_per_user": size / max(1, len(engine.profiles))}
 
 
 def run_taobao(path: str, settings: Settings) -> dict[str, Any]:
@@ -134,6 +186,8 @@ def main() -> None:
             print(f"\n{key}: {r['events']} events, {r['events_per_s']:.0f} events/s in process")
             print(f"  verdicts: {r['rules']}")
             print(f"  state bytes per user: {r['state_bytes']}")
+            if "serving_store" in r:
+                print(f"  serving store (profile + pool, compacted): {r['serving_store']}")
             if "profiles" in r:
                 print(f"  profiles: {r['profiles']}")
     print(f"\nwrote {path} and {RESULTS / 'features-latest.png'}")

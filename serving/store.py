@@ -102,6 +102,10 @@ class Store:
             n += 1
         return n
 
+    def compact(self) -> None:
+        """Compacts the whole key range (what the database settles to on disk)."""
+        self._db.compact_range(None, None)
+
     def catch_up(self) -> None:
         """For a secondary: see what the primary has written since."""
         self._db.try_catch_up_with_primary()
