@@ -27,6 +27,7 @@ from features.context import parse_agent
 from features.population import Population
 from features.rfm import Rfm
 from features.sessions import SessionTracker
+from features.slots import SlotState
 from features.stats import RunningStats
 from features.trending import EVENT_WEIGHTS
 from features.windows import SlidingWindowSum
@@ -70,7 +71,10 @@ class ProfileConfig:
     prior_weight: float = 5.0
 
 
-class UserProfileState:
+class UserProfileState(SlotState):
+    """Pickled as a tuple of slot values (features/slots.py): no slot names in every user's
+    state."""
+
     __slots__ = ("affinity", "cart", "context", "dwell", "event_count", "filtered", "first_seen",
                  "flag_rule", "flagged_until", "last_dwell", "last_dwell_imputed",
                  "last_event_id", "last_scroll", "last_scroll_imputed", "last_seen",
