@@ -88,7 +88,7 @@ class PopularMerge(ThrottledTopList):
 
 class SegmentTop(ThrottledTopList):
     """Input: (segment, item_id, weight, ts), keyed by segment: the items users of a segment
-    interact with, by decayed weight (an item that drops out of the top loses its score).
+    wishlist, cart and buy, by decayed weight (an item that drops out of the top loses its score).
     Output: (segment_popular_key(segment), ranked list), the cold-start list of the segment."""
 
     def __init__(self, n: int, interval_ms: int, half_life_ms: int) -> None:

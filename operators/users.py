@@ -37,6 +37,7 @@ from reco.v1 import recommendations_pb2 as pb
 # (REWARD, shard, Sample), (SEGMENTS, Row), (SEGMENT_ITEM, segment, item, weight, ts)
 PROFILE, LIST, REWARD, SEGMENTS = "profile", "list", "reward", "segments"
 SEGMENT_ITEM = "segment-item"
+SEGMENT_SIGNAL_WEIGHT = 2.0  # wishlist saves, carts and purchases feed the segment lists
 
 
 def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
@@ -119,8 +120,10 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         if rule is None and event.event_type in REWARDED_EVENTS:
             yield from self._rewards(event)
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
-        if rule is None and weight > 0 and event.item_id and profile.segment >= 0:
-            # what this segment's users like: the cold-start list for new users like them
+        if rule is None and weight >= SEGMENT_SIGNAL_WEIGHT and event.item_id \
+                and profile.segment >= 0:
+            # what this segment's users want (wishlist, cart, purchase; views are most of the
+            # traffic and say less): the cold-start list for new users like them
             yield SEGMENT_ITEM, str(profile.segment), event.item_id, weight, event.ts
 
     def _publish(self, profile: Any, user_id: str, ctx: Any) -> Iterator[Any]:
