@@ -22,7 +22,7 @@ from online_models.interactions import training_data
 from online_models.linear_ts import LinearThompsonSampling
 from online_models.mixes import ARMS, serve
 from online_models.pool import build_pool, cooccurring
-from online_models.trending import TrendingRecommender
+from online_models.trending import Ranked, TrendingRecommender
 from reco.config import Settings
 from reco.events import Event
 from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY
@@ -107,6 +107,11 @@ class InProcessSystem:
             data.users, data.items, data.weights)
         self.factors = model.item_model(f"day-{day}")
 
+    def _ranked(self, key: str) -> Ranked | None:
+        """A top list, ranked when asked: a pool reads a few of the (many) lists."""
+        top = self.tops.get(key)
+        return top.ranked() if top is not None else None
+
     def _neighbours(self, item: str) -> list[tuple[str, float]]:
         state = self.items.get(item)
         return state.neighbours.ranked() if state is not None else []
@@ -114,14 +119,13 @@ class InProcessSystem:
     def recommend(self, user: str, k: int, now_ms: int) -> list[str]:
         self._retrain(now_ms)
         profile = self.engine.profiles.get(user)
-        ranked = {key: top.ranked() for key, top in self.tops.items()}
         if profile is None or profile.event_count == 0:
-            pool = build_pool(BasicProfile(), ranked.get, self.recommender, None,
+            pool = build_pool(BasicProfile(), self._ranked, self.recommender, None,
                               self.settings.candidates_per_source, now_ms)
             user_part: dict[str, float] = {}
             last = 0
         else:
-            pool = build_pool(profile, ranked.get, self.recommender, self.factors,
+            pool = build_pool(profile, self._ranked, self.recommender, self.factors,
                               self.settings.candidates_per_source, now_ms)
             pool += cooccurring([p[0] for p in pool if p[2] == "recent"], self._neighbours)
             user_part = self.engine.book.bandit_features(profile)
