@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from online_models.policy_stats import PolicyStatistics
+from online_models.policy_stats import PolicyStatistics, context_vector
 
 
 class ArmModels:
@@ -23,9 +23,7 @@ class ArmModels:
         self._theta: dict[str, np.ndarray] = {}  # cache of A^-1 b, until the arm changes
 
     def vector(self, context: dict[str, float]) -> np.ndarray:
-        x = np.fromiter((float(context.get(f, 0.0)) for f in self.features), dtype=float,
-                        count=len(self.features))
-        return x
+        return context_vector(self.features, context)
 
     def _ensure(self, arm: str) -> None:
         if arm not in self.a_inv:

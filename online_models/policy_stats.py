@@ -27,6 +27,12 @@ import numpy as np
 from reco.v1 import recommendations_pb2 as pb
 
 
+def context_vector(features: Sequence[str], context: dict[str, float]) -> np.ndarray:
+    """A context dict as a vector over a fixed feature list (missing features are 0)."""
+    return np.fromiter((float(context.get(f, 0.0)) for f in features), dtype=float,
+                       count=len(features))
+
+
 @dataclass
 class ArmSums:
     xtx: np.ndarray
@@ -67,8 +73,7 @@ class PolicyStatistics:
             self.as_of_ms = ts
 
     def vector(self, context: dict[str, float]) -> np.ndarray:
-        return np.fromiter((float(context.get(f, 0.0)) for f in self.features), dtype=float,
-                           count=len(self.features))
+        return context_vector(self.features, context)
 
     def update(self, arm: str, context: dict[str, float], reward: float,
                weight: float = 1.0, ts: int = 0) -> None:
