@@ -84,11 +84,15 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         local = event_context(ctx.ts or now_ms, ctx.timezone or None, ctx.country or None)
         segment = stored.segment if stored is not None else self._context_segment(
             ctx.device, local.day_part)
-        # a new user: what users of their segment like, else what everybody likes
-        chosen = stored or (segment and self._list(segment_popular_key(segment))) \
-            or self._list(POPULAR_KEY) or pb.RecommendationList()
+        # a new user: what users of their segment want, topped up with what everybody likes
+        # (a segment's list is fed by carts and purchases only, and can be short)
+        lists = [stored] if stored is not None else [
+            self._list(segment_popular_key(segment)) if segment else None,
+            self._list(POPULAR_KEY)]
+        present = [found for found in lists if found is not None]
+        chosen = present[0] if present else pb.RecommendationList()
         pool = [(i.item_id, i.score, i.source or "popular", i.reason, i.category)
-                for i in chosen.items]
+                for found in present for i in found.items]
         pool += cooccurring([i.item_id for i in chosen.items if i.source == "recent"],
                             self._neighbours, COOCCUR_SEEDS)
         user = dict(chosen.features) if not cold_start else {}
