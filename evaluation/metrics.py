@@ -67,3 +67,30 @@ class Metrics:
         return {**{group: self._ranking(r) for group, r in self.ranks.items()},
                 "coverage": len(self.exposure) / catalogue if catalogue else 0.0,
                 "novelty": novelty, "gini": gini(exposure)}
+
+
+def reachability(events: Sequence[Any], targets: set[str]) -> dict[str, float]:
+    """Where the target items come from, as shares of the targets: items the user had touched
+    before, items only other users had, items nobody had (no method that learns from the
+    replay can rank those). An upper bound for any method, and for history-based ones.
+
+    >>> from reco.events import Event
+    >>> log = [Event("1", "product_view", "u", ts=1, item_id="a"),
+    ...        Event("2", "add_to_cart", "u", ts=2, item_id="a"),
+    ...        Event("3", "add_to_cart", "v", ts=3, item_id="a"),
+    ...        Event("4", "add_to_cart", "v", ts=4, item_id="z")]
+    >>> {kind: round(share, 2) for kind, share in reachability(log, {"add_to_cart"}).items()}
+    {'own_history': 0.33, 'others_only': 0.33, 'never_seen': 0.33}
+    """
+    seen_by: dict[str, set[str]] = {}
+    counts: Counter[str] = Counter()
+    for event in events:
+        if event.item_id is None:
+            continue
+        users = seen_by.setdefault(event.item_id, set())
+        if event.event_type in targets:
+            counts["own_history" if event.user_id in users else
+                   "others_only" if users else "never_seen"] += 1
+        users.add(event.user_id)
+    total = sum(counts.values()) or 1
+    return {kind: counts[kind] / total for kind in ("own_history", "others_only", "never_seen")}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from evaluation.baselines import CoOccurrence, DailyALS, MostPopular, RecentTrending, UserRecent
-from evaluation.metrics import KS, Metrics
+from evaluation.metrics import KS, Metrics, reachability
 from evaluation.report import (
     machine,
     markdown_table,
@@ -26,7 +26,7 @@ from evaluation.report import (
     report_dir,
     write_json,
 )
-from evaluation.system import InProcessSystem
+from evaluation.system import InProcessSystem, settings_for_data
 from reco.config import load_settings
 from reco.datasets import LOADERS, load_dataset
 from reco.events import Event
@@ -41,8 +41,9 @@ class Method(Protocol):
     def recommend(self, user: str, k: int, now_ms: int) -> list[str]: ...
 
 
-def methods(seed: int) -> list[Method]:
-    return [InProcessSystem(load_settings(), seed=seed), UserRecent(), CoOccurrence(),
+def methods(seed: int, events: list[Event]) -> list[Method]:
+    return [InProcessSystem(settings_for_data(load_settings(), events), seed=seed),
+            UserRecent(), CoOccurrence(),
             MostPopular(), RecentTrending(), DailyALS(seed=seed)]
 
 
@@ -132,6 +133,24 @@ def _stack_comparison(events: list[Event], targets: set[str], args: argparse.Nam
     return 0
 
 
+def _reach_text(reach: dict[str, float]) -> str:
+    return (f"Where the targets come from: {reach['own_history']:.1%} are items the user had "
+            f"touched before (the ceiling of methods that rank the user's history), "
+            f"{reach['others_only']:.1%} items only other users had touched, and "
+            f"{reach['never_seen']:.1%} items nobody had touched yet (no method that learns "
+            "from the replay can rank those).")
+
+
+def _loop_text(system: Method) -> str:
+    if not isinstance(system, InProcessSystem):
+        return ""
+    view = system.settings.reward_view
+    return (f"The system's bandit learned as deployed, from {system.requests:,} page-view "
+            "requests and the events on what they showed" +
+            (f" (no click events in the data: a view of a shown item counted as a click, "
+             f"reward {view:g})." if view else "."))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reco eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -159,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.stack:
         return _stack_comparison(events, targets, args)
-    result = replay(events, methods(args.seed), targets)
+    systems = methods(args.seed, events)
+    result = replay(events, systems, targets)
+    result["reachability"] = reachability(events, targets)
     folder = report_dir(args.name or f"eval-{args.dataset}")
     command = "reco eval " + " ".join(argv or [])
     write_json(folder, "report", {"command": command, "machine": machine(),
@@ -169,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# Prequential evaluation: {args.dataset}", f"`{command}` on {machine()}",
         f"{len(events)} events, {n_targets} targets ({', '.join(sorted(targets))}); each "
         "method ranks 20 items for the user just before each target event.", tables,
+        _reach_text(result["reachability"]), _loop_text(systems[0]),
         "![HR@10 over time and by segment](report.png)"]) + "\n")
     _plots(result, folder)
     print(tables)

@@ -23,7 +23,7 @@ import grpc
 
 from evaluation.metrics import KS, Metrics
 from evaluation.report import progress
-from evaluation.system import InProcessSystem
+from evaluation.system import InProcessSystem, settings_for_data
 from reco.client import RecoClient
 from reco.config import Settings, load_settings
 from reco.events import Event
@@ -48,9 +48,10 @@ def _caught_up(client: RecoClient, user: str, sent: int) -> bool:
     return profile.event_count + profile.filtered_events >= sent
 
 
-def _stack_settings(root: Path, kafka: LocalKafka) -> Settings:
+def _stack_settings(root: Path, kafka: LocalKafka, events: list[Event]) -> Settings:
     return dataclasses.replace(
-        load_settings(), kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
+        settings_for_data(load_settings(), events), kafka_bootstrap=kafka.bootstrap,
+        grpc_addr=f"127.0.0.1:{free_port()}",
         flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
         store_path=str(root / "store"), job_name="eval-replay", consumer_group="eval-replay",
         restart_attempts=0, log_impressions=True)
@@ -63,7 +64,7 @@ def replay_through_stack(events: list[Event], targets: set[str], max_targets: in
     kafka = LocalKafka(root / "kafka", free_port(), free_port())
     progress(f"starting Kafka, the job and the server in {root}")
     kafka.start()
-    settings = _stack_settings(root, kafka)
+    settings = _stack_settings(root, kafka, events)
     stack = Stack(settings)
     try:
         ensure_topics(settings)
@@ -80,7 +81,8 @@ def replay_on(settings: Settings, events: list[Event], targets: set[str], max_ta
     """The replay against a running stack (its server at ``settings.grpc_addr``)."""
     events = _shifted(events)
     served, in_process = Metrics(), Metrics()
-    system = InProcessSystem(settings, retrain_factors=False)
+    # the stack is asked at targets only: so is the in-process system, to compare like with like
+    system = InProcessSystem(settings, retrain_factors=False, page_requests=False)
     sent: Counter[str] = Counter()
     asked = 0
     with RecoClient(settings.grpc_addr, timeout_s=5) as client, \

@@ -2,22 +2,30 @@
 feature engine's de-duplication, bot rules and profiles; item trending, co-occurrence, newest
 items; category and popular lists; candidate pools with item factors retrained once per
 simulated day, as ``reco train-factors`` would be scheduled) and the server's (co-occurring
-items, the bandit choosing the mix, blending), with the loop closed in process: a target event
-on an item the system had just listed is a reward for the mix it chose.
+items, the bandit choosing the mix, blending), with the loop closed as deployed: every page
+view asks for a list (an impression of its top ``PAGE_K``), the job's FeedbackJoiner turns the
+user's later events on shown items into rewards with the configured weights (untouched items are
+zero rewards when the attribution window closes) and the policy learns from them
+(``page_requests=False``: only the harness's own requests are impressions).
 
 Differences from the deployed system, on purpose: lists are computed when asked (the job
 publishes them as events arrive, which gives the same list), items report every score change
-(the job throttles reports to score growth of ``trending_emit_ratio``)."""
+(the job throttles reports to score growth of ``trending_emit_ratio``), and rewards reach the
+policy at once (the job publishes its statistics once a second)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from features.basic_profile import BasicProfile
+from features.configured import reward_weights
 from features.engine import FeatureEngine
 from features.items import ItemState, Session, pair_with_previous
 from features.trending import EVENT_WEIGHTS, TopItems
 from online_models.als import ImplicitALS
 from online_models.bandit_context import bandit_context, context_features
 from online_models.factors import ItemFactors
+from online_models.feedback import FeedbackJoiner, Sample
 from online_models.interactions import training_data
 from online_models.linear_ts import LinearThompsonSampling
 from online_models.mixes import ARMS, serve
@@ -28,14 +36,25 @@ from reco.events import Event
 from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY
 
 DAY_MS = 86_400_000
+PAGE_K = 10  # items a page shows: what an impression logs
+PAGE_VIEWS = frozenset({"product_view", "click"})  # each opens a page that shows a list
+
+
+def settings_for_data(settings: Settings, events: list[Event]) -> Settings:
+    """The deployed settings, except that a data set without click events (the public ones log
+    product views only) counts a view of a shown item as its click."""
+    if any(event.event_type == "click" for event in events):
+        return settings
+    return dataclasses.replace(settings, reward_view=settings.reward_click)
 
 
 class InProcessSystem:
     name = "reco-stream (this system)"
 
     def __init__(self, settings: Settings, factors: int = 32, seed: int = 0,
-                 retrain_factors: bool = True) -> None:
+                 retrain_factors: bool = True, page_requests: bool = True) -> None:
         self.settings = settings
+        self.page_requests = page_requests
         self.engine = FeatureEngine(settings)
         self.recommender = TrendingRecommender(settings.trending_half_life_ms,
                                                2 * settings.candidates_per_source)
@@ -43,7 +62,10 @@ class InProcessSystem:
         self.tops: dict[str, TopItems] = {}
         self.sessions: dict[str, Session] = {}
         self.policy = LinearThompsonSampling(context_features(settings.segments), seed=seed)
-        self.shown: dict[str, tuple[list[str], str, dict[str, float]]] = {}
+        self.rewards = reward_weights(settings)
+        self.joiners: dict[str, FeedbackJoiner] = {}
+        self.requests = 0
+        self.swept_ms = 0
         self.events: list[Event] = []
         self.factor_count = factors
         self.factors: ItemFactors | None = None
@@ -86,16 +108,26 @@ class InProcessSystem:
         self.events.append(event)
 
     def learn(self, event: Event) -> None:
-        self._reward(event)
+        self._feedback(event)
         if self.engine.process(event) is None:
             self._learn_item(event)
+            if self.page_requests and event.event_type in PAGE_VIEWS:
+                self.recommend(event.user_id, PAGE_K, event.ts)
 
-    def _reward(self, event: Event) -> None:
-        """The in-process feedback loop: the target item in the list just shown pays the mix."""
-        shown = self.shown.pop(event.user_id, None)
-        if shown is not None:
-            items, arm, context = shown
-            self.policy.update(arm, 1.0 if event.item_id in items else 0.0, context)
+    def _feedback(self, event: Event) -> None:
+        """The user's event on a shown item is a reward; windows that closed are zero rewards
+        for what was ignored (swept for everybody once per window, as the job's timers do)."""
+        joiner = self.joiners.get(event.user_id)
+        if joiner is not None:
+            self._learn_rewards(joiner.on_event(event.event_type, event.item_id, event.ts))
+        if event.ts - self.swept_ms >= self.rewards.window_ms:
+            self.swept_ms = event.ts
+            for joiner in self.joiners.values():
+                self._learn_rewards(joiner.expire(event.ts))
+
+    def _learn_rewards(self, samples: list[Sample]) -> None:
+        for sample in samples:
+            self.policy.update(sample.arm, sample.reward, sample.context, sample.weight)
 
     def _retrain(self, now_ms: int) -> None:
         day = now_ms // DAY_MS
@@ -131,9 +163,13 @@ class InProcessSystem:
             user_part = self.engine.book.bandit_features(profile)
             last = profile.last_seen
         context = bandit_context(user_part, last, now_ms, "", "")
-        arm, _ = self.policy.pull(ARMS, context)
+        arm, propensity = self.policy.pull(ARMS, context)
         bought = set(profile.purchased) if profile is not None else set()
         items = [item for item, *_ in serve(pool, arm, bought, k, self.settings.diversity)]
-        self.shown[user] = (items, arm, context)
+        self.requests += 1
+        joiner = self.joiners.setdefault(user, FeedbackJoiner(self.rewards))
+        self._learn_rewards(joiner.add_impression(
+            f"r{self.requests}", now_ms, [(item, propensity) for item in items[:PAGE_K]],
+            context, arm))
         return items
 

@@ -106,5 +106,6 @@ def reward_weights(settings: Settings) -> RewardWeights:
     return RewardWeights(click=settings.reward_click, wishlist=settings.reward_wishlist,
                          add_to_cart=settings.reward_add_to_cart,
                          purchase=settings.reward_purchase, skip=settings.reward_skip,
+                         product_view=settings.reward_view,
                          window_ms=settings.attribution_window_ms,
                          half_life_ms=settings.feedback_half_life_ms)

@@ -3,9 +3,11 @@ events into bandit rewards.
 
 Each shown item is pending for ``window_ms`` (30 minutes). An event on it within the window is
 a reward, emitted at once: click, wishlist, add-to-cart and purchase with their weights, a skip
-or dismissal as a negative. An event names its impression by ``request_id`` when it can; else
-the latest impression that showed the item is credited. A shown item that nothing happened to
-by the end of the window is a zero reward (so the policy learns from what was ignored too).
+or dismissal as a negative; a product view only when it has a weight (a shop that sends no click
+events, like the public data sets, counts a view of a shown item as its click). An event names
+its impression by ``request_id`` when it can; else the latest impression that showed the item
+is credited. A shown item that nothing happened to by the end of the window is a zero reward
+(so the policy learns from what was ignored too).
 Samples carry a weight that halves every ``half_life_ms`` of age, so recent feedback counts
 more. Events and impressions travel on different topics, so an event naming a request whose
 impression has not arrived yet waits for it (the latest ``max_pending`` such events, within the
@@ -32,15 +34,18 @@ class RewardWeights:
     add_to_cart: float = 3.0
     purchase: float = 5.0
     skip: float = -1.0
+    product_view: float = 0.0  # 0: the click says it (a click's product view would count twice)
     window_ms: int = 1_800_000
     half_life_ms: int = 7 * 86_400_000
 
     def of(self, event_type: str) -> float | None:
         """The reward of an event type, or None when it says nothing about what was shown."""
-        return float(getattr(self, event_type)) if event_type in REWARDED_EVENTS else None
+        weight = float(getattr(self, event_type)) if event_type in REWARDED_EVENTS else None
+        return None if event_type == "product_view" and not weight else weight
 
 
-REWARDED_EVENTS = frozenset({"click", "wishlist", "add_to_cart", "purchase", "skip"})
+REWARDED_EVENTS = frozenset({"click", "wishlist", "add_to_cart", "purchase", "skip",
+                             "product_view"})
 
 
 @dataclass(frozen=True)

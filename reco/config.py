@@ -125,6 +125,9 @@ class Settings:
     reward_add_to_cart: float = _doc("reward of an add-to-cart of a shown item", 3.0)
     reward_purchase: float = _doc("reward of a purchase of a shown item", 5.0)
     reward_skip: float = _doc("reward of a skip or dismissal of a shown item", -1.0)
+    reward_view: float = _doc(
+        "reward of a product view of a shown item: 0 when the shop sends clicks (a click's view "
+        "would count twice); the click's reward when it sends views only", 0.0)
     segments: int = _doc("user segments (River k-means clusters)", 8)
     segment_publish_interval_ms: int = _doc(
         "each job instance publishes its segment sizes and centroids this often", 10_000)

@@ -37,3 +37,31 @@ def test_a_replay_scores_every_method_and_writes_the_report(tmp_path, monkeypatc
         summary["most popular"]["all"]["hr@20"]
     assert (folder / "report.md").read_text().count("|") > 20
     assert (folder / "report.png").exists()
+
+
+def test_the_in_process_loop_learns_from_page_views_as_deployed():
+    """Every page view is a request; later events on shown items reward the chosen mix, and a
+    closed window turns what was ignored into zero rewards."""
+    from evaluation.system import InProcessSystem, settings_for_data
+    from reco.config import load_settings
+    from reco.events import Event
+
+    def view(n, user, item, ts):
+        return Event(f"e{n}", "product_view", user, ts=ts, item_id=item, category="c")
+
+    events = [view(0, "u", "a", 1_000), view(1, "u", "b", 2_000), view(2, "u", "a", 3_000)]
+    settings = settings_for_data(load_settings(), events)
+    assert settings.reward_view == settings.reward_click > 0  # no click events in the data
+    system = InProcessSystem(settings, retrain_factors=False)
+    for event in events:
+        system.learn(event)
+    assert system.requests == 3  # one list per page view
+    models = system.policy._models  # the policy's own sums are the evidence
+    # the view of "a", shown after the view of "b", is the one reward so far
+    assert sum(models.pulls.values()) == 1 and sum(b[0] for b in models.b.values()) > 0
+    system.learn(view(3, "u", "c", 3_000 + settings.attribution_window_ms + 1))
+    assert sum(models.pulls.values()) > 1  # the closed windows: zero rewards for the rest
+    asked_only = InProcessSystem(settings, retrain_factors=False, page_requests=False)
+    for event in events:
+        asked_only.learn(event)
+    assert asked_only.requests == 0

@@ -86,3 +86,13 @@ def test_policy_statistics_fade_so_recent_feedback_weighs_more():
     assert old.arms["a"].weight == 1.0  # the shards themselves are left as they were
     again = PolicyStatistics.from_message(total.to_message("s", 0))
     assert (again.as_of_ms, again.half_life_ms) == (1 + 2 * day, day)
+
+
+def test_a_view_is_a_reward_only_when_it_has_a_weight():
+    # a shop sending clicks: the view a click opens says nothing more
+    assert joiner_with(("r1", 0, ["a"])).on_event("product_view", "a", ts=MIN) == []
+    # a shop sending views only (the public data sets): a view of a shown item is its click
+    joiner = FeedbackJoiner(RewardWeights(product_view=1.0))
+    joiner.add_impression("r1", 0, [("a", 0.5)], {"bias": 1.0}, arm="personal")
+    [view] = joiner.on_event("product_view", "a", ts=MIN)
+    assert (view.reward, view.arm) == (1.0, "personal")
