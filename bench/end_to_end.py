@@ -8,38 +8,24 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 import tempfile
 import time
 import urllib.request
-import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from bench.backlog import drain, drain_profiles, preload, run_job, settings_for
 from bench.bare_job import OUTPUT_TOPIC
 from bench.common import RESULTS, machine, progress, write_results
-from bench.serving_probes import measure_serving, now_ms
-from reco.config import Settings, settings_env
-from reco.events import Event
-from reco.processes import ManagedProcess, flink_job_running, free_port, wait_until
-from reco.producer import EventProducer
-from reco.simulator import ShopperSimulation, SimConfig
+from bench.lookups import GENERATORS, lookup_lines
+from bench.serving_probes import measure_serving
+from reco.config import Settings
+from reco.processes import free_port
 from reco.stack import LocalKafka
 from reco.topics import ensure_topics
-from reco.v1 import recommendations_pb2 as pb
-
-
-def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:
-    return Settings(kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
-                    flink_rest_port=free_port(), stack_dir=str(root / name),
-                    checkpoint_dir=str(root / name / "ck"), store_path=str(root / "store"),
-                    job_name=f"bench-{name}", consumer_group=f"bench-{name}-{uuid.uuid4().hex}",
-                    restart_attempts=0)
 
 
 def own_topics(settings: Settings, name: str, feature_engine: bool) -> Settings:
@@ -52,80 +38,6 @@ def own_topics(settings: Settings, name: str, feature_engine: bool) -> Settings:
     return dataclasses.replace(
         settings, feature_engine=feature_engine,
         job_parallelism=1 if name.endswith("-p1") else settings.job_parallelism, **renamed)
-
-
-def preload(settings: Settings, users: int, limit: int) -> list[Event]:
-    sim = ShopperSimulation(SimConfig(n_users=users, seed=7, run_id=f"b{now_ms()}"))
-    events = [dataclasses.replace(e, ts=now_ms()) for _, e in zip(range(limit), sim.events(),
-                                                                   strict=False)]
-    with EventProducer(settings) as producer:
-        producer.send_all(events)
-    return events
-
-
-def _read_from_start(settings: Settings, topic: str) -> KafkaConsumer:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
-                             isolation_level="read_committed", auto_offset_reset="earliest")
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    return consumer
-
-
-def _rate(events: int, first: int | None, last: int | None) -> dict[str, float]:
-    seconds = ((last or 0) - (first or 0)) / 1000
-    return {"events": events, "seconds": seconds,
-            "events_per_s": events / seconds if seconds > 0 else float("nan")}
-
-
-def drain(settings: Settings, topic: str, expected: int, timeout_s: float) -> dict[str, float]:
-    """Reads ``topic`` (one record per event) from the start until ``expected`` records: the rate
-    between the first and the last record's timestamp (set by the job as it wrote them)."""
-    consumer = _read_from_start(settings, topic)
-    count, first, last = 0, None, None
-    deadline = time.monotonic() + timeout_s
-    while count < expected and time.monotonic() < deadline:
-        for records in consumer.poll(timeout_ms=500).values():
-            count += len(records)
-            stamps = [r.timestamp for r in records]
-            first = min(stamps + ([first] if first else []))
-            last = max(stamps + ([last] if last else []))
-    consumer.close()
-    return _rate(count, first, last)
-
-
-def drain_profiles(settings: Settings, events: list[Event], timeout_s: float) -> dict[str, float]:
-    """Reads the profiles until every user's shows all their events (learned or filtered):
-    the rate between the first profile and the one completing the last user. Profiles are
-    published at most once per interval per user, so the end can lag by that interval."""
-    expected = Counter(e.user_id for e in events)
-    done: set[str] = set()
-    consumer = _read_from_start(settings, settings.topic_user_profiles)
-    first, last = None, None
-    deadline = time.monotonic() + timeout_s
-    while len(done) < len(expected) and time.monotonic() < deadline:
-        for records in consumer.poll(timeout_ms=500).values():
-            for record in records:
-                first = record.timestamp if first is None else min(first, record.timestamp)
-                profile = pb.UserProfile.FromString(record.value)
-                user = profile.user_id
-                if user not in done and \
-                        profile.event_count + profile.filtered_events >= expected[user]:
-                    done.add(user)
-                    last = record.timestamp if last is None else max(last, record.timestamp)
-    consumer.close()
-    if len(done) < len(expected):
-        progress(f"    only {len(done)} of {len(expected)} users complete before the timeout")
-    return _rate(len(events), first, last)
-
-
-def run_job(settings: Settings, module: str, run_dir: Path) -> ManagedProcess:
-    job = ManagedProcess(module.rsplit(".", 1)[-1], [sys.executable, "-m", module], run_dir,
-                         {**os.environ, **settings_env(settings)})
-    job.start()
-    wait_until(lambda: flink_job_running(settings.flink_rest_port), 240, module, job.alive,
-               job.log_path)
-    return job
 
 
 def checkpoint_state_bytes(settings: Settings) -> int | None:
@@ -164,11 +76,15 @@ def plot(results: dict[str, Any], path: Path) -> None:
     middle.set_ylabel("event -> served profile (ms)")
     middle.set_title("freshness")
     middle.legend()
-    lk = results["lookup"]
-    right.bar(["store get p50", "gRPC p50", "gRPC p99"],
-              [lk["store_get_p50_us"], lk["p50_us"], lk["p99_us"]], color="#2f855a")
-    right.set_ylabel("microseconds")
-    right.set_title(f"lookup, closed loop: {lk['requests_per_s']:.0f} req/s")
+    runs = results["lookup"]["open_loop"]
+    for q, label in (("p50_us", "p50"), ("p99_us", "p99"), ("p999_us", "p99.9")):
+        right.plot([r["rate"] for r in runs], [r[q] / 1000 for r in runs], marker="o",
+                   label=label)
+    right.set_yscale("log")
+    right.set_xlabel("requests/s asked (open loop)")
+    right.set_ylabel("lookup latency (ms)")
+    right.set_title("GetRecommendations")
+    right.legend()
     fig.suptitle(f"end-to-end benchmark on {results['machine']['cores']} cores "
                  f"({results['machine']['cpu']})", fontsize=9)
     fig.tight_layout()
@@ -189,6 +105,8 @@ def main() -> None:
                         help="skip the full job at parallelism 1")
     parser.add_argument("--lookup-rates", default="1000,2000,4000",
                         help="open-loop request rates (empty: none)")
+    parser.add_argument("--generator", choices=GENERATORS, default="auto",
+                        help="lookup load: ghz when built (auto), or the Python generator")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-"))
     kafka = LocalKafka(root / "kafka", free_port(), free_port())
@@ -244,7 +162,7 @@ def main() -> None:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    t, lk = results["throughput"], results["lookup"]
+    t = results["throughput"]
     print(f"\nmachine: {results['machine']}")
     print(f"throughput  bare {t['bare']['events_per_s']:8.0f} ev/s   skeleton "
           f"{t['skeleton']['events_per_s']:8.0f} ev/s   full "
@@ -262,13 +180,7 @@ def print_table(results: dict[str, Any]) -> None:
     if st.get("bytes_per_user"):
         print(f"state       {st['checkpoint_bytes']} bytes in the checkpoint for {st['users']} "
               f"users: {st['bytes_per_user']:.0f} bytes per user (all operators)")
-    print(f"lookup      {lk['requests_per_s']:.0f} req/s closed loop, p50 {lk['p50_us']:.0f} us, "
-          f"p99 {lk['p99_us']:.0f} us, p99.9 {lk['p999_us']:.0f} us; store get p50 "
-          f"{lk['store_get_p50_us']:.1f} us")
-    for run in results.get("lookup_open_loop", []):
-        print(f"open loop   {run['rate']:6.0f} req/s asked, {run['achieved_per_s']:6.0f} done: "
-              f"p50 {run['p50_us']:.0f} us, p99 {run['p99_us']:.0f} us, p99.9 "
-              f"{run['p999_us']:.0f} us, {run['errors']} errors")
+    print("\n".join(lookup_lines(results["lookup"])))
     loop, cov = results.get("policy_loop"), results.get("coverage")
     if loop:
         print(f"loop        click -> policy update served: p50 {loop['p50_ms']:.0f} ms, max "

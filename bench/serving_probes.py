@@ -1,22 +1,20 @@
 """What the end-to-end benchmark measures against the running server: freshness (event ->
 served profile), the feedback loop (click -> policy update served), catalogue coverage, and
-lookup latency closed and open loop next to a raw store get."""
+lookup latency (bench/lookups.py)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import grpc
 
+from bench.backlog import now_ms
 from bench.common import percentile, progress
+from bench.lookups import lookup_suite
 from online_models.candidates import catalogue_coverage
 from reco.client import RecoClient
 from reco.config import Settings
@@ -25,11 +23,6 @@ from reco.processes import ManagedProcess
 from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.stack import Stack
-from serving.store import RECOMMENDATIONS, Store
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) -> dict[str, Any]:
@@ -108,39 +101,6 @@ def coverage(client: RecoClient, users: list[str], catalogue: set[str], k: int =
             "coverage": catalogue_coverage(lists, len(catalogue))}
 
 
-def open_loop(settings: Settings, users: list[str], rate: int, seconds: float
-              ) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.lookup", "--addr", settings.grpc_addr,
-                          "--users", ",".join(users), "--seconds", str(seconds),
-                          "--rate", str(rate)], capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout)
-    latencies = result.pop("latencies_us")
-    return {**result, "achieved_per_s": result["requests"] / result["seconds"],
-            "p50_us": percentile(latencies, 50), "p99_us": percentile(latencies, 99),
-            "p999_us": percentile(latencies, 99.9)}
-
-
-def lookups(settings: Settings, users: list[str], seconds: float) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.lookup", "--addr", settings.grpc_addr,
-                          "--users", ",".join(users), "--seconds", str(seconds)],
-                         capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout)
-    latencies = result.pop("latencies_us")
-    secondary = Store(Path(settings.store_path).parent / "secondary",
-                      secondary_of=settings.store_path)
-    secondary.catch_up()
-    floor = []
-    for user in users * max(1, 20_000 // len(users)):
-        start = time.perf_counter()
-        secondary.get(RECOMMENDATIONS, user)
-        floor.append((time.perf_counter() - start) * 1e6)
-    secondary.close()
-    return {**result, "requests_per_s": result["requests"] / seconds,
-            "p50_us": percentile(latencies, 50), "p99_us": percentile(latencies, 99),
-            "p999_us": percentile(latencies, 99.9),
-            "store_get_p50_us": percentile(floor, 50), "store_get_p99_us": percentile(floor, 99)}
-
-
 def measure_serving(settings: Settings, events: list[Event], args: argparse.Namespace,
                     results: dict[str, Any], job: ManagedProcess) -> None:
     """With the full job running: freshness, the feedback loop, coverage. Then, with the job
@@ -162,11 +122,7 @@ def measure_serving(settings: Settings, events: list[Event], args: argparse.Name
         catalogue = {e.item_id for e in events if e.item_id}
         results["coverage"] = coverage(client, known, catalogue)
     job.stop()
-    progress("lookup latency (closed loop, another process; the job stopped)")
-    results["lookup"] = lookups(settings, known, args.lookup_seconds)
-    results["lookup_open_loop"] = []
-    for rate in (int(r) for r in args.lookup_rates.split(",") if r):
-        progress(f"lookup latency, open loop at {rate} requests/s")
-        results["lookup_open_loop"].append(open_loop(settings, known, rate,
-                                                     args.lookup_seconds))
+    results["lookup"] = lookup_suite(settings, known, args.lookup_seconds,
+                                     [int(r) for r in args.lookup_rates.split(",") if r],
+                                     args.generator)
     stack.server.stop()

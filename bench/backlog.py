@@ -1,0 +1,110 @@
+"""A running job over a simulated backlog, for the benchmarks: settings on a stack of their
+own, the backlog preloaded into Kafka, the job started, and its output drained with the rate
+between the first and the last record."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+
+from bench.common import progress
+from reco.config import Settings, settings_env
+from reco.events import Event
+from reco.processes import ManagedProcess, flink_job_running, free_port, wait_until
+from reco.producer import EventProducer
+from reco.simulator import ShopperSimulation, SimConfig
+from reco.stack import LocalKafka
+from reco.v1 import recommendations_pb2 as pb
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:
+    return Settings(kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
+                    flink_rest_port=free_port(), stack_dir=str(root / name),
+                    checkpoint_dir=str(root / name / "ck"), store_path=str(root / "store"),
+                    job_name=f"bench-{name}", consumer_group=f"bench-{name}-{uuid.uuid4().hex}",
+                    restart_attempts=0)
+
+
+def preload(settings: Settings, users: int, limit: int) -> list[Event]:
+    sim = ShopperSimulation(SimConfig(n_users=users, seed=7, run_id=f"b{now_ms()}"))
+    events = [dataclasses.replace(e, ts=now_ms()) for _, e in zip(range(limit), sim.events(),
+                                                                   strict=False)]
+    with EventProducer(settings) as producer:
+        producer.send_all(events)
+    return events
+
+
+def _read_from_start(settings: Settings, topic: str) -> KafkaConsumer:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
+                             isolation_level="read_committed", auto_offset_reset="earliest")
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    return consumer
+
+
+def _rate(events: int, first: int | None, last: int | None) -> dict[str, float]:
+    seconds = ((last or 0) - (first or 0)) / 1000
+    return {"events": events, "seconds": seconds,
+            "events_per_s": events / seconds if seconds > 0 else float("nan")}
+
+
+def drain(settings: Settings, topic: str, expected: int, timeout_s: float) -> dict[str, float]:
+    """Reads ``topic`` (one record per event) from the start until ``expected`` records: the rate
+    between the first and the last record's timestamp (set by the job as it wrote them)."""
+    consumer = _read_from_start(settings, topic)
+    count, first, last = 0, None, None
+    deadline = time.monotonic() + timeout_s
+    while count < expected and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=500).values():
+            count += len(records)
+            stamps = [r.timestamp for r in records]
+            first = min(stamps + ([first] if first else []))
+            last = max(stamps + ([last] if last else []))
+    consumer.close()
+    return _rate(count, first, last)
+
+
+def drain_profiles(settings: Settings, events: list[Event], timeout_s: float) -> dict[str, float]:
+    """Reads the profiles until every user's shows all their events (learned or filtered):
+    the rate between the first profile and the one completing the last user. Profiles are
+    published at most once per interval per user, so the end can lag by that interval."""
+    expected = Counter(e.user_id for e in events)
+    done: set[str] = set()
+    consumer = _read_from_start(settings, settings.topic_user_profiles)
+    first, last = None, None
+    deadline = time.monotonic() + timeout_s
+    while len(done) < len(expected) and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=500).values():
+            for record in records:
+                first = record.timestamp if first is None else min(first, record.timestamp)
+                profile = pb.UserProfile.FromString(record.value)
+                user = profile.user_id
+                if user not in done and \
+                        profile.event_count + profile.filtered_events >= expected[user]:
+                    done.add(user)
+                    last = record.timestamp if last is None else max(last, record.timestamp)
+    consumer.close()
+    if len(done) < len(expected):
+        progress(f"    only {len(done)} of {len(expected)} users complete before the timeout")
+    return _rate(len(events), first, last)
+
+
+def run_job(settings: Settings, module: str, run_dir: Path) -> ManagedProcess:
+    job = ManagedProcess(module.rsplit(".", 1)[-1], [sys.executable, "-m", module], run_dir,
+                         {**os.environ, **settings_env(settings)})
+    job.start()
+    wait_until(lambda: flink_job_running(settings.flink_rest_port), 240, module, job.alive,
+               job.log_path)
+    return job
