@@ -21,6 +21,8 @@ class ArmModels:
         self.b: dict[str, np.ndarray] = {}
         self.pulls: dict[str, int] = {}
         self._theta: dict[str, np.ndarray] = {}  # cache of A^-1 b, until the arm changes
+        # the arms' thetas and A^-1 stacked, for scoring them all in a few numpy calls
+        self._stacked: tuple[tuple[str, ...], np.ndarray, np.ndarray] | None = None
 
     def vector(self, context: dict[str, float]) -> np.ndarray:
         return context_vector(self.features, context)
@@ -40,6 +42,21 @@ class ArmModels:
             theta = self._theta[arm] = self.a_inv[arm] @ self.b[arm]
         return theta, self.a_inv[arm]
 
+    def stacked(self, arms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(thetas, A^-1s) of ``arms``, shapes (arms, d) and (arms, d, d)."""
+        key = tuple(arms)
+        if self._stacked is None or self._stacked[0] != key:
+            estimates = [self.estimate(arm) for arm in arms]
+            self._stacked = (key, np.array([theta for theta, _ in estimates]),
+                             np.array([a_inv for _, a_inv in estimates]))
+        return self._stacked[1], self._stacked[2]
+
+    def means_and_widths(self, arms: Sequence[str], x: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """Each arm's estimate ``theta . x`` and its uncertainty ``sqrt(x A^-1 x)``."""
+        thetas, a_invs = self.stacked(arms)
+        return thetas @ x, np.sqrt(np.maximum((a_invs @ x) @ x, 0.0))
+
     def update(self, arm: str, x: np.ndarray, reward: float, weight: float = 1.0) -> None:
         """Adds ``weight`` copies of (x, reward); a weight < 1 discounts (e.g. old feedback)."""
         self._ensure(arm)
@@ -49,6 +66,7 @@ class ArmModels:
         self.b[arm] = self.b[arm] + weight * reward * x
         self.pulls[arm] += 1
         self._theta.pop(arm, None)
+        self._stacked = None
 
     def load(self, stats: PolicyStatistics) -> None:
         """Replaces the arms' models with the ones the sufficient statistics give (e.g. the
@@ -61,3 +79,4 @@ class ArmModels:
         self.b = {arm: s.xty.copy() for arm, s in stats.arms.items()}
         self.pulls = {arm: s.rewards for arm, s in stats.arms.items()}
         self._theta = {}
+        self._stacked = None

@@ -40,10 +40,8 @@ class LinearThompsonSampling:
 
     def _draws(self, arms: Sequence[str], x: np.ndarray, n: int) -> np.ndarray:
         """Sampled expected rewards, shape (n, arms)."""
-        estimates = [self._models.estimate(arm) for arm in arms]
-        means = np.array([theta @ x for theta, _ in estimates])
-        stds = self.v * np.sqrt(np.maximum([x @ a_inv @ x for _, a_inv in estimates], 0.0))
-        return means + stds * self._rng.standard_normal((n, len(arms)))
+        means, widths = self._models.means_and_widths(arms, x)
+        return means + self.v * widths * self._rng.standard_normal((n, len(arms)))
 
     def draws(self, arm_ids: Sequence[str], context: dict[str, float], n: int) -> np.ndarray:
         """``n`` posterior draws of every arm's expected reward, shape (n, arms): what the

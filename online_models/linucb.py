@@ -16,8 +16,6 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-import numpy as np
-
 from online_models.linear_bandit import ArmModels
 from online_models.policy_stats import PolicyStatistics
 
@@ -34,12 +32,8 @@ class LinUCB:
         self._rng = random.Random(seed)
 
     def scores(self, arm_ids: Sequence[str], context: dict[str, float]) -> list[float]:
-        x = self._models.vector(context)
-        out = []
-        for arm in arm_ids:
-            theta, a_inv = self._models.estimate(arm)
-            out.append(float(theta @ x + self.alpha * np.sqrt(max(x @ a_inv @ x, 0.0))))
-        return out
+        means, widths = self._models.means_and_widths(arm_ids, self._models.vector(context))
+        return (means + self.alpha * widths).tolist()
 
     def pull(self, arm_ids: Sequence[str], context: dict[str, float]) -> tuple[str, float]:
         """The arm to show and its propensity."""

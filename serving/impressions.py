@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
 
 from confluent_kafka import KafkaError, Producer
 
@@ -22,24 +21,24 @@ from reco.v1 import recommendations_pb2 as pb
 log = logging.getLogger("reco.impressions")
 
 
-def impression(request: pb.GetRecommendationsRequest, response: pb.GetRecommendationsResponse,
-               served_at_ms: int, features: dict[str, float]) -> dict[str, Any]:
-    """The record (reco/impressions.py reads it back in the job): the list is a deterministic
+def impression_json(request: pb.GetRecommendationsRequest,
+                    response: pb.GetRecommendationsResponse, served_at_ms: int,
+                    features: dict[str, float], items_json: str) -> str:
+    """The record (reco/impressions.py reads it back in the job), with its ``items`` already
+    JSON (serving/prepared.py keeps them per list and mix): the list is a deterministic
     function of the chosen mix, so every item's propensity is the mix's."""
     context = request.context
-    return {
+    head = {
         "request_id": response.request_id, "user_id": request.user_id, "k": request.k,
         "served_at_ms": served_at_ms, "model_version": response.model_version,
         "policy": response.policy, "policy_version": response.policy_version,
         "arm": response.arm, "segment": response.segment, "cold_start": response.cold_start,
         "features": features,
-        "items": [{"item_id": i.item_id, "position": n, "score": i.score, "reason": i.reason,
-                   "source": i.source, "propensity": i.propensity}
-                  for n, i in enumerate(response.items)],
         "context": {"device": context.device, "country": context.country, "ts": context.ts,
                     "region": context.region, "timezone": context.timezone,
                     **dict(context.extra)},
     }
+    return json.dumps(head, separators=(",", ":"))[:-1] + ',"items":' + items_json + "}"
 
 
 class ImpressionLog:
@@ -56,11 +55,13 @@ class ImpressionLog:
         log.warning("impressions producer: %s", error)
 
     def log(self, request: pb.GetRecommendationsRequest,
-            response: pb.GetRecommendationsResponse, features: dict[str, float]) -> None:
-        record = impression(request, response, int(time.time() * 1000), features)
+            response: pb.GetRecommendationsResponse, features: dict[str, float],
+            items_json: str) -> None:
+        record = impression_json(request, response, int(time.time() * 1000), features,
+                                 items_json)
         try:
             self._producer.produce(self.topic, key=request.user_id.encode(),
-                                   value=json.dumps(record, separators=(",", ":")).encode())
+                                   value=record.encode())
             self.sent += 1
         except BufferError as exc:  # the local queue is full: Kafka is away or slow
             self.dropped += 1

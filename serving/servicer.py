@@ -1,31 +1,33 @@
-"""The Recommendations gRPC servicer. The job computed each user's candidate pool; per request
-the server adds co-occurring items of the user's recent ones (from the item features), builds
-the bandit context (the user's features from the job, the request's device and local time),
-lets the policy choose the mix, and blends the pool with it. Unknown users get the popular pool,
-with a segment from their context."""
+"""The Recommendations gRPC servicer. The job computed each user's candidate pool; the server
+adds co-occurring items of the user's recent ones (from the item features), and, per request,
+builds the bandit context (the user's features from the job, the request's device and local
+time), lets the policy choose the mix, and blends the pool with it. What does not change per
+request is prepared once per stored list (serving/prepared.py). Unknown users get the popular
+pool, with a segment from their context."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from typing import NamedTuple
 
 import grpc
 
 from features.context import event_context
 from online_models.bandit_context import bandit_context
-from online_models.mixes import serve
-from online_models.pool import cooccurring
 from reco.config import Settings
 from reco.topics import POPULAR_KEY, segment_popular_key
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
 from serving.policy import ServingPolicy
+from serving.prepared import Prepared
 from serving.segments import SegmentDirectory
 from serving.store import ITEMS, PROFILES, RECOMMENDATIONS, Store
 
-COOCCUR_SEEDS = 3  # recent items whose co-occurring items join the pool
 NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
+MAX_PREPARED = 20_000  # users (and segments) whose prepared lists are kept
+PREPARED_TTL_S = 1.0  # a prepared list is rebuilt at least this often (its co-occurrences age)
 
 MAX_K = 100
 MAX_USER_ID = 256
@@ -45,6 +47,12 @@ def request_problem(user_id: str, k: int | None = None, exclude: int = 0) -> str
     return None
 
 
+class Answer(NamedTuple):
+    response: pb.GetRecommendationsResponse
+    features: dict[str, float]  # the policy's context, logged with the impression
+    impression_items: str       # the impression's items as JSON
+
+
 class RecommendationsServicer(pb_grpc.RecommendationsServicer):
     def __init__(self, store: Store, settings: Settings,
                  impressions: ImpressionLog | None = None) -> None:
@@ -55,10 +63,8 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self.policy = ServingPolicy(settings, store)
         self.segments = SegmentDirectory(store)
         self._neighbour_cache: dict[str, tuple[bytes, list[tuple[str, float]]]] = {}
-
-    def _list(self, key: str) -> pb.RecommendationList | None:
-        raw = self.store.get(RECOMMENDATIONS, key)
-        return pb.RecommendationList.FromString(raw) if raw is not None else None
+        # user (or "\0" + segment for new users) -> (stored bytes, built at, prepared)
+        self._prepared: dict[str, tuple[tuple[bytes | None, ...], float, Prepared]] = {}
 
     def _neighbours(self, item: str) -> list[tuple[str, float]]:
         """The item's co-occurring items, parsed once per version of its record."""
@@ -74,43 +80,54 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self._neighbour_cache[item] = (raw, neighbours)
         return neighbours
 
+    def _prepare(self, user_id: str, device: str, day_part: str) -> Prepared:
+        """The user's prepared list; a new user's segment (from context) and its lists, topped
+        up with the global popular list (a segment's list is fed by carts and purchases only
+        and can be short)."""
+        stored = self.store.get(RECOMMENDATIONS, user_id)
+        segment = ""
+        raws: tuple[bytes | None, ...]
+        if stored is not None:
+            key, raws = user_id, (stored,)
+        else:
+            segment = self._context_segment(device, day_part)
+            key = "\0" + segment
+            raws = (self.store.get(RECOMMENDATIONS, segment_popular_key(segment))
+                    if segment else None, self.store.get(RECOMMENDATIONS, POPULAR_KEY))
+        now = time.monotonic()
+        cached = self._prepared.get(key)
+        if cached is not None and cached[0] == raws and now - cached[1] < PREPARED_TTL_S:
+            return cached[2]
+        lists = [pb.RecommendationList.FromString(raw) for raw in raws if raw is not None]
+        prepared = Prepared(lists, stored is None, self._neighbours, segment)
+        if len(self._prepared) >= MAX_PREPARED:
+            self._prepared.clear()
+        self._prepared[key] = (raws, now, prepared)
+        return prepared
+
     def recommend(self, request: pb.GetRecommendationsRequest, now_ms: int | None = None
-                  ) -> tuple[pb.GetRecommendationsResponse, dict[str, float]]:
-        """The response and the policy's context (logged with the impression)."""
+                  ) -> Answer:
         now_ms = now_ms or int(time.time() * 1000)
-        stored = self._list(request.user_id)
-        cold_start = stored is None
         ctx = request.context
         local = event_context(ctx.ts or now_ms, ctx.timezone or None, ctx.country or None)
-        segment = stored.segment if stored is not None else self._context_segment(
-            ctx.device, local.day_part)
-        # a new user: what users of their segment want, topped up with what everybody likes
-        # (a segment's list is fed by carts and purchases only, and can be short)
-        lists = [stored] if stored is not None else [
-            self._list(segment_popular_key(segment)) if segment else None,
-            self._list(POPULAR_KEY)]
-        present = [found for found in lists if found is not None]
-        chosen = present[0] if present else pb.RecommendationList()
-        pool = [(i.item_id, i.score, i.source or "popular", i.reason, i.category)
-                for found in present for i in found.items]
-        pool += cooccurring([i.item_id for i in chosen.items if i.source == "recent"],
-                            self._neighbours, COOCCUR_SEEDS)
-        user = dict(chosen.features) if not cold_start else {}
-        if cold_start and segment:
-            user[f"seg:{segment}"] = 1.0
-        features = bandit_context(user, chosen.last_event_ts if not cold_start else 0, now_ms,
-                                  ctx.device, local.day_part)
+        prepared = self._prepare(request.user_id, ctx.device, local.day_part)
+        chosen = prepared.chosen
+        features = bandit_context(prepared.user, prepared.last_event_ts, now_ms, ctx.device,
+                                  local.day_part)
         arm, propensity = self.policy.choose(features)
-        excluded = {*request.exclude_item_ids, *chosen.excluded_item_ids}
-        served = serve(pool, arm, excluded, request.k, self.diversity)
-        return pb.GetRecommendationsResponse(
-            request_id=uuid.uuid4().hex, segment=segment,
+        exclude = request.exclude_item_ids
+        served = prepared.served(arm, request.k, self.diversity, exclude)
+        response = pb.GetRecommendationsResponse(
+            request_id=uuid.uuid4().hex,
+            segment=chosen.segment if not prepared.cold_start else prepared.segment,
             items=[pb.RecommendedItem(item_id=item, score=score, source=source, reason=reason,
                                       category=category, propensity=propensity)
                    for item, score, source, reason, category in served],
             model_version=chosen.model_version or self.default_model_version,
-            updated_at_ms=chosen.updated_at_ms, cold_start=cold_start,
-            policy=self.policy.name, arm=arm, policy_version=self.policy.version), features
+            updated_at_ms=chosen.updated_at_ms, cold_start=prepared.cold_start,
+            policy=self.policy.name, arm=arm, policy_version=self.policy.version)
+        return Answer(response, features, prepared.impression_items(
+            arm, request.k, self.diversity, exclude, propensity))
 
     def _context_segment(self, device: str, day_part: str) -> str:
         segment = self.segments.assign(device, day_part)
@@ -122,10 +139,11 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         problem = request_problem(request.user_id, request.k, len(request.exclude_item_ids))
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
-        response, features = self.recommend(request)
+        answer = self.recommend(request)
         if self.impressions is not None:
-            self.impressions.log(request, response, features)
-        return response
+            self.impressions.log(request, answer.response, answer.features,
+                                 answer.impression_items)
+        return answer.response
 
     async def GetUserProfile(self, request: pb.GetUserProfileRequest,
                              context: grpc.aio.ServicerContext) -> pb.UserProfile:

@@ -139,7 +139,7 @@ def test_cooccurring_items_of_recent_ones_join_the_pool(store):
 def test_the_policy_uses_the_jobs_latest_statistics_and_logs_propensities(store):
     settings = Settings(policy="linear-ts", policy_seed=3)
     servicer = RecommendationsServicer(store, settings)
-    before, seen = servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
+    before, seen, _ = servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
     assert before.policy_version == "linear-ts@0"
     shard = PolicyStatistics(context_features(settings.segments))
     for _ in range(200):  # in this context the "explore" mix paid, the others did not
@@ -147,7 +147,7 @@ def test_the_policy_uses_the_jobs_latest_statistics_and_logs_propensities(store)
             shard.update(arm, seen, reward=1.0 if arm == "explore" else 0.0)
     store.apply([Change(POLICY, "shard-0", shard.to_message("shard-0", 1).SerializeToString())],
                 {})
-    reply, context = servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
+    reply, context, _ = servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
     assert reply.policy_version == "linear-ts@800" and reply.arm == "explore"
     assert context["bias"] == 1.0 and all(0 < i.propensity <= 1 for i in reply.items)
 
@@ -182,3 +182,23 @@ def test_a_new_user_gets_the_list_of_their_segment_when_there_is_one(store):
     assert [i.reason for i in desktop.items][:2] == ["popular:segment=1", "popular"]
     mobile = ask(store, "stranger", context=pb.Context(device="mobile"), k=2)
     assert [i.item_id for i in mobile.items] == ["p", "a"]  # segment 0 has no list: global
+
+
+def test_a_changed_list_is_served_at_once_and_the_impression_says_what_was_shown(store):
+    """Lists are prepared once per stored version: a new version is served by the next
+    request, and the impression (its items JSON prepared with the list) matches the reply."""
+    from reco.impressions import parse_impression
+    from serving.impressions import impression_json
+
+    servicer = RecommendationsServicer(store, Settings(policy="linear-ts", policy_seed=1))
+    request = pb.GetRecommendationsRequest(user_id="u1", k=2)
+    assert [i.item_id for i in servicer.recommend(request).response.items] == ["a", "b"]
+    store.apply([Change(RECOMMENDATIONS, "u1", rec_list("u1", ["z", "a"]))], {})
+    answer = servicer.recommend(request)
+    assert [i.item_id for i in answer.response.items] == ["z", "a"]
+    record = impression_json(request, answer.response, 1_795_680_000_000, answer.features,
+                             answer.impression_items)
+    logged = parse_impression(record.encode())
+    assert logged.request_id == answer.response.request_id and logged.arm == answer.response.arm
+    assert logged.items == tuple((i.item_id, i.propensity) for i in answer.response.items)
+    assert logged.features == answer.features
