@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JARS := .cache/jars/kafka/.complete .cache/jars/flink/flink-sql-connector-kafka-5.0.0-2.2.jar
 
-.PHONY: help run up down status test lint unit flink integration bench ghz train-factors eval proto lock clean venv jars
+.PHONY: help run up down status test lint unit flink integration bench loadgen train-factors eval proto lock clean venv jars
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -48,11 +48,11 @@ test: venv jars lint  ## the whole suite: lint, unit, Flink MiniCluster, real Ka
 unit: venv  ## unit tests and doctests only (no JVM)
 	$(VENV)/bin/pytest -m "not flink and not integration"
 
-ghz:  ## build ghz, the lookup benchmark's load generator, into .cache/bin (needs Go)
-	deploy/fetch_ghz.sh
+loadgen:  ## build the lookup benchmark's load generator (Go) into .cache/bin
+	deploy/build_loadgen.sh
 
 bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
-	-deploy/fetch_ghz.sh  # without Go the lookups fall back to the Python load generator
+	-deploy/build_loadgen.sh  # without Go the lookups fall back to the Python load generator
 	$(PY) -m bench.end_to_end
 	$(PY) -m bench.features --state-users 100000
 

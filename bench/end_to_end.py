@@ -106,7 +106,7 @@ def main() -> None:
     parser.add_argument("--lookup-rates", default="1000,2000,4000",
                         help="open-loop request rates (empty: none)")
     parser.add_argument("--generator", choices=GENERATORS, default="auto",
-                        help="lookup load: ghz when built (auto), or the Python generator")
+                        help="lookup load: the Go generator when built (auto), or the Python one")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-"))
     kafka = LocalKafka(root / "kafka", free_port(), free_port())

@@ -1,10 +1,12 @@
 """Lookup latency of the real gRPC server, with impression logging on, from a load generator in
 another process: one Python caller closed loop (a call's own latency), the closed-loop maximum,
-and an open loop at fixed request rates, beside a raw store get as the floor. The load comes
-from ghz (bench/ghz.py; `make bench` builds it) or, without Go, from the Python generator
-(bench/lookup.py). Standalone: a small simulated backlog goes through the full job (stopped
-before measuring: in production it runs elsewhere; here it would take the server's cores).
-`python -m bench.lookups --help`."""
+and an open loop at fixed request rates, beside two floors measured in the same run: a raw store
+get, and the gRPC floor (bench/grpc_floor.py: the same gRPC stack answering a fixed response)
+under the same load. The load comes from bench/loadgen (Go, built by deploy/build_loadgen.sh;
+`make bench` builds it) or, without Go, from the Python generator (bench/lookup.py), which
+takes more of the cores the server needs. Standalone, a small simulated backlog goes through
+the full job first (stopped before measuring: in production it runs elsewhere; here it would
+take the server's cores). `python -m bench.lookups --help`."""
 
 from __future__ import annotations
 
@@ -14,35 +16,51 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ghz
 from bench.backlog import drain_profiles, preload, run_job, settings_for
 from bench.common import RESULTS, machine, percentile, progress, write_results
 from reco.config import Settings
-from reco.processes import free_port
+from reco.processes import ManagedProcess, free_port, port_open, wait_until
 from reco.stack import LocalKafka, Stack
 from reco.topics import ensure_topics
 from serving.store import RECOMMENDATIONS, Store
 
-GENERATORS = ("auto", "ghz", "python")
+GENERATORS = ("auto", "go", "python")
+ROOT = Path(__file__).resolve().parent.parent
+LOADGEN = ROOT / ".cache" / "bin" / "loadgen"
+OVERLOADED = 0.95  # achieved/asked below this: the server did not keep up
 
 
-def python_load(settings: Settings, users: list[str], seconds: float,
+def python_load(address: str, users: list[str], seconds: float,
                 rate: int | None = None) -> dict[str, Any]:
     """The Python generator (bench/lookup.py) in its own process."""
-    command = [sys.executable, "-m", "bench.lookup", "--addr", settings.grpc_addr,
+    command = [sys.executable, "-m", "bench.lookup", "--addr", address,
                "--users", ",".join(users), "--seconds", str(seconds)]
     out = subprocess.run([*command, *(["--rate", str(rate)] if rate else [])],
                          capture_output=True, text=True, check=True)
     result = json.loads(out.stdout)
     latencies = result.pop("latencies_us")
-    achieved = result["requests"] / result["seconds"]
-    return {**result, "generator": "python", "achieved_per_s": achieved,
+    return {**result, "generator": "python", "achieved_per_s": result["requests"] / seconds,
             "p50_us": percentile(latencies, 50), "p99_us": percentile(latencies, 99),
-            "p999_us": percentile(latencies, 99.9),
-            **({"overloaded": achieved < ghz.OVERLOADED * rate} if rate else {})}
+            "p999_us": percentile(latencies, 99.9)}
+
+
+def go_load(address: str, users: list[str], seconds: float,
+            rate: int | None = None) -> dict[str, Any]:
+    """bench/loadgen: open loop at ``rate``, else closed loop with 8 callers."""
+    command = [str(LOADGEN), "-addr", address, "-users", ",".join(users),
+               "-seconds", str(seconds), *(["-rate", str(rate)] if rate else [])]
+    return dict(json.loads(subprocess.run(command, capture_output=True, text=True,
+                                          check=True).stdout))
+
+
+def _marked(result: dict[str, Any], rate: int | None) -> dict[str, Any]:
+    if rate:
+        result["overloaded"] = result["achieved_per_s"] < OVERLOADED * rate
+    return result
 
 
 def store_floor(settings: Settings, users: list[str], gets: int = 20_000) -> dict[str, float]:
@@ -61,42 +79,63 @@ def store_floor(settings: Settings, users: list[str], gets: int = 20_000) -> dic
 
 def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: list[int],
                  generator: str = "auto") -> dict[str, Any]:
-    """Everything against the server at ``settings.grpc_addr``."""
-    binary = ghz.ghz_binary() if generator != "python" else None
-    if generator == "ghz" and binary is None:
-        raise SystemExit("no ghz: run deploy/fetch_ghz.sh (needs Go) or pass --generator python")
-    if binary is None:
-        progress("  ghz not found (deploy/fetch_ghz.sh builds it): the Python generator loads "
-                 "the server, on the same cores")
+    """Everything against the server at ``settings.grpc_addr``, then the gRPC floor."""
+    use_go = generator == "go" or (generator == "auto" and LOADGEN.exists())
+    if use_go and not LOADGEN.exists():
+        raise SystemExit("no load generator at .cache/bin/loadgen: run deploy/build_loadgen.sh "
+                         "(needs Go) or pass --generator python")
+    if not use_go:
+        progress("  the Go load generator is not built (deploy/build_loadgen.sh): the Python "
+                 "one loads the server, on the same cores")
+    load = go_load if use_go else python_load
 
-    def load(rate: int | None, python: bool = False) -> dict[str, Any]:
-        if binary is None or python:
-            return python_load(settings, users, seconds, rate)
-        return ghz.run(binary, settings.grpc_addr, users, seconds, rate)
+    def series(address: str, what: str) -> dict[str, Any]:
+        progress(f"lookup latency ({what}): closed-loop maximum")
+        out: dict[str, Any] = {"closed_loop_max": load(address, users, seconds),
+                               "open_loop": []}
+        for rate in rates:
+            progress(f"lookup latency ({what}): open loop at {rate} requests/s")
+            out["open_loop"].append(_marked(load(address, users, seconds, rate), rate))
+        return out
 
     progress("lookup latency: one Python caller, closed loop")
-    result: dict[str, Any] = {"one_caller": load(None, python=True),
-                              "store_get": store_floor(settings, users)}
-    progress("lookup latency: closed-loop maximum")
-    result["closed_loop_max"] = load(None)
-    result["open_loop"] = []
-    for rate in rates:
-        progress(f"lookup latency: open loop at {rate} requests/s")
-        result["open_loop"].append(load(rate))
+    result: dict[str, Any] = {"one_caller": python_load(settings.grpc_addr, users, seconds),
+                              "store_get": store_floor(settings, users),
+                              **series(settings.grpc_addr, "the server")}
+    result["grpc_floor"] = with_grpc_floor(lambda address: series(address, "gRPC floor"))
     return result
 
 
+def with_grpc_floor(measure: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """``measure(address)`` against the gRPC floor server, started and stopped here."""
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    run_dir = Path(tempfile.mkdtemp(prefix="reco-grpc-floor-"))
+    floor = ManagedProcess("grpc-floor", [sys.executable, "-m", "bench.grpc_floor", "--addr",
+                                          address], run_dir)
+    floor.start()
+    try:
+        wait_until(lambda: port_open("127.0.0.1", port), 30, "gRPC floor server",
+                   floor.alive, floor.log_path)
+        return measure(address)
+    finally:
+        floor.stop()
+
+
 def lookup_lines(lookup: dict[str, Any]) -> list[str]:
-    one, floor, most = lookup["one_caller"], lookup["store_get"], lookup["closed_loop_max"]
-    lines = [f"lookup      one caller: {one['achieved_per_s']:.0f} req/s, p50 {one['p50_us']:.0f}"
-             f" us, p99 {one['p99_us']:.0f} us; store get p50 {floor['p50_us']:.1f} us",
+    one, get, most = lookup["one_caller"], lookup["store_get"], lookup["closed_loop_max"]
+    floor = lookup["grpc_floor"]
+    lines = [f"lookup      one Python caller: p50 {one['p50_us']:.0f} us, p99 {one['p99_us']:.0f}"
+             f" us; store get p50 {get['p50_us']:.1f} us",
              f"            closed-loop maximum ({most['generator']}): "
-             f"{most['achieved_per_s']:.0f} req/s, p99 {most['p99_us']:.0f} us"]
-    for run in lookup["open_loop"]:
+             f"{most['achieved_per_s']:.0f} req/s; the gRPC floor "
+             f"{floor['closed_loop_max']['achieved_per_s']:.0f} req/s"]
+    for run, base in zip(lookup["open_loop"], floor["open_loop"], strict=True):
         lines.append(f"open loop   {run['rate']:6.0f} req/s asked, {run['achieved_per_s']:6.0f} "
-                     f"done ({run['generator']}): p50 {run['p50_us']:.0f} us, p99 "
-                     f"{run['p99_us']:.0f} us, p99.9 {run['p999_us']:.0f} us, {run['errors']} "
-                     f"errors{' OVERLOADED' if run.get('overloaded') else ''}")
+                     f"done: p50 {run['p50_us']:.0f} us, p99 {run['p99_us']:.0f} us, p99.9 "
+                     f"{run['p999_us']:.0f} us, {run['errors']} errors"
+                     f"{' OVERLOADED' if run.get('overloaded') else ''}; gRPC floor p99 "
+                     f"{base['p99_us']:.0f} us{' OVERLOADED' if base.get('overloaded') else ''}")
     return lines
 
 
@@ -110,6 +149,9 @@ def plot(lookup: dict[str, Any], path: Path) -> None:
     runs = lookup["open_loop"]
     for q, label in (("p50_us", "p50"), ("p99_us", "p99"), ("p999_us", "p99.9")):
         ax.plot([r["rate"] for r in runs], [r[q] / 1000 for r in runs], marker="o", label=label)
+    floor = lookup["grpc_floor"]["open_loop"]
+    ax.plot([r["rate"] for r in floor], [r["p99_us"] / 1000 for r in floor], marker="x",
+            linestyle="--", color="#999999", label="gRPC floor p99")
     ax.axhline(lookup["store_get"]["p50_us"] / 1000, color="#999999", linestyle=":",
                label="store get p50")
     ax.set_yscale("log")
@@ -130,7 +172,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
     parser.add_argument("--rates", default="1000,2000,4000", help="open-loop requests/s")
     parser.add_argument("--generator", choices=GENERATORS, default="auto",
-                        help="auto: ghz when built, else the Python generator")
+                        help="auto: the Go generator when built, else the Python one")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-lookups-"))
     kafka = LocalKafka(root / "kafka", free_port(), free_port())

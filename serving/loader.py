@@ -2,8 +2,9 @@
 
 It reads every partition of ``recommendations``, ``user_profiles``, ``item_features``,
 ``policy`` and ``segments`` (no consumer group: each serving replica keeps a whole copy),
-committed records only, and writes each poll as one
-WriteBatch together with the next offsets, from which it resumes after a restart.
+committed records only, and writes each poll as one WriteBatch together with the next offsets,
+from which it resumes after a restart. It runs in a thread of the serving process on librdkafka
+(confluent-kafka), whose network threads do not hold the GIL the request handlers need.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import logging
 import threading
 import time
 
-from kafka import KafkaConsumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from reco.config import Settings
 from serving.store import ITEMS, POLICY, PROFILES, RECOMMENDATIONS, SEGMENTS, Change, Store
 
 log = logging.getLogger("reco.loader")
 PARTITION_REFRESH_S = 10.0
+BATCH = 2_000  # records per poll, written as one WriteBatch
 
 
 class Loader:
@@ -30,60 +32,59 @@ class Loader:
                       settings.topic_item_features: ITEMS,
                       settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS}
         self.records_loaded = 0
-        self.caught_up = threading.Event()
-        self._consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap, group_id=None,
-            enable_auto_commit=False, isolation_level="read_committed",
-            auto_offset_reset="earliest", client_id="reco-loader")
-        self._assigned: set[TopicPartition] = set()
+        self._consumer = Consumer({
+            "bootstrap.servers": settings.kafka_bootstrap, "group.id": "reco-loader",
+            "enable.auto.commit": False, "enable.auto.offset.store": False,
+            "isolation.level": "read_committed", "auto.offset.reset": "earliest",
+            "client.id": "reco-loader", "error_cb": self._on_error})
+        self._assigned: set[tuple[str, int]] = set()
         self._refreshed = 0.0
+
+    def _on_error(self, error: KafkaError) -> None:
+        log.warning("loader: %s", error)
 
     def _refresh_partitions(self) -> None:
         wanted = set()
+        metadata = self._consumer.list_topics(timeout=5)
         for topic in self.kinds:
-            for partition in self._consumer.partitions_for_topic(topic) or ():
-                wanted.add(TopicPartition(topic, partition))
+            found = metadata.topics.get(topic)
+            if found is not None and found.error is None:
+                wanted |= {(topic, partition) for partition in found.partitions}
         self._refreshed = time.monotonic()
         if wanted == self._assigned:
             return
-        self._consumer.assign(list(wanted))
         stored = self.store.offsets()
-        for tp in wanted - self._assigned:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                self._consumer.seek_to_beginning(tp)
-            else:
-                self._consumer.seek(tp, offset)
+        # assign() replaces the assignment: positions of partitions kept are where we are
+        self._consumer.assign([TopicPartition(topic, partition,
+                                              stored.get((topic, partition), OFFSET_BEGINNING))
+                               for topic, partition in sorted(wanted)])
         self._assigned = wanted
         log.info("loader reads %d partitions", len(wanted))
 
     def poll_once(self, timeout_ms: int | None = None) -> int:
         """One poll: returns how many records were written."""
+        timeout_s = (timeout_ms or self.settings.loader_poll_ms) / 1000
         if not self._assigned or time.monotonic() - self._refreshed > PARTITION_REFRESH_S:
             self._refresh_partitions()
             if not self._assigned:
-                time.sleep((timeout_ms or self.settings.loader_poll_ms) / 1000)
+                time.sleep(timeout_s)
                 return 0
-        batches = self._consumer.poll(timeout_ms=timeout_ms or self.settings.loader_poll_ms)
         changes: list[Change] = []
         offsets: dict[tuple[str, int], int] = {}
-        for tp, records in batches.items():
-            kind = self.kinds[tp.topic]
-            for record in records:
-                if record.key is None:
-                    continue
-                changes.append(Change(kind, record.key.decode("utf-8", "replace"), record.value))
-            offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
+        for record in self._consumer.consume(BATCH, timeout_s):
+            if record.error() is not None:
+                if record.error().code() != KafkaError._PARTITION_EOF:
+                    log.warning("loader: %s", record.error())
+                continue
+            topic, key = record.topic(), record.key()
+            offsets[(topic, record.partition())] = record.offset() + 1
+            if key is not None:
+                changes.append(Change(self.kinds[topic], key.decode("utf-8", "replace"),
+                                      record.value()))
         if offsets:
             self.store.apply(changes, offsets)
             self.records_loaded += len(changes)
-        if not batches and not self.caught_up.is_set() and self._at_end():
-            self.caught_up.set()
         return len(changes)
-
-    def _at_end(self) -> bool:
-        ends = self._consumer.end_offsets(list(self._assigned))
-        return all(self._consumer.position(tp) >= end for tp, end in ends.items())
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
