@@ -76,10 +76,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
     middle.set_ylabel("event -> served profile (ms)")
     middle.set_title("freshness")
     middle.legend()
-    runs = results["lookup"]["open_loop"]
-    for q, label in (("p50_us", "p50"), ("p99_us", "p99"), ("p999_us", "p99.9")):
-        right.plot([r["rate"] for r in runs], [r[q] / 1000 for r in runs], marker="o",
-                   label=label)
+    for server in results["lookup"]["servers"]:
+        runs = server["open_loop"]
+        right.plot([r["rate"] for r in runs], [r["p99_us"] / 1000 for r in runs], marker="o",
+                   label=f"p99, {server['workers']} process(es)")
     right.set_yscale("log")
     right.set_xlabel("requests/s asked (open loop)")
     right.set_ylabel("lookup latency (ms)")
@@ -107,6 +107,8 @@ def main() -> None:
                         help="open-loop request rates (empty: none)")
     parser.add_argument("--generator", choices=GENERATORS, default="auto",
                         help="lookup load: the Go generator when built (auto), or the Python one")
+    parser.add_argument("--serving-workers", default="1,2",
+                        help="serving processes to measure lookups with, in turn")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-"))
     kafka = LocalKafka(root / "kafka", free_port(), free_port())

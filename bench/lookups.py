@@ -11,6 +11,7 @@ take the server's cores). `python -m bench.lookups --help`."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -78,8 +79,9 @@ def store_floor(settings: Settings, users: list[str], gets: int = 20_000) -> dic
 
 
 def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: list[int],
-                 generator: str = "auto") -> dict[str, Any]:
-    """Everything against the server at ``settings.grpc_addr``, then the gRPC floor."""
+                 generator: str = "auto", workers: tuple[int, ...] = (1,)) -> dict[str, Any]:
+    """Starts the server on ``settings``' store with each number of ``workers`` in turn and
+    measures it, then the gRPC floor (nothing may listen on ``settings.grpc_addr``)."""
     use_go = generator == "go" or (generator == "auto" and LOADGEN.exists())
     if use_go and not LOADGEN.exists():
         raise SystemExit("no load generator at .cache/bin/loadgen: run deploy/build_loadgen.sh "
@@ -98,10 +100,20 @@ def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: li
             out["open_loop"].append(_marked(load(address, users, seconds, rate), rate))
         return out
 
-    progress("lookup latency: one Python caller, closed loop")
-    result: dict[str, Any] = {"one_caller": python_load(settings.grpc_addr, users, seconds),
-                              "store_get": store_floor(settings, users),
-                              **series(settings.grpc_addr, "the server")}
+    result: dict[str, Any] = {"store_get": store_floor(settings, users), "servers": []}
+    for n in workers:
+        own = dataclasses.replace(settings, serving_workers=n)
+        stack = Stack(own)
+        stack.start_server()
+        try:
+            entry: dict[str, Any] = {"workers": n}
+            if not result["servers"]:
+                progress("lookup latency: one Python caller, closed loop")
+                entry["one_caller"] = python_load(own.grpc_addr, users, seconds)
+            entry.update(series(own.grpc_addr, f"server, {n} process{'es' if n > 1 else ''}"))
+            result["servers"].append(entry)
+        finally:
+            stack.server.stop()
     result["grpc_floor"] = with_grpc_floor(lambda address: series(address, "gRPC floor"))
     return result
 
@@ -123,20 +135,26 @@ def with_grpc_floor(measure: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
 
 
 def lookup_lines(lookup: dict[str, Any]) -> list[str]:
-    one, get, most = lookup["one_caller"], lookup["store_get"], lookup["closed_loop_max"]
-    floor = lookup["grpc_floor"]
+    first, get, floor = lookup["servers"][0], lookup["store_get"], lookup["grpc_floor"]
+    one = first["one_caller"]
     lines = [f"lookup      one Python caller: p50 {one['p50_us']:.0f} us, p99 {one['p99_us']:.0f}"
              f" us; store get p50 {get['p50_us']:.1f} us",
-             f"            closed-loop maximum ({most['generator']}): "
-             f"{most['achieved_per_s']:.0f} req/s; the gRPC floor "
-             f"{floor['closed_loop_max']['achieved_per_s']:.0f} req/s"]
-    for run, base in zip(lookup["open_loop"], floor["open_loop"], strict=True):
-        lines.append(f"open loop   {run['rate']:6.0f} req/s asked, {run['achieved_per_s']:6.0f} "
-                     f"done: p50 {run['p50_us']:.0f} us, p99 {run['p99_us']:.0f} us, p99.9 "
-                     f"{run['p999_us']:.0f} us, {run['errors']} errors"
-                     f"{' OVERLOADED' if run.get('overloaded') else ''}; gRPC floor p99 "
-                     f"{base['p99_us']:.0f} us{' OVERLOADED' if base.get('overloaded') else ''}")
+             f"            load from {first['closed_loop_max']['generator']}; the gRPC floor "
+             f"(fixed answer, 1 process): closed-loop max "
+             f"{floor['closed_loop_max']['achieved_per_s']:.0f} req/s, open-loop p99 "
+             + ", ".join(f"{_p99(r)} at {r['rate']}/s" for r in floor["open_loop"])]
+    for server in lookup["servers"]:
+        lines.append(f"server x{server['workers']}   closed-loop max "
+                     f"{server['closed_loop_max']['achieved_per_s']:.0f} req/s")
+        for run in server["open_loop"]:
+            lines.append(f"  open loop {run['rate']:6.0f} req/s asked, "
+                         f"{run['achieved_per_s']:6.0f} done: p50 {run['p50_us']:.0f} us, p99 "
+                         f"{_p99(run)}, p99.9 {run['p999_us']:.0f} us, {run['errors']} errors")
     return lines
+
+
+def _p99(run: dict[str, Any]) -> str:
+    return f"{run['p99_us']:.0f} us" + (" OVERLOADED" if run.get("overloaded") else "")
 
 
 def plot(lookup: dict[str, Any], path: Path) -> None:
@@ -146,23 +164,26 @@ def plot(lookup: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    runs = lookup["open_loop"]
-    for q, label in (("p50_us", "p50"), ("p99_us", "p99"), ("p999_us", "p99.9")):
-        ax.plot([r["rate"] for r in runs], [r[q] / 1000 for r in runs], marker="o", label=label)
+    for server in lookup["servers"]:
+        runs = server["open_loop"]
+        ax.plot([r["rate"] for r in runs], [r["p99_us"] / 1000 for r in runs], marker="o",
+                label=f"p99, {server['workers']} process(es)")
     floor = lookup["grpc_floor"]["open_loop"]
     ax.plot([r["rate"] for r in floor], [r["p99_us"] / 1000 for r in floor], marker="x",
-            linestyle="--", color="#999999", label="gRPC floor p99")
-    ax.axhline(lookup["store_get"]["p50_us"] / 1000, color="#999999", linestyle=":",
-               label="store get p50")
+            linestyle="--", color="#999999", label="p99, gRPC floor (fixed answer)")
+    ax.axhline(2.0, color="#c53030", linestyle=":", label="goal at 2,000/s: 2 ms")
     ax.set_yscale("log")
     ax.set_xlabel("requests/s asked (open loop)")
     ax.set_ylabel("latency (ms)")
-    ax.set_title(f"GetRecommendations, impressions logged; closed-loop max "
-                 f"{lookup['closed_loop_max']['achieved_per_s']:.0f}/s", fontsize=9)
-    ax.legend()
+    ax.set_title("GetRecommendations with impressions logged, open loop", fontsize=9)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def worker_counts(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in text.split(",") if n)
 
 
 def main() -> None:
@@ -173,6 +194,8 @@ def main() -> None:
     parser.add_argument("--rates", default="1000,2000,4000", help="open-loop requests/s")
     parser.add_argument("--generator", choices=GENERATORS, default="auto",
                         help="auto: the Go generator when built, else the Python one")
+    parser.add_argument("--workers", default="1,2",
+                        help="serving processes to measure, in turn (serving_workers)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-lookups-"))
     kafka = LocalKafka(root / "kafka", free_port(), free_port())
@@ -188,13 +211,10 @@ def main() -> None:
         job = run_job(settings, "jobs.recommend", root / "job")
         drain_profiles(settings, events, 600)
         job.stop()
-        stack = Stack(settings)
-        stack.start_server()
         users = sorted({e.user_id for e in events})
         results["lookup"] = lookup_suite(settings, users, args.seconds,
                                          [int(r) for r in args.rates.split(",") if r],
-                                         args.generator)
-        stack.server.stop()
+                                         args.generator, worker_counts(args.workers))
     finally:
         kafka.stop()
     path = write_results("lookups", results)

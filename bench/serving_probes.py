@@ -14,7 +14,7 @@ import grpc
 
 from bench.backlog import now_ms
 from bench.common import percentile, progress
-from bench.lookups import lookup_suite
+from bench.lookups import lookup_suite, worker_counts
 from online_models.candidates import catalogue_coverage
 from reco.client import RecoClient
 from reco.config import Settings
@@ -122,7 +122,7 @@ def measure_serving(settings: Settings, events: list[Event], args: argparse.Name
         catalogue = {e.item_id for e in events if e.item_id}
         results["coverage"] = coverage(client, known, catalogue)
     job.stop()
+    stack.server.stop()
     results["lookup"] = lookup_suite(settings, known, args.lookup_seconds,
                                      [int(r) for r in args.lookup_rates.split(",") if r],
-                                     args.generator)
-    stack.server.stop()
+                                     args.generator, worker_counts(args.serving_workers))

@@ -101,7 +101,11 @@ class Settings:
     model_version: str = _doc("model version stamped on published lists", "trending-v1")
     store_path: str = _doc("rocksdict store of the serving process",
                            str(CACHE_DIR / "serving" / "store"))
-    loader_poll_ms: int = _doc("loader poll timeout", 100)
+    loader_poll_ms: int = _doc("loader poll timeout; extra serving workers catch up with the "
+                               "loader's writes this often", 100)
+    serving_workers: int = _doc(
+        "gRPC server processes sharing the port (SO_REUSEPORT), to use more than one core: the "
+        "first runs the loader, the others read its store as RocksDB secondaries", 1)
     profile_min_interval_ms: int = _doc(
         "a user's profile and list are published at most this often (processing time); the "
         "latest version always follows within this interval (0: after every event)", 1000)

@@ -1,12 +1,18 @@
 """The serving process: loader thread (Kafka -> store) and the gRPC server (asyncio + uvloop),
-with the health service, reflection and graceful shutdown on SIGTERM/SIGINT."""
+with the health service, reflection and graceful shutdown on SIGTERM/SIGINT. With
+``serving_workers`` > 1 it starts that many processes in all, sharing the port (SO_REUSEPORT,
+so the kernel spreads connections): one Python process is one core, the GIL sees to that. The
+extra workers read the store as RocksDB secondaries, caught up every ``loader_poll_ms``, and stop
+with the first."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import signal
+import subprocess
 import sys
 import threading
 
@@ -15,27 +21,69 @@ import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from reco.config import Settings, load_settings
+from reco.config import Settings, load_settings, settings_env
+from reco.processes import port_open, split_address
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
 from serving.loader import Loader
 from serving.servicer import RecommendationsServicer
-from serving.store import Store
+from serving.store import POLICY, SEGMENTS, Store
 
 log = logging.getLogger("reco.server")
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Recommendations"].full_name
 
 
-async def serve(settings: Settings, ready: threading.Event | None = None) -> None:
-    store = Store(settings.store_path)
-    loader = Loader(store, settings)
-    stop_loading = threading.Event()
-    loader_thread = threading.Thread(target=loader.run, args=(stop_loading,), name="loader",
-                                     daemon=True)
-    loader_thread.start()
+WATCHED = (POLICY, SEGMENTS)  # small kinds a worker's readers reload when they change
 
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+
+def _open_store(settings: Settings, worker: int) -> tuple[Store, Loader | None]:
+    """The first process owns the store and loads it; the others read it as secondaries."""
+    if worker == 0:
+        store = Store(settings.store_path)
+        return store, Loader(store, settings)
+    store = Store(f"{settings.store_path}.worker{worker}", secondary_of=settings.store_path)
+    store.catch_up(WATCHED)
+    return store, None
+
+
+def _start_workers(settings: Settings) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, **settings_env(settings)}
+    return [subprocess.Popen([sys.executable, "-m", "serving.server", "--worker", str(n),
+                              "--parent", str(os.getpid())], env=env)
+            for n in range(1, settings.serving_workers)]
+
+
+async def _keep_caught_up(store: Store, settings: Settings, stopping: asyncio.Event,
+                          parent: int) -> None:
+    """A worker sees the loader's writes every poll interval, and stops with its parent."""
+    while not stopping.is_set():
+        await asyncio.sleep(settings.loader_poll_ms / 1000)
+        if os.getppid() != parent:
+            log.warning("the serving process that started this worker is gone: stopping")
+            stopping.set()
+            return
+        try:
+            store.catch_up(WATCHED)
+        except Exception:  # serve what this worker has; the next round may succeed
+            log.exception("catching up with the loader's store failed")
+
+
+async def serve(settings: Settings, ready: threading.Event | None = None,
+                worker: int = 0, parent: int = 0) -> None:
+    several = settings.serving_workers > 1
+    if worker == 0 and several and port_open(*split_address(settings.grpc_addr)):
+        raise SystemExit(f"{settings.grpc_addr} is taken: is another server running? Set "
+                         "RECO_GRPC_ADDR to a free address.")
+    store, loader = _open_store(settings, worker)
+    stop_loading = threading.Event()
+    loader_thread = None
+    if loader is not None:
+        loader_thread = threading.Thread(target=loader.run, args=(stop_loading,),
+                                         name="loader", daemon=True)
+        loader_thread.start()
+
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if several else 0)])
     impressions = ImpressionLog(settings) if settings.log_impressions else None
     try:
         servicer = RecommendationsServicer(store, settings, impressions)
@@ -53,7 +101,10 @@ async def serve(settings: Settings, ready: threading.Event | None = None) -> Non
     await server.start()
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("serving on %s (store %s)", settings.grpc_addr, settings.store_path)
+    workers = _start_workers(settings) if worker == 0 and several else []
+    log.info("serving on %s (store %s%s)", settings.grpc_addr, settings.store_path,
+             f", worker {worker}" if worker else
+             f", {len(workers)} more workers" if workers else "")
     if ready is not None:
         ready.set()
 
@@ -61,28 +112,41 @@ async def serve(settings: Settings, ready: threading.Event | None = None) -> Non
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    catching_up = (asyncio.create_task(_keep_caught_up(store, settings, stopping, parent))
+                   if loader is None else None)
     await stopping.wait()
     log.info("shutting down: draining for up to %.1f s", settings.grpc_grace_s)
+    for child in workers:
+        child.terminate()
     await health_servicer.enter_graceful_shutdown()
     await server.stop(settings.grpc_grace_s)
+    for child in workers:
+        child.wait(timeout=settings.grpc_grace_s + 5)
+    if catching_up is not None:
+        catching_up.cancel()
     stop_loading.set()
-    loader_thread.join(timeout=5)
+    if loader_thread is not None:
+        loader_thread.join(timeout=5)
     store.close()
     if impressions is not None:
         impressions.close()
         log.info("impressions logged: %d, dropped: %d", impressions.sent, impressions.dropped)
-    log.info("stopped; %d records loaded in this run", loader.records_loaded)
+    if loader is not None:
+        log.info("stopped; %d records loaded in this run", loader.records_loaded)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m serving.server",
         description="Serve recommendations over gRPC from a local store that a loader keeps in "
-                    "step with the compacted Kafka topics. Settings: environment and reco.toml.")
-    parser.parse_args(argv)
+                    "step with the compacted Kafka topics. Settings: environment and reco.toml "
+                    "(serving_workers: processes sharing the port).")
+    parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--parent", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(message)s")
-    uvloop.run(serve(load_settings()))
+    uvloop.run(serve(load_settings(), worker=args.worker, parent=args.parent))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ class Store:
         # changes applied per kind by this process: readers of small kinds (policy, segments)
         # reload when their count moves
         self.versions: dict[bytes, int] = {}
+        self._seen: dict[bytes, list[tuple[str, bytes]]] = {}  # watched kinds, secondary only
 
     def get(self, kind: bytes, key: str) -> bytes | None:
         value = self._db.get(kind + key.encode())
@@ -106,9 +107,16 @@ class Store:
         """Compacts the whole key range (what the database settles to on disk)."""
         self._db.compact_range(None, None)
 
-    def catch_up(self) -> None:
-        """For a secondary: see what the primary has written since."""
+    def catch_up(self, watched: tuple[bytes, ...] = ()) -> None:
+        """For a secondary: see what the primary has written since. The ``watched`` kinds
+        (small ones, whose readers reload when their version moves) are compared with what
+        they were, since a secondary applies no changes of its own to count."""
         self._db.try_catch_up_with_primary()
+        for kind in watched:
+            now = self.values(kind)
+            if now != self._seen.get(kind):
+                self._seen[kind] = now
+                self.versions[kind] = self.versions.get(kind, 0) + 1
 
     def close(self) -> None:
         self._db.close()
