@@ -100,16 +100,17 @@ def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: li
             out["open_loop"].append(_marked(load(address, users, seconds, rate), rate))
         return out
 
-    result: dict[str, Any] = {"store_get": store_floor(settings, users), "servers": []}
+    result: dict[str, Any] = {"servers": []}
     for n in workers:
         own = dataclasses.replace(settings, serving_workers=n)
         stack = Stack(own)
         stack.start_server()
         try:
             entry: dict[str, Any] = {"workers": n}
-            if not result["servers"]:
+            if not result["servers"]:  # the store exists (and is loaded) once a server ran
                 progress("lookup latency: one Python caller, closed loop")
                 entry["one_caller"] = python_load(own.grpc_addr, users, seconds)
+                result["store_get"] = store_floor(settings, users)
             entry.update(series(own.grpc_addr, f"server, {n} process{'es' if n > 1 else ''}"))
             result["servers"].append(entry)
         finally:

@@ -72,8 +72,9 @@ def test_worker_processes_share_the_port_see_the_loaders_writes_and_stop_with_th
     try:
         server_pid = stack.server.pid()
         assert server_pid is not None
-        workers = eventually(lambda: len(children(server_pid)) == WORKERS - 1 and
-                             children(server_pid), 30, "the extra workers started")
+        eventually(lambda: len(children(server_pid)) == WORKERS - 1, 30,
+                   "the extra workers started")
+        workers = children(server_pid)
         log = Path(own.stack_dir) / "server.log"
         eventually(lambda: all(f"worker {n})" in log.read_text() for n in range(1, WORKERS)),
                    30, "every worker serving")
