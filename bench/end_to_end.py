@@ -147,7 +147,7 @@ def main() -> None:
                 results["state"] = {"users": n_users, "checkpoint_bytes": state,
                                     "bytes_per_user": state / n_users if state else None}
             if name == "full":
-                measure_serving(settings, events, args, results, job)
+                measure_serving(settings, events, args, results, job, kafka.process.pid())
             job.stop()
         t = results["throughput"]
         t["ratio"] = t["full"]["events_per_s"] / t["bare"]["events_per_s"]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -58,6 +60,37 @@ def go_load(address: str, users: list[str], seconds: float,
                                           check=True).stdout))
 
 
+def process_cpu_s(pid: int, with_children: bool = False) -> float:
+    """CPU seconds a process (and, optionally, its live children) has used so far."""
+    pids = [pid]
+    if with_children:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            pids += [int(child) for child in (task / "children").read_text().split()]
+    ticks = 0
+    for one in pids:
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(run: Callable[[], dict[str, Any]], server: int, broker: int | None
+                    ) -> dict[str, Any]:
+    """``run()``'s result with the CPU each part spent per request: the server's processes,
+    the broker (impressions), the load generator (a child of this process)."""
+    before = (process_cpu_s(server, True), process_cpu_s(broker) if broker else 0.0,
+              resource.getrusage(resource.RUSAGE_CHILDREN))
+    result = run()
+    after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    n = max(1, result["requests"])
+    generator = (after_children.ru_utime + after_children.ru_stime
+                 - before[2].ru_utime - before[2].ru_stime)
+    result["cpu_us_per_request"] = {
+        "server": (process_cpu_s(server, True) - before[0]) / n * 1e6,
+        "broker": (process_cpu_s(broker) - before[1]) / n * 1e6 if broker else None,
+        "load_generator": generator / n * 1e6}
+    return result
+
+
 def _marked(result: dict[str, Any], rate: int | None) -> dict[str, Any]:
     if rate:
         result["overloaded"] = result["achieved_per_s"] < OVERLOADED * rate
@@ -79,9 +112,11 @@ def store_floor(settings: Settings, users: list[str], gets: int = 20_000) -> dic
 
 
 def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: list[int],
-                 generator: str = "auto", workers: tuple[int, ...] = (1,)) -> dict[str, Any]:
+                 generator: str = "auto", workers: tuple[int, ...] = (1,),
+                 broker: int | None = None) -> dict[str, Any]:
     """Starts the server on ``settings``' store with each number of ``workers`` in turn and
-    measures it, then the gRPC floor (nothing may listen on ``settings.grpc_addr``)."""
+    measures it, then the gRPC floor (nothing may listen on ``settings.grpc_addr``). With the
+    broker's pid, the closed-loop runs say how much CPU each part spends per request."""
     use_go = generator == "go" or (generator == "auto" and LOADGEN.exists())
     if use_go and not LOADGEN.exists():
         raise SystemExit("no load generator at .cache/bin/loadgen: run deploy/build_loadgen.sh "
@@ -91,10 +126,10 @@ def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: li
                  "one loads the server, on the same cores")
     load = go_load if use_go else python_load
 
-    def series(address: str, what: str) -> dict[str, Any]:
+    def series(address: str, what: str, server: int) -> dict[str, Any]:
         progress(f"lookup latency ({what}): closed-loop maximum")
-        out: dict[str, Any] = {"closed_loop_max": load(address, users, seconds),
-                               "open_loop": []}
+        out: dict[str, Any] = {"closed_loop_max": cpu_per_request(
+            lambda: load(address, users, seconds), server, broker), "open_loop": []}
         for rate in rates:
             progress(f"lookup latency ({what}): open loop at {rate} requests/s")
             out["open_loop"].append(_marked(load(address, users, seconds, rate), rate))
@@ -111,16 +146,20 @@ def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: li
                 progress("lookup latency: one Python caller, closed loop")
                 entry["one_caller"] = python_load(own.grpc_addr, users, seconds)
                 result["store_get"] = store_floor(settings, users)
-            entry.update(series(own.grpc_addr, f"server, {n} process{'es' if n > 1 else ''}"))
+            pid = stack.server.pid()
+            assert pid is not None
+            entry.update(series(own.grpc_addr, f"server, {n} process{'es' if n > 1 else ''}",
+                                pid))
             result["servers"].append(entry)
         finally:
             stack.server.stop()
-    result["grpc_floor"] = with_grpc_floor(lambda address: series(address, "gRPC floor"))
+    result["grpc_floor"] = with_grpc_floor(
+        lambda address, pid: series(address, "gRPC floor", pid))
     return result
 
 
-def with_grpc_floor(measure: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-    """``measure(address)`` against the gRPC floor server, started and stopped here."""
+def with_grpc_floor(measure: Callable[[str, int], dict[str, Any]]) -> dict[str, Any]:
+    """``measure(address, pid)`` against the gRPC floor server, started and stopped here."""
     port = free_port()
     address = f"127.0.0.1:{port}"
     run_dir = Path(tempfile.mkdtemp(prefix="reco-grpc-floor-"))
@@ -130,7 +169,9 @@ def with_grpc_floor(measure: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     try:
         wait_until(lambda: port_open("127.0.0.1", port), 30, "gRPC floor server",
                    floor.alive, floor.log_path)
-        return measure(address)
+        pid = floor.pid()
+        assert pid is not None
+        return measure(address, pid)
     finally:
         floor.stop()
 
@@ -142,16 +183,24 @@ def lookup_lines(lookup: dict[str, Any]) -> list[str]:
              f" us; store get p50 {get['p50_us']:.1f} us",
              f"            load from {first['closed_loop_max']['generator']}; the gRPC floor "
              f"(fixed answer, 1 process): closed-loop max "
-             f"{floor['closed_loop_max']['achieved_per_s']:.0f} req/s, open-loop p99 "
+             f"{floor['closed_loop_max']['achieved_per_s']:.0f} req/s ("
+             f"{_cpu(floor['closed_loop_max'])}), open-loop p99 "
              + ", ".join(f"{_p99(r)} at {r['rate']}/s" for r in floor["open_loop"])]
     for server in lookup["servers"]:
         lines.append(f"server x{server['workers']}   closed-loop max "
-                     f"{server['closed_loop_max']['achieved_per_s']:.0f} req/s")
+                     f"{server['closed_loop_max']['achieved_per_s']:.0f} req/s; CPU per "
+                     f"request: {_cpu(server['closed_loop_max'])}")
         for run in server["open_loop"]:
             lines.append(f"  open loop {run['rate']:6.0f} req/s asked, "
                          f"{run['achieved_per_s']:6.0f} done: p50 {run['p50_us']:.0f} us, p99 "
                          f"{_p99(run)}, p99.9 {run['p999_us']:.0f} us, {run['errors']} errors")
     return lines
+
+
+def _cpu(run: dict[str, Any]) -> str:
+    cpu = run["cpu_us_per_request"]
+    return ", ".join(f"{part.replace('_', ' ')} {us:.0f} us" for part, us in cpu.items()
+                     if us is not None)
 
 
 def _p99(run: dict[str, Any]) -> str:
@@ -215,7 +264,8 @@ def main() -> None:
         users = sorted({e.user_id for e in events})
         results["lookup"] = lookup_suite(settings, users, args.seconds,
                                          [int(r) for r in args.rates.split(",") if r],
-                                         args.generator, worker_counts(args.workers))
+                                         args.generator, worker_counts(args.workers),
+                                         kafka.process.pid())
     finally:
         kafka.stop()
     path = write_results("lookups", results)

@@ -102,7 +102,7 @@ def coverage(client: RecoClient, users: list[str], catalogue: set[str], k: int =
 
 
 def measure_serving(settings: Settings, events: list[Event], args: argparse.Namespace,
-                    results: dict[str, Any], job: ManagedProcess) -> None:
+                    results: dict[str, Any], job: ManagedProcess, broker: int | None) -> None:
     """With the full job running: freshness, the feedback loop, coverage. Then, with the job
     stopped (in production it runs elsewhere; here it would take the cores from the server),
     lookup latency against the server with impression logging on: closed loop, open loop at
@@ -125,4 +125,5 @@ def measure_serving(settings: Settings, events: list[Event], args: argparse.Name
     stack.server.stop()
     results["lookup"] = lookup_suite(settings, known, args.lookup_seconds,
                                      [int(r) for r in args.lookup_rates.split(",") if r],
-                                     args.generator, worker_counts(args.serving_workers))
+                                     args.generator, worker_counts(args.serving_workers),
+                                     broker)

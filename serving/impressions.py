@@ -49,7 +49,8 @@ class ImpressionLog:
         self._producer = Producer({
             "bootstrap.servers": settings.kafka_bootstrap, "client.id": "reco-server",
             "linger.ms": 20, "acks": 1, "queue.buffering.max.messages": 100_000,
-            "error_cb": self._on_error})
+            # no per-record delivery reports to serve on the request path: errors only
+            "delivery.report.only.error": True, "error_cb": self._on_error})
 
     def _on_error(self, error: KafkaError) -> None:
         log.warning("impressions producer: %s", error)

@@ -77,7 +77,7 @@ func main() {
 	rate := flag.Float64("rate", 0, "open loop: requests per second (0: closed loop)")
 	seconds := flag.Float64("seconds", 5, "how long to send")
 	concurrency := flag.Int("concurrency", 8, "closed loop: callers")
-	connections := flag.Int("connections", 2, "HTTP/2 connections")
+	connections := flag.Int("connections", 8, "HTTP/2 connections (several server processes share them)")
 	timeout := flag.Duration("timeout", 2*time.Second, "per-call deadline")
 	flag.Parse()
 	ids := strings.Split(*users, ",")
