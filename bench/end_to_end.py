@@ -20,7 +20,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from bench.backlog import drain, drain_profiles, preload, run_job, settings_for
 from bench.bare_job import OUTPUT_TOPIC
 from bench.common import RESULTS, machine, progress, write_results
-from bench.lookups import GENERATORS, lookup_lines
+from bench.lookups import add_load_options, lookup_lines
 from bench.serving_probes import measure_serving
 from reco.config import Settings
 from reco.processes import free_port
@@ -105,10 +105,7 @@ def main() -> None:
                         help="skip the full job at parallelism 1")
     parser.add_argument("--lookup-rates", default="1000,2000,4000",
                         help="open-loop request rates (empty: none)")
-    parser.add_argument("--generator", choices=GENERATORS, default="auto",
-                        help="lookup load: the Go generator when built (auto), or the Python one")
-    parser.add_argument("--serving-workers", default="1,2",
-                        help="serving processes to measure lookups with, in turn")
+    add_load_options(parser)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-"))
     kafka = LocalKafka(root / "kafka", free_port(), free_port())

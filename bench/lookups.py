@@ -232,6 +232,13 @@ def plot(lookup: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def add_load_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--generator", choices=GENERATORS, default="auto",
+                        help="lookup load: the Go generator when built (auto), or the Python one")
+    parser.add_argument("--serving-workers", default="1,2",
+                        help="serving processes to measure lookups with, in turn")
+
+
 def worker_counts(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in text.split(",") if n)
 
@@ -242,10 +249,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500, help="simulated users asked for")
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
     parser.add_argument("--rates", default="1000,2000,4000", help="open-loop requests/s")
-    parser.add_argument("--generator", choices=GENERATORS, default="auto",
-                        help="auto: the Go generator when built, else the Python one")
-    parser.add_argument("--workers", default="1,2",
-                        help="serving processes to measure, in turn (serving_workers)")
+    add_load_options(parser)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-lookups-"))
     kafka = LocalKafka(root / "kafka", free_port(), free_port())
@@ -264,7 +268,7 @@ def main() -> None:
         users = sorted({e.user_id for e in events})
         results["lookup"] = lookup_suite(settings, users, args.seconds,
                                          [int(r) for r in args.rates.split(",") if r],
-                                         args.generator, worker_counts(args.workers),
+                                         args.generator, worker_counts(args.serving_workers),
                                          kafka.process.pid())
     finally:
         kafka.stop()
