@@ -68,9 +68,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
     left.set_title(f"throughput (full/bare {t['ratio']:.2f}, "
                    f"full/skeleton {1 - t['feature_engine_cost']:.2f})")
     left.set_ylabel("events/s")
-    rates = [f["rate"] for f in results["freshness"]]
+    fresh = sorted(results["freshness"], key=lambda f: f["rate"])
     for q in ("p50_ms", "p95_ms", "p99_ms"):
-        middle.plot(rates, [f[q] for f in results["freshness"]], marker="o", label=q[:3])
+        middle.plot([f["rate"] for f in fresh], [f[q] for f in fresh], marker="o", label=q[:3])
     middle.set_xscale("log")
     middle.set_xlabel("background events/s")
     middle.set_ylabel("event -> served profile (ms)")
@@ -80,6 +80,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
         runs = server["open_loop"]
         right.plot([r["rate"] for r in runs], [r["p99_us"] / 1000 for r in runs], marker="o",
                    label=f"p99, {server['workers']} process(es)")
+    floor = results["lookup"]["grpc_floor"]["open_loop"]
+    right.plot([r["rate"] for r in floor], [r["p99_us"] / 1000 for r in floor], marker="x",
+               linestyle="--", color="#999999", label="p99, gRPC floor")
     right.set_yscale("log")
     right.set_xlabel("requests/s asked (open loop)")
     right.set_ylabel("lookup latency (ms)")
