@@ -32,6 +32,8 @@ class Loader:
                       settings.topic_item_features: ITEMS,
                       settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS}
         self.records_loaded = 0
+        # partitions are assigned, never subscribed, and offsets live in the store: the group id
+        # (librdkafka wants one) joins no group and commits nothing
         self._consumer = Consumer({
             "bootstrap.servers": settings.kafka_bootstrap, "group.id": "reco-loader",
             "enable.auto.commit": False, "enable.auto.offset.store": False,
