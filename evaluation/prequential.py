@@ -145,8 +145,9 @@ def _loop_text(system: Method) -> str:
     if not isinstance(system, InProcessSystem):
         return ""
     view = system.settings.reward_view
-    return (f"The system's bandit learned as deployed, from {system.requests:,} page-view "
-            "requests and the events on what they showed" +
+    return (f"The system's bandit learned as deployed, from {system.requests:,} requests "
+            "(every page view asks for a list, and so does each target) and the events on what "
+            "they showed" +
             (f" (no click events in the data: a view of a shown item counted as a click, "
              f"reward {view:g})." if view else "."))
 
