@@ -4,8 +4,8 @@ context, and, per mix and k, the blended items and their impression JSON. A requ
 builds its context, lets the policy choose the mix and fills in its id and propensity: the
 serving path stays a few tens of microseconds of Python instead of a few hundred.
 
-An entry is rebuilt when the stored bytes it came from change, and at most ``ttl_s`` after it
-was built (co-occurrences come from item records that change on their own).
+The servicer rebuilds an entry when the stored bytes it came from change, and a short while after
+it was built (co-occurrences come from item records that change on their own).
 
 >>> from reco.v1 import recommendations_pb2 as pb
 >>> stored = pb.RecommendationList(user_id="u", segment="2", items=[
@@ -14,7 +14,8 @@ was built (co-occurrences come from item records that change on their own).
 >>> p = Prepared([stored], cold_start=False, neighbours=lambda item: [("c", 2.0)])
 >>> [(item, source) for item, _, source, _, _ in p.served("personal", 3, 0.0, ())]
 [('a', 'recent'), ('c', 'cooccur'), ('b', 'popular')]
->>> p.impression_items("personal", 3, 0.0, (), 0.25)[:61]
+>>> items = p.served("personal", 3, 0.0, ())
+>>> p.impression_items("personal", 3, items, 0.25, cached=True)[:61]
 '[{"item_id":"a","position":0,"score":1.0,"reason":"recent","s'
 """
 
@@ -68,16 +69,17 @@ class Prepared:
             items = self._served[arm, k] = serve(self.pool, arm, self.excluded, k, diversity)
         return items
 
-    def impression_items(self, arm: str, k: int, diversity: float, exclude: Collection[str],
-                         propensity: float) -> str:
-        """The ``items`` of the impression record (reco/impressions.py) as JSON text."""
-        parts = None if exclude else self._json.get((arm, k))
+    def impression_items(self, arm: str, k: int, served: Sequence[PoolItem], propensity: float,
+                         cached: bool) -> str:
+        """The ``items`` of the impression record (reco/impressions.py) as JSON text, for what
+        ``served`` returned; ``cached``: it was this entry's list for ``arm`` and ``k`` (the
+        request excluded nothing), so its JSON is kept too."""
+        parts = self._json.get((arm, k)) if cached else None
         if parts is None:
             parts = [json.dumps({"item_id": item, "position": n, "score": score,
                                  "reason": reason, "source": source}, separators=(",", ":"))[:-1]
-                     for n, (item, score, source, reason, _) in
-                     enumerate(self.served(arm, k, diversity, exclude))]
-            if not exclude:
+                     for n, (item, score, source, reason, _) in enumerate(served)]
+            if cached:
                 self._json[arm, k] = parts
         tail = f',"propensity":{json.dumps(propensity)}}}'
         return "[" + ",".join(part + tail for part in parts) + "]"

@@ -127,7 +127,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
             updated_at_ms=chosen.updated_at_ms, cold_start=prepared.cold_start,
             policy=self.policy.name, arm=arm, policy_version=self.policy.version)
         return Answer(response, features, prepared.impression_items(
-            arm, request.k, self.diversity, exclude, propensity))
+            arm, request.k, served, propensity, cached=not exclude))
 
     def _context_segment(self, device: str, day_part: str) -> str:
         segment = self.segments.assign(device, day_part)
