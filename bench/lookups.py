@@ -26,7 +26,7 @@ from typing import Any
 from bench.backlog import drain_profiles, preload, run_job, settings_for
 from bench.common import RESULTS, machine, percentile, progress, write_results
 from reco.config import Settings
-from reco.processes import ManagedProcess, free_port, port_open, wait_until
+from reco.processes import ManagedProcess, child_pids, free_port, port_open, wait_until
 from reco.stack import LocalKafka, Stack
 from reco.topics import ensure_topics
 from serving.store import RECOMMENDATIONS, Store
@@ -62,10 +62,7 @@ def go_load(address: str, users: list[str], seconds: float,
 
 def process_cpu_s(pid: int, with_children: bool = False) -> float:
     """CPU seconds a process (and, optionally, its live children) has used so far."""
-    pids = [pid]
-    if with_children:
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            pids += [int(child) for child in (task / "children").read_text().split()]
+    pids = [pid, *(child_pids(pid) if with_children else [])]
     ticks = 0
     for one in pids:
         fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()

@@ -40,6 +40,14 @@ def _log_tail(log: Path | None, lines: int = 25) -> str:
     return f"; last lines of {log}:\n" + "\n".join(tail)
 
 
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (Linux: from /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):

@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 from confluent_kafka import Producer
 
-from reco.processes import free_port, port_open, split_address
+from reco.processes import child_pids, free_port, port_open, split_address
 from reco.stack import Stack
 from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
@@ -43,13 +43,6 @@ def answers_on_fresh_connections(address: str, user: str, n: int = 24) -> set[tu
     return seen
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(p) for p in (task / "children").read_text().split()]
-    return found
-
-
 def running(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -72,9 +65,9 @@ def test_worker_processes_share_the_port_see_the_loaders_writes_and_stop_with_th
     try:
         server_pid = stack.server.pid()
         assert server_pid is not None
-        eventually(lambda: len(children(server_pid)) == WORKERS - 1, 30,
+        eventually(lambda: len(child_pids(server_pid)) == WORKERS - 1, 30,
                    "the extra workers started")
-        workers = children(server_pid)
+        workers = child_pids(server_pid)
         log = Path(own.stack_dir) / "server.log"
         eventually(lambda: all(f"worker {n})" in log.read_text() for n in range(1, WORKERS)),
                    30, "every worker serving")
