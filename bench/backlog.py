@@ -15,6 +15,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.common import progress
+from reco.clock import now_ms
 from reco.config import Settings, settings_env
 from reco.events import Event
 from reco.processes import ManagedProcess, flink_job_running, free_port, wait_until
@@ -22,10 +23,6 @@ from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.stack import LocalKafka
 from reco.v1 import recommendations_pb2 as pb
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:

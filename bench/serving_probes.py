@@ -12,11 +12,11 @@ from typing import Any
 
 import grpc
 
-from bench.backlog import now_ms
 from bench.common import percentile, progress
 from bench.lookups import lookup_suite, worker_counts
 from online_models.candidates import catalogue_coverage
 from reco.client import RecoClient
+from reco.clock import now_ms
 from reco.config import Settings
 from reco.events import Event
 from reco.processes import ManagedProcess

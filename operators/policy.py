@@ -14,6 +14,7 @@ from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 from online_models.bandit_context import context_features
 from online_models.policy_stats import PolicyStatistics
 from operators.state import value_state
+from reco.clock import now_ms
 from reco.config import Settings
 
 
@@ -33,7 +34,7 @@ class PolicyLearner(KeyedProcessFunction):
         stats, sent_ms, pending = self.state.value() or (
             PolicyStatistics(self.features, self.settings.policy_half_life_ms or None), 0, False)
         stats.update(sample.arm, sample.context, sample.reward, sample.weight, sample.ts)
-        now = ctx.timer_service().current_processing_time()
+        now = now_ms()
         interval = self.settings.policy_publish_interval_ms
         if now - sent_ms >= interval:
             sent_ms, pending = now, False

@@ -11,6 +11,7 @@ from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
 from features.trending import TopItems, add_decayed, merge_ranked
 from operators.state import value_state
+from reco.clock import now_ms
 from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY, segment_popular_key
 
 
@@ -23,8 +24,8 @@ class ThrottledTopList(KeyedProcessFunction):
         self.interval_ms = interval_ms
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        self.top = runtime_context.get_state(value_state("top"))
-        self.emitted = runtime_context.get_state(value_state("emitted"))  # (time, pending)
+        # (top list, when last emitted, a newer version waits): one read and one write
+        self.state = runtime_context.get_state(value_state("top"))
 
     def offer(self, top: TopItems, value: Any) -> TopItems | None:
         """The list after ``value``, or None when it did not change."""
@@ -34,25 +35,24 @@ class ThrottledTopList(KeyedProcessFunction):
         return key
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
-        top = self.offer(self.top.value() or TopItems(self.n), value)
+        current, last, pending = self.state.value() or (TopItems(self.n), None, False)
+        top = self.offer(current, value)
         if top is None:
             return
-        self.top.update(top)
-        now = ctx.timer_service().current_processing_time()
-        last, pending = self.emitted.value() or (None, False)
+        now = now_ms()
         if last is None or now - last >= self.interval_ms:
-            self.emitted.update((now, False))
+            last, pending = now, False
             yield self.output_key(ctx.get_current_key()), top.ranked()
         elif not pending:
-            self.emitted.update((last, True))
+            pending = True
             ctx.timer_service().register_processing_time_timer(last + self.interval_ms)
+        self.state.update((top, last, pending))
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[Any]:
-        _, pending = self.emitted.value() or (None, False)
-        top = self.top.value()
-        if pending and top is not None:
-            self.emitted.update((timestamp, False))
-            yield self.output_key(ctx.get_current_key()), top.ranked()
+        current = self.state.value()
+        if current is not None and current[2]:
+            self.state.update((current[0], timestamp, False))
+            yield self.output_key(ctx.get_current_key()), current[0].ranked()
 
 
 class CategoryTop(ThrottledTopList):

@@ -28,6 +28,7 @@ from online_models.pool import build_pool
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
 from operators.state import TOP_LISTS, value_state
+from reco.clock import now_ms
 from reco.config import Settings
 from reco.impressions import Impression
 from reco.topics import FACTORS_KEY_PREFIX
@@ -131,7 +132,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         publication of the then latest ones: a user whose events come in a burst (a backlog, a
         replay) is published once per interval, a user's first event at once. Publishing also
         (re)assigns the user's segment and teaches the segment model."""
-        now = ctx.timer_service().current_processing_time()
+        now = now_ms()
         interval = self.settings.profile_min_interval_ms
         if now - profile.profile_sent_ms >= interval:
             profile.profile_sent_ms, profile.profile_pending = now, False
@@ -180,7 +181,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
 
     def _impression(self, impression: Impression, ctx: Any) -> Iterator[Any]:
         joiner = self.feedback.value() or FeedbackJoiner(self.weights)
-        now = ctx.timer_service().current_processing_time()
+        now = now_ms()
         pushed = joiner.add_impression(impression.request_id, impression.served_at_ms,
                                        list(impression.items), impression.features,
                                        impression.arm)

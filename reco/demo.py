@@ -17,6 +17,7 @@ import grpc
 from kafka import KafkaConsumer
 
 from reco.client import RecoClient
+from reco.clock import now_ms
 from reco.config import Settings
 from reco.events import Event
 from reco.processes import StartupError
@@ -32,10 +33,6 @@ BAD_EVENTS = [b"{not json", b'{"event_id": "x1", "event_type": "click", "ts": 1}
 
 def say(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')}  {message}", flush=True)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def poll(check: Callable[[], bool], timeout_s: float = 30.0) -> float | None:
