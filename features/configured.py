@@ -9,6 +9,7 @@ from features.bots import BotRules
 from features.population import Population
 from features.profile import ProfileConfig, UserProfileState
 from features.profile_view import profile_message
+from features.quality import QualityGate
 from online_models.bandit_context import user_features
 from online_models.feedback import RewardWeights
 from reco.config import Settings
@@ -100,6 +101,10 @@ class ProfileBook(Protocol):
 
 def profiles_for(settings: Settings) -> ProfileBook:
     return FeatureProfiles(settings) if settings.feature_engine else BasicProfiles(settings)
+
+
+def quality_gate(settings: Settings) -> QualityGate:
+    return QualityGate(bot_rules(settings), settings.dedup_window, settings.session_gap_ms)
 
 
 def reward_weights(settings: Settings) -> RewardWeights:

@@ -1,13 +1,11 @@
-"""Data quality before learning (keyed by user id): drops redelivered event ids (the user's last
-``dedup_window`` ids, features/dedup.py), applies the bot
-and noise rules, and routes each event: clean ones on to the models (and their item signal to
-the trending counts), filtered ones to events.filtered with the rule that fired. Keyed by user,
+"""Data quality before learning (keyed by user id): the quality step (features/quality.py) routes
+each event: clean ones on to the models (and their item signals to the per-item operator,
+operators/items.py), filtered ones to events.filtered with the rule that fired. Keyed by user,
 so a user's events keep their partition order."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,13 +13,12 @@ from pyflink.common import Row
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
-from features.bots import BotFilter, BotState
-from features.configured import bot_rules
-from features.dedup import RecentIds
-from features.items import pair_with_previous
+from features.configured import quality_gate
+from features.quality import Verdict
 from features.trending import EVENT_WEIGHTS
 from operators.items import INTERACTION, ITEM_SIGNALS, NEIGHBOUR
 from operators.state import KEYED_BYTES, value_state
+from reco.clock import now_ms
 from reco.config import Settings
 from reco.impressions import Impression
 
@@ -30,8 +27,20 @@ FILTERED = OutputTag("filtered", KEYED_BYTES)
 
 def filtered_record(event: Any, rule: str, flagged_until: int) -> bytes:
     return json.dumps({"rule": rule, "flagged_until_ms": flagged_until,
-                       "filtered_at_ms": int(time.time() * 1000),
+                       "filtered_at_ms": now_ms(),
                        "event": event.to_json_dict()}, separators=(",", ":")).encode()
+
+
+def quality_outputs(event: Any, verdict: Verdict) -> Iterator[Any]:
+    if verdict.rule is not None:
+        yield FILTERED, Row(event.user_id, filtered_record(event, verdict.rule,
+                                                           verdict.flagged_until))
+    elif verdict.item_signal:
+        yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "",
+                             EVENT_WEIGHTS[event.event_type], event.ts, event.event_id,
+                             verdict.previous, event.price)
+        if verdict.previous is not None:
+            yield ITEM_SIGNALS, (NEIGHBOUR, verdict.previous, event.item_id, event.ts)
 
 
 class QualityFilter(KeyedProcessFunction):
@@ -42,35 +51,18 @@ class QualityFilter(KeyedProcessFunction):
         self.settings = settings
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        s = self.settings
-        # (recent event ids, bot counters, (last ts, the session's latest item)) in one value:
-        # one state read and one write per event
-        self.quality = runtime_context.get_state(value_state("quality", s.user_state_ttl_ms))
-        self.bots = BotFilter(bot_rules(s))
+        # features/quality.py's QualityState: one state read and one write per event
+        self.state = runtime_context.get_state(value_state("quality",
+                                                           self.settings.user_state_ttl_ms))
+        self.gate = quality_gate(self.settings)
 
     def process_element(self, event: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         if isinstance(event, Impression):  # for the user operator's feedback join
             yield event, None, 0
             return
-        recent, state, session = self.quality.value() or (
-            RecentIds(self.settings.dedup_window), BotState(), (0, None))
-        if recent.seen_or_add(event.event_id):
-            return
-        rule = self.bots.check(state, event)
-        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
-        item_signal = rule is None and weight > 0 and event.item_id is not None
-        previous = None
-        if item_signal:
-            previous, session = pair_with_previous(session, event.item_id, event.ts,
-                                                   self.settings.session_gap_ms)
-        self.quality.update((recent, state, session))
-        if rule is not None:
-            yield FILTERED, Row(event.user_id, filtered_record(event, rule, state.flagged_until))
-            yield event, rule, state.flagged_until
-            return
-        yield event, None, 0
-        if item_signal:
-            yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "", weight,
-                                 event.ts, event.event_id, previous, event.price)
-            if previous is not None:
-                yield ITEM_SIGNALS, (NEIGHBOUR, previous, event.item_id, event.ts)
+        verdict, state = self.gate.check(self.state.value() or self.gate.new(), event)
+        if verdict is None:
+            return  # redelivered
+        self.state.update(state)
+        yield event, verdict.rule, verdict.flagged_until
+        yield from quality_outputs(event, verdict)

@@ -1,0 +1,62 @@
+"""The data-quality step before anything learns from an event, per user: drops redelivered
+event ids (the user's last ``dedup_window`` ids, features/dedup.py), applies the bot and noise
+rules (features/bots.py), and pairs a clean interaction with the session's previous item for
+co-occurrence (features/items.py).
+
+>>> from reco.events import Event
+>>> gate = QualityGate(BotRules(max_per_second=2), dedup_window=8, session_gap_ms=60_000)
+>>> state = gate.new()
+>>> views = [Event(f"e{i}", "product_view", "u", ts=1_000 * i, item_id=f"i{i}")
+...          for i in range(2)]
+>>> for event in [*views, views[1]]:
+...     verdict, state = gate.check(state, event)
+...     print(verdict)
+Verdict(rule=None, flagged_until=0, item_signal=True, previous=None)
+Verdict(rule=None, flagged_until=0, item_signal=True, previous='i0')
+None
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from features.bots import BotFilter, BotRules, BotState
+from features.dedup import RecentIds
+from features.items import Session, pair_with_previous
+from features.trending import EVENT_WEIGHTS
+from reco.events import Event
+
+# (recent event ids, bot counters, the session's last interaction and item): a user's state
+QualityState = tuple[RecentIds, BotState, Session]
+
+
+class Verdict(NamedTuple):
+    rule: str | None        # the rule that filtered the event, None when it is clean
+    flagged_until: int      # when the user's bot flag expires (0: not flagged)
+    item_signal: bool       # a clean interaction with an item: it counts for the item
+    previous: str | None    # the session's previous item, to count the pair's co-occurrence
+
+
+class QualityGate:
+    def __init__(self, rules: BotRules, dedup_window: int, session_gap_ms: int) -> None:
+        self.bots = BotFilter(rules)
+        self.dedup_window = dedup_window
+        self.session_gap_ms = session_gap_ms
+
+    def new(self) -> QualityState:
+        return RecentIds(self.dedup_window), BotState(), (0, None)
+
+    def check(self, state: QualityState, event: Event) -> tuple[Verdict | None, QualityState]:
+        """The verdict on ``event`` (None: a redelivered event id) and the state after it."""
+        recent, bots, session = state
+        if recent.seen_or_add(event.event_id):
+            return None, state
+        rule = self.bots.check(bots, event)
+        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
+        item_signal = rule is None and weight > 0 and event.item_id is not None
+        previous = None
+        if item_signal:
+            previous, session = pair_with_previous(session, str(event.item_id), event.ts,
+                                                   self.session_gap_ms)
+        verdict = Verdict(rule, bots.flagged_until if rule else 0, item_signal, previous)
+        return verdict, (recent, bots, session)
