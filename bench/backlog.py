@@ -5,20 +5,24 @@ between the first and the last record."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import time
+import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
-from bench.common import progress
+from bench.common import process_cpu_s, progress, thread_cpu_s
 from reco.clock import now_ms
 from reco.config import Settings, settings_env
 from reco.events import Event
-from reco.processes import ManagedProcess, flink_job_running, free_port, wait_until
+from reco.processes import ManagedProcess, child_pids, flink_job_running, free_port, wait_until
 from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.stack import LocalKafka
@@ -35,11 +39,41 @@ def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:
 
 def preload(settings: Settings, users: int, limit: int) -> list[Event]:
     sim = ShopperSimulation(SimConfig(n_users=users, seed=7, run_id=f"b{now_ms()}"))
-    events = [dataclasses.replace(e, ts=now_ms()) for _, e in zip(range(limit), sim.events(),
-                                                                   strict=False)]
+    return send_backlog(settings, [e for _, e in zip(range(limit), sim.events(), strict=False)])
+
+
+def send_backlog(settings: Settings, events: list[Event]) -> list[Event]:
+    """``events`` into Kafka, stamped now (as a backlog of live traffic); returns them."""
+    events = [dataclasses.replace(e, ts=now_ms()) for e in events]
     with EventProducer(settings) as producer:
         producer.send_all(events)
     return events
+
+
+def latest_values(settings: Settings, topic: str) -> dict[bytes, bytes]:
+    """The latest committed value of each key of a compacted topic, read to its end."""
+    consumer = _read_from_start(settings, topic)
+    ends = consumer.end_offsets(list(consumer.assignment()))
+    latest: dict[bytes, bytes] = {}
+    while any(consumer.position(tp) < end for tp, end in ends.items()):
+        for records in consumer.poll(timeout_ms=500).values():
+            latest.update((r.key, r.value) for r in records)
+    consumer.close()
+    return latest
+
+
+def checkpoint_state_bytes(settings: Settings) -> int | None:
+    """Full size of the job's latest completed checkpoint (all keyed state)."""
+    base = f"http://127.0.0.1:{settings.flink_rest_port}"
+    try:
+        with urllib.request.urlopen(base + "/jobs/overview", timeout=2) as reply:
+            job = json.load(reply)["jobs"][0]["jid"]
+        with urllib.request.urlopen(f"{base}/jobs/{job}/checkpoints", timeout=2) as reply:
+            completed = (json.load(reply).get("latest") or {}).get("completed") or {}
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    size = completed.get("state_size") or completed.get("full_size")
+    return int(size) if size else None
 
 
 def _read_from_start(settings: Settings, topic: str) -> KafkaConsumer:
@@ -82,7 +116,11 @@ def drain_profiles(settings: Settings, events: list[Event], timeout_s: float) ->
     consumer = _read_from_start(settings, settings.topic_user_profiles)
     first, last = None, None
     deadline = time.monotonic() + timeout_s
+    shown = time.monotonic()
     while len(done) < len(expected) and time.monotonic() < deadline:
+        if time.monotonic() - shown > 15:
+            shown = time.monotonic()
+            progress(f"    {len(done)} of {len(expected)} users complete")
         for records in consumer.poll(timeout_ms=500).values():
             for record in records:
                 first = record.timestamp if first is None else min(first, record.timestamp)
@@ -96,6 +134,36 @@ def drain_profiles(settings: Settings, events: list[Event], timeout_s: float) ->
     if len(done) < len(expected):
         progress(f"    only {len(done)} of {len(expected)} users complete before the timeout")
     return _rate(len(events), first, last)
+
+
+def cpu_by_part(drain: Callable[[], dict[str, float]], job: ManagedProcess,
+                broker: int | None) -> dict[str, Any]:
+    """``drain()``'s rate, with the CPU spent per event while it ran: by the job's JVM threads
+    (by name: a Flink task is named after its first operators; compiler, GC and Kafka client
+    threads by theirs), its Python driver and the broker. On a machine whose cores these
+    share, this says where the time goes."""
+    driver = job.pid()
+    if driver is None:
+        raise RuntimeError(f"the {job.name} job is not running; see {job.log_path}")
+    jvm = next((pid for pid in child_pids(driver)
+                if b"java" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]), None)
+    if jvm is None:
+        raise RuntimeError(f"the {job.name} job has no JVM child; see {job.log_path}")
+    broker_cpu = (lambda: process_cpu_s(broker)) if broker else (lambda: float("nan"))
+    before = (thread_cpu_s(jvm), process_cpu_s(driver), broker_cpu())
+    result: dict[str, Any] = dict(drain())
+    threads = thread_cpu_s(jvm) - before[0]
+    per_event = 1e6 / max(1, result["events"])
+    total = sum(threads.values())
+    shown = {name.rstrip(" ->(,"): seconds for name, seconds in threads.most_common()
+             if seconds >= 0.02 * total}
+    result["cpu_us_per_event"] = {
+        "job_threads": {name: seconds * per_event for name, seconds in shown.items()}
+        | {"other threads": (total - sum(shown.values())) * per_event},
+        "job": total * per_event,
+        "driver": (process_cpu_s(driver) - before[1]) * per_event,
+        "broker": (broker_cpu() - before[2]) * per_event}
+    return result
 
 
 def run_job(settings: Settings, module: str, run_dir: Path) -> ManagedProcess:

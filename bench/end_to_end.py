@@ -7,17 +7,24 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
+import functools
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from bench.backlog import drain, drain_profiles, preload, run_job, settings_for
+from bench.backlog import (
+    checkpoint_state_bytes,
+    cpu_by_part,
+    drain,
+    drain_profiles,
+    preload,
+    run_job,
+    settings_for,
+)
 from bench.bare_job import OUTPUT_TOPIC
 from bench.common import RESULTS, machine, progress, write_results
 from bench.lookups import add_load_options, lookup_lines
@@ -38,20 +45,6 @@ def own_topics(settings: Settings, name: str, feature_engine: bool) -> Settings:
     return dataclasses.replace(
         settings, feature_engine=feature_engine,
         job_parallelism=1 if name.endswith("-p1") else settings.job_parallelism, **renamed)
-
-
-def checkpoint_state_bytes(settings: Settings) -> int | None:
-    """Full size of the job's latest completed checkpoint (all keyed state)."""
-    base = f"http://127.0.0.1:{settings.flink_rest_port}"
-    try:
-        with urllib.request.urlopen(base + "/jobs/overview", timeout=2) as reply:
-            job = json.load(reply)["jobs"][0]["jid"]
-        with urllib.request.urlopen(f"{base}/jobs/{job}/checkpoints", timeout=2) as reply:
-            completed = (json.load(reply).get("latest") or {}).get("completed") or {}
-    except (OSError, ValueError, KeyError, IndexError):
-        return None
-    size = completed.get("state_size") or completed.get("full_size")
-    return int(size) if size else None
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
@@ -136,9 +129,9 @@ def main() -> None:
                 ensure_topics(settings)
             progress(f"{name} job: reading the backlog")
             job = run_job(settings, module, root / name)
-            results["throughput"][name] = (
-                drain(settings, OUTPUT_TOPIC, len(events), 600) if name == "bare"
-                else drain_profiles(settings, events, 600))
+            read = (functools.partial(drain, settings, OUTPUT_TOPIC, len(events), 600)
+                    if name == "bare" else functools.partial(drain_profiles, settings, events, 600))
+            results["throughput"][name] = cpu_by_part(read, job, kafka.process.pid())
             progress(f"{name}: {results['throughput'][name]['events_per_s']:.0f} events/s")
             if name == "full":
                 time.sleep(3 * settings.checkpoint_interval_ms / 1000)
@@ -163,6 +156,18 @@ def main() -> None:
     print(f"\nwrote {path} and {RESULTS / 'end_to_end-latest.png'}")
 
 
+def cpu_lines(throughput: dict[str, Any]) -> str:
+    """CPU per event of each job's run, by part (bench/backlog.py's cpu_by_part)."""
+    lines = ["cpu/event   us of CPU per event while each job read the backlog:"]
+    for name in ("bare", "skeleton", "full"):
+        cpu = throughput[name].get("cpu_us_per_event")
+        if cpu:
+            parts = ", ".join(f"{part} {us:.0f}" for part, us in cpu["job_threads"].items())
+            lines.append(f"            {name}: job {cpu['job']:.0f} ({parts}); driver "
+                         f"{cpu['driver']:.0f}; broker {cpu['broker']:.0f}")
+    return "\n".join(lines)
+
+
 def print_table(results: dict[str, Any]) -> None:
     t = results["throughput"]
     print(f"\nmachine: {results['machine']}")
@@ -175,6 +180,7 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"scaling     full job at parallelism 1: {t['full-p1']['events_per_s']:.0f} ev/s, "
               f"at 2: {t['full']['events_per_s']:.0f} ev/s (x{t['scaling_p2_over_p1']:.2f} on "
               f"{results['machine']['cores']} cores shared with Kafka and the benchmark)")
+    print(cpu_lines(t))
     for f in results["freshness"]:
         print(f"freshness   at {f['rate']:5d} ev/s: p50 {f['p50_ms']:6.0f} ms  p95 "
               f"{f['p95_ms']:6.0f} ms  p99 {f['p99_ms']:6.0f} ms  ({f['probes']} probes)")

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,18 +93,29 @@ def serving_store_size(engine: FeatureEngine, settings: Settings,
     tops = _top_lists(events, settings.category_top_n)
     recommender = TrendingRecommender(settings.trending_half_life_ms,
                                       2 * settings.candidates_per_source)
+
+    def changes() -> Iterator[Change]:
+        for user, profile in engine.profiles.items():
+            message = engine.book.message(profile, user, profile.last_seen)
+            pool = build_pool(profile, tops.get, recommender, None,
+                              settings.candidates_per_source, profile.last_seen)
+            yield Change(PROFILES, user, message.SerializeToString())
+            yield Change(RECOMMENDATIONS, user, recommendation_list(
+                user, pool, settings.model_version, profile.last_event_id, profile.last_seen,
+                profile.segment, engine.book.bandit_features(profile), profile.purchased))
+
+    size = store_bytes(changes())
+    return {"users": len(engine.profiles), "bytes": size,
+            "bytes_per_user": size / max(1, len(engine.profiles))}
+
+
+def store_bytes(changes: Iterable[Change]) -> int:
+    """Bytes on disk of a serving store holding ``changes``, after compaction."""
     folder = Path(tempfile.mkdtemp(prefix="reco-store-size-"))
     store = Store(folder / "db")
     batch: list[Change] = []
-    for user, profile in engine.profiles.items():
-        message = engine.book.message(profile, user, profile.last_seen)
-        pool = build_pool(profile, tops.get, recommender, None,
-                          settings.candidates_per_source, profile.last_seen)
-        batch += [Change(PROFILES, user, message.SerializeToString()),
-                  Change(RECOMMENDATIONS, user, recommendation_list(
-                      user, pool, settings.model_version, profile.last_event_id,
-                      profile.last_seen, profile.segment, engine.book.bandit_features(profile),
-                      profile.purchased))]
+    for change in changes:
+        batch.append(change)
         if len(batch) >= 10_000:
             store.apply(batch, {})
             batch = []
@@ -113,8 +124,7 @@ def serving_store_size(engine: FeatureEngine, settings: Settings,
     store.close()
     size = sum(f.stat().st_size for f in (folder / "db").iterdir() if f.suffix == ".sst")
     shutil.rmtree(folder)
-    return {"users": len(engine.profiles), "bytes": size,
-            "bytes_per_user": size / max(1, len(engine.profiles))}
+    return size
 
 
 def run_taobao(path: str, settings: Settings) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -24,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.backlog import drain_profiles, preload, run_job, settings_for
-from bench.common import RESULTS, machine, percentile, progress, write_results
+from bench.common import RESULTS, machine, percentile, process_cpu_s, progress, write_results
 from reco.config import Settings
-from reco.processes import ManagedProcess, child_pids, free_port, port_open, wait_until
+from reco.processes import ManagedProcess, free_port, port_open, wait_until
 from reco.stack import LocalKafka, Stack
 from reco.topics import ensure_topics
 from serving.store import RECOMMENDATIONS, Store
@@ -58,16 +57,6 @@ def go_load(address: str, users: list[str], seconds: float,
                "-seconds", str(seconds), *(["-rate", str(rate)] if rate else [])]
     return dict(json.loads(subprocess.run(command, capture_output=True, text=True,
                                           check=True).stdout))
-
-
-def process_cpu_s(pid: int, with_children: bool = False) -> float:
-    """CPU seconds a process (and, optionally, its live children) has used so far."""
-    pids = [pid, *(child_pids(pid) if with_children else [])]
-    ticks = 0
-    for one in pids:
-        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_per_request(run: Callable[[], dict[str, Any]], server: int, broker: int | None
