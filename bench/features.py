@@ -50,12 +50,11 @@ def replay(engine: FeatureEngine, events: Iterable[Event], total: int) -> dict[s
 
 def state_sizes(engine: FeatureEngine) -> dict[str, float]:
     """Pickled bytes per user of the job's keyed state: the profile, and the quality state
-    (recent event ids and bot counters)."""
+    (recent event ids, bot counters, the session's last item)."""
     sizes = []
     for user, profile in engine.profiles.items():
-        quality = (engine.recent_ids[user], engine.bot_states[user])
         sizes.append(len(pickle.dumps(profile, protocol=5))
-                     + len(pickle.dumps(quality, protocol=5)))
+                     + len(pickle.dumps(engine.quality[user], protocol=5)))
     return {"users": len(sizes), "mean": sum(sizes) / len(sizes),
             "p50": percentile(sizes, 50), "p90": percentile(sizes, 90),
             "p99": percentile(sizes, 99), "max": max(sizes)}

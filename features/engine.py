@@ -14,40 +14,35 @@ applied in the order events arrive.
 
 from __future__ import annotations
 
-from features.bots import BotFilter, BotState
-from features.configured import FeatureProfiles, bot_rules
-from features.dedup import RecentIds
+from features.configured import FeatureProfiles, quality_gate
 from features.profile import UserProfileState
+from features.quality import QualityState
 from reco.config import Settings
 from reco.events import Event
 
 
 class FeatureEngine:
     def __init__(self, settings: Settings) -> None:
-        self.bots = BotFilter(bot_rules(settings))
+        self.gate = quality_gate(settings)  # the quality operator's logic
         self.book = FeatureProfiles(settings)  # the user operator's own profile logic
         self.config = self.book.config
         self.population = self.book.population
-        self.dedup_window = settings.dedup_window
-        self.recent_ids: dict[str, RecentIds] = {}
-        self.bot_states: dict[str, BotState] = {}
+        self.quality: dict[str, QualityState] = {}
         self.profiles: dict[str, UserProfileState] = {}
 
     def process(self, event: Event) -> str | None:
         """Learns from ``event``; returns the rule that filtered it, or None. A redelivered
         event id returns "duplicate" and changes nothing."""
-        recent = self.recent_ids.get(event.user_id)
-        if recent is None:
-            recent = self.recent_ids[event.user_id] = RecentIds(self.dedup_window)
-        if recent.seen_or_add(event.event_id):
+        user = event.user_id
+        verdict, self.quality[user] = self.gate.check(self.quality.get(user) or self.gate.new(),
+                                                      event)
+        if verdict is None:
             return "duplicate"
-        state = self.bot_states.setdefault(event.user_id, BotState())
-        rule = self.bots.check(state, event)
-        profile = self.profiles.get(event.user_id)
+        profile = self.profiles.get(user)
         if profile is None:
-            profile = self.profiles[event.user_id] = self.book.new()
-        if rule is None:
+            profile = self.profiles[user] = self.book.new()
+        if verdict.rule is None:
             self.book.learn(profile, event)
         else:
-            self.book.record_filtered(profile, rule, event.ts, state.flagged_until)
-        return rule
+            self.book.record_filtered(profile, verdict.rule, event.ts, verdict.flagged_until)
+        return verdict.rule
