@@ -29,6 +29,7 @@ from bench.bare_job import OUTPUT_TOPIC
 from bench.common import RESULTS, machine, progress, write_results
 from bench.lookups import add_load_options, lookup_lines
 from bench.serving_probes import measure_serving
+from bench.user_work import user_work
 from reco.config import Settings
 from reco.processes import free_port
 from reco.stack import LocalKafka
@@ -143,6 +144,8 @@ def main() -> None:
                 measure_serving(settings, events, args, results, job, kafka.process.pid())
             job.stop()
         t = results["throughput"]
+        progress("the per-user path's Python alone, in process, on the same events")
+        t["user_work"] = user_work(events, Settings())
         t["ratio"] = t["full"]["events_per_s"] / t["bare"]["events_per_s"]
         t["skeleton_ratio"] = t["skeleton"]["events_per_s"] / t["bare"]["events_per_s"]
         t["feature_engine_cost"] = 1 - t["full"]["events_per_s"] / t["skeleton"]["events_per_s"]
@@ -181,6 +184,13 @@ def print_table(results: dict[str, Any]) -> None:
               f"at 2: {t['full']['events_per_s']:.0f} ev/s (x{t['scaling_p2_over_p1']:.2f} on "
               f"{results['machine']['cores']} cores shared with Kafka and the benchmark)")
     print(cpu_lines(t))
+    work = t.get("user_work")
+    if work:
+        steps = ", ".join(f"{step} {us:.0f}" for step, us in work["us_per_event"].items())
+        print(f"python      the per-user path's Python alone, in process, the same events: "
+              f"{work['total_us_per_event']:.0f} us/event ({steps}): at most "
+              f"{work['ceiling_events_per_s']:.0f} ev/s in one interpreter, "
+              f"{work['ceiling_events_per_s'] / t['bare']['events_per_s']:.2f} of the bare job")
     for f in results["freshness"]:
         print(f"freshness   at {f['rate']:5d} ev/s: p50 {f['p50_ms']:6.0f} ms  p95 "
               f"{f['p95_ms']:6.0f} ms  p99 {f['p99_ms']:6.0f} ms  ({f['probes']} probes)")

@@ -10,17 +10,17 @@ statistics and throughput. Prints tables, writes JSON and a PNG under bench/resu
 from __future__ import annotations
 
 import argparse
-import math
 import pickle
 import shutil
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bench.common import RESULTS, machine, percentile, progress, write_results
+from bench.user_work import top_lists
 from features.engine import FeatureEngine
 from features.profile_view import profile_message
 from online_models.pool import build_pool
@@ -30,7 +30,6 @@ from reco.config import Settings
 from reco.datasets import load_taobao
 from reco.events import Event
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.topics import POPULAR_KEY
 from serving.store import PROFILES, RECOMMENDATIONS, Change, Store
 
 
@@ -73,23 +72,11 @@ def run_state(users: int, settings: Settings) -> dict[str, Any]:
     return result
 
 
-def _top_lists(events: list[Event], n: int) -> dict[str, Any]:
-    """Per-category and popular top lists (log2 counts) from the events, as the job's
-    broadcast would hold them."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for event in events:
-        if event.item_id:
-            counts[event.category or ""][event.item_id] += 1
-            counts[POPULAR_KEY][event.item_id] += 1
-    return {key: [(item, math.log2(c)) for item, c in counter.most_common(n)]
-            for key, counter in counts.items()}
-
-
 def serving_store_size(engine: FeatureEngine, settings: Settings,
                        events: list[Event]) -> dict[str, float]:
     """Bytes per user on disk in the serving store (rocksdict, compacted): each user's
     published profile and candidate pool, as the loader writes them."""
-    tops = _top_lists(events, settings.category_top_n)
+    tops = top_lists(events, settings.category_top_n)
     recommender = TrendingRecommender(settings.trending_half_life_ms,
                                       2 * settings.candidates_per_source)
 

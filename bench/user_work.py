@@ -1,0 +1,118 @@
+"""The Python work of the per-user path (quality and user operators), in one process, step by
+step, on the events of a throughput backlog: what the job's logic costs without Flink. In
+thread mode every Python operator of the job shares one interpreter (one GIL), so this bounds
+the job's throughput from above however cheap the framework gets.
+
+Each event takes the steps the operators take: the quality state read, checked and written
+(pickled, as in RocksDB), the profile read, learned and written, and, as when the user's
+last publication is a second old (every event of the backlog benchmark's users), the
+publication: the profile message, the segment model, the candidate pool and the list.
+
+  python -m bench.user_work --events 30000 --users 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import pickle
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from features.configured import profiles_for, quality_gate
+from online_models.pool import build_pool
+from online_models.segments import SegmentModel, segment_features
+from online_models.trending import Ranked, TrendingRecommender
+from operators.users import list_fingerprint, recommendation_list
+from reco.config import Settings
+from reco.events import Event
+from reco.simulator import ShopperSimulation, SimConfig
+from reco.topics import POPULAR_KEY
+
+STEPS = ("quality", "state", "learn", "profile message", "segment", "pool", "list")
+
+
+def top_lists(events: Iterable[Event], n: int) -> dict[str, Ranked]:
+    """Per-category and popular top lists (log2 counts) from the events, as the job's
+    broadcast would hold them."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for event in events:
+        if event.item_id:
+            counts[event.category or ""][event.item_id] += 1
+            counts[POPULAR_KEY][event.item_id] += 1
+    return {key: [(item, math.log2(c)) for item, c in counter.most_common(n)]
+            for key, counter in counts.items()}
+
+
+def user_work(events: list[Event], settings: Settings) -> dict[str, Any]:
+    """Microseconds per event of each step, and their total."""
+    gate, profiles = quality_gate(settings), profiles_for(settings)
+    segments = SegmentModel(settings.segments, seed=settings.policy_seed)
+    recommender = TrendingRecommender(settings.trending_half_life_ms,
+                                      2 * settings.candidates_per_source)
+    tops = top_lists(events, settings.category_top_n)
+    quality_state: dict[str, bytes] = {}
+    profile_state: dict[str, bytes] = {}
+    spent = dict.fromkeys(STEPS, 0.0)
+    clock = time.perf_counter
+    for event in events:
+        user = event.user_id
+        t0 = clock()
+        stored = quality_state.get(user)
+        verdict, quality = gate.check(pickle.loads(stored) if stored else gate.new(), event)
+        quality_state[user] = pickle.dumps(quality)
+        t1 = clock()
+        stored = profile_state.get(user)
+        profile = pickle.loads(stored) if stored else profiles.new()
+        t2 = clock()
+        if verdict is not None and verdict.rule is None:
+            profiles.learn(profile, event)
+        t3 = clock()
+        message = profiles.message(profile, user, event.ts)
+        t4 = clock()
+        profile.segment = segments.learn_predict_one(segment_features(message))
+        message.segment = str(profile.segment)
+        message.SerializeToString()
+        t5 = clock()
+        pool = build_pool(profile, tops.get, recommender, None, settings.candidates_per_source,
+                          profile.last_seen)
+        t6 = clock()
+        profile.published = list_fingerprint(pool, profile.purchased)
+        recommendation_list(user, pool, settings.model_version, profile.last_event_id,
+                            profile.last_seen, profile.segment,
+                            profiles.bandit_features(profile), profile.purchased)
+        t7 = clock()
+        profile_state[user] = pickle.dumps(profile)
+        t8 = clock()
+        for step, seconds in zip(STEPS, (t1 - t0, t2 - t1 + t8 - t7, t3 - t2, t4 - t3, t5 - t4,
+                                         t6 - t5, t7 - t6), strict=True):
+            spent[step] += seconds
+    per_event = {step: seconds / len(events) * 1e6 for step, seconds in spent.items()}
+    total = sum(per_event.values())
+    return {"events": len(events), "us_per_event": per_event, "total_us_per_event": total,
+            "ceiling_events_per_s": 1e6 / total}
+
+
+def backlog_events(users: int, events: int) -> list[Event]:
+    """The events bench/backlog.py preloads for the throughput runs (same simulation)."""
+    sim = ShopperSimulation(SimConfig(n_users=users, seed=7, run_id="work"))
+    return [e for _, e in zip(range(events), sim.events(), strict=False)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.user_work", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=30_000)
+    parser.add_argument("--users", type=int, default=2_000)
+    args = parser.parse_args()
+    result = user_work(backlog_events(args.users, args.events), Settings())
+    for step, us in result["us_per_event"].items():
+        print(f"{step:16s} {us:7.1f} us/event")
+    print(f"{'total':16s} {result['total_us_per_event']:7.1f} us/event: at most "
+          f"{result['ceiling_events_per_s']:.0f} events/s in one interpreter")
+
+
+if __name__ == "__main__":
+    main()
