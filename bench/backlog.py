@@ -85,36 +85,48 @@ def _read_from_start(settings: Settings, topic: str) -> KafkaConsumer:
     return consumer
 
 
-def _rate(events: int, first: int | None, last: int | None) -> dict[str, float]:
+def _rates(progress_at: list[tuple[int, int]], events: int) -> dict[str, float]:
+    """From (timestamp ms, events newly processed) points: the rate over the whole backlog
+    (first output to last), and over its second half, when the job has warmed up (its JIT
+    compiler done with the hot paths, its caches filled), as a long-running job is."""
+    progress_at.sort()
+    total, half_at, half_done, last = 0, None, 0, None
+    for ts, newly in progress_at:
+        if newly > 0:
+            total, last = total + newly, ts
+            if half_at is None and total >= events // 2:
+                half_at, half_done = ts, total
+    first = progress_at[0][0] if progress_at else None
     seconds = ((last or 0) - (first or 0)) / 1000
+    late = ((last or 0) - (half_at or 0)) / 1000
     return {"events": events, "seconds": seconds,
-            "events_per_s": events / seconds if seconds > 0 else float("nan")}
+            "events_per_s": events / seconds if seconds > 0 else float("nan"),
+            "late_events_per_s": (total - half_done) / late if late > 0 else float("nan")}
 
 
 def drain(settings: Settings, topic: str, expected: int, timeout_s: float) -> dict[str, float]:
-    """Reads ``topic`` (one record per event) from the start until ``expected`` records: the rate
-    between the first and the last record's timestamp (set by the job as it wrote them)."""
+    """Reads ``topic`` (one record per event) from the start until ``expected`` records: the
+    rates between the records' timestamps (set by the job as it wrote them)."""
     consumer = _read_from_start(settings, topic)
-    count, first, last = 0, None, None
+    stamps: list[tuple[int, int]] = []
     deadline = time.monotonic() + timeout_s
-    while count < expected and time.monotonic() < deadline:
+    while len(stamps) < expected and time.monotonic() < deadline:
         for records in consumer.poll(timeout_ms=500).values():
-            count += len(records)
-            stamps = [r.timestamp for r in records]
-            first = min(stamps + ([first] if first else []))
-            last = max(stamps + ([last] if last else []))
+            stamps += [(r.timestamp, 1) for r in records]
     consumer.close()
-    return _rate(count, first, last)
+    return _rates(stamps, expected)
 
 
 def drain_profiles(settings: Settings, events: list[Event], timeout_s: float) -> dict[str, float]:
     """Reads the profiles until every user's shows all their events (learned or filtered):
-    the rate between the first profile and the one completing the last user. Profiles are
-    published at most once per interval per user, so the end can lag by that interval."""
+    the rates between the first profile and the one completing the last user, each profile
+    adding the events its user's count grew by. Profiles are published at most once per
+    interval per user, so the end can lag by that interval."""
     expected = Counter(e.user_id for e in events)
+    counted: Counter[str] = Counter()
     done: set[str] = set()
     consumer = _read_from_start(settings, settings.topic_user_profiles)
-    first, last = None, None
+    progress_at: list[tuple[int, int]] = []
     deadline = time.monotonic() + timeout_s
     shown = time.monotonic()
     while len(done) < len(expected) and time.monotonic() < deadline:
@@ -123,17 +135,17 @@ def drain_profiles(settings: Settings, events: list[Event], timeout_s: float) ->
             progress(f"    {len(done)} of {len(expected)} users complete")
         for records in consumer.poll(timeout_ms=500).values():
             for record in records:
-                first = record.timestamp if first is None else min(first, record.timestamp)
                 profile = pb.UserProfile.FromString(record.value)
                 user = profile.user_id
-                if user not in done and \
-                        profile.event_count + profile.filtered_events >= expected[user]:
+                seen = min(expected[user], profile.event_count + profile.filtered_events)
+                progress_at.append((record.timestamp, seen - counted[user]))
+                counted[user] = max(counted[user], seen)
+                if seen >= expected[user]:
                     done.add(user)
-                    last = record.timestamp if last is None else max(last, record.timestamp)
     consumer.close()
     if len(done) < len(expected):
         progress(f"    only {len(done)} of {len(expected)} users complete before the timeout")
-    return _rate(len(events), first, last)
+    return _rates(progress_at, len(events))
 
 
 def cpu_by_part(drain: Callable[[], dict[str, float]], job: ManagedProcess,

@@ -147,6 +147,7 @@ def main() -> None:
         progress("the per-user path's Python alone, in process, on the same events")
         t["user_work"] = user_work(events, Settings())
         t["ratio"] = t["full"]["events_per_s"] / t["bare"]["events_per_s"]
+        t["late_ratio"] = t["full"]["late_events_per_s"] / t["bare"]["late_events_per_s"]
         t["skeleton_ratio"] = t["skeleton"]["events_per_s"] / t["bare"]["events_per_s"]
         t["feature_engine_cost"] = 1 - t["full"]["events_per_s"] / t["skeleton"]["events_per_s"]
         if "full-p1" in t:
@@ -177,6 +178,10 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"throughput  bare {t['bare']['events_per_s']:8.0f} ev/s   skeleton "
           f"{t['skeleton']['events_per_s']:8.0f} ev/s   full "
           f"{t['full']['events_per_s']:8.0f} ev/s   full/bare {t['ratio']:.2f}")
+    print(f"            second half of the backlog (warmed up): bare "
+          f"{t['bare']['late_events_per_s']:.0f}, skeleton "
+          f"{t['skeleton']['late_events_per_s']:.0f}, full {t['full']['late_events_per_s']:.0f} "
+          f"ev/s; full/bare {t['late_ratio']:.2f}")
     print(f"            the feature engine costs {t['feature_engine_cost']:.0%} of the "
           f"skeleton's throughput (full/skeleton {1 - t['feature_engine_cost']:.2f})")
     if "full-p1" in t:
