@@ -20,7 +20,7 @@ import dataclasses
 from features.basic_profile import BasicProfile
 from features.configured import reward_weights
 from features.engine import FeatureEngine
-from features.items import ItemState, Session, pair_with_previous
+from features.items import ItemState
 from features.trending import EVENT_WEIGHTS, TopItems
 from online_models.als import ImplicitALS
 from online_models.bandit_context import bandit_context, context_features
@@ -60,7 +60,6 @@ class InProcessSystem:
                                                2 * settings.candidates_per_source)
         self.items: dict[str, ItemState] = {}
         self.tops: dict[str, TopItems] = {}
-        self.sessions: dict[str, Session] = {}
         self.policy = LinearThompsonSampling(context_features(settings.segments), seed=seed)
         self.rewards = reward_weights(settings)
         self.joiners: dict[str, FeedbackJoiner] = {}
@@ -81,14 +80,11 @@ class InProcessSystem:
             top = self.tops[key] = TopItems(n)
         return top
 
-    def _learn_item(self, event: Event) -> None:
-        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
-        item = event.item_id
-        if weight <= 0 or item is None:
-            return
-        previous, self.sessions[event.user_id] = pair_with_previous(
-            self.sessions.get(event.user_id, (0, None)), item, event.ts,
-            self.settings.session_gap_ms)
+    def _learn_item(self, event: Event, previous: str | None) -> None:
+        """A clean interaction with an item (and the session's previous item, paired by the
+        quality step), as the per-item operator learns it."""
+        weight = EVENT_WEIGHTS[event.event_type]
+        item = str(event.item_id)
         state = self.items.get(item)
         if state is None:
             state = self.items[item] = ItemState(self.settings.trending_half_life_ms,
@@ -109,8 +105,10 @@ class InProcessSystem:
 
     def learn(self, event: Event) -> None:
         self._feedback(event)
-        if self.engine.process(event) is None:
-            self._learn_item(event)
+        verdict = self.engine.learn(event)
+        if verdict is not None and verdict.rule is None:
+            if verdict.item_signal:
+                self._learn_item(event, verdict.previous)
             if self.page_requests and event.event_type in PAGE_VIEWS:
                 self.recommend(event.user_id, PAGE_K, event.ts)
 

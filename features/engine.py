@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from features.configured import FeatureProfiles, quality_gate
 from features.profile import UserProfileState
-from features.quality import QualityState
+from features.quality import QualityState, Verdict
 from reco.config import Settings
 from reco.events import Event
 
@@ -33,11 +33,16 @@ class FeatureEngine:
     def process(self, event: Event) -> str | None:
         """Learns from ``event``; returns the rule that filtered it, or None. A redelivered
         event id returns "duplicate" and changes nothing."""
+        verdict = self.learn(event)
+        return "duplicate" if verdict is None else verdict.rule
+
+    def learn(self, event: Event) -> Verdict | None:
+        """Learns from ``event``; returns the quality step's verdict (None: redelivered)."""
         user = event.user_id
         verdict, self.quality[user] = self.gate.check(self.quality.get(user) or self.gate.new(),
                                                       event)
         if verdict is None:
-            return "duplicate"
+            return None
         profile = self.profiles.get(user)
         if profile is None:
             profile = self.profiles[user] = self.book.new()
@@ -45,4 +50,4 @@ class FeatureEngine:
             self.book.learn(profile, event)
         else:
             self.book.record_filtered(profile, verdict.rule, event.ts, verdict.flagged_until)
-        return verdict.rule
+        return verdict
