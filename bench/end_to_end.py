@@ -195,7 +195,9 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"python      the per-user path's Python alone, in process, the same events: "
               f"{work['total_us_per_event']:.0f} us/event ({steps}): at most "
               f"{work['ceiling_events_per_s']:.0f} ev/s in one interpreter, "
-              f"{work['ceiling_events_per_s'] / t['bare']['events_per_s']:.2f} of the bare job")
+              f"{work['ceiling_events_per_s'] / t['bare']['events_per_s']:.2f} of the bare job "
+              f"({work['ceiling_events_per_s'] / t['bare']['late_events_per_s']:.2f} of it "
+              f"warmed up)")
     for f in results["freshness"]:
         print(f"freshness   at {f['rate']:5d} ev/s: p50 {f['p50_ms']:6.0f} ms  p95 "
               f"{f['p95_ms']:6.0f} ms  p99 {f['p99_ms']:6.0f} ms  ({f['probes']} probes)")
