@@ -21,6 +21,7 @@ from bench.backlog import (
     cpu_by_part,
     drain,
     drain_profiles,
+    local_kafka,
     preload,
     run_job,
     settings_for,
@@ -31,8 +32,6 @@ from bench.lookups import add_load_options, lookup_lines
 from bench.serving_probes import measure_serving
 from bench.user_work import user_work
 from reco.config import Settings
-from reco.processes import free_port
-from reco.stack import LocalKafka
 from reco.topics import ensure_topics
 
 
@@ -105,12 +104,9 @@ def main() -> None:
     add_load_options(parser)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-"))
-    kafka = LocalKafka(root / "kafka", free_port(), free_port())
     results: dict[str, Any] = {"command": "python -m bench.end_to_end " + " ".join(sys.argv[1:]),
                                "machine": machine()}
-    progress(f"starting Kafka in {root}")
-    kafka.start()
-    try:
+    with local_kafka(root) as kafka:
         full = settings_for(kafka, root, "full")
         ensure_topics(full)
         admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
@@ -152,8 +148,6 @@ def main() -> None:
         t["feature_engine_cost"] = 1 - t["full"]["events_per_s"] / t["skeleton"]["events_per_s"]
         if "full-p1" in t:
             t["scaling_p2_over_p1"] = t["full"]["events_per_s"] / t["full-p1"]["events_per_s"]
-    finally:
-        kafka.stop()
     path = write_results("end_to_end", results)
     plot(results, RESULTS / "end_to_end-latest.png")
     print_table(results)

@@ -19,10 +19,8 @@ from typing import Any
 
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from bench.backlog import cpu_by_part, drain, preload, run_job, settings_for
+from bench.backlog import cpu_by_part, drain, local_kafka, preload, run_job, settings_for
 from bench.common import RESULTS, machine, progress, write_results
-from reco.processes import free_port
-from reco.stack import LocalKafka
 from reco.topics import ensure_topics
 
 KINDS = ("none", "state_read", "state_write", "clock")
@@ -36,12 +34,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10, help="extra calls per event")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-calls-"))
-    kafka = LocalKafka(root / "kafka", free_port(), free_port())
-    progress(f"starting Kafka in {root}")
-    kafka.start()
     results: dict[str, Any] = {"command": "python -m bench.java_calls " + " ".join(sys.argv[1:]),
                                "machine": machine(), "calls_per_event": args.calls, "runs": {}}
-    try:
+    with local_kafka(root) as kafka:
         base = settings_for(kafka, root, "calls")
         ensure_topics(base)
         admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
@@ -61,8 +56,6 @@ def main() -> None:
                 results["runs"][kind] = cpu_by_part(read, job, kafka.process.pid())
             finally:
                 job.stop()
-    finally:
-        kafka.stop()
     runs = results["runs"]
     keyed = {kind: runs[kind]["cpu_us_per_event"]["job_threads"].get(KEYED_THREAD, float("nan"))
              for kind in KINDS}

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.backlog import drain_profiles, preload, run_job, settings_for
+from bench.backlog import drain_profiles, local_kafka, preload, run_job, settings_for
 from bench.common import RESULTS, machine, percentile, process_cpu_s, progress, write_results
 from reco.config import Settings
 from reco.processes import ManagedProcess, free_port, port_open, wait_until
-from reco.stack import LocalKafka, Stack
+from reco.stack import Stack
 from reco.topics import ensure_topics
 from serving.store import RECOMMENDATIONS, Store
 
@@ -238,12 +238,9 @@ def main() -> None:
     add_load_options(parser)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-lookups-"))
-    kafka = LocalKafka(root / "kafka", free_port(), free_port())
-    progress(f"starting Kafka in {root}")
-    kafka.start()
     results: dict[str, Any] = {"command": "python -m bench.lookups " + " ".join(sys.argv[1:]),
                                "machine": machine()}
-    try:
+    with local_kafka(root) as kafka:
         settings = settings_for(kafka, root, "lookups")
         ensure_topics(settings)
         events = preload(settings, args.users, args.events)
@@ -256,8 +253,6 @@ def main() -> None:
                                          [int(r) for r in args.rates.split(",") if r],
                                          args.generator, worker_counts(args.serving_workers),
                                          kafka.process.pid())
-    finally:
-        kafka.stop()
     path = write_results("lookups", results)
     plot(results["lookup"], RESULTS / "lookups-latest.png")
     print(f"\nmachine: {results['machine']}")

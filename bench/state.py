@@ -21,6 +21,7 @@ from bench.backlog import (
     checkpoint_state_bytes,
     drain_profiles,
     latest_values,
+    local_kafka,
     run_job,
     send_backlog,
     settings_for,
@@ -28,9 +29,8 @@ from bench.backlog import (
 from bench.common import RESULTS, machine, progress, write_results
 from bench.features import store_bytes
 from reco.events import Event
-from reco.processes import free_port, wait_until
+from reco.processes import wait_until
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.stack import LocalKafka
 from reco.topics import ensure_topics
 from serving.store import PROFILES, RECOMMENDATIONS, Change
 
@@ -52,10 +52,7 @@ def user_events(users: int, per_user: int, seed: int = 5) -> list[Event]:
 
 
 def measure(root: Path, users: int, per_user: int) -> dict[str, Any]:
-    kafka = LocalKafka(root / f"kafka-{users}", free_port(), free_port())
-    progress(f"{users} users: starting Kafka")
-    kafka.start()
-    try:
+    with local_kafka(root, f"kafka-{users}") as kafka:
         settings = settings_for(kafka, root, f"state-{users}")
         ensure_topics(settings)
         events = user_events(users, per_user)
@@ -78,8 +75,6 @@ def measure(root: Path, users: int, per_user: int) -> dict[str, Any]:
         published += [Change(RECOMMENDATIONS, key.decode(), value) for key, value in
                       latest_values(settings, settings.topic_recommendations).items()]
         store = store_bytes(published)
-    finally:
-        kafka.stop()
     seen = len({e.user_id for e in events})
     return {"users": seen, "events": len(events), "events_per_user": len(events) / seen,
             "throughput_events_per_s": rate["events_per_s"],
