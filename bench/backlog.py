@@ -1,6 +1,6 @@
-"""A running job over a simulated backlog, for the benchmarks: settings on a stack of their
-own, the backlog preloaded into Kafka, the job started, and its output drained with the rate
-between the first and the last record."""
+"""A running job over a simulated backlog, for the benchmarks: a broker and settings of their
+own, the backlog preloaded into Kafka, the job started, its output drained with the rates
+(whole backlog, and its warmed-up second half) and the CPU each part spent per event."""
 
 from __future__ import annotations
 
@@ -99,8 +99,9 @@ def _read_from_start(settings: Settings, topic: str) -> KafkaConsumer:
 
 
 def _rates(progress_at: list[tuple[int, int]], events: int) -> dict[str, float]:
-    """From (timestamp ms, events newly processed) points: the rate over the whole backlog
-    (first output to last), and over its second half, when the job has warmed up (its JIT
+    """From (timestamp ms, events newly processed) points of a backlog of ``events``: the rate
+    over what was processed (first output to last; all of it unless a drain timed out), and
+    over the backlog's second half, when the job has warmed up (its JIT
     compiler done with the hot paths, its caches filled), as a long-running job is."""
     progress_at.sort()
     total, half_at, half_done, last = 0, None, 0, None
@@ -112,8 +113,8 @@ def _rates(progress_at: list[tuple[int, int]], events: int) -> dict[str, float]:
     first = progress_at[0][0] if progress_at else None
     seconds = ((last or 0) - (first or 0)) / 1000
     late = ((last or 0) - (half_at or 0)) / 1000
-    return {"events": events, "seconds": seconds,
-            "events_per_s": events / seconds if seconds > 0 else float("nan"),
+    return {"events": total, "seconds": seconds,
+            "events_per_s": total / seconds if seconds > 0 else float("nan"),
             "late_events_per_s": (total - half_done) / late if late > 0 else float("nan")}
 
 
