@@ -4,7 +4,6 @@ own, the backlog preloaded into Kafka, the job started, its output drained with 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -13,7 +12,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +27,6 @@ from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.stack import LocalKafka
 from reco.v1 import recommendations_pb2 as pb
-
-
-@contextlib.contextmanager
-def local_kafka(root: Path, name: str = "kafka") -> Iterator[LocalKafka]:
-    """A broker of the benchmark's own, in ``root / name``; stopped on leaving."""
-    kafka = LocalKafka(root / name, free_port(), free_port())
-    progress(f"starting Kafka in {root / name}")
-    kafka.start()
-    try:
-        yield kafka
-    finally:
-        kafka.stop()
 
 
 def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:

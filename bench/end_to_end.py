@@ -21,7 +21,6 @@ from bench.backlog import (
     cpu_by_part,
     drain,
     drain_profiles,
-    local_kafka,
     preload,
     run_job,
     settings_for,
@@ -32,6 +31,7 @@ from bench.lookups import add_load_options, lookup_lines
 from bench.serving_probes import measure_serving
 from bench.user_work import user_work
 from reco.config import Settings
+from reco.stack import local_kafka
 from reco.topics import ensure_topics
 
 

@@ -19,8 +19,9 @@ from typing import Any
 
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from bench.backlog import cpu_by_part, drain, local_kafka, preload, run_job, settings_for
+from bench.backlog import cpu_by_part, drain, preload, run_job, settings_for
 from bench.common import RESULTS, machine, progress, write_results
+from reco.stack import local_kafka
 from reco.topics import ensure_topics
 
 KINDS = ("none", "state_read", "state_write", "clock")

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.backlog import drain_profiles, local_kafka, preload, run_job, settings_for
+from bench.backlog import drain_profiles, preload, run_job, settings_for
 from bench.common import RESULTS, machine, percentile, process_cpu_s, progress, write_results
 from reco.config import Settings
 from reco.processes import ManagedProcess, free_port, port_open, wait_until
-from reco.stack import Stack
+from reco.stack import Stack, local_kafka
 from reco.topics import ensure_topics
 from serving.store import RECOMMENDATIONS, Store
 

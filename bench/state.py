@@ -21,7 +21,6 @@ from bench.backlog import (
     checkpoint_state_bytes,
     drain_profiles,
     latest_values,
-    local_kafka,
     run_job,
     send_backlog,
     settings_for,
@@ -31,6 +30,7 @@ from bench.features import store_bytes
 from reco.events import Event
 from reco.processes import wait_until
 from reco.simulator import ShopperSimulation, SimConfig
+from reco.stack import local_kafka
 from reco.topics import ensure_topics
 from serving.store import PROFILES, RECOMMENDATIONS, Change
 

@@ -29,7 +29,7 @@ from reco.config import Settings, load_settings
 from reco.events import Event
 from reco.processes import free_port
 from reco.producer import EventProducer
-from reco.stack import LocalKafka, Stack
+from reco.stack import LocalKafka, Stack, local_kafka
 from reco.topics import ensure_topics
 
 
@@ -61,19 +61,17 @@ def replay_through_stack(events: list[Event], targets: set[str], max_targets: in
                          ) -> dict[str, Any]:
     """Starts a stack of its own (Kafka on free ports, the job, the server), replays, stops."""
     root = Path(tempfile.mkdtemp(prefix="reco-eval-stack-"))
-    kafka = LocalKafka(root / "kafka", free_port(), free_port())
-    progress(f"starting Kafka, the job and the server in {root}")
-    kafka.start()
-    settings = _stack_settings(root, kafka, events)
-    stack = Stack(settings)
-    try:
-        ensure_topics(settings)
-        stack.start_job(fresh=True)
-        stack.start_server()
-        return replay_on(settings, events, targets, max_targets)
-    finally:
-        stack.down(only_started=True)
-        kafka.stop()
+    with local_kafka(root) as kafka:
+        settings = _stack_settings(root, kafka, events)
+        stack = Stack(settings)
+        progress(f"starting the job and the server in {root}")
+        try:
+            ensure_topics(settings)
+            stack.start_job(fresh=True)
+            stack.start_server()
+            return replay_on(settings, events, targets, max_targets)
+        finally:
+            stack.down(only_started=True)
 
 
 def replay_on(settings: Settings, events: list[Event], targets: set[str], max_targets: int,

@@ -7,12 +7,14 @@ Used by `make up` / `make down` / `make status` (background, state under ``stack
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +24,13 @@ from reco.processes import (
     StartupError,
     flink_job_running,
     flink_jobs,
+    free_port,
     grpc_serving,
     port_open,
     split_address,
     wait_until,
 )
+from reco.reporting import progress
 from reco.topics import ensure_topics
 
 log = logging.getLogger("reco.stack")
@@ -104,6 +108,19 @@ class LocalKafka:
 
     def stop(self) -> None:
         self.process.stop()
+
+
+@contextlib.contextmanager
+def local_kafka(root: Path, name: str = "kafka") -> Iterator[LocalKafka]:
+    """A broker of one's own on free ports, in ``root / name`` (benchmarks, the replay through
+    the stack, tests); stopped on leaving."""
+    kafka = LocalKafka(root / name, free_port(), free_port())
+    progress(f"starting Kafka in {root / name}")
+    kafka.start()
+    try:
+        yield kafka
+    finally:
+        kafka.stop()
 
 
 @dataclass

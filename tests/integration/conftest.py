@@ -12,7 +12,7 @@ import pytest
 
 from reco.config import Settings
 from reco.processes import free_port
-from reco.stack import LocalKafka, Stack
+from reco.stack import LocalKafka, Stack, local_kafka
 from reco.topics import ensure_topics
 
 T = TypeVar("T")
@@ -32,10 +32,8 @@ def eventually(probe: Callable[[], T | None], timeout_s: float = 60.0, what: str
 
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory) -> Iterator[LocalKafka]:
-    broker = LocalKafka(tmp_path_factory.mktemp("kafka"), free_port(), free_port())
-    broker.start()
-    yield broker
-    broker.stop()
+    with local_kafka(tmp_path_factory.mktemp("broker")) as broker:
+        yield broker
 
 
 @pytest.fixture(scope="session")
