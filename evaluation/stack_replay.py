@@ -25,6 +25,7 @@ from evaluation.metrics import KS, Metrics
 from evaluation.report import progress
 from evaluation.system import InProcessSystem, settings_for_data
 from reco.client import RecoClient
+from reco.clock import now_ms
 from reco.config import Settings, load_settings
 from reco.events import Event
 from reco.processes import free_port
@@ -34,7 +35,7 @@ from reco.topics import ensure_topics
 
 
 def _shifted(events: list[Event]) -> list[Event]:
-    offset = int(time.time() * 1000) - max(e.ts for e in events) - 1000
+    offset = now_ms() - max(e.ts for e in events) - 1000
     return [dataclasses.replace(e, ts=e.ts + offset,
                                 event_id=f"{e.event_id}-{uuid.uuid4().hex[:6]}")
             for e in events]

@@ -24,7 +24,6 @@ dead-letter strings.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +48,7 @@ from operators.users import (
     UserRecommendations,
     recommendation_list,
 )
+from reco.clock import now_ms
 from reco.config import Settings
 from reco.topics import POPULAR_KEY
 
@@ -81,7 +81,7 @@ class PopularListRow:
 
     def __call__(self, value: Any) -> Row:
         key, ranked = value
-        now = int(time.time() * 1000)
+        now = now_ms()
         recs = self.recommender.popular(ranked, (), self.recommender.list_size, now)
         if key != POPULAR_KEY:
             segment = key.rpartition(":")[2]

@@ -21,6 +21,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from features.engine import FeatureEngine
 from online_models.als import ImplicitALS
 from online_models.interactions import training_data
+from reco.clock import now_ms
 from reco.config import Settings, load_settings
 from reco.datasets import load_taobao
 from reco.events import Event, InvalidEvent, parse_event
@@ -70,7 +71,7 @@ def clean(events: Iterator[Event] | list[Event], settings: Settings) -> list[Eve
 
 
 def publish(settings: Settings, model: ImplicitALS, version: str) -> int:
-    chunks = model.item_model(version).to_chunks(CHUNK_ITEMS, int(time.time() * 1000))
+    chunks = model.item_model(version).to_chunks(CHUNK_ITEMS, now_ms())
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
                              max_request_size=2_000_000, client_id="reco-train-factors")
     for chunk in chunks:

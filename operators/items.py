@@ -9,7 +9,6 @@ publishes its features then, or when its co-occurring items change."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
 from features.items import ItemState, report_step
 from operators.state import KEYED_BYTES, value_state
+from reco.clock import now_ms
 from reco.topics import NEW_ITEMS_PREFIX
 
 ITEM_FEATURES = OutputTag("item-features", KEYED_BYTES)
@@ -64,5 +64,5 @@ class ItemTrending(KeyedProcessFunction):
         if report:
             yield state.category, item_id, state.log_score
         if changed:
-            message = state.to_proto(item_id, ts, int(time.time() * 1000))
+            message = state.to_proto(item_id, ts, now_ms())
             yield ITEM_FEATURES, Row(item_id, message.SerializeToString())

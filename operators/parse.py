@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from pyflink.datastream.functions import ProcessFunction
 from features.trending import EVENT_WEIGHTS
 from online_models.factors import chunk_problem
 from operators.items import INTERACTION, ITEM_SIGNALS
+from reco.clock import now_ms
 from reco.events import InvalidEvent, parse_event
 from reco.impressions import parse_impression
 from reco.topics import FACTORS_KEY_PREFIX
@@ -38,7 +38,7 @@ def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_byt
         body = {"raw_base64": base64.b64encode(kept).decode("ascii")}
     return json.dumps({"reason": reason, **source, "raw_bytes": len(raw),
                        "raw_truncated": len(raw) > keep_bytes, **body,
-                       "dead_lettered_at_ms": int(time.time() * 1000)}, separators=(",", ":"))
+                       "dead_lettered_at_ms": now_ms()}, separators=(",", ":"))
 
 
 class ParseEvents(ProcessFunction):

@@ -11,7 +11,6 @@ for monitoring. After a restart an instance learns its model again from the stre
 
 from __future__ import annotations
 
-import time
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -47,7 +46,7 @@ def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
                         excluded: list[str] | None = None) -> bytes:
     """A serialised ``reco.v1.RecommendationList``, the value of the recommendations topic."""
     message = pb.RecommendationList(
-        user_id=user_id, model_version=model_version, updated_at_ms=int(time.time() * 1000),
+        user_id=user_id, model_version=model_version, updated_at_ms=now_ms(),
         last_event_id=last_event_id, last_event_ts=last_event_ts,
         segment=str(segment) if segment >= 0 else "", features=features or {},
         excluded_item_ids=excluded or [])

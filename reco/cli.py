@@ -6,13 +6,13 @@ import argparse
 import json
 import logging
 import sys
-import time
 from collections.abc import Iterator
 from typing import TextIO
 
 import grpc
 from google.protobuf.json_format import MessageToDict
 
+from reco.clock import now_ms
 from reco.config import PROJECT_ROOT, Settings, describe, load_settings
 from reco.events import InvalidEvent, event_from_dict
 from reco.simulator import ShopperSimulation, SimConfig
@@ -30,7 +30,7 @@ def cmd_get(args: argparse.Namespace) -> int:
     from reco.v1 import recommendations_pb2 as pb
 
     context = pb.Context(device=args.device or "", country=args.country or "",
-                         ts=int(time.time() * 1000))
+                         ts=now_ms())
     with RecoClient(_settings().grpc_addr) as client:
         reply = client.recommendations(args.user, args.k, args.exclude, context)
     if args.json:

@@ -1,5 +1,6 @@
-"""Wall-clock milliseconds: event timestamps, and Flink's processing time, which is the same
-clock (operators read it here rather than through a call into Java per event)."""
+"""Wall-clock milliseconds, the project's one clock: event and publication timestamps, and
+Flink's processing time, which is the same clock (operators read it here rather than ask the
+timer service, a call into Java)."""
 
 from __future__ import annotations
 

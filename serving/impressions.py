@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 from confluent_kafka import KafkaError, Producer
 
+from reco.clock import now_ms
 from reco.config import Settings
 from reco.v1 import recommendations_pb2 as pb
 
@@ -58,7 +58,7 @@ class ImpressionLog:
     def log(self, request: pb.GetRecommendationsRequest,
             response: pb.GetRecommendationsResponse, features: dict[str, float],
             items_json: str) -> None:
-        record = impression_json(request, response, int(time.time() * 1000), features,
+        record = impression_json(request, response, now_ms(), features,
                                  items_json)
         try:
             self._producer.produce(self.topic, key=request.user_id.encode(),

@@ -15,6 +15,7 @@ import grpc
 
 from features.context import event_context
 from online_models.bandit_context import bandit_context
+from reco import clock
 from reco.config import Settings
 from reco.topics import POPULAR_KEY, segment_popular_key
 from reco.v1 import recommendations_pb2 as pb
@@ -107,7 +108,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
 
     def recommend(self, request: pb.GetRecommendationsRequest, now_ms: int | None = None
                   ) -> Answer:
-        now_ms = now_ms or int(time.time() * 1000)
+        now_ms = now_ms or clock.now_ms()
         ctx = request.context
         local = event_context(ctx.ts or now_ms, ctx.timezone or None, ctx.country or None)
         prepared = self._prepare(request.user_id, ctx.device, local.day_part)
