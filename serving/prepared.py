@@ -1,22 +1,25 @@
 """What a stored list gives every request until it changes, prepared once: the candidate pool
 (with the items co-occurring with the user's recent ones), the user's part of the bandit
-context, and, per mix and k, the blended items and their impression JSON. A request then only
-builds its context, lets the policy choose the mix and fills in its id and propensity: the
-serving path stays a few tens of microseconds of Python instead of a few hundred.
+context, and, per mix and k, a slate: the blended items, their response and their impression
+JSON. A request then only builds its context, lets the policy choose the mix and fills in its
+id and propensity: the serving path stays a few tens of microseconds of Python instead of a few
+hundred.
 
-The servicer rebuilds an entry when the stored bytes it came from change, and a short while after
-it was built (co-occurrences come from item records that change on their own).
+The servicer rebuilds an entry when what it was built from changes: the stored list, or the
+item records of its co-occurrence ``seeds`` (they change on their own).
 
 >>> from reco.v1 import recommendations_pb2 as pb
 >>> stored = pb.RecommendationList(user_id="u", segment="2", items=[
 ...     pb.RecommendedItem(item_id="a", score=1.0, source="recent", reason="recent"),
 ...     pb.RecommendedItem(item_id="b", score=0.5, source="popular", reason="popular")])
 >>> p = Prepared([stored], cold_start=False, neighbours=lambda item: [("c", 2.0)])
->>> [(item, source) for item, _, source, _, _ in p.served("personal", 3, 0.0, ())]
-[('a', 'recent'), ('c', 'cooccur'), ('b', 'popular')]
->>> items = p.served("personal", 3, 0.0, ())
->>> p.impression_items("personal", 3, items, 0.25, cached=True)[:61]
-'[{"item_id":"a","position":0,"score":1.0,"reason":"recent","s'
+>>> slate = p.slate("personal", 3, 0.0, ())
+>>> [(item, source) for item, _, source, _, _ in slate.items], p.seeds
+([('a', 'recent'), ('c', 'cooccur'), ('b', 'popular')], ('a',))
+>>> [(i.item_id, i.propensity) for i in slate.response(0.25).items][:2]
+[('a', 0.25), ('c', 0.25)]
+>>> slate.impression_items(0.25)[:59]
+'[{"propensity":0.25,"item_id":"a","position":0,"score":1.0,'
 """
 
 from __future__ import annotations
@@ -29,57 +32,85 @@ from online_models.pool import cooccurring
 from reco.v1 import recommendations_pb2 as pb
 
 COOCCUR_SEEDS = 3  # recent items whose co-occurring items join the pool
+_JSON = json.JSONEncoder(separators=(",", ":"))
+# Each item's JSON object starts with its propensity, written as this placeholder: outside a
+# JSON string `{"` only opens an object, so replacing it cannot touch an id or a reason.
+_PROPENSITY_AT = '{"propensity":0,'
+
+
+class Slate:
+    """The items one mix serves from one prepared list, with the response and the impression
+    items that show them, both built once and copied per request."""
+
+    __slots__ = ("_impression", "_response", "items")
+
+    def __init__(self, items: list[PoolItem], head: pb.GetRecommendationsResponse) -> None:
+        self.items = items
+        self._response = pb.GetRecommendationsResponse()
+        self._response.CopyFrom(head)
+        self._response.items.extend(
+            pb.RecommendedItem(item_id=item, score=score, source=source, reason=reason,
+                               category=category)
+            for item, score, source, reason, category in items)
+        self._impression = _JSON.encode([
+            {"propensity": 0, "item_id": item, "position": n, "score": score,
+             "reason": reason, "source": source}
+            for n, (item, score, source, reason, _) in enumerate(items)])
+
+    def response(self, propensity: float) -> pb.GetRecommendationsResponse:
+        """A fresh response listing the items, each with ``propensity`` (the chosen mix's: the
+        list is a deterministic function of it); the caller fills in the request's own fields."""
+        response = pb.GetRecommendationsResponse()
+        response.CopyFrom(self._response)
+        for item in response.items:
+            item.propensity = propensity
+        return response
+
+    def impression_items(self, propensity: float) -> str:
+        """The ``items`` of the impression record (reco/impressions.py) as JSON text."""
+        return self._impression.replace(_PROPENSITY_AT,
+                                        f'{{"propensity":{_JSON.encode(propensity)},')
 
 
 class Prepared:
     """One user's (or, for new users, one segment's) serving inputs."""
 
-    __slots__ = ("_json", "_served", "chosen", "cold_start", "excluded", "pool", "segment",
-                 "user")
+    __slots__ = ("_head", "_slates", "chosen", "cold_start", "excluded", "pool", "seeds",
+                 "segment", "user")
 
     def __init__(self, lists: Sequence[pb.RecommendationList], cold_start: bool,
                  neighbours: Callable[[str], Sequence[tuple[str, float]]],
-                 segment: str = "") -> None:
+                 segment: str = "", default_model_version: str = "") -> None:
         self.cold_start = cold_start
         self.segment = segment
-        self.chosen = lists[0] if lists else pb.RecommendationList()
+        self.chosen = chosen = lists[0] if lists else pb.RecommendationList()
         self.pool: list[PoolItem] = [
             (i.item_id, i.score, i.source or "popular", i.reason, i.category)
             for found in lists for i in found.items]
-        self.pool += cooccurring([i.item_id for i in self.chosen.items if i.source == "recent"],
-                                 neighbours, COOCCUR_SEEDS)
-        self.user: dict[str, float] = dict(self.chosen.features) if not cold_start else {}
+        recent = [i.item_id for i in chosen.items if i.source == "recent"]
+        self.seeds = tuple(recent[:COOCCUR_SEEDS])  # whose item records the pool depends on
+        self.pool += cooccurring(recent, neighbours, COOCCUR_SEEDS)
+        self.user: dict[str, float] = dict(chosen.features) if not cold_start else {}
         if cold_start and segment:
             self.user[f"seg:{segment}"] = 1.0
-        self.excluded = frozenset(self.chosen.excluded_item_ids)
-        self._served: dict[tuple[str, int], list[PoolItem]] = {}
-        self._json: dict[tuple[str, int], list[str]] = {}
+        self.excluded = frozenset(chosen.excluded_item_ids)
+        self._head = pb.GetRecommendationsResponse(
+            segment=segment if cold_start else chosen.segment,
+            model_version=chosen.model_version or default_model_version,
+            updated_at_ms=chosen.updated_at_ms, cold_start=cold_start)
+        self._slates: dict[tuple[str, int], Slate] = {}
 
     @property
     def last_event_ts(self) -> int:
         return 0 if self.cold_start else self.chosen.last_event_ts
 
-    def served(self, arm: str, k: int, diversity: float, exclude: Collection[str]
-               ) -> list[PoolItem]:
-        """The pool blended by the mix ``arm``: cached unless the request excludes items."""
+    def slate(self, arm: str, k: int, diversity: float, exclude: Collection[str]) -> Slate:
+        """The pool blended by the mix ``arm``: kept unless the request excludes items."""
         if exclude:
-            return serve(self.pool, arm, {*exclude, *self.excluded}, k, diversity)
-        items = self._served.get((arm, k))
-        if items is None:
-            items = self._served[arm, k] = serve(self.pool, arm, self.excluded, k, diversity)
-        return items
-
-    def impression_items(self, arm: str, k: int, served: Sequence[PoolItem], propensity: float,
-                         cached: bool) -> str:
-        """The ``items`` of the impression record (reco/impressions.py) as JSON text, for what
-        ``served`` returned; ``cached``: it was this entry's list for ``arm`` and ``k`` (the
-        request excluded nothing), so its JSON is kept too."""
-        parts = self._json.get((arm, k)) if cached else None
-        if parts is None:
-            parts = [json.dumps({"item_id": item, "position": n, "score": score,
-                                 "reason": reason, "source": source}, separators=(",", ":"))[:-1]
-                     for n, (item, score, source, reason, _) in enumerate(served)]
-            if cached:
-                self._json[arm, k] = parts
-        tail = f',"propensity":{json.dumps(propensity)}}}'
-        return "[" + ",".join(part + tail for part in parts) + "]"
+            return Slate(serve(self.pool, arm, {*exclude, *self.excluded}, k, diversity),
+                         self._head)
+        slate = self._slates.get((arm, k))
+        if slate is None:
+            slate = self._slates[arm, k] = Slate(
+                serve(self.pool, arm, self.excluded, k, diversity), self._head)
+        return slate

@@ -7,7 +7,6 @@ pool, with a segment from their context."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import NamedTuple
 
@@ -28,7 +27,6 @@ from serving.store import ITEMS, PROFILES, RECOMMENDATIONS, Store
 
 NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
 MAX_PREPARED = 20_000  # users (and segments) whose prepared lists are kept
-PREPARED_TTL_S = 1.0  # a prepared list is rebuilt at least this often (its co-occurrences age)
 
 MAX_K = 100
 MAX_USER_ID = 256
@@ -64,12 +62,13 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self.policy = ServingPolicy(settings, store)
         self.segments = SegmentDirectory(store)
         self._neighbour_cache: dict[str, tuple[bytes, list[tuple[str, float]]]] = {}
-        # user (or "\0" + segment for new users) -> (stored bytes, built at, prepared)
-        self._prepared: dict[str, tuple[tuple[bytes | None, ...], float, Prepared]] = {}
+        # user (or "\0" + segment for new users) -> (stored lists, seeds' item records,
+        # prepared): what it was built from, checked by every request
+        self._prepared: dict[str, tuple[tuple[bytes | None, ...], tuple[bytes | None, ...],
+                                        Prepared]] = {}
 
-    def _neighbours(self, item: str) -> list[tuple[str, float]]:
-        """The item's co-occurring items, parsed once per version of its record."""
-        raw = self.store.get(ITEMS, item)
+    def _neighbours(self, item: str, raw: bytes | None) -> list[tuple[str, float]]:
+        """The item's co-occurring items from its record ``raw``, parsed once per version."""
         if raw is None:
             return []
         cached = self._neighbour_cache.get(item)
@@ -95,16 +94,27 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
             key = "\0" + segment
             raws = (self.store.get(RECOMMENDATIONS, segment_popular_key(segment))
                     if segment else None, self.store.get(RECOMMENDATIONS, POPULAR_KEY))
-        now = time.monotonic()
         cached = self._prepared.get(key)
-        if cached is not None and cached[0] == raws and now - cached[1] < PREPARED_TTL_S:
+        if (cached is not None and cached[0] == raws
+                and cached[1] == self._item_records(cached[2].seeds)):
             return cached[2]
+        records: dict[str, bytes | None] = {}  # as read for this build, not as the loader moves on
+
+        def neighbours(item: str) -> list[tuple[str, float]]:
+            raw = records[item] = self.store.get(ITEMS, item)
+            return self._neighbours(item, raw)
+
         lists = [pb.RecommendationList.FromString(raw) for raw in raws if raw is not None]
-        prepared = Prepared(lists, stored is None, self._neighbours, segment)
+        prepared = Prepared(lists, stored is None, neighbours, segment,
+                            self.default_model_version)
         if len(self._prepared) >= MAX_PREPARED:
             self._prepared.clear()
-        self._prepared[key] = (raws, now, prepared)
+        self._prepared[key] = (raws, tuple(records.get(item) for item in prepared.seeds),
+                               prepared)
         return prepared
+
+    def _item_records(self, items: tuple[str, ...]) -> tuple[bytes | None, ...]:
+        return tuple(self.store.get(ITEMS, item) for item in items)
 
     def recommend(self, request: pb.GetRecommendationsRequest, now_ms: int | None = None
                   ) -> Answer:
@@ -112,23 +122,15 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         ctx = request.context
         local = event_context(ctx.ts or now_ms, ctx.timezone or None, ctx.country or None)
         prepared = self._prepare(request.user_id, ctx.device, local.day_part)
-        chosen = prepared.chosen
         features = bandit_context(prepared.user, prepared.last_event_ts, now_ms, ctx.device,
                                   local.day_part)
         arm, propensity = self.policy.choose(features)
-        exclude = request.exclude_item_ids
-        served = prepared.served(arm, request.k, self.diversity, exclude)
-        response = pb.GetRecommendationsResponse(
-            request_id=uuid.uuid4().hex,
-            segment=chosen.segment if not prepared.cold_start else prepared.segment,
-            items=[pb.RecommendedItem(item_id=item, score=score, source=source, reason=reason,
-                                      category=category, propensity=propensity)
-                   for item, score, source, reason, category in served],
-            model_version=chosen.model_version or self.default_model_version,
-            updated_at_ms=chosen.updated_at_ms, cold_start=prepared.cold_start,
-            policy=self.policy.name, arm=arm, policy_version=self.policy.version)
-        return Answer(response, features, prepared.impression_items(
-            arm, request.k, served, propensity, cached=not exclude))
+        slate = prepared.slate(arm, request.k, self.diversity, request.exclude_item_ids)
+        response = slate.response(propensity)
+        response.request_id = uuid.uuid4().hex
+        response.policy, response.arm = self.policy.name, arm
+        response.policy_version = self.policy.version
+        return Answer(response, features, slate.impression_items(propensity))
 
     def _context_segment(self, device: str, day_part: str) -> str:
         segment = self.segments.assign(device, day_part)

@@ -1,6 +1,7 @@
 """The serving store (a real rocksdict on disk) and the servicer's answer logic."""
 
 import asyncio
+import json
 
 import grpc
 import pytest
@@ -134,6 +135,52 @@ def test_cooccurring_items_of_recent_ones_join_the_pool(store):
     reply = ask(store, "u3", k=3, settings=Settings(policy="fixed:similar"))
     assert [(i.item_id, i.source) for i in reply.items] == [
         ("c1", "cooccur"), ("r1", "recent"), ("c2", "cooccur")]
+
+
+def item_record(item, neighbours):
+    return pb.ItemFeatures(item_id=item, co_occurring=[
+        pb.ItemAffinity(item_id=other, affinity=affinity)
+        for other, affinity in neighbours]).SerializeToString()
+
+
+def test_a_changed_item_record_reaches_the_next_answer_though_the_list_did_not_change(store):
+    """A prepared list also depends on its recent items' co-occurrences: when one of their
+    records changes, the next request rebuilds it; while nothing changes, it is kept."""
+    servicer = RecommendationsServicer(store, Settings(policy="fixed:similar"))
+    request = pb.GetRecommendationsRequest(user_id="u3", k=2)
+    store.apply([Change(RECOMMENDATIONS, "u3", pool_list("u3", [("r1", 1.0, "recent", "")])),
+                 Change(ITEMS, "r1", item_record("r1", [("c1", 4.0)]))], {})
+    first = servicer.recommend(request).response
+    assert [i.item_id for i in first.items] == ["c1", "r1"]
+    prepared = servicer._prepared["u3"][2]
+    servicer.recommend(request)
+    assert servicer._prepared["u3"][2] is prepared  # nothing changed: not rebuilt
+    store.apply([Change(ITEMS, "r1", item_record("r1", [("c2", 4.0)]))], {})
+    assert [i.item_id for i in servicer.recommend(request).response.items] == ["c2", "r1"]
+
+
+def test_answers_are_copies_that_a_later_answer_does_not_change(store):
+    settings = Settings(policy="linear-ts", policy_seed=5)
+    servicer = RecommendationsServicer(store, settings)
+    answers = [servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
+               for _ in range(30)]
+    assert len({a.response.request_id for a in answers}) == 30
+    for answer in answers:
+        logged = json.loads(answer.impression_items)
+        assert [i["propensity"] for i in logged] == [i.propensity for i in answer.response.items]
+        assert answer.response.policy_version == "linear-ts@0"
+    assert len({a.response.items[0].propensity for a in answers}) > 1  # draws differ
+
+
+def test_impression_json_survives_item_ids_that_look_like_its_own_markup(store):
+    awkward = ['{"propensity":0,', 'a"b\\', "\u00e9t\u00e9"]
+    store.apply([Change(RECOMMENDATIONS, "u4", pool_list("u4", [
+        (item, 1.0 - n / 10, "recent", "") for n, item in enumerate(awkward)]))], {})
+    answer = RecommendationsServicer(store, FIXED).recommend(
+        pb.GetRecommendationsRequest(user_id="u4", k=3))
+    logged = json.loads(answer.impression_items)
+    assert [(i["item_id"], i["position"], i["propensity"]) for i in logged] == [
+        (item, n, 1.0) for n, item in enumerate(awkward)]
 
 
 def test_the_policy_uses_the_jobs_latest_statistics_and_logs_propensities(store):
