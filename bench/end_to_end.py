@@ -27,7 +27,7 @@ from bench.backlog import (
 )
 from bench.bare_job import OUTPUT_TOPIC
 from bench.common import RESULTS, machine, progress, write_results
-from bench.lookups import add_load_options, lookup_lines
+from bench.lookups import add_load_options, draw_lookups, lookup_lines
 from bench.serving_probes import measure_serving
 from bench.user_work import user_work
 from reco.config import Settings
@@ -69,18 +69,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
     middle.set_ylabel("event -> served profile (ms)")
     middle.set_title("freshness")
     middle.legend()
-    for server in results["lookup"]["servers"]:
-        runs = server["open_loop"]
-        right.plot([r["rate"] for r in runs], [r["p99_us"] / 1000 for r in runs], marker="o",
-                   label=f"p99, {server['workers']} process(es)")
-    floor = results["lookup"]["grpc_floor"]["open_loop"]
-    right.plot([r["rate"] for r in floor], [r["p99_us"] / 1000 for r in floor], marker="x",
-               linestyle="--", color="#999999", label="p99, gRPC floor")
-    right.set_yscale("log")
-    right.set_xlabel("requests/s asked (open loop)")
-    right.set_ylabel("lookup latency (ms)")
+    draw_lookups(right, results["lookup"])
     right.set_title("GetRecommendations")
-    right.legend()
     fig.suptitle(f"end-to-end benchmark on {results['machine']['cores']} cores "
                  f"({results['machine']['cpu']})", fontsize=9)
     fig.tight_layout()

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.backlog import drain_profiles, preload, run_job, settings_for
+from bench.backlog import drain_profiles, latest_values, preload, run_job, settings_for
+from bench.churn import ListChurn
 from bench.common import RESULTS, machine, percentile, process_cpu_s, progress, write_results
 from reco.config import Settings
 from reco.processes import ManagedProcess, free_port, port_open, wait_until
@@ -101,8 +102,12 @@ def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: li
                  generator: str = "auto", workers: tuple[int, ...] = (1,),
                  broker: int | None = None) -> dict[str, Any]:
     """Starts the server on ``settings``' store with each number of ``workers`` in turn and
-    measures it, then the gRPC floor (nothing may listen on ``settings.grpc_addr``). With the
-    broker's pid, the closed-loop runs say how much CPU each part spends per request."""
+    measures it, then the gRPC floor (nothing may listen on ``settings.grpc_addr``). Each server
+    is measured twice at each rate: with the lists as they are (a request reuses what an earlier
+    one prepared) and with each user's list changing as often as it is asked for (bench/churn.py:
+    every request prepares a list, and the loader writes as many as are asked for). With the
+    broker's pid, the closed-loop and the changing runs say how much CPU each part spends per
+    request."""
     use_go = generator == "go" or (generator == "auto" and LOADGEN.exists())
     if use_go and not LOADGEN.exists():
         raise SystemExit("no load generator at .cache/bin/loadgen: run deploy/build_loadgen.sh "
@@ -112,15 +117,30 @@ def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: li
                  "one loads the server, on the same cores")
     load = go_load if use_go else python_load
 
-    def series(address: str, what: str, server: int) -> dict[str, Any]:
+    def series(address: str, what: str, server: int,
+               lists: dict[str, bytes] | None = None) -> dict[str, Any]:
         progress(f"lookup latency ({what}): closed-loop maximum")
         out: dict[str, Any] = {"closed_loop_max": cpu_per_request(
             lambda: load(address, users, seconds), server, broker), "open_loop": []}
         for rate in rates:
             progress(f"lookup latency ({what}): open loop at {rate} requests/s")
             out["open_loop"].append(_marked(load(address, users, seconds, rate), rate))
+        if lists is not None:
+            out["open_loop_changing"] = [changing(address, what, server, lists, rate)
+                                         for rate in rates]
         return out
 
+    def changing(address: str, what: str, server: int, lists: dict[str, bytes],
+                 rate: int) -> dict[str, Any]:
+        progress(f"lookup latency ({what}): open loop at {rate} requests/s, each user's list "
+                 "changing as often as it is asked for")
+        with ListChurn(settings, lists, users, rate) as churn:
+            run = cpu_per_request(lambda: load(address, users, seconds, rate), server, broker)
+        run["lists_republished"] = churn.sent
+        return _marked(run, rate)
+
+    lists = {key.decode(): value for key, value in
+             latest_values(settings, settings.topic_recommendations).items() if key and value}
     result: dict[str, Any] = {"servers": []}
     for n in workers:
         own = dataclasses.replace(settings, serving_workers=n)
@@ -135,7 +155,7 @@ def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: li
             pid = stack.server.pid()
             assert pid is not None
             entry.update(series(own.grpc_addr, f"server, {n} process{'es' if n > 1 else ''}",
-                                pid))
+                                pid, lists))
             result["servers"].append(entry)
         finally:
             stack.server.stop()
@@ -177,10 +197,18 @@ def lookup_lines(lookup: dict[str, Any]) -> list[str]:
                      f"{server['closed_loop_max']['achieved_per_s']:.0f} req/s; CPU per "
                      f"request: {_cpu(server['closed_loop_max'])}")
         for run in server["open_loop"]:
-            lines.append(f"  open loop {run['rate']:6.0f} req/s asked, "
-                         f"{run['achieved_per_s']:6.0f} done: p50 {run['p50_us']:.0f} us, p99 "
-                         f"{_p99(run)}, p99.9 {run['p999_us']:.0f} us, {run['errors']} errors")
+            lines.append(_open_line(run))
+        if server.get("open_loop_changing"):
+            lines.append("  each user's list changing as often as it is asked for:")
+            lines += [f"{_open_line(run)}; CPU per request: {_cpu(run)}"
+                      for run in server["open_loop_changing"]]
     return lines
+
+
+def _open_line(run: dict[str, Any]) -> str:
+    return (f"  open loop {run['rate']:6.0f} req/s asked, {run['achieved_per_s']:6.0f} done: "
+            f"p50 {run['p50_us']:.0f} us, p99 {_p99(run)}, p99.9 {run['p999_us']:.0f} us, "
+            f"{run['errors']} errors")
 
 
 def _cpu(run: dict[str, Any]) -> str:
@@ -193,6 +221,26 @@ def _p99(run: dict[str, Any]) -> str:
     return f"{run['p99_us']:.0f} us" + (" OVERLOADED" if run.get("overloaded") else "")
 
 
+def draw_lookups(ax: Any, lookup: dict[str, Any]) -> None:
+    """Open-loop p99 against the rate asked, per server and for the gRPC floor, on ``ax``."""
+    for server in lookup["servers"]:
+        runs = server["open_loop"]
+        line = ax.plot([r["rate"] for r in runs], [r["p99_us"] / 1000 for r in runs],
+                       marker="o", label=f"p99, {server['workers']} process(es)")[0]
+        changing = server.get("open_loop_changing") or []
+        ax.plot([r["rate"] for r in changing], [r["p99_us"] / 1000 for r in changing],
+                marker="s", linestyle="-.", color=line.get_color(),
+                label=f"p99, {server['workers']} process(es), lists changing")
+    floor = lookup["grpc_floor"]["open_loop"]
+    ax.plot([r["rate"] for r in floor], [r["p99_us"] / 1000 for r in floor], marker="x",
+            linestyle="--", color="#999999", label="p99, gRPC floor (fixed answer)")
+    ax.axhline(2.0, color="#c53030", linestyle=":", label="goal at 2,000/s: 2 ms")
+    ax.set_yscale("log")
+    ax.set_xlabel("requests/s asked (open loop)")
+    ax.set_ylabel("lookup latency (ms)")
+    ax.legend(fontsize=7)
+
+
 def plot(lookup: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -200,19 +248,8 @@ def plot(lookup: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for server in lookup["servers"]:
-        runs = server["open_loop"]
-        ax.plot([r["rate"] for r in runs], [r["p99_us"] / 1000 for r in runs], marker="o",
-                label=f"p99, {server['workers']} process(es)")
-    floor = lookup["grpc_floor"]["open_loop"]
-    ax.plot([r["rate"] for r in floor], [r["p99_us"] / 1000 for r in floor], marker="x",
-            linestyle="--", color="#999999", label="p99, gRPC floor (fixed answer)")
-    ax.axhline(2.0, color="#c53030", linestyle=":", label="goal at 2,000/s: 2 ms")
-    ax.set_yscale("log")
-    ax.set_xlabel("requests/s asked (open loop)")
-    ax.set_ylabel("latency (ms)")
+    draw_lookups(ax, lookup)
     ax.set_title("GetRecommendations with impressions logged, open loop", fontsize=9)
-    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -81,8 +81,8 @@ def cooccurring(recent: Sequence[str], neighbours: Callable[[str], Sequence[tupl
     top = max(scores.values(), default=0.0)
     if top <= 0:
         return []
-    return [(item, score / top, "cooccur", f"cooccur:{recent[0]}", "")
-            for item, score in scores.items()]
+    reason = f"cooccur:{recent[0]}"
+    return [(item, score / top, "cooccur", reason, "") for item, score in scores.items()]
 
 
 def build_pool(profile: Any, tops: Callable[[str], Ranked | None],

@@ -25,7 +25,9 @@ item records of its co-occurrence ``seeds`` (they change on their own).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Collection, Sequence
+from json.encoder import encode_basestring_ascii
 
 from online_models.mixes import PoolItem, serve
 from online_models.pool import cooccurring
@@ -33,9 +35,14 @@ from reco.v1 import recommendations_pb2 as pb
 
 COOCCUR_SEEDS = 3  # recent items whose co-occurring items join the pool
 _JSON = json.JSONEncoder(separators=(",", ":"))
+_string = encode_basestring_ascii  # a str as a JSON string, as json.dumps writes it
 # Each item's JSON object starts with its propensity, written as this placeholder: outside a
 # JSON string `{"` only opens an object, so replacing it cannot touch an id or a reason.
 _PROPENSITY_AT = '{"propensity":0,'
+
+
+def _number(value: float) -> str:
+    return repr(float(value)) if math.isfinite(value) else "null"
 
 
 class Slate:
@@ -48,14 +55,15 @@ class Slate:
         self.items = items
         self._response = pb.GetRecommendationsResponse()
         self._response.CopyFrom(head)
-        self._response.items.extend(
-            pb.RecommendedItem(item_id=item, score=score, source=source, reason=reason,
-                               category=category)
-            for item, score, source, reason, category in items)
-        self._impression = _JSON.encode([
-            {"propensity": 0, "item_id": item, "position": n, "score": score,
-             "reason": reason, "source": source}
-            for n, (item, score, source, reason, _) in enumerate(items)])
+        add = self._response.items.add
+        for item, score, source, reason, category in items:
+            add(item_id=item, score=score, source=source, reason=reason, category=category)
+        # formatted here rather than by json.dumps over dicts: a third of the cost, and a slate
+        # is built for most requests (a user's list changes between their page views)
+        self._impression = "[" + ",".join(
+            f'{_PROPENSITY_AT}"item_id":{_string(item)},"position":{n},'
+            f'"score":{_number(score)},"reason":{_string(reason)},"source":{_string(source)}}}'
+            for n, (item, score, source, reason, _) in enumerate(items)) + "]"
 
     def response(self, propensity: float) -> pb.GetRecommendationsResponse:
         """A fresh response listing the items, each with ``propensity`` (the chosen mix's: the
