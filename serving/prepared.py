@@ -24,7 +24,6 @@ item records of its co-occurrence ``seeds`` (they change on their own).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Collection, Sequence
 from json.encoder import encode_basestring_ascii
@@ -34,7 +33,6 @@ from online_models.pool import cooccurring
 from reco.v1 import recommendations_pb2 as pb
 
 COOCCUR_SEEDS = 3  # recent items whose co-occurring items join the pool
-_JSON = json.JSONEncoder(separators=(",", ":"))
 _string = encode_basestring_ascii  # a str as a JSON string, as json.dumps writes it
 # Each item's JSON object starts with its propensity, written as this placeholder: outside a
 # JSON string `{"` only opens an object, so replacing it cannot touch an id or a reason.
@@ -42,6 +40,7 @@ _PROPENSITY_AT = '{"propensity":0,'
 
 
 def _number(value: float) -> str:
+    """A float as JSON (no NaN or infinity there)."""
     return repr(float(value)) if math.isfinite(value) else "null"
 
 
@@ -77,7 +76,7 @@ class Slate:
     def impression_items(self, propensity: float) -> str:
         """The ``items`` of the impression record (reco/impressions.py) as JSON text."""
         return self._impression.replace(_PROPENSITY_AT,
-                                        f'{{"propensity":{_JSON.encode(propensity)},')
+                                        f'{{"propensity":{_number(propensity)},')
 
 
 class Prepared:
