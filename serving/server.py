@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -102,6 +103,10 @@ async def serve(settings: Settings, ready: threading.Event | None = None,
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     workers = _start_workers(settings) if worker == 0 and several else []
+    # What startup built (modules, protobuf descriptors, the store, the policy) lives as long
+    # as the process: out of the collector's reach, a full collection no longer walks it all
+    # and stops every request for tens of milliseconds (measured: 44-52 ms, then 4 ms).
+    gc.freeze()
     log.info("serving on %s (store %s%s)", settings.grpc_addr, settings.store_path,
              f", worker {worker}" if worker else
              f", {len(workers)} more workers" if workers else "")
