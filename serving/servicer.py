@@ -2,8 +2,8 @@
 adds co-occurring items of the user's recent ones (from the item features), and, per request,
 builds the bandit context (the user's features from the job, the request's device and local
 time), lets the policy choose the mix, and blends the pool with it. What does not change per
-request is prepared once per stored list (serving/prepared.py). Unknown users get the popular
-pool, with a segment from their context."""
+request is prepared once per version of the stored list and of its recent items' records
+(serving/prepared.py). Unknown users get the popular pool, with a segment from their context."""
 
 from __future__ import annotations
 
