@@ -1,6 +1,8 @@
 """Lookup latency of the real gRPC server, with impression logging on, from a load generator in
 another process: one Python caller closed loop (a call's own latency), the closed-loop maximum,
-and an open loop at fixed request rates, beside two floors measured in the same run: a raw store
+and an open loop at fixed request rates, with the lists unchanged and then with each user's list
+changing as often as it is asked for (bench/churn.py), beside two floors measured in the same
+run: a raw store
 get, and the gRPC floor (bench/grpc_floor.py: the same gRPC stack answering a fixed response)
 under the same load. The load comes from bench/loadgen (Go, built by deploy/build_loadgen.sh;
 `make bench` builds it) or, without Go, from the Python generator (bench/lookup.py), which
