@@ -2,6 +2,7 @@
 
 raw rows (value, topic, partition, offset)
   -> parse + validate (chained to the source) -------------------> dead letters (JSON strings)
+     (parse and quality emit (key, value) rows that Java keys: see ``keyed``)
   -> quality (key: user_id): drop redelivered event ids (the user's last ones), bot and noise
      rules ------------------------------------------------------> filtered
   -> item signals of clean events (interactions, session co-occurrences)
@@ -29,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyflink.common import Row, Types
-from pyflink.datastream import DataStream
+from pyflink.datastream import DataStream, KeyedStream, OutputTag
+from pyflink.java_gateway import get_gateway
 
 from online_models.pool import candidate_pool
 from online_models.trending import TrendingRecommender
@@ -37,7 +39,7 @@ from operators.items import ITEM_FEATURES, ITEM_SIGNALS, ItemTrending
 from operators.parse import DEAD_LETTERS, FACTOR_CHUNKS, ParseEvents
 from operators.policy import PolicyLearner
 from operators.quality import FILTERED, QualityFilter
-from operators.state import KEYED_BYTES, TOP_LISTS
+from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge, SegmentTop
 from operators.users import (
     LIST,
@@ -90,17 +92,32 @@ class PopularListRow:
         return Row(key, recommendation_list(key, pool, self.model_version))
 
 
+def keyed(rows: DataStream) -> KeyedStream:
+    """KEYED_PICKLED ``rows`` keyed by their first field, in Java. ``DataStream.key_by`` would
+    add a Python operator that builds these very rows, one call and a pickling round trip of
+    the value per record; the operators here emit them themselves."""
+    j_keyed = rows._j_data_stream.keyBy(get_gateway().jvm.KeyByKeySelector(),
+                                        Types.ROW([Types.STRING()]).get_java_type_info())
+    return KeyedStream(j_keyed, PICKLED, rows)
+
+
+def side_output(stream: DataStream, tag: OutputTag) -> DataStream:
+    """The records of ``tag`` as the operator emitted them (``get_side_output`` adds a Python
+    identity map, another call per record)."""
+    return DataStream(stream._j_data_stream.getSideOutput(tag.get_java_output_tag()))
+
+
 def _checked(parsed: DataStream, settings: Settings) -> tuple[DataStream, DataStream]:
-    """(event, rule, flagged_until) per new event, and the clean ones' item signals. The
-    skeleton (``feature_engine = false``) has no quality step: its user operator de-duplicates
-    and the parser emits the item signals."""
+    """KEYED_PICKLED rows of (event, rule, flagged_until) per new event, and the clean ones'
+    item signals. The skeleton (``feature_engine = false``) has no quality step: its user
+    operator de-duplicates and the parser emits the item signals."""
     if not settings.feature_engine:
-        unchecked = parsed.map(lambda e: (e, None, 0), output_type=PICKLED).name("unchecked")
-        return unchecked, parsed.get_side_output(ITEM_SIGNALS)
-    checked = (parsed.key_by(lambda e: e.user_id, key_type=Types.STRING())
-               .process(QualityFilter(settings), output_type=PICKLED)
+        unchecked = parsed.map(lambda r: Row(r[0], (r[1], None, 0)),
+                               output_type=KEYED_PICKLED).name("unchecked")
+        return unchecked, side_output(parsed, ITEM_SIGNALS)
+    checked = (keyed(parsed).process(QualityFilter(settings), output_type=KEYED_PICKLED)
                .name("quality").uid("quality"))
-    return checked, checked.get_side_output(ITEM_SIGNALS)
+    return checked, side_output(checked, ITEM_SIGNALS)
 
 
 def _tagged(stream: DataStream, tag: str, output_type: Any,
@@ -116,10 +133,9 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
                                      item_signals=not s.feature_engine,
                                      impressions_topic=s.topic_impressions,
                                      factors_topic=s.topic_item_factors),
-                         output_type=PICKLED).name("parse").uid("parse")
+                         output_type=KEYED_PICKLED).name("parse").uid("parse")
     checked, signals = _checked(parsed, s)
-    scores = (signals
-              .key_by(lambda signal: signal[1], key_type=Types.STRING())
+    scores = (keyed(signals)
               .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms,
                                     s.trending_emit_ratio, s.cooccurring_items),
                        output_type=PICKLED).name("item-features").uid("item-features"))
@@ -131,9 +147,9 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
                         output_type=PICKLED)
                .name("popular").uid("popular").set_parallelism(1))
     # top lists and item factor chunks, to every instance of the user operator
-    top_lists = category_tops.union(popular, parsed.get_side_output(FACTOR_CHUNKS)) \
+    top_lists = category_tops.union(popular, side_output(parsed, FACTOR_CHUNKS)) \
         .broadcast(TOP_LISTS)
-    users = (checked.key_by(lambda v: v[0].user_id, key_type=Types.STRING())
+    users = (keyed(checked)
              .connect(top_lists)
              .process(UserRecommendations(s), output_type=PICKLED)
              .name("user-recommendations").uid("user-recommendations"))
@@ -156,7 +172,6 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
                    profiles=_tagged(users, PROFILE, KEYED_BYTES, lambda r: r[1]),
                    policy=policy,
                    segments=_tagged(users, SEGMENTS, KEYED_BYTES, lambda r: r[1]),
-                   dead_letters=parsed.get_side_output(DEAD_LETTERS),
-                   filtered=checked.get_side_output(FILTERED) if s.feature_engine
-                   else parsed.get_side_output(FILTERED),
-                   item_features=scores.get_side_output(ITEM_FEATURES))
+                   dead_letters=side_output(parsed, DEAD_LETTERS),
+                   filtered=side_output(checked if s.feature_engine else parsed, FILTERED),
+                   item_features=side_output(scores, ITEM_FEATURES))

@@ -12,19 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pyflink.common import Row, Types
+from pyflink.common import Row
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
 from features.items import ItemState, report_step
-from operators.state import KEYED_BYTES, value_state
+from operators.state import KEYED_BYTES, KEYED_PICKLED, value_state
 from reco.clock import now_ms
 from reco.topics import NEW_ITEMS_PREFIX
 
 ITEM_FEATURES = OutputTag("item-features", KEYED_BYTES)
 INTERACTION, NEIGHBOUR = "i", "n"
 # the input signals, a side output of the step that decides an event is clean
-ITEM_SIGNALS = OutputTag("item-signals", Types.PICKLED_BYTE_ARRAY())
+ITEM_SIGNALS = OutputTag("item-signals", KEYED_PICKLED)
 
 
 class ItemTrending(KeyedProcessFunction):

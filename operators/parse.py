@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from google.protobuf.message import DecodeError
-from pyflink.common import Types
+from pyflink.common import Row, Types
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import ProcessFunction
 
@@ -42,8 +42,9 @@ def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_byt
 
 
 class ParseEvents(ProcessFunction):
-    """Input rows: (value, topic, partition, offset); output: ``reco.events.Event``, or
-    ``reco.impressions.Impression`` for records of the impressions topic. With
+    """Input rows: (value, topic, partition, offset); output: KEYED_PICKLED rows of the user id
+    and the ``reco.events.Event``, or the ``reco.impressions.Impression`` for records of the
+    impressions topic. With
     ``item_signals`` (the skeleton, which has no quality step), each interaction with an item
     also goes to the ITEM_SIGNALS side output."""
 
@@ -60,7 +61,8 @@ class ParseEvents(ProcessFunction):
         raw = row[0]
         try:
             if row[1] == self.impressions_topic:
-                yield parse_impression(raw)
+                impression = parse_impression(raw)
+                yield Row(impression.user_id, impression)
                 return
             if row[1] == self.factors_topic:
                 yield from self._factor_chunk(raw)
@@ -73,11 +75,12 @@ class ParseEvents(ProcessFunction):
             yield DEAD_LETTERS, self._dead_letter(f"unexpected {type(exc).__name__}: {exc}",
                                                   raw, row)
             return
-        yield event
+        yield Row(event.user_id, event)
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         if self.item_signals and weight > 0 and event.item_id is not None:
-            yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "", weight,
-                                 event.ts, event.event_id, None, event.price)
+            yield ITEM_SIGNALS, Row(event.item_id, (
+                INTERACTION, event.item_id, event.category or "", weight, event.ts,
+                event.event_id, None, event.price))
 
     def _factor_chunk(self, raw: bytes | None) -> Iterator[Any]:
         if raw is None:

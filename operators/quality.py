@@ -36,16 +36,18 @@ def quality_outputs(event: Any, verdict: Verdict) -> Iterator[Any]:
         yield FILTERED, Row(event.user_id, filtered_record(event, verdict.rule,
                                                            verdict.flagged_until))
     elif verdict.item_signal:
-        yield ITEM_SIGNALS, (INTERACTION, event.item_id, event.category or "",
-                             EVENT_WEIGHTS[event.event_type], event.ts, event.event_id,
-                             verdict.previous, event.price)
+        yield ITEM_SIGNALS, Row(event.item_id, (
+            INTERACTION, event.item_id, event.category or "", EVENT_WEIGHTS[event.event_type],
+            event.ts, event.event_id, verdict.previous, event.price))
         if verdict.previous is not None:
-            yield ITEM_SIGNALS, (NEIGHBOUR, verdict.previous, event.item_id, event.ts)
+            yield ITEM_SIGNALS, Row(verdict.previous, (NEIGHBOUR, verdict.previous,
+                                                       event.item_id, event.ts))
 
 
 class QualityFilter(KeyedProcessFunction):
-    """Output: (event, rule or None, flagged_until_ms) for every new event: the user operator
-    learns from clean ones and only counts the filtered ones."""
+    """Output: KEYED_PICKLED rows of the user id and (event, rule or None, flagged_until_ms),
+    for every new event: the user operator learns from clean ones and only counts the filtered
+    ones."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -58,11 +60,11 @@ class QualityFilter(KeyedProcessFunction):
 
     def process_element(self, event: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         if isinstance(event, Impression):  # for the user operator's feedback join
-            yield event, None, 0
+            yield Row(event.user_id, (event, None, 0))
             return
         verdict, state = self.gate.check(self.state.value() or self.gate.new(), event)
         if verdict is None:
             return  # redelivered
         self.state.update(state)
-        yield event, verdict.rule, verdict.flagged_until
+        yield Row(event.user_id, (event, verdict.rule, verdict.flagged_until))
         yield from quality_outputs(event, verdict)

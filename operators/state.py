@@ -15,6 +15,9 @@ from pyflink.datastream.state import (
 # Ranked top lists reach the user operator through this broadcast state: the key is a category,
 # or reco.topics.POPULAR_KEY for the global list.
 TOP_LISTS = MapStateDescriptor("top-lists", Types.STRING(), Types.PICKLED_BYTE_ARRAY())
+# Rows of a stream keyed in Java (jobs/pipeline.py keyed): (key, pickled value). An operator
+# that emits them saves the Python call per record that DataStream.key_by adds to build them.
+KEYED_PICKLED = Types.ROW([Types.STRING(), Types.PICKLED_BYTE_ARRAY()])
 # Rows of the keyed, compacted output topics: (key, serialised value).
 KEYED_BYTES = Types.ROW_NAMED(["key", "value"],
                               [Types.STRING(), Types.PRIMITIVE_ARRAY(Types.BYTE())])
