@@ -44,9 +44,8 @@ def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_byt
 class ParseEvents(ProcessFunction):
     """Input rows: (value, topic, partition, offset); output: KEYED_PICKLED rows of the user id
     and the ``reco.events.Event``, or the ``reco.impressions.Impression`` for records of the
-    impressions topic. With
-    ``item_signals`` (the skeleton, which has no quality step), each interaction with an item
-    also goes to the ITEM_SIGNALS side output."""
+    impressions topic. With ``item_signals`` (the skeleton, which has no quality step), each
+    interaction with an item also goes to the ITEM_SIGNALS side output, keyed by the item."""
 
     def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
                  item_signals: bool = False, impressions_topic: str = "impressions",
