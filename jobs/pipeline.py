@@ -25,7 +25,6 @@ dead-letter strings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,11 +41,12 @@ from operators.quality import FILTERED, QualityFilter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge, SegmentTop
 from operators.users import (
-    LIST,
-    PROFILE,
-    REWARD,
-    SEGMENT_ITEM,
-    SEGMENTS,
+    LISTS,
+    PROFILES,
+    REWARDS,
+    SEGMENT_ITEMS,
+    SEGMENT_SUMMARIES,
+    RouteOutputs,
     UserRecommendations,
     recommendation_list,
 )
@@ -120,13 +120,6 @@ def _checked(parsed: DataStream, settings: Settings) -> tuple[DataStream, DataSt
     return checked, side_output(checked, ITEM_SIGNALS)
 
 
-def _tagged(stream: DataStream, tag: str, output_type: Any,
-            value: Callable[[Any], Any]) -> DataStream:
-    """The records of one tag of a tagged main output (see operators/users.py)."""
-    return (stream.filter(lambda r: r[0] == tag).name(f"{tag}s")
-            .map(value, output_type=output_type).name(f"{tag}-rows"))
-
-
 def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     s = settings
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
@@ -156,22 +149,20 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     # One writer for the one key, chained to its producer, so versions cannot overtake.
     popular_rows = (popular.map(PopularListRow(s), output_type=KEYED_BYTES)
                     .name("popular-list").set_parallelism(1))
-    segment_lists = (_tagged(users, SEGMENT_ITEM, PICKLED, lambda r: r[1:])
-                     .key_by(lambda r: r[0], key_type=Types.STRING())
+    routed = users.process(RouteOutputs(), output_type=PICKLED).name("route-outputs")
+    segment_lists = (keyed(side_output(routed, SEGMENT_ITEMS))
                      .process(SegmentTop(s.reco_list_size, s.top_emit_interval_ms,
                                          s.trending_half_life_ms), output_type=PICKLED)
                      .name("segment-top").uid("segment-top")
                      .map(PopularListRow(s), output_type=KEYED_BYTES).name("segment-lists"))
-    policy = (_tagged(users, REWARD, PICKLED, lambda r: (r[1], r[2]))
-              .key_by(lambda r: r[0], key_type=Types.STRING())
+    policy = (keyed(side_output(routed, REWARDS))
               .process(PolicyLearner(s), output_type=KEYED_BYTES)
               .name("policy-learner"))
-    return Outputs(recommendations=_tagged(users, LIST, KEYED_BYTES, lambda r: r[1])
-                   .union(segment_lists),
+    return Outputs(recommendations=side_output(routed, LISTS).union(segment_lists),
                    popular=popular_rows,
-                   profiles=_tagged(users, PROFILE, KEYED_BYTES, lambda r: r[1]),
+                   profiles=side_output(routed, PROFILES),
                    policy=policy,
-                   segments=_tagged(users, SEGMENTS, KEYED_BYTES, lambda r: r[1]),
+                   segments=side_output(routed, SEGMENT_SUMMARIES),
                    dead_letters=side_output(parsed, DEAD_LETTERS),
                    filtered=side_output(checked if s.feature_engine else parsed, FILTERED),
                    item_features=side_output(scores, ITEM_FEATURES))

@@ -16,7 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from pyflink.common import Row
-from pyflink.datastream.functions import KeyedBroadcastProcessFunction, RuntimeContext
+from pyflink.datastream import OutputTag
+from pyflink.datastream.functions import (
+    KeyedBroadcastProcessFunction,
+    ProcessFunction,
+    RuntimeContext,
+)
 
 from features.configured import profiles_for, reward_weights
 from features.trending import EVENT_WEIGHTS
@@ -26,7 +31,7 @@ from online_models.mixes import PoolItem
 from online_models.pool import build_pool
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
-from operators.state import TOP_LISTS, value_state
+from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS, value_state
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.impressions import Impression
@@ -38,6 +43,28 @@ from reco.v1 import recommendations_pb2 as pb
 PROFILE, LIST, REWARD, SEGMENTS = "profile", "list", "reward", "segments"
 SEGMENT_ITEM = "segment-item"
 SEGMENT_SIGNAL_WEIGHT = 2.0  # wishlist saves, carts and purchases feed the segment lists
+# where RouteOutputs sends each tag: rows for the sinks, (key, value) rows for keyed steps
+LISTS = OutputTag("lists", KEYED_BYTES)
+PROFILES = OutputTag("profiles", KEYED_BYTES)
+SEGMENT_SUMMARIES = OutputTag("segment-summaries", KEYED_BYTES)
+SEGMENT_ITEMS = OutputTag("segment-items", KEYED_PICKLED)
+REWARDS = OutputTag("rewards", KEYED_PICKLED)
+_ROWS = {LIST: LISTS, PROFILE: PROFILES, SEGMENTS: SEGMENT_SUMMARIES}
+
+
+class RouteOutputs(ProcessFunction):
+    """The user operator's tagged main output, one side output per tag: one Python call per
+    record, where a filter per tag took five (the user operator cannot route them itself:
+    timers cannot emit side outputs)."""
+
+    def process_element(self, record: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
+        tag = record[0]
+        if tag == SEGMENT_ITEM:  # (tag, segment, item, weight, ts): keyed by segment
+            yield SEGMENT_ITEMS, Row(record[1], record[1:])
+        elif tag == REWARD:  # (tag, shard, sample): keyed by shard
+            yield REWARDS, Row(record[1], (record[1], record[2]))
+        else:
+            yield _ROWS[tag], record[1]
 
 
 def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
