@@ -157,7 +157,7 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
                      .map(PopularListRow(s), output_type=KEYED_BYTES).name("segment-lists"))
     policy = (keyed(side_output(routed, REWARDS))
               .process(PolicyLearner(s), output_type=KEYED_BYTES)
-              .name("policy-learner"))
+              .name("policy-learner").uid("policy-learner"))
     return Outputs(recommendations=side_output(routed, LISTS).union(segment_lists),
                    popular=popular_rows,
                    profiles=side_output(routed, PROFILES),
