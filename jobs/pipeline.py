@@ -155,9 +155,11 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
                                          s.trending_half_life_ms), output_type=PICKLED)
                      .name("segment-top").uid("segment-top")
                      .map(PopularListRow(s), output_type=KEYED_BYTES).name("segment-lists"))
+    # No uid: with the pinned PyFlink, a uid here stops the job at start with a "hash collision"
+    # on it, so this operator's state does not restore across changes to the graph around it.
     policy = (keyed(side_output(routed, REWARDS))
               .process(PolicyLearner(s), output_type=KEYED_BYTES)
-              .name("policy-learner").uid("policy-learner"))
+              .name("policy-learner"))
     return Outputs(recommendations=side_output(routed, LISTS).union(segment_lists),
                    popular=popular_rows,
                    profiles=side_output(routed, PROFILES),
