@@ -23,7 +23,7 @@ from bench.common import RESULTS, machine, percentile, progress, write_results
 from bench.user_work import top_lists
 from features.engine import FeatureEngine
 from features.profile_view import profile_message
-from online_models.pool import build_pool
+from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
 from online_models.trending import TrendingRecommender
 from operators.users import recommendation_list
 from reco.config import Settings
@@ -83,12 +83,14 @@ def serving_store_size(engine: FeatureEngine, settings: Settings,
     def changes() -> Iterator[Change]:
         for user, profile in engine.profiles.items():
             message = engine.book.message(profile, user, profile.last_seen)
-            pool = build_pool(profile, tops.get, recommender, None,
-                              settings.candidates_per_source, profile.last_seen)
+            pool = build_pool(profile, engine.book.recent_candidates(profile, RECENT_CANDIDATES),
+                              tops.get, recommender, None, settings.candidates_per_source,
+                              profile.last_seen)
             yield Change(PROFILES, user, message.SerializeToString())
             yield Change(RECOMMENDATIONS, user, recommendation_list(
                 user, pool, settings.model_version, profile.last_event_id, profile.last_seen,
-                profile.segment, engine.book.bandit_features(profile), profile.purchased))
+                profile.segment, engine.book.bandit_features(profile),
+                excluded_purchases(pool, profile.purchased)))
 
     size = store_bytes(changes())
     return {"users": len(engine.profiles), "bytes": size,

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from features.configured import profiles_for, quality_gate
-from online_models.pool import build_pool
+from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
 from operators.users import list_fingerprint, recommendation_list
@@ -76,13 +76,15 @@ def user_work(events: list[Event], settings: Settings) -> dict[str, Any]:
         message.segment = str(profile.segment)
         message.SerializeToString()
         t5 = clock()
-        pool = build_pool(profile, tops.get, recommender, None, settings.candidates_per_source,
+        pool = build_pool(profile, profiles.recent_candidates(profile, RECENT_CANDIDATES),
+                          tops.get, recommender, None, settings.candidates_per_source,
                           profile.last_seen)
         t6 = clock()
-        profile.published = list_fingerprint(pool, profile.purchased)
+        excluded = excluded_purchases(pool, profile.purchased)
+        profile.published = list_fingerprint(pool, excluded)
         recommendation_list(user, pool, settings.model_version, profile.last_event_id,
                             profile.last_seen, profile.segment,
-                            profiles.bandit_features(profile), profile.purchased)
+                            profiles.bandit_features(profile), excluded)
         t7 = clock()
         profile_state[user] = pickle.dumps(profile)
         t8 = clock()

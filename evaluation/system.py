@@ -29,7 +29,7 @@ from online_models.feedback import FeedbackJoiner, Sample
 from online_models.interactions import training_data
 from online_models.linear_ts import LinearThompsonSampling
 from online_models.mixes import ARMS, serve
-from online_models.pool import build_pool, cooccurring
+from online_models.pool import RECENT_CANDIDATES, build_pool, cooccurring, excluded_purchases
 from online_models.trending import Ranked, TrendingRecommender
 from reco.config import Settings
 from reco.events import Event
@@ -41,11 +41,15 @@ PAGE_VIEWS = frozenset({"product_view", "click"})  # each opens a page that show
 
 
 def settings_for_data(settings: Settings, events: list[Event]) -> Settings:
-    """The deployed settings, except that a data set without click events (the public ones log
-    product views only) counts a view of a shown item as its click."""
-    if any(event.event_type == "click" for event in events):
-        return settings
-    return dataclasses.replace(settings, reward_view=settings.reward_click)
+    """The deployed settings, except for what a data set does not log: without click events
+    (the public ones log product views only) a view of a shown item counts as its click, and
+    without prices (Taobao) purchases are learned, where a shop's own events would be filtered
+    as ``purchase_without_price``."""
+    if not any(event.event_type == "click" for event in events):
+        settings = dataclasses.replace(settings, reward_view=settings.reward_click)
+    if not any(event.price is not None for event in events):
+        settings = dataclasses.replace(settings, require_purchase_price=False)
+    return settings
 
 
 class InProcessSystem:
@@ -150,20 +154,21 @@ class InProcessSystem:
         self._retrain(now_ms)
         profile = self.engine.profiles.get(user)
         if profile is None or profile.event_count == 0:
-            pool = build_pool(BasicProfile(), self._ranked, self.recommender, None,
+            pool = build_pool(BasicProfile(), [], self._ranked, self.recommender, None,
                               self.settings.candidates_per_source, now_ms)
             user_part: dict[str, float] = {}
             last = 0
         else:
-            pool = build_pool(profile, self._ranked, self.recommender, self.factors,
+            recent = self.engine.book.recent_candidates(profile, RECENT_CANDIDATES)
+            pool = build_pool(profile, recent, self._ranked, self.recommender, self.factors,
                               self.settings.candidates_per_source, now_ms)
             pool += cooccurring([p[0] for p in pool if p[2] == "recent"], self._neighbours)
             user_part = self.engine.book.bandit_features(profile)
             last = profile.last_seen
         context = bandit_context(user_part, last, now_ms, "", "")
         arm, propensity = self.policy.pull(ARMS, context)
-        bought = set(profile.purchased) if profile is not None else set()
-        items = [item for item, *_ in serve(pool, arm, bought, k, self.settings.diversity)]
+        excluded = excluded_purchases(pool, profile.purchased) if profile is not None else ()
+        items = [item for item, *_ in serve(pool, arm, excluded, k, self.settings.diversity)]
         self.requests += 1
         joiner = self.joiners.setdefault(user, FeedbackJoiner(self.rewards))
         self._learn_rewards(joiner.add_impression(

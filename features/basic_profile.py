@@ -64,9 +64,6 @@ class BasicProfile:
     def category_weights(self, limit: int = 5) -> dict[str, float]:
         return self.preferences.vector(limit)
 
-    def recent_candidates(self, n: int) -> list[tuple[str, float]]:
-        return []  # the skeleton keeps no item history
-
     def interactions(self) -> dict[str, float]:
         return {}
 

@@ -10,8 +10,10 @@ from features.population import Population
 from features.profile import ProfileConfig, UserProfileState
 from features.profile_view import profile_message
 from features.quality import QualityGate
+from features.trending import EVENT_WEIGHTS
 from online_models.bandit_context import user_features
 from online_models.feedback import RewardWeights
+from online_models.revisit import Features, RevisitRanker, profile_candidates
 from reco.config import Settings
 from reco.events import Event
 from reco.v1 import recommendations_pb2 as pb
@@ -36,17 +38,37 @@ def bot_rules(settings: Settings) -> BotRules:
 
 
 class FeatureProfiles:
-    """The feature engine's profiles (features/profile.py), as the user operator uses them."""
+    """The feature engine's profiles (features/profile.py), as the user operator uses them.
+    Each instance learns its own revisit ranker (online_models/revisit.py) from the events it
+    sees, in memory like the population statistics: after a restart it learns again."""
 
     def __init__(self, settings: Settings) -> None:
         self.config = profile_config(settings)
         self.population = Population()
+        self.revisit = RevisitRanker(seed=settings.policy_seed)
+        self.relist_purchased = settings.relist_purchased
 
     def new(self) -> UserProfileState:
         return UserProfileState(self.config)
 
     def learn(self, profile: UserProfileState, event: Event) -> None:
+        item = event.item_id
+        # before the update: which of the items the user had, if any, they came back to
+        if item is not None and item in profile.recent_items \
+                and EVENT_WEIGHTS.get(event.event_type, 0.0) > 0:
+            self.revisit.learn_one(self._revisit_candidates(profile, self.config.recent_n),
+                                   item)
         profile.update(event, self.population, self.config)
+
+    def _revisit_candidates(self, profile: UserProfileState, n: int) -> dict[str, Features]:
+        return profile_candidates(profile.recent_items[:n], profile.affinity.items,
+                                  profile.cart, profile.purchased, self.relist_purchased)
+
+    def recent_candidates(self, profile: UserProfileState, n: int) -> list[tuple[str, float]]:
+        """The user's own recent items, the likeliest to be revisited first, scored by that
+        rank (1 down to 1/(n+1)) as the recency rank scored them before the ranker."""
+        ranked = self.revisit.predict_one(self._revisit_candidates(profile, n))
+        return [(item, 1.0 - rank / (len(ranked) + 1)) for rank, (item, _) in enumerate(ranked)]
 
     def record_filtered(self, profile: UserProfileState, rule: str, ts: int,
                         flagged_until: int) -> None:
@@ -77,6 +99,9 @@ class BasicProfiles:
     def learn(self, profile: BasicProfile, event: Event) -> None:
         profile.update(event)
 
+    def recent_candidates(self, profile: BasicProfile, n: int) -> list[tuple[str, float]]:
+        return []  # the skeleton keeps no item history
+
     def record_filtered(self, profile: BasicProfile, rule: str, ts: int,
                         flagged_until: int) -> None:
         profile.record_filtered()
@@ -94,6 +119,7 @@ class ProfileBook(Protocol):
 
     def new(self) -> Any: ...
     def learn(self, profile: Any, event: Event) -> None: ...
+    def recent_candidates(self, profile: Any, n: int) -> list[tuple[str, float]]: ...
     def record_filtered(self, profile: Any, rule: str, ts: int, flagged_until: int) -> None: ...
     def message(self, profile: Any, user_id: str, now_ms: int) -> pb.UserProfile: ...
     def bandit_features(self, profile: Any) -> dict[str, float]: ...

@@ -210,16 +210,6 @@ class UserProfileState(SlotState):
         """The user's weighted interactions per item (what factorisation folds in)."""
         return dict(self.affinity.items)
 
-    def recent_candidates(self, n: int) -> list[tuple[str, float]]:
-        """The user's recent items not bought (viewed, wishlisted, carted): re-engagement
-        candidates, scored by recency (the latest first, as the strongest simple baseline on
-        real logs ranks them) lifted by affinity (a carted or often viewed item comes first
-        among equally recent ones)."""
-        bought = set(self.purchased)
-        fresh = [item for item in self.recent_items if item not in bought][:n]
-        return [(item, (1.0 - rank / (len(fresh) + 1)) * (0.5 + self.affinity.affinity(item)))
-                for rank, item in enumerate(fresh)]
-
 
 def _push_front(items: list[str], item: str, limit: int) -> list[str]:
     return [item, *(i for i in items if i != item)][:limit]

@@ -49,12 +49,18 @@ PoolItem = tuple[str, float, str, str, str]
 def serve(pool: Sequence[PoolItem], arm: str, exclude: Collection[str], k: int,
           diversity: float = 0.0) -> list[PoolItem]:
     """The ``k`` items of ``pool`` the mix ``arm`` ranks first (each item once, with the
-    source that scored it best), re-ranked by MMR over categories when ``diversity`` > 0."""
+    source that scored it best; the user's own items with theirs), re-ranked by MMR over
+    categories when ``diversity`` > 0."""
     weights = MIXES[arm]
+    # the revisit ranker has all the evidence on the user's own items (their co-occurrence is
+    # mostly her own co-visits again): other sources do not score them
+    own = {entry[0] for entry in pool if entry[2] == "recent"}
     # pool scores are 0..1 within each source already: the mix only weighs them
     best: dict[str, tuple[float, PoolItem]] = {}
     for entry in pool:
         item = entry[0]
+        if item in own and entry[2] != "recent":
+            continue
         value = weights.get(entry[2], 0.0) * entry[1]
         if value > 0 and item not in exclude and (item not in best or value > best[item][0]):
             best[item] = (value, entry)

@@ -66,6 +66,18 @@ def candidate_pool(recent: Sequence[tuple[str, float]], trending: Sequence[Recom
     return pool
 
 
+def excluded_purchases(pool: Sequence[PoolItem], purchased: Sequence[str]) -> list[str]:
+    """The bought items the pool does not list again as the user's own (the server leaves
+    them out of every source).
+
+    >>> excluded_purchases([("a", 1.0, "recent", "recent", ""), ("b", 1.0, "popular", "", "")],
+    ...                    ["a", "b", "c"])
+    ['b', 'c']
+    """
+    relisted = {entry[0] for entry in pool if entry[2] == "recent"}
+    return [item for item in purchased if item not in relisted]
+
+
 def cooccurring(recent: Sequence[str], neighbours: Callable[[str], Sequence[tuple[str, float]]],
                 seeds: int = 3) -> list[PoolItem]:
     """Items seen in the same sessions as the user's most recent ``seeds`` items, by summed
@@ -85,12 +97,14 @@ def cooccurring(recent: Sequence[str], neighbours: Callable[[str], Sequence[tupl
     return [(item, score / top, "cooccur", reason, "") for item, score in scores.items()]
 
 
-def build_pool(profile: Any, tops: Callable[[str], Ranked | None],
-               recommender: TrendingRecommender, factors: ItemFactors | None, n: int,
-               now_ms: int) -> list[PoolItem]:
+def build_pool(profile: Any, recent: Sequence[tuple[str, float]],
+               tops: Callable[[str], Ranked | None], recommender: TrendingRecommender,
+               factors: ItemFactors | None, n: int, now_ms: int) -> list[PoolItem]:
     """A user's candidate pool from the profile (features/profile.py or basic_profile.py), the
-    broadcast top lists (a category's trending items, "new:" + category's newest, the popular
-    list) and the latest item factors: what the job publishes per user."""
+    user's own items ranked (``ProfileBook.recent_candidates``, at least
+    ``RECENT_CANDIDATES``), the broadcast top lists (a category's trending items, "new:" +
+    category's newest, the popular list) and the latest item factors: what the job publishes
+    per user."""
     bought = set(profile.purchased)
     weights = profile.category_weights()
     trending = recommender.recommend(weights, tops, [], exclude=bought, now_ms=now_ms)
@@ -103,7 +117,5 @@ def build_pool(profile: Any, tops: Callable[[str], Ranked | None],
             reason = f"factors:{factors.version}"
             factorised = [(item, score, reason) for item, score in
                           factors.top_n(user, n, bought | set(profile.cart))]
-    # the user's own items are the strongest candidates: all the profile keeps, not just n
-    recent = profile.recent_candidates(max(n, RECENT_CANDIDATES))
     return candidate_pool(recent, trending, popular, n, new=new, factors=factorised,
                           recent_n=RECENT_CANDIDATES)

@@ -28,7 +28,7 @@ from features.trending import EVENT_WEIGHTS
 from online_models.factors import FactorChunks, ItemFactors
 from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
 from online_models.mixes import PoolItem
-from online_models.pool import build_pool
+from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS, value_state
@@ -177,13 +177,14 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         if profile.event_count == 0:
             return  # only filtered events so far: nothing learned, nothing to list
         pool = self._pool(profile, profile.last_seen, ctx)
-        fingerprint = list_fingerprint(pool, profile.purchased)
+        excluded = excluded_purchases(pool, profile.purchased)
+        fingerprint = list_fingerprint(pool, excluded)
         if fingerprint != profile.published:
             profile.published = fingerprint
             yield LIST, Row(user_id, recommendation_list(
                 user_id, pool, self.settings.model_version, profile.last_event_id,
                 profile.last_seen, profile.segment, self.profiles.bandit_features(profile),
-                profile.purchased))
+                excluded))
 
     def _segment_summary(self, now: int) -> Iterator[Any]:
         if now - self.segments_sent_ms < self.settings.segment_publish_interval_ms:
@@ -244,7 +245,8 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             self.tops = {}
             for key, value in ctx.get_broadcast_state(TOP_LISTS).items():
                 self._broadcast(key, value)
-        return build_pool(profile, self.tops.get, self.recommender, self.factors,
+        return build_pool(profile, self.profiles.recent_candidates(profile, RECENT_CANDIDATES),
+                          self.tops.get, self.recommender, self.factors,
                           self.settings.candidates_per_source, now_ms)
 
     def _broadcast(self, key: str, value: Any) -> None:

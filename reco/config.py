@@ -74,7 +74,12 @@ class Settings:
     user_state_ttl_ms: int = _doc("per-user state expires after this long without events",
                                   30 * 86_400_000)
     recent_items: int = _doc("recently interacted items kept per user", 20)
-    purchased_items: int = _doc("purchased items kept per user (excluded from lists)", 50)
+    purchased_items: int = _doc("purchased items kept per user (excluded from lists unless "
+                                "relisted)", 50)
+    relist_purchased: bool = _doc(
+        "the user's own bought items stay candidates, ranked by the revisit ranker, which "
+        "learns from the events whether users come back to them (repeat purchases); false: "
+        "bought items are never listed", True)
     windows: str = _doc("sliding windows of the profile, as window:bucket pairs",
                         "1h:15m,24h:6h,7d:1d")
     session_gap_ms: int = _doc("inactivity that ends a session", 1_800_000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 from evaluation import report
@@ -65,3 +66,20 @@ def test_the_in_process_loop_learns_from_page_views_as_deployed():
     for event in events:
         asked_only.learn(event)
     assert asked_only.requests == 0
+
+
+def test_a_data_set_without_prices_has_its_purchases_learned():
+    """Taobao logs no prices: the deployed rule filtering purchases without one would drop
+    every purchase of the replay."""
+    from evaluation.system import InProcessSystem, settings_for_data
+    from reco.config import load_settings
+    from reco.events import Event
+
+    bought = Event("e0", "purchase", "u", ts=1_000, item_id="a", category="c")
+    settings = settings_for_data(load_settings(), [bought])
+    assert not settings.require_purchase_price
+    system = InProcessSystem(settings, retrain_factors=False)
+    system.learn(bought)
+    assert system.engine.profiles["u"].purchased == ["a"]
+    priced = dataclasses.replace(bought, price=3.0)
+    assert settings_for_data(load_settings(), [priced]).require_purchase_price
