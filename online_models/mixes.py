@@ -5,7 +5,9 @@ within its source. A mix weights the sources; the policy picks the mix per reque
 context) and ``serve`` blends the pool with it (online_models/candidates.py), optionally
 re-ranked for diversity. Sources:
 
-- ``recent``: the user's own recent items not bought (viewed, wishlisted, carted), by affinity;
+- ``recent``: the user's own recent items (bought ones too unless ``relist_purchased`` is
+  off), the likeliest to be revisited first (online_models/revisit.py); no other source scores
+  them;
 - ``cooccur``: items seen in the same sessions as the user's recent items;
 - ``factors``: implicit ALS, the user folded into the latest item factors;
 - ``category``: trending items of the user's preferred categories;

@@ -7,7 +7,9 @@ Segments: each parallel instance keeps its own River k-means in memory (features
 does the same for the population statistics), learned from profiles as they are published
 (at most once per second per user): an instance sees a random sample of users, so no key is
 hot. All instances start from the same seeded centres; each publishes its sizes and centroids
-for monitoring. After a restart an instance learns its model again from the stream."""
+for monitoring. After a restart an instance learns its model again from the stream. The same
+holds for the revisit ranker that orders each user's own items (features/configured.py): each
+instance learns it from the revisits of its own users."""
 
 from __future__ import annotations
 
