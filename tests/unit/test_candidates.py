@@ -29,6 +29,15 @@ def test_a_source_the_mix_does_not_weigh_contributes_nothing():
     assert [entry[0] for entry in serve(pool, "personal", (), 5)] == ["a"]
 
 
+def test_the_users_own_items_keep_the_rank_her_own_source_gives_them():
+    # "a" also co-occurs strongly with her items, mostly because she visited them together
+    pool = [("a", 0.5, "recent", "recent", ""), ("b", 1.0, "recent", "recent", ""),
+            ("a", 1.0, "cooccur", "cooccur:b", ""), ("c", 0.9, "cooccur", "cooccur:b", "")]
+    out = serve(pool, "similar", (), 3)
+    assert [(item, source) for item, _, source, _, _ in out] == [
+        ("b", "recent"), ("c", "cooccur"), ("a", "recent")]
+
+
 def test_mmr_trades_relevance_for_new_categories():
     candidates = [("a", 1.0, "r"), ("b", 0.95, "r"), ("c", 0.9, "r"), ("d", 0.3, "r")]
     categories = {"a": "shoes", "b": "shoes", "c": "shoes", "d": "bags"}
