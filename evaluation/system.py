@@ -11,11 +11,15 @@ zero rewards when the attribution window closes) and the policy learns from them
 Differences from the deployed system, on purpose: lists are computed when asked (the job
 publishes them as events arrive, which gives the same list), items report every score change
 (the job throttles reports to score growth of ``trending_emit_ratio``), and rewards reach the
-policy at once (the job publishes its statistics once a second)."""
+policy at once (the job publishes its statistics once a second). Segments are learned and
+assigned when a list is asked for, at most once per ``profile_min_interval_ms`` of event time
+per user (the job: when it publishes the profile, once per interval of processing time), by
+one model (the job: one per parallel instance)."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from features.basic_profile import BasicProfile
 from features.configured import reward_weights
@@ -30,6 +34,7 @@ from online_models.interactions import training_data
 from online_models.linear_ts import LinearThompsonSampling
 from online_models.mixes import ARMS, serve
 from online_models.pool import RECENT_CANDIDATES, build_pool, cooccurring, excluded_purchases
+from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
 from reco.config import Settings
 from reco.events import Event
@@ -65,6 +70,8 @@ class InProcessSystem:
         self.items: dict[str, ItemState] = {}
         self.tops: dict[str, TopItems] = {}
         self.policy = LinearThompsonSampling(context_features(settings.segments), seed=seed)
+        self.segments = SegmentModel(settings.segments, seed=settings.policy_seed)
+        self.segmented_ms: dict[str, int] = {}
         self.rewards = reward_weights(settings)
         self.joiners: dict[str, FeedbackJoiner] = {}
         self.requests = 0
@@ -150,6 +157,15 @@ class InProcessSystem:
         state = self.items.get(item)
         return state.neighbours.ranked() if state is not None else []
 
+    def _segment(self, user: str, profile: Any, now_ms: int) -> None:
+        """The user's segment, learned and assigned as the job does when it publishes the
+        profile (at most once per ``profile_min_interval_ms``, here of event time)."""
+        if now_ms - self.segmented_ms.get(user, -10**15) < self.settings.profile_min_interval_ms:
+            return
+        self.segmented_ms[user] = now_ms
+        message = self.engine.book.message(profile, user, now_ms)
+        profile.segment = self.segments.learn_predict_one(segment_features(message))
+
     def recommend(self, user: str, k: int, now_ms: int) -> list[str]:
         self._retrain(now_ms)
         profile = self.engine.profiles.get(user)
@@ -163,6 +179,7 @@ class InProcessSystem:
             pool = build_pool(profile, recent, self._ranked, self.recommender, self.factors,
                               self.settings.candidates_per_source, now_ms)
             pool += cooccurring([p[0] for p in pool if p[2] == "recent"], self._neighbours)
+            self._segment(user, profile, now_ms)
             user_part = self.engine.book.bandit_features(profile)
             last = profile.last_seen
         context = bandit_context(user_part, last, now_ms, "", "")
