@@ -65,10 +65,14 @@ class FeatureProfiles:
                                   profile.cart, profile.purchased, self.relist_purchased)
 
     def recent_candidates(self, profile: UserProfileState, n: int) -> list[tuple[str, float]]:
-        """The user's own recent items, the likeliest to be revisited first, scored by that
-        rank (1 down to 1/(n+1)) as the recency rank scored them before the ranker."""
-        ranked = self.revisit.predict_one(self._revisit_candidates(profile, n))
-        return [(item, 1.0 - rank / (len(ranked) + 1)) for rank, (item, _) in enumerate(ranked)]
+        """The user's own recent items, newest first, each scored by its rank in the revisit
+        ranker's order (1 for the likeliest down to 1/(n+1): the scale the mixes were set on).
+        Newest first because the server seeds co-occurrence with the first few: the items of
+        the moment, whatever the ranker expects next."""
+        candidates = self._revisit_candidates(profile, n)
+        ranked = self.revisit.predict_one(candidates)
+        scores = {item: 1.0 - rank / (len(ranked) + 1) for rank, (item, _) in enumerate(ranked)}
+        return [(item, scores[item]) for item in candidates]
 
     def record_filtered(self, profile: UserProfileState, rule: str, ts: int,
                         flagged_until: int) -> None:

@@ -3,7 +3,13 @@ import random
 
 from features.configured import FeatureProfiles
 from online_models.pool import candidate_pool, excluded_purchases
-from online_models.revisit import BOUGHT, RevisitRanker, profile_candidates, revisit_features
+from online_models.revisit import (
+    BOUGHT,
+    IN_CART,
+    RevisitRanker,
+    profile_candidates,
+    revisit_features,
+)
 from reco.config import Settings
 from reco.events import Event
 
@@ -85,3 +91,11 @@ def test_relisted_bought_items_are_not_excluded_from_the_list():
     pool = candidate_pool(recent=[("a", 1.0)], trending=[], popular=[("b", 1.0, "popular")],
                           n=5)
     assert excluded_purchases(pool, ["a", "b"]) == ["b"]
+
+
+def test_own_items_come_newest_first_scored_by_the_rankers_order():
+    """The server seeds co-occurrence with the first few own items: the newest."""
+    book = FeatureProfiles(Settings())
+    profile = replay(book, [event(0, "add_to_cart", "a"), event(1, "product_view", "b")])
+    book.revisit.weights[IN_CART] = 5.0  # as if it had learned that carted items come back
+    assert book.recent_candidates(profile, 20) == [("b", 1.0 - 1 / 3), ("a", 1.0)]
