@@ -71,7 +71,6 @@ class InProcessSystem:
         self.tops: dict[str, TopItems] = {}
         self.policy = LinearThompsonSampling(context_features(settings.segments), seed=seed)
         self.segments = SegmentModel(settings.segments, seed=settings.policy_seed)
-        self.segmented_ms: dict[str, int] = {}
         self.rewards = reward_weights(settings)
         self.joiners: dict[str, FeedbackJoiner] = {}
         self.requests = 0
@@ -160,9 +159,9 @@ class InProcessSystem:
     def _segment(self, user: str, profile: Any, now_ms: int) -> None:
         """The user's segment, learned and assigned as the job does when it publishes the
         profile (at most once per ``profile_min_interval_ms``, here of event time)."""
-        if now_ms - self.segmented_ms.get(user, -10**15) < self.settings.profile_min_interval_ms:
+        if now_ms - profile.profile_sent_ms < self.settings.profile_min_interval_ms:
             return
-        self.segmented_ms[user] = now_ms
+        profile.profile_sent_ms = now_ms
         message = self.engine.book.message(profile, user, now_ms)
         profile.segment = self.segments.learn_predict_one(segment_features(message))
 
