@@ -210,7 +210,16 @@ def lookup_lines(lookup: dict[str, Any]) -> list[str]:
 def _open_line(run: dict[str, Any]) -> str:
     return (f"  open loop {run['rate']:6.0f} req/s asked, {run['achieved_per_s']:6.0f} done: "
             f"p50 {run['p50_us']:.0f} us, p99 {_p99(run)}, p99.9 {run['p999_us']:.0f} us, "
-            f"{run['errors']} errors")
+            f"{run['errors']} errors{_from_send(run)}")
+
+
+def _from_send(run: dict[str, Any]) -> str:
+    """The Go generator also times each call from its actual send (what ghz reports): the
+    difference is the generator's own lateness on a busy machine, not the server's queue."""
+    if "from_send_p99_us" not in run:
+        return ""
+    return (f"; from the actual send p99 {run['from_send_p99_us']:.0f} us (sends p99 "
+            f"{run['late_p99_us']:.0f} us late)")
 
 
 def _cpu(run: dict[str, Any]) -> str:

@@ -55,7 +55,8 @@ func appendVarint(b []byte, v uint64) []byte {
 }
 
 type result struct {
-	latency time.Duration
+	latency time.Duration // from the scheduled send (open loop) or the send (closed loop)
+	late    time.Duration // open loop: how late the generator itself sent the call
 	failed  bool
 }
 
@@ -128,8 +129,9 @@ func main() {
 			wg.Add(1)
 			go func(n int, scheduled time.Time) {
 				defer wg.Done()
+				late := time.Since(scheduled)
 				ok := call(n)
-				record(result{time.Since(scheduled), !ok})
+				record(result{time.Since(scheduled), late, !ok})
 			}(n, scheduled)
 		}
 	} else {
@@ -140,7 +142,7 @@ func main() {
 				for n := c; time.Since(start) < duration; n += *concurrency {
 					sent := time.Now()
 					ok := call(n)
-					record(result{time.Since(sent), !ok})
+					record(result{time.Since(sent), 0, !ok})
 				}
 			}(c)
 		}
@@ -148,15 +150,23 @@ func main() {
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
 	latencies := make([]time.Duration, 0, len(results))
+	// the call alone, without the generator's own lateness: what a generator that measures
+	// from its actual send (ghz) reports
+	calls := make([]time.Duration, 0, len(results))
+	lateness := make([]time.Duration, 0, len(results))
 	errors := 0
 	for _, r := range results {
 		if r.failed {
 			errors++
 		} else {
 			latencies = append(latencies, r.latency)
+			calls = append(calls, r.latency-r.late)
+			lateness = append(lateness, r.late)
 		}
 	}
-	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	for _, s := range [][]time.Duration{latencies, calls, lateness} {
+		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	}
 	out := map[string]any{
 		"generator": "loadgen (Go)", "requests": len(results), "errors": errors,
 		"seconds": elapsed, "achieved_per_s": float64(len(results)) / elapsed,
@@ -165,6 +175,9 @@ func main() {
 	}
 	if *rate > 0 {
 		out["rate"] = *rate
+		out["from_send_p50_us"] = percentile(calls, 50)
+		out["from_send_p99_us"] = percentile(calls, 99)
+		out["late_p99_us"] = percentile(lateness, 99)
 	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
