@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from evaluation.baselines import CoOccurrence, DailyALS, MostPopular, RecentTrending, UserRecent
-from evaluation.metrics import KS, Metrics, reachability
+from evaluation.metrics import KS, Metrics, comparison, reachability
 from evaluation.report import (
     machine,
     markdown_table,
@@ -71,10 +71,27 @@ def replay(events: list[Event], methods: list[Method], targets: set[str]) -> dic
             progress(f"  {n / len(events):4.0%}  {n}/{len(events)} events, {rate:,.0f}/s, "
                      f"eta {(len(events) - n) / rate:,.0f} s")
     popularity = Counter(e.item_id for e in events if e.item_id)
+    first, *others = list(metrics)
     return {"summary": {name: m.summary(len(popularity), popularity)
                         for name, m in metrics.items()},
+            "versus": {other: comparison(metrics[first], metrics[other]) for other in others},
             "daily_hr10": {name: {day: hits / total for day, (hits, total) in sorted(d.items())}
                            for name, d in daily.items()}}
+
+
+def versus_table(versus: dict[str, dict[str, dict[str, float]]], first: str) -> str:
+    """The first method against each other, target by target, at K = 10."""
+    columns = ("hr@10", "ndcg@10", "mrr@10")
+    rows = [[f"{first} - {other}", *(_difference(d[c]) for c in columns)]
+            for other, d in versus.items()]
+    return markdown_table(["paired over the same targets", *(c.upper() for c in columns)],
+                          rows)
+
+
+def _difference(d: dict[str, float]) -> str:
+    """'+0.0120 [+0.0050, +0.0190]', bold when the 95% interval excludes zero."""
+    text = f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+    return f"**{text}**" if d["low"] > 0 or d["high"] < 0 else text
 
 
 def _tables(summary: dict[str, Any]) -> str:
@@ -122,8 +139,11 @@ def _stack_comparison(events: list[Event], targets: set[str], args: argparse.Nam
              *(result[key]["all"][f"{m}@{k}"] for k in KS for m in ("hr", "ndcg"))]
             for where, key in (("served by the stack (gRPC)", "stack"),
                                ("in process", "in_process"))]
-    table = markdown_table(["system", "targets", *(f"{m}@{k}" for k in KS
-                                                   for m in ("HR", "NDCG"))], rows)
+    table = "\n\n".join([
+        markdown_table(["system", "targets", *(f"{m}@{k}" for k in KS for m in ("HR", "NDCG"))],
+                       rows),
+        "Differences, target by target, with 95% intervals (bold: the interval excludes 0):",
+        versus_table({"in process": result["stack_minus_in_process"]}, "stack")])
     folder = report_dir(args.name or f"eval-{args.dataset}-stack")
     write_json(folder, "report", {"machine": machine(), **result})
     (folder / "report.md").write_text(f"# Replay through the real stack: {args.dataset}\n\n"
@@ -186,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     command = "reco eval " + " ".join(argv or [])
     write_json(folder, "report", {"command": command, "machine": machine(),
                                   "events": len(events), "targets": n_targets, **result})
-    tables = _tables(result["summary"])
+    tables = "\n\n".join([
+        _tables(result["summary"]),
+        "Differences, target by target, with 95% intervals (bold: the interval excludes 0):",
+        versus_table(result["versus"], systems[0].name)])
     (folder / "report.md").write_text("\n\n".join([
         f"# Prequential evaluation: {args.dataset}", f"`{command}` on {machine()}",
         f"{len(events)} events, {n_targets} targets ({', '.join(sorted(targets))}); each "

@@ -21,7 +21,7 @@ from typing import Any
 
 import grpc
 
-from evaluation.metrics import KS, Metrics
+from evaluation.metrics import KS, Metrics, comparison
 from evaluation.report import progress
 from evaluation.system import InProcessSystem, settings_for_data
 from reco.client import RecoClient
@@ -110,4 +110,5 @@ def replay_on(settings: Settings, events: list[Event], targets: set[str], max_ta
     catalogue = Counter(e.item_id for e in events if e.item_id)
     return {"targets": asked,
             "stack": served.summary(len(catalogue), catalogue),
-            "in_process": in_process.summary(len(catalogue), catalogue)}
+            "in_process": in_process.summary(len(catalogue), catalogue),
+            "stack_minus_in_process": comparison(served, in_process)}

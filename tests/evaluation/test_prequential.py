@@ -36,6 +36,16 @@ def test_a_replay_scores_every_method_and_writes_the_report(tmp_path, monkeypatc
     # simulated shoppers cart what they viewed: a user's own items beat global popularity
     assert summary["reco-stream (this system)"]["all"]["hr@20"] > \
         summary["most popular"]["all"]["hr@20"]
+    # the system against each baseline, target by target: the paired difference is the
+    # difference of the two means, inside its own interval
+    system = summary["reco-stream (this system)"]["all"]
+    assert set(result["versus"]) == set(summary) - {"reco-stream (this system)"}
+    for name, versus in result["versus"].items():
+        for metric in ("hr@10", "ndcg@10", "mrr@20"):
+            d = versus[metric]
+            assert abs(d["difference"] - (system[metric] - summary[name]["all"][metric])) < 1e-9
+            assert d["low"] <= d["difference"] <= d["high"], (name, metric)
+    assert "paired over the same targets" in (folder / "report.md").read_text()
     assert (folder / "report.md").read_text().count("|") > 20
     assert (folder / "report.png").exists()
 

@@ -25,3 +25,7 @@ def test_the_stack_serves_what_the_in_process_system_scores(stack, settings):
     # simulated shoppers cart what they viewed: served lists find some of it, as in process
     assert result["stack"]["all"]["hr@20"] > 0
     assert result["in_process"]["all"]["hr@20"] > 0
+    d = result["stack_minus_in_process"]["hr@20"]
+    assert abs(d["difference"] - (result["stack"]["all"]["hr@20"]
+                                  - result["in_process"]["all"]["hr@20"])) < 1e-9
+    assert d["low"] <= d["difference"] <= d["high"] and d["targets"] == 8
