@@ -31,8 +31,9 @@ class PolicyLearner(KeyedProcessFunction):
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         _, sample = value
-        stats, sent_ms, pending = self.state.value() or (
-            PolicyStatistics(self.features, self.settings.policy_half_life_ms or None), 0, False)
+        stats, sent_ms, pending = self.state.value() or (self._empty(), 0, False)
+        if stats.features != self.features:  # restored from a version with another context
+            stats = self._empty()
         stats.update(sample.arm, sample.context, sample.reward, sample.weight, sample.ts)
         now = now_ms()
         interval = self.settings.policy_publish_interval_ms
@@ -44,6 +45,9 @@ class PolicyLearner(KeyedProcessFunction):
             pending = True
             ctx.timer_service().register_processing_time_timer(sent_ms + interval)
         self.state.update((stats, sent_ms, pending))
+
+    def _empty(self) -> PolicyStatistics:
+        return PolicyStatistics(self.features, self.settings.policy_half_life_ms or None)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
                  ) -> Iterator[Any]:
