@@ -7,6 +7,15 @@ the replay waits until the user's profile, as served, shows every earlier event 
 ``GetRecommendations`` for 20 items, scores the rank of the target, then sends it. The same
 events and targets go through the in-process system (without daily factor retraining, which the
 stack would need ``reco train-factors`` for). Slow by design: about a checkpoint per target.
+
+Neither bandit learns during the replay. The stack's cannot: the job joins feedback with
+impressions on the serving clock (an event counts for an impression served before it, within
+the attribution window), and replayed events carry their own, earlier times, so no replayed
+event ever rewards an impression. The in-process system's, which runs on event time, would; so
+it is held at its prior too, and the comparison covers what the two share: features,
+candidate pools and serving, each policy choosing mixes from its prior. The live loop (a click
+on a served item reaching the policy that serving uses) is tested in tests/integration and
+timed by bench.end_to_end.
 """
 
 from __future__ import annotations
@@ -80,8 +89,10 @@ def replay_on(settings: Settings, events: list[Event], targets: set[str], max_ta
     """The replay against a running stack (its server at ``settings.grpc_addr``)."""
     events = _shifted(events)
     served, in_process = Metrics(), Metrics()
-    # the stack is asked at targets only: so is the in-process system, to compare like with like
-    system = InProcessSystem(settings, retrain_factors=False, page_requests=False)
+    # the stack is asked at targets only, and its bandit cannot learn from replayed events (see
+    # above): the in-process system likewise, to compare like with like
+    system = InProcessSystem(settings, retrain_factors=False, page_requests=False,
+                             learn_policy=False)
     sent: Counter[str] = Counter()
     asked = 0
     with RecoClient(settings.grpc_addr, timeout_s=5) as client, \

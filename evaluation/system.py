@@ -61,9 +61,11 @@ class InProcessSystem:
     name = "reco-stream (this system)"
 
     def __init__(self, settings: Settings, factors: int = 32, seed: int = 0,
-                 retrain_factors: bool = True, page_requests: bool = True) -> None:
+                 retrain_factors: bool = True, page_requests: bool = True,
+                 learn_policy: bool = True) -> None:
         self.settings = settings
         self.page_requests = page_requests
+        self.learn_policy = learn_policy
         self.engine = FeatureEngine(settings)
         self.recommender = TrendingRecommender(settings.trending_half_life_ms,
                                                2 * settings.candidates_per_source)
@@ -134,6 +136,8 @@ class InProcessSystem:
                 self._learn_rewards(joiner.expire(event.ts))
 
     def _learn_rewards(self, samples: list[Sample]) -> None:
+        if not self.learn_policy:
+            return
         for sample in samples:
             self.policy.update(sample.arm, sample.reward, sample.context, sample.weight)
 

@@ -8,7 +8,7 @@ The user's behaviour reaches the policy through her segment: the online clustere
 her preferences, RFM scores and activity (online_models/segments.py), one indicator per segment.
 The raw RFM scores and activity stay in the context that is published and logged with every
 impression (for explanations and for valuing other policies offline), but the policy's linear
-model does not take them: as linear terms they cost the Taobao replay HR@10 (0.225 -> 0.230
+model does not take them: as linear terms they cost the Taobao replay HR@10 (0.225 -> 0.231
 without them; YooChoose unchanged), for the same reward per shown item.
 
 >>> user = user_features(segment=2, rfm=(5, 3, 4), event_count=20, device_type="mobile")

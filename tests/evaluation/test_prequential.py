@@ -77,6 +77,11 @@ def test_the_in_process_loop_learns_from_page_views_as_deployed():
     for event in events:
         asked_only.learn(event)
     assert asked_only.requests == 0
+    # the stack replay's counterpart: lists asked for and shown, rewards not learned
+    at_prior = InProcessSystem(settings, retrain_factors=False, learn_policy=False)
+    for event in [*events, view(3, "u", "c", 3_000 + settings.attribution_window_ms + 1)]:
+        at_prior.learn(event)
+    assert at_prior.requests == 4 and sum(at_prior.policy._models.pulls.values()) == 0
 
 
 def test_a_data_set_without_prices_has_its_purchases_learned():
