@@ -80,12 +80,13 @@ def replay(events: list[Event], methods: list[Method], targets: set[str]) -> dic
 
 
 def versus_table(versus: dict[str, dict[str, dict[str, float]]], first: str) -> str:
-    """The first method against each other, target by target, at K = 10."""
+    """The first method against each other, target by target, at K = 10, with its heading."""
     columns = ("hr@10", "ndcg@10", "mrr@10")
     rows = [[f"{first} - {other}", *(_difference(d[c]) for c in columns)]
             for other, d in versus.items()]
-    return markdown_table(["paired over the same targets", *(c.upper() for c in columns)],
-                          rows)
+    return ("Differences, target by target, with 95% intervals (bold: the interval excludes "
+            "0):\n\n" + markdown_table(["paired over the same targets",
+                                        *(c.upper() for c in columns)], rows))
 
 
 def _difference(d: dict[str, float]) -> str:
@@ -142,7 +143,6 @@ def _stack_comparison(events: list[Event], targets: set[str], args: argparse.Nam
     table = "\n\n".join([
         markdown_table(["system", "targets", *(f"{m}@{k}" for k in KS for m in ("HR", "NDCG"))],
                        rows),
-        "Differences, target by target, with 95% intervals (bold: the interval excludes 0):",
         versus_table({"in process": result["stack_minus_in_process"]}, "stack")])
     folder = report_dir(args.name or f"eval-{args.dataset}-stack")
     write_json(folder, "report", {"machine": machine(), **result})
@@ -207,9 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     write_json(folder, "report", {"command": command, "machine": machine(),
                                   "events": len(events), "targets": n_targets, **result})
     tables = "\n\n".join([
-        _tables(result["summary"]),
-        "Differences, target by target, with 95% intervals (bold: the interval excludes 0):",
-        versus_table(result["versus"], systems[0].name)])
+        _tables(result["summary"]), versus_table(result["versus"], systems[0].name)])
     (folder / "report.md").write_text("\n\n".join([
         f"# Prequential evaluation: {args.dataset}", f"`{command}` on {machine()}",
         f"{len(events)} events, {n_targets} targets ({', '.join(sorted(targets))}); each "
