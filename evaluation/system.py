@@ -32,7 +32,7 @@ from online_models.factors import ItemFactors
 from online_models.feedback import FeedbackJoiner, Sample
 from online_models.interactions import training_data
 from online_models.linear_ts import LinearThompsonSampling
-from online_models.mixes import ARMS, serve
+from online_models.mixes import ARMS, own_items, serve
 from online_models.pool import RECENT_CANDIDATES, build_pool, cooccurring, excluded_purchases
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
@@ -181,7 +181,7 @@ class InProcessSystem:
             recent = self.engine.book.recent_candidates(profile, RECENT_CANDIDATES)
             pool = build_pool(profile, recent, self._ranked, self.recommender, self.factors,
                               self.settings.candidates_per_source, now_ms)
-            pool += cooccurring([p[0] for p in pool if p[2] == "recent"], self._neighbours)
+            pool += cooccurring(own_items(pool), self._neighbours)
             self._segment(user, profile, now_ms)
             user_part = self.engine.book.bandit_features(profile)
             last = profile.last_seen

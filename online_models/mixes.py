@@ -48,6 +48,11 @@ ARMS = tuple(MIXES)
 PoolItem = tuple[str, float, str, str, str]
 
 
+def own_items(pool: Sequence[PoolItem]) -> list[str]:
+    """The user's own items in ``pool`` (the ``recent`` source), in the pool's order."""
+    return [entry[0] for entry in pool if entry[2] == "recent"]
+
+
 def serve(pool: Sequence[PoolItem], arm: str, exclude: Collection[str], k: int,
           diversity: float = 0.0) -> list[PoolItem]:
     """The ``k`` items of ``pool`` the mix ``arm`` ranks first (each item once, with the
@@ -56,7 +61,7 @@ def serve(pool: Sequence[PoolItem], arm: str, exclude: Collection[str], k: int,
     weights = MIXES[arm]
     # the revisit ranker has all the evidence on the user's own items (their co-occurrence is
     # mostly her own co-visits again): other sources do not score them
-    own = {entry[0] for entry in pool if entry[2] == "recent"}
+    own = set(own_items(pool))
     # pool scores are 0..1 within each source already: the mix only weighs them
     best: dict[str, tuple[float, PoolItem]] = {}
     for entry in pool:

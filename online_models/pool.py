@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from online_models.factors import ItemFactors
-from online_models.mixes import PoolItem
+from online_models.mixes import PoolItem, own_items
 from online_models.trending import Ranked, Recommendation, TrendingRecommender
 from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY
 
@@ -74,7 +74,7 @@ def excluded_purchases(pool: Sequence[PoolItem], purchased: Sequence[str]) -> li
     ...                    ["a", "b", "c"])
     ['b', 'c']
     """
-    relisted = {entry[0] for entry in pool if entry[2] == "recent"}
+    relisted = set(own_items(pool))
     return [item for item in purchased if item not in relisted]
 
 
