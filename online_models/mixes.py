@@ -30,8 +30,8 @@ from online_models.candidates import mmr
 
 SOURCES = ("recent", "cooccur", "factors", "category", "new", "popular")
 MIXES: dict[str, dict[str, float]] = {
-    "personal": {"recent": 1.0, "cooccur": 0.8, "factors": 0.6, "category": 0.5, "new": 0.1,
-                 "popular": 0.1},
+    "personal": {"recent": 1.0, "cooccur": 0.4, "factors": 0.3, "category": 0.25, "new": 0.05,
+                 "popular": 0.05},
     "similar": {"cooccur": 1.0, "factors": 0.9, "category": 0.7, "recent": 0.9, "new": 0.2,
                 "popular": 0.1},
     "trending": {"category": 1.0, "popular": 0.6, "recent": 0.8, "cooccur": 0.3, "factors": 0.3,
@@ -42,6 +42,12 @@ MIXES: dict[str, dict[str, float]] = {
 # Every mix keeps the user's own recent items high: on real shop logs they are the strongest
 # signal, and a mix that buries them costs every request the bandit explores it with
 # (measured on the Taobao sample: HR@10 0.176 -> 0.189 on the first 20,000 events).
+# ``personal`` goes further: the user's likeliest own items first (their scores fall linearly
+# with the revisit ranker's rank, so the best other item comes after the first 60% of them).
+# On the same pools, every target of both samples scored by every ordering, this beat weighing
+# the other sources twice as much (HR@10 0.2364 -> 0.2395 on Taobao's carts and purchases,
+# 0.4483 -> 0.4494 on YooChoose's next clicks), and it ended the system's loss at HR@20 on
+# Taobao, where the user's own 20 items are the best list there is (README: Evaluation).
 ARMS = tuple(MIXES)
 
 # item id, score within its source (0..1), source, reason, category ("" when unknown)
