@@ -1,6 +1,7 @@
 """Prequential ranking metrics: for each target event the rank of the target item in the list
 asked for just before it (HR@K, NDCG@K, MRR@K), and what the lists expose overall (catalogue
-coverage, novelty, Gini of exposure), split by new and returning users.
+coverage, novelty, Gini of exposure), split by new and returning users and by any further
+groups the caller names per target.
 
 >>> m = Metrics(ks=(1, 5))
 >>> m.add(["a", "b", "c"], "b", returning=True)
@@ -8,6 +9,12 @@ coverage, novelty, Gini of exposure), split by new and returning users.
 >>> s = m.summary(catalogue=10, popularity={"a": 5, "b": 1, "c": 1, "x": 1})
 >>> s["all"]["hr@5"], round(s["all"]["ndcg@5"], 3), s["all"]["mrr@5"], s["returning"]["hr@1"]
 (0.5, 0.315, 0.25, 0.0)
+>>> g = Metrics(ks=(1,))
+>>> g.add(["b"], "b", returning=True, groups=["segment:loyal"])
+>>> g.add(["a"], "b", returning=True, groups=["segment:at_risk"])
+>>> s = g.summary(catalogue=10, popularity={"a": 1, "b": 1})
+>>> s["segment:loyal"]["hr@1"], s["segment:at_risk"]["hr@1"], s["all"]["hr@1"]
+(1.0, 0.0, 0.5)
 
 Two methods asked for the same targets compare target by target (``paired``): the difference
 of their means and a 95% interval for it, narrower than two separate intervals would give,
@@ -80,11 +87,16 @@ class Metrics:
         self.exposure: Counter[str] = Counter()
         self.shown_lists = 0
 
-    def add(self, recommended: Sequence[str], target: str, returning: bool) -> None:
+    def add(self, recommended: Sequence[str], target: str, returning: bool,
+            groups: Sequence[str] = ()) -> None:
+        """Scores one target; ``groups`` are further groups it counts in (e.g. the user's
+        segment), each summarised like "new" and "returning"."""
         top = recommended[:max(self.ks)]
         rank = top.index(target) if target in top else None
         self.ranks["all"].append(rank)
         self.ranks["returning" if returning else "new"].append(rank)
+        for group in groups:
+            self.ranks.setdefault(group, []).append(rank)
         self.exposure.update(recommended[:10])
         self.shown_lists += 1
 

@@ -3,7 +3,8 @@ through the system (evaluation/system.py: the job's and the server's own code, i
 the baselines; at each target event (default: add-to-cart and purchase) every method is asked
 for its top 20 for that user *before* the event is learned, and the rank of the target item is
 scored (HR, NDCG, MRR at 5, 10, 20; coverage, novelty, Gini of exposure; new and returning
-users). A Markdown report with tables and plots goes to ``reports/eval-<data set>/``.
+users, the user's RFM segment at the target, the length of the user's history). A Markdown
+report with tables and plots goes to ``reports/eval-<data set>/``.
 
   reco eval --dataset taobao ../shared/datasets/taobao-userbehavior-head/UserBehavior_head.csv
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,25 +49,50 @@ def methods(seed: int, events: list[Event]) -> list[Method]:
             MostPopular(), RecentTrending(), DailyALS(seed=seed)]
 
 
-def replay(events: list[Event], methods: list[Method], targets: set[str]) -> dict[str, Any]:
-    """Asks, scores, then learns, event by event; shows progress on stderr."""
+SEGMENT, HISTORY = "segment:", "history:"
+# the user's events before the target (0 is the "new" group): bounds of the history groups
+HISTORY_GROUPS = ((1, "1-9 events"), (10, "10-49 events"), (50, "50+ events"))
+
+
+def history_group(prior_events: int) -> str | None:
+    """The history group of a user with ``prior_events`` earlier events (None: a new user).
+
+    >>> [history_group(n) for n in (0, 1, 9, 10, 50, 400)]
+    [None, '1-9 events', '1-9 events', '10-49 events', '50+ events', '50+ events']
+    """
+    name = None
+    for low, label in HISTORY_GROUPS:
+        if prior_events >= low:
+            name = label
+    return name
+
+
+def replay(events: list[Event], methods: list[Method], targets: set[str],
+           segment_of: Callable[[str, int], str] | None = None) -> dict[str, Any]:
+    """Asks, scores, then learns, event by event; shows progress on stderr. Each target also
+    counts in the group of the user's history length and, given ``segment_of`` (user, time ->
+    name), in the user's segment at that time."""
     metrics = {m.name: Metrics() for m in methods}
     daily: dict[str, dict[int, list[int]]] = {m.name: defaultdict(lambda: [0, 0])
                                              for m in methods}
-    seen: set[str] = set()
+    prior: Counter[str] = Counter()
     started = time.monotonic()
     step = max(1, len(events) // 20)
     for n, event in enumerate(events, 1):
         if event.event_type in targets and event.item_id:
             day = event.ts // DAY_MS
+            history = history_group(prior[event.user_id])
+            groups = [HISTORY + history] if history else []
+            if segment_of is not None:
+                groups.append(SEGMENT + segment_of(event.user_id, event.ts))
             for method in methods:
                 recs = method.recommend(event.user_id, max(KS), event.ts)
-                metrics[method.name].add(recs, event.item_id, event.user_id in seen)
+                metrics[method.name].add(recs, event.item_id, prior[event.user_id] > 0, groups)
                 daily[method.name][day][0] += event.item_id in recs[:10]
                 daily[method.name][day][1] += 1
         for method in methods:
             method.learn(event)
-        seen.add(event.user_id)
+        prior[event.user_id] += 1
         if n % step == 0 or n == len(events):
             rate = n / (time.monotonic() - started)
             progress(f"  {n / len(events):4.0%}  {n}/{len(events)} events, {rate:,.0f}/s, "
@@ -95,6 +122,23 @@ def _difference(d: dict[str, float]) -> str:
     return f"**{text}**" if d["low"] > 0 or d["high"] < 0 else text
 
 
+def groups_of(summary: dict[str, Any], prefix: str) -> list[str]:
+    """The summary's groups named ``prefix``...: segments by their number of targets,
+    history groups shortest first."""
+    first = next(iter(summary.values()))
+    groups = [g for g in first if g.startswith(prefix)]
+    order = [HISTORY + label for _, label in HISTORY_GROUPS]
+    return sorted(groups, key=lambda g: order.index(g) if g in order else -first[g]["targets"])
+
+
+def _group_table(summary: dict[str, Any], prefix: str, title: str) -> str:
+    names = list(summary)
+    first = summary[names[0]]
+    rows = [[g[len(prefix):], first[g]["targets"], *(summary[m][g]["hr@10"] for m in names)]
+            for g in groups_of(summary, prefix)]
+    return f"{title}\n\n" + markdown_table(["group", "targets", *names], rows) if rows else ""
+
+
 def _tables(summary: dict[str, Any]) -> str:
     header = ["method", *(f"{m}@{k}" for k in KS for m in ("HR", "NDCG", "MRR")),
               "coverage", "novelty", "Gini"]
@@ -102,31 +146,54 @@ def _tables(summary: dict[str, Any]) -> str:
              s["coverage"], s["novelty"], s["gini"]] for name, s in summary.items()]
     split = [[name, s["new"]["targets"], s["new"]["hr@10"], s["returning"]["targets"],
               s["returning"]["hr@10"]] for name, s in summary.items()]
-    return "\n\n".join([markdown_table(header, rows), "New and returning users:",
-                        markdown_table(["method", "new: targets", "new: HR@10",
-                                        "returning: targets", "returning: HR@10"], split)])
+    parts = [markdown_table(header, rows), "New and returning users:",
+             markdown_table(["method", "new: targets", "new: HR@10",
+                             "returning: targets", "returning: HR@10"], split),
+             _group_table(summary, SEGMENT, "HR@10 by the user's RFM segment at the target "
+                          "(as the job names it; \"no history\": no event yet):"),
+             _group_table(summary, HISTORY, "HR@10 by the user's events before the target:")]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _group_panel(ax: Any, summary: dict[str, Any], prefix: str, title: str) -> None:
+    """HR@10 per group, a bar per method side by side (the colours of the time panel)."""
+    groups = groups_of(summary, prefix)
+    width = 0.8 / len(summary)
+    for n, (name, s) in enumerate(summary.items()):
+        ax.bar([g + (n - (len(summary) - 1) / 2) * width for g in range(len(groups))],
+               [s[g]["hr@10"] for g in groups], width=width, label=name)
+    first = next(iter(summary.values()))
+    ax.set_xticks(range(len(groups)),
+                  [f"{g[len(prefix):]}\n({first[g]['targets']})" for g in groups],
+                  fontsize=7, rotation=30)
+    ax.set_ylabel("HR@10")
+    ax.set_title(title)
 
 
 def _plots(result: dict[str, Any], folder: Path) -> None:
     plt = pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
+    fig, ((left, right), (segments, history)) = plt.subplots(2, 2, figsize=(13, 9))
     for name, series in result["daily_hr10"].items():
         days = sorted(series)
         left.plot(range(len(days)), [series[d] for d in days], marker="o", label=name)
+        left.set_xticks(range(len(days)))
     left.set_xlabel("day of the replay")
     left.set_ylabel("HR@10 of that day's targets")
     left.set_title("HR@10 over time")
     left.legend(fontsize=7)
-    names = list(result["summary"])
+    summary = result["summary"]
+    names = list(summary)
     width = 0.4
     for offset, group in ((-width / 2, "new"), (width / 2, "returning")):
         right.barh([n + offset for n in range(len(names))],
-                   [result["summary"][m][group]["hr@10"] for m in names], height=width,
+                   [summary[m][group]["hr@10"] for m in names], height=width,
                    label=f"{group} users")
     right.set_yticks(range(len(names)), names, fontsize=8)
     right.set_xlabel("HR@10")
     right.set_title("by segment: new and returning users")
     right.legend(fontsize=8)
+    _group_panel(segments, summary, SEGMENT, "by the user's RFM segment (targets)")
+    _group_panel(history, summary, HISTORY, "by the user's events before the target (targets)")
     fig.tight_layout()
     fig.savefig(folder / "report.png", dpi=110)
     plt.close(fig)
@@ -200,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.stack:
         return _stack_comparison(events, targets, args)
     systems = methods(args.seed, events)
-    result = replay(events, systems, targets)
+    system = systems[0]
+    result = replay(events, systems, targets, segment_of=system.rfm_segment
+                    if isinstance(system, InProcessSystem) else None)
     result["reachability"] = reachability(events, targets)
     folder = report_dir(args.name or f"eval-{args.dataset}")
     command = "reco eval " + " ".join(argv or [])

@@ -169,6 +169,14 @@ class InProcessSystem:
         message = self.engine.book.message(profile, user, now_ms)
         profile.segment = self.segments.learn_predict_one(segment_features(message))
 
+    def rfm_segment(self, user: str, now_ms: int) -> str:
+        """The user's RFM segment at ``now_ms`` as the job names it (features/rfm.py:
+        champions, loyal, at_risk, prospect, ...); "no history" before her first event."""
+        profile = self.engine.profiles.get(user)
+        if profile is None or profile.event_count == 0:
+            return "no history"
+        return profile.rfm.scores(now_ms, self.engine.population.rfm)[3]
+
     def recommend(self, user: str, k: int, now_ms: int) -> list[str]:
         self._retrain(now_ms)
         profile = self.engine.profiles.get(user)

@@ -45,9 +45,28 @@ def test_a_replay_scores_every_method_and_writes_the_report(tmp_path, monkeypatc
             d = versus[metric]
             assert abs(d["difference"] - (system[metric] - summary[name]["all"][metric])) < 1e-9
             assert d["low"] <= d["difference"] <= d["high"], (name, metric)
+    # every target counts in one RFM segment and, unless the user is new, one history group,
+    # the same groups for every method
+    segments = [g for g in system_groups(summary) if g.startswith("segment:")]
+    histories = [g for g in system_groups(summary) if g.startswith("history:")]
+    assert len(segments) > 1 and len(histories) > 1
+    system_summary = summary["reco-stream (this system)"]
+    assert sum(system_summary[g]["targets"] for g in segments) == result["targets"]
+    assert sum(system_summary[g]["targets"] for g in histories) == \
+        system_summary["returning"]["targets"]
+    for name, s in summary.items():
+        assert set(segments + histories) <= set(s), name
+        for group in segments + histories:
+            assert s[group]["targets"] == system_summary[group]["targets"], (name, group)
+            assert 0 <= s[group]["hr@10"] <= 1
+    assert "RFM segment" in (folder / "report.md").read_text()
     assert "paired over the same targets" in (folder / "report.md").read_text()
     assert (folder / "report.md").read_text().count("|") > 20
     assert (folder / "report.png").exists()
+
+
+def system_groups(summary):
+    return list(summary["reco-stream (this system)"])
 
 
 def test_the_in_process_loop_learns_from_page_views_as_deployed():
