@@ -35,8 +35,10 @@ def segment_features(profile: pb.UserProfile, top_categories: int = 5) -> dict[s
     ``CATEGORY_BUCKETS``, so the centres stay small on catalogues with thousands of
     categories), RFM scores, activity, device and part of day (context alone for a new user)."""
     x: dict[str, float] = {}
+    # ties by name: a protobuf map's order changes from process to process, and it would
+    # decide both which categories make the cut and the order the centres first see them in
     for category, share in sorted(profile.category_preferences.items(),
-                                  key=lambda kv: -kv[1])[:top_categories]:
+                                  key=lambda kv: (-kv[1], kv[0]))[:top_categories]:
         bucket = f"pref:{zlib.crc32(category.encode()) % CATEGORY_BUCKETS}"
         x[bucket] = x.get(bucket, 0.0) + share
     if profile.rfm.r:
@@ -63,13 +65,31 @@ class SegmentModel:
         self.learn_predict_one(x)
 
     def learn_predict_one(self, x: dict[str, float]) -> int:
-        """Learns from ``x`` and returns its segment, in one pass over the centres."""
-        segment = int(self._kmeans.learn_predict_one(x))
+        """Learns from ``x`` and returns its segment: River's k-means step (the nearest centre
+        moves towards ``x`` by ``halflife``)."""
+        segment = self.predict_one(x)
+        center = self._kmeans.centers[segment]
+        for feature, value in x.items():
+            center[feature] += self.halflife * (value - center[feature])
         self.sizes[segment] += 1
         return segment
 
     def predict_one(self, x: dict[str, float]) -> int:
-        return int(self._kmeans.predict_one(x))
+        """The nearest centre, as River's ``KMeans.predict_one`` finds it, but over the
+        features in a fixed order. River walks a set of feature names, and a centre draws its
+        coordinate for a feature it has not seen from the seeded generator when first asked:
+        the set's order changes with Python's per-process string hashing, so the same seed
+        drew other centres, gave other segments, and the evaluation's figures moved from run
+        to run. Here every centre draws ``x``'s new features in ``x``'s order."""
+        best, best_distance = 0, math.inf
+        for k, center in self._kmeans.centers.items():
+            for feature in x:
+                center[feature]  # a defaultdict: draws the coordinate if new
+            distance = sum((value - x.get(feature, 0.0)) ** 2
+                           for feature, value in center.items())
+            if distance < best_distance:
+                best, best_distance = k, distance
+        return best
 
     @property
     def centers(self) -> dict[int, dict[str, float]]:
@@ -89,7 +109,7 @@ class SegmentModel:
             total = a + b
             if total == 0:
                 continue
-            for feature in set(mine[k]) | set(theirs[j]):
+            for feature in {**mine[k], **theirs[j]}:
                 mine[k][feature] = (a * mine[k].get(feature, 0.0)
                                     + b * theirs[j].get(feature, 0.0)) / total
             self.sizes[k] = total
@@ -99,4 +119,4 @@ class SegmentModel:
 
 
 def squared_distance(a: dict[str, float], b: dict[str, float]) -> float:
-    return sum((a.get(f, 0.0) - b.get(f, 0.0)) ** 2 for f in set(a) | set(b))
+    return sum((a.get(f, 0.0) - b.get(f, 0.0)) ** 2 for f in {**a, **b})

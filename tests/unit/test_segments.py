@@ -73,3 +73,30 @@ def test_profiles_become_vectors_in_0_1():
                                              engine.population, engine.config))
         assert all(0.0 <= v <= 1.0 for v in x.values())
         assert sum(x[f"device:{d}"] for d in ("mobile", "desktop", "tablet")) == 1.0
+
+
+SEGMENTS_OF_RANDOM_USERS = """
+import random
+from online_models.segments import SegmentModel
+rng = random.Random(5)
+model = SegmentModel(n_segments=8, seed=7)
+users = [{f"feature:{n}": rng.random() for n in rng.sample(range(30), 12)} for _ in range(300)]
+print([model.learn_predict_one(x) for x in users])
+"""
+
+
+def test_the_same_seed_gives_the_same_segments_in_another_process():
+    """Python salts string hashes per process: the segments must not depend on the order of a
+    set of feature names (River's own k-means walks one, and drew other centres)."""
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    def segments(hash_seed):
+        env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
+        return subprocess.run([sys.executable, "-c", SEGMENTS_OF_RANDOM_USERS], env=env,
+                              capture_output=True, text=True, check=True).stdout
+
+    runs = {segments(seed) for seed in (1, 2, 3)}
+    assert len(runs) == 1 and len(set(ast.literal_eval(runs.pop()))) > 1
