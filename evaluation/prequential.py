@@ -176,7 +176,7 @@ def _plots(result: dict[str, Any], folder: Path) -> None:
     for name, series in result["daily_hr10"].items():
         days = sorted(series)
         left.plot(range(len(days)), [series[d] for d in days], marker="o", label=name)
-        left.set_xticks(range(len(days)))
+    left.set_xticks(range(max(map(len, result["daily_hr10"].values()), default=0)))
     left.set_xlabel("day of the replay")
     left.set_ylabel("HR@10 of that day's targets")
     left.set_title("HR@10 over time")

@@ -85,6 +85,8 @@ class SegmentModel:
         for k, center in self._kmeans.centers.items():
             for feature in x:
                 center[feature]  # a defaultdict: draws the coordinate if new
+            # squared_distance(center, x), without building the union of keys it needs:
+            # the centre now holds all of x's (measured: 30 against 50 us per step)
             distance = sum((value - x.get(feature, 0.0)) ** 2
                            for feature, value in center.items())
             if distance < best_distance:
