@@ -143,4 +143,5 @@ def reward_weights(settings: Settings) -> RewardWeights:
                          purchase=settings.reward_purchase, skip=settings.reward_skip,
                          product_view=settings.reward_view,
                          window_ms=settings.attribution_window_ms,
-                         half_life_ms=settings.feedback_half_life_ms)
+                         half_life_ms=settings.feedback_half_life_ms,
+                         position_discount=settings.reward_position_discount)

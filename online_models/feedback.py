@@ -8,6 +8,11 @@ events, like the public data sets, counts a view of a shown item as its click). 
 its impression by ``request_id`` when it can; else the latest impression that showed the item
 is credited. A shown item that nothing happened to by the end of the window is a zero reward
 (so the policy learns from what was ignored too).
+A reward on the item at position ``p`` (0 first) counts ``1 / log2(p + 2)`` of its weight, as
+NDCG counts a hit there (``position_discount``): the policy then learns which mix puts what
+gets engaged with first, not only which one shows it somewhere on the page. Without it, on
+the replays (README), the mixes that list the user's own items low scored as well as the one
+that lists them first, and a sampler that followed the rewards more closely moved to them.
 Samples carry a weight that halves every ``half_life_ms`` of age, so recent feedback counts
 more. Events and impressions travel on different topics, so an event naming a request whose
 impression has not arrived yet waits for it (the latest ``max_pending`` such events, within the
@@ -16,14 +21,16 @@ window).
 >>> joiner = FeedbackJoiner(RewardWeights())
 >>> joiner.add_impression("r1", ts=0, items=[("a", 0.5), ("b", 0.5)], context={"bias": 1.0})
 []
->>> [(s.item_id, s.reward, s.propensity) for s in joiner.on_event("click", "b", ts=60_000)]
-[('b', 1.0, 0.5)]
+>>> [(s.item_id, round(s.reward, 2), s.propensity)
+...  for s in joiner.on_event("click", "b", ts=60_000)]  # position 1: 1 / log2(3) of 1.0
+[('b', 0.63, 0.5)]
 >>> [(s.item_id, s.reward) for s in joiner.expire(now_ms=2_000_000)]
 [('a', 0.0)]
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -37,6 +44,7 @@ class RewardWeights:
     product_view: float = 0.0  # 0: the click says it (a click's product view would count twice)
     window_ms: int = 1_800_000
     half_life_ms: int = 7 * 86_400_000
+    position_discount: bool = True
 
     def of(self, event_type: str) -> float | None:
         """The reward of an event type, or None when it says nothing about what was shown."""
@@ -97,6 +105,8 @@ class FeedbackJoiner:
     def _sample(self, imp: _Impression, item: str, reward: float, now: int) -> Sample:
         position = next(n for n, (i, _) in enumerate(imp.items) if i == item)
         weight = 2.0 ** (-max(0, now - imp.ts) / self.weights.half_life_ms)
+        if self.weights.position_discount:
+            reward /= math.log2(position + 2)
         return Sample(imp.request_id, item, position, imp.items[position][1], imp.context,
                       reward, weight, imp.arm, now)
 

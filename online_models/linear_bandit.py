@@ -1,6 +1,12 @@
 """Shared core of the numpy contextual bandits: one ridge regression per arm (disjoint linear
 model), kept as the inverse design matrix and updated by Sherman-Morrison in O(d^2) per reward.
-Contexts are dicts of feature name -> value, turned into vectors over a fixed feature list."""
+Contexts are dicts of feature name -> value, turned into vectors over a fixed feature list.
+
+Each arm also knows how noisy its rewards are: with the weighted sums ``sum w`` and
+``sum w r^2`` beside ``A`` and ``b``, the regression is the normal-inverse-gamma model of
+Bayesian linear regression, whose posterior scale of the noise is
+``(b0 + (sum w r^2 - b . theta) / 2) / (a0 + sum w / 2)`` (prior ``a0 = b0 = 1``: a noise of 1
+until the data says otherwise)."""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from online_models.policy_stats import PolicyStatistics, context_vector
+
+NOISE_A0 = NOISE_B0 = 1.0  # the inverse-gamma prior of each arm's reward noise
 
 
 class ArmModels:
@@ -20,9 +28,12 @@ class ArmModels:
         self.a_inv: dict[str, np.ndarray] = {}
         self.b: dict[str, np.ndarray] = {}
         self.pulls: dict[str, int] = {}
+        self.weight: dict[str, float] = {}  # sum of w
+        self.reward_squares: dict[str, float] = {}  # sum of w r^2
         self._theta: dict[str, np.ndarray] = {}  # cache of A^-1 b, until the arm changes
-        # the arms' thetas and A^-1 stacked, for scoring them all in a few numpy calls
-        self._stacked: tuple[tuple[str, ...], np.ndarray, np.ndarray] | None = None
+        # the arms' thetas, A^-1 and noise scales stacked, for scoring them all in a few
+        # numpy calls
+        self._stacked: tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def vector(self, context: dict[str, float]) -> np.ndarray:
         return context_vector(self.features, context)
@@ -33,6 +44,8 @@ class ArmModels:
             self.a_inv[arm] = np.eye(d) / self.ridge
             self.b[arm] = np.zeros(d)
             self.pulls[arm] = 0
+            self.weight[arm] = 0.0
+            self.reward_squares[arm] = 0.0
 
     def estimate(self, arm: str) -> tuple[np.ndarray, np.ndarray]:
         """(theta, A^-1) of ``arm``."""
@@ -42,20 +55,34 @@ class ArmModels:
             theta = self._theta[arm] = self.a_inv[arm] @ self.b[arm]
         return theta, self.a_inv[arm]
 
-    def stacked(self, arms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(thetas, A^-1s) of ``arms``, shapes (arms, d) and (arms, d, d)."""
+    def noise(self, arm: str) -> float:
+        """The posterior scale (standard deviation) of ``arm``'s reward noise."""
+        theta, _ = self.estimate(arm)
+        squares = self.reward_squares[arm]
+        if squares == 0.0 and self.b[arm].any():
+            return 1.0  # statistics of a job that did not sum r^2: the prior's scale
+        residual = max(squares - float(self.b[arm] @ theta), 0.0)
+        return float(np.sqrt((NOISE_B0 + 0.5 * residual) / (NOISE_A0 + 0.5 * self.weight[arm])))
+
+    def stacked(self, arms: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(thetas, A^-1s, noise scales) of ``arms``, shapes (arms, d), (arms, d, d), (arms,)."""
         key = tuple(arms)
         if self._stacked is None or self._stacked[0] != key:
             estimates = [self.estimate(arm) for arm in arms]
             self._stacked = (key, np.array([theta for theta, _ in estimates]),
-                             np.array([a_inv for _, a_inv in estimates]))
-        return self._stacked[1], self._stacked[2]
+                             np.array([a_inv for _, a_inv in estimates]),
+                             np.array([self.noise(arm) for arm in arms]))
+        return self._stacked[1], self._stacked[2], self._stacked[3]
 
     def means_and_widths(self, arms: Sequence[str], x: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray]:
         """Each arm's estimate ``theta . x`` and its uncertainty ``sqrt(x A^-1 x)``."""
-        thetas, a_invs = self.stacked(arms)
+        thetas, a_invs, _ = self.stacked(arms)
         return thetas @ x, np.sqrt(np.maximum((a_invs @ x) @ x, 0.0))
+
+    def noise_scales(self, arms: Sequence[str]) -> np.ndarray:
+        """Each arm's reward noise (``noise``), in the order of ``arms``."""
+        return self.stacked(arms)[2]
 
     def update(self, arm: str, x: np.ndarray, reward: float, weight: float = 1.0) -> None:
         """Adds ``weight`` copies of (x, reward); a weight < 1 discounts (e.g. old feedback)."""
@@ -65,6 +92,8 @@ class ArmModels:
         self.a_inv[arm] = a_inv - weight * np.outer(ax, ax) / (1.0 + weight * x @ ax)
         self.b[arm] = self.b[arm] + weight * reward * x
         self.pulls[arm] += 1
+        self.weight[arm] += weight
+        self.reward_squares[arm] += weight * reward * reward
         self._theta.pop(arm, None)
         self._stacked = None
 
@@ -78,5 +107,7 @@ class ArmModels:
         self.a_inv = {arm: np.linalg.inv(eye + s.xtx) for arm, s in stats.arms.items()}
         self.b = {arm: s.xty.copy() for arm, s in stats.arms.items()}
         self.pulls = {arm: s.rewards for arm, s in stats.arms.items()}
+        self.weight = {arm: s.weight for arm, s in stats.arms.items()}
+        self.reward_squares = {arm: s.reward_square_sum for arm, s in stats.arms.items()}
         self._theta = {}
         self._stacked = None

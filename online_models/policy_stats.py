@@ -1,7 +1,8 @@
 """The bandit's learning side, in the job: sufficient statistics of the disjoint linear model
-(per arm ``sum w x x^T``, ``sum w r x``), updated per reward in O(d^2). With a half-life,
-older rewards fade (the sums are discounted by ``2 ** (-age / half_life)``), so the policy
-follows a shop whose customers change: recent feedback weighs more.
+(per arm ``sum w x x^T``, ``sum w r x``, and ``sum w r^2`` for the reward noise), updated per
+reward in O(d^2). With a half-life, older rewards fade (the sums are discounted by
+``2 ** (-age / half_life)``), so the policy follows a shop whose customers change: recent
+feedback weighs more.
 
 Sums add up, so the rewards can be split over shards (keyed state of the job, no single hot
 key), each shard published on its own, and serving adds the shards up and loads the sums into
@@ -53,6 +54,7 @@ class ArmSums:
     weight: float = 0.0
     rewards: int = 0
     reward_sum: float = 0.0
+    reward_square_sum: float = 0.0  # the class default also fills in pickles of older jobs
 
     @classmethod
     def empty(cls, d: int) -> ArmSums:
@@ -82,6 +84,7 @@ class PolicyStatistics:
                 sums.xty *= factor
                 sums.weight *= factor
                 sums.reward_sum *= factor
+                sums.reward_square_sum *= factor
         if self.half_life_ms and ts > self.as_of_ms:
             self.as_of_ms = ts
 
@@ -100,6 +103,7 @@ class PolicyStatistics:
         sums.weight += weight
         sums.rewards += 1
         sums.reward_sum += weight * reward
+        sums.reward_square_sum += weight * reward * reward
         self.rewards += 1
 
     @classmethod
@@ -122,6 +126,7 @@ class PolicyStatistics:
                 mine.weight += factor * sums.weight
                 mine.rewards += sums.rewards
                 mine.reward_sum += factor * sums.reward_sum
+                mine.reward_square_sum += factor * sums.reward_square_sum
         return total
 
     def to_message(self, shard: str, now_ms: int) -> pb.PolicyParameters:
@@ -129,7 +134,8 @@ class PolicyStatistics:
             shard=shard, features=self.features, rewards=self.rewards, updated_at_ms=now_ms,
             as_of_ms=self.as_of_ms, half_life_ms=self.half_life_ms or 0,
             arms=[pb.ArmStatistics(arm=arm, xtx=s.xtx.ravel().tolist(), xty=s.xty.tolist(),
-                                   weight=s.weight, rewards=s.rewards, reward_sum=s.reward_sum)
+                                   weight=s.weight, rewards=s.rewards, reward_sum=s.reward_sum,
+                                   reward_square_sum=s.reward_square_sum)
                   for arm, s in sorted(self.arms.items())])
 
     @classmethod
@@ -141,5 +147,5 @@ class PolicyStatistics:
         for arm in message.arms:
             stats.arms[arm.arm] = ArmSums(np.asarray(arm.xtx, dtype=float).reshape(d, d),
                                           np.asarray(arm.xty, dtype=float), arm.weight,
-                                          arm.rewards, arm.reward_sum)
+                                          arm.rewards, arm.reward_sum, arm.reward_square_sum)
         return stats

@@ -137,6 +137,10 @@ class Settings:
     reward_view: float = _doc(
         "reward of a product view of a shown item: 0 when the shop sends clicks (a click's view "
         "would count twice); the click's reward when it sends views only", 0.0)
+    reward_position_discount: bool = _doc(
+        "a reward on the item shown at position p (0 first) counts 1/log2(p+2) of it, as NDCG "
+        "counts a hit there, so the policy learns which mix puts what is engaged with first "
+        "(false: every position counts fully)", True)
     segments: int = _doc("user segments (River k-means clusters)", 8)
     segment_publish_interval_ms: int = _doc(
         "each job instance publishes its segment sizes and centroids this often", 10_000)

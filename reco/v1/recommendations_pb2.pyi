@@ -110,20 +110,22 @@ class RecommendationList(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[RecommendedItem, _Mapping]]] = ..., model_version: _Optional[str] = ..., segment: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., last_event_ts: _Optional[int] = ..., features: _Optional[_Mapping[str, float]] = ..., excluded_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ArmStatistics(_message.Message):
-    __slots__ = ("arm", "xtx", "xty", "weight", "rewards", "reward_sum")
+    __slots__ = ("arm", "xtx", "xty", "weight", "rewards", "reward_sum", "reward_square_sum")
     ARM_FIELD_NUMBER: _ClassVar[int]
     XTX_FIELD_NUMBER: _ClassVar[int]
     XTY_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     REWARDS_FIELD_NUMBER: _ClassVar[int]
     REWARD_SUM_FIELD_NUMBER: _ClassVar[int]
+    REWARD_SQUARE_SUM_FIELD_NUMBER: _ClassVar[int]
     arm: str
     xtx: _containers.RepeatedScalarFieldContainer[float]
     xty: _containers.RepeatedScalarFieldContainer[float]
     weight: float
     rewards: int
     reward_sum: float
-    def __init__(self, arm: _Optional[str] = ..., xtx: _Optional[_Iterable[float]] = ..., xty: _Optional[_Iterable[float]] = ..., weight: _Optional[float] = ..., rewards: _Optional[int] = ..., reward_sum: _Optional[float] = ...) -> None: ...
+    reward_square_sum: float
+    def __init__(self, arm: _Optional[str] = ..., xtx: _Optional[_Iterable[float]] = ..., xty: _Optional[_Iterable[float]] = ..., weight: _Optional[float] = ..., rewards: _Optional[int] = ..., reward_sum: _Optional[float] = ..., reward_square_sum: _Optional[float] = ...) -> None: ...
 
 class PolicyParameters(_message.Message):
     __slots__ = ("shard", "features", "arms", "rewards", "updated_at_ms", "as_of_ms", "half_life_ms")

@@ -187,9 +187,10 @@ def test_restarting_the_serving_process_loses_no_user(stack, client, settings):
         now = client.recommendations(user, 10)
         assert not now.cold_start, user
         assert client.profile(user).event_count >= profile.event_count, user
-        # the same stored pool (the policy may blend it differently per request)
-        assert now.updated_at_ms == recs.updated_at_ms or \
-            client.profile(user).event_count > profile.event_count, user
+        # the stored pool, or a newer one: never an older one. The job may republish any
+        # user's pool meanwhile (sam's event moves the shared top lists the pools are built
+        # from), so "the same pool" would be the wrong claim (and failed when that came first)
+        assert now.updated_at_ms >= recs.updated_at_ms, user
     eventually(lambda: profile_count(client, "sam") == 1, what="event sent while down")
 
 

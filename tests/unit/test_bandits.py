@@ -106,3 +106,48 @@ def test_contextual_policies_beat_random_and_the_best_non_contextual_one(seed):
           + f", best fixed arm (expected) {fixed:.0f}")
     for contextual in ("linear_ts", "linucb"):
         assert results[contextual] > 1.3 * best_context_free, contextual
+
+
+def test_the_reward_noise_is_learned_per_arm_and_narrows_the_samples_of_quiet_arms():
+    import numpy as np
+
+    from online_models.linear_bandit import ArmModels
+
+    models = ArmModels(["bias"])
+    assert models.noise("a") == 1.0  # the prior's scale before any reward
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        models.update("rare", np.array([1.0]), float(rng.random() < 0.03))  # clicked 3%
+        models.update("loud", np.array([1.0]), float(rng.normal(0.5, 2.0)))
+    rare, loud = models.noise_scales(["rare", "loud"])
+    assert 0.14 < rare < 0.20  # sqrt(0.03 * 0.97) = 0.17
+    assert 1.8 < loud < 2.2
+    # the same evidence, a tenth of the noise: the draws spread a tenth as far
+    wide, narrow = (LinearThompsonSampling(["bias"], v=1.0, seed=1) for _ in range(2))
+    for n in range(1000):
+        reward = float(n % 2)
+        wide.update("a", 10.0 * reward, {"bias": 1.0})
+        narrow.update("a", reward, {"bias": 1.0})
+    spread = [float(np.std(p.draws(["a"], {"bias": 1.0}, 4000))) for p in (wide, narrow)]
+    assert 8.0 < spread[0] / spread[1] < 12.0
+
+
+def test_the_noise_survives_the_jobs_statistics_and_older_ones_fall_back_to_the_prior():
+    from online_models.linear_bandit import ArmModels
+    from online_models.policy_stats import PolicyStatistics
+
+    stats = PolicyStatistics(["bias"])
+    direct = LinearThompsonSampling(["bias"], seed=0)
+    for n in range(500):
+        reward = 1.0 if n % 10 == 0 else 0.0
+        stats.update("a", {"bias": 1.0}, reward)
+        direct.update("a", reward, {"bias": 1.0})
+    again = PolicyStatistics.from_message(stats.to_message("s0", 0))
+    assert again.arms["a"].reward_square_sum == 50.0
+    loaded = ArmModels(["bias"])
+    loaded.load(again)
+    assert abs(loaded.noise("a") - direct._models.noise("a")) < 1e-9
+    assert loaded.noise("a") < 0.35
+    again.arms["a"].reward_square_sum = 0.0  # as a job before the field would publish
+    loaded.load(again)
+    assert loaded.noise("a") == 1.0

@@ -1,10 +1,13 @@
+import math
+
 from online_models.feedback import FeedbackJoiner, RewardWeights
 
 MIN = 60_000
 
 
-def joiner_with(*impressions):
-    joiner = FeedbackJoiner(RewardWeights(window_ms=30 * MIN, half_life_ms=60 * MIN))
+def joiner_with(*impressions, position_discount=False):
+    joiner = FeedbackJoiner(RewardWeights(window_ms=30 * MIN, half_life_ms=60 * MIN,
+                                          position_discount=position_discount))
     for request_id, ts, items in impressions:
         joiner.add_impression(request_id, ts, [(i, 0.25) for i in items], {"bias": 1.0})
     return joiner
@@ -16,6 +19,16 @@ def test_each_engagement_is_a_reward_at_once_with_its_weight_and_position():
     [buy] = joiner.on_event("purchase", "b", ts=2 * MIN)
     assert (click.reward, buy.reward, click.position, click.propensity) == (1.0, 5.0, 1, 0.25)
     assert buy.request_id == "r1" and buy.context == {"bias": 1.0}
+
+
+def test_a_reward_further_down_the_page_counts_less_as_ndcg_counts_a_hit_there():
+    joiner = joiner_with(("r1", 0, ["a", "b", "c", "d"]), position_discount=True)
+    rewards = [joiner.on_event("purchase", item, ts=MIN)[0].reward for item in "abcd"]
+    assert rewards == [5.0, 5.0 / math.log2(3), 2.5, 5.0 / math.log2(5)]
+    assert [s.reward for s in joiner.expire(now_ms=31 * MIN)] == []  # all engaged
+    joiner = joiner_with(("r2", 0, ["a", "b"]), position_discount=True)
+    assert joiner.on_event("skip", "b", ts=MIN)[0].reward == -1.0 / math.log2(3)
+    assert [s.reward for s in joiner.expire(now_ms=31 * MIN)] == [0.0]
 
 
 def test_skips_are_negative_and_unrelated_events_say_nothing():
