@@ -14,7 +14,12 @@ gets engaged with first, not only which one shows it somewhere on the page. With
 the replays (README), the mixes that list the user's own items low scored as well as the one
 that lists them first, and a sampler that followed the rewards more closely moved to them.
 Samples carry a weight that halves every ``half_life_ms`` of age, so recent feedback counts
-more. Events and impressions travel on different topics, so an event naming a request whose
+more, and each of a response's ``n`` items weighs ``1/n``: together they are one observation of
+the mix chosen for the response. They share the user, the moment and the mix, so counting them
+as ``n`` independent observations made the policy ``n`` times as sure as the data allows; once
+its posterior followed the reward noise (online_models/linear_ts.py), that was enough for one
+seed in three of the Taobao replay to lock onto a weaker mix for its first 20,000 events
+(README). Events and impressions travel on different topics, so an event naming a request whose
 impression has not arrived yet waits for it (the latest ``max_pending`` such events, within the
 window).
 
@@ -104,7 +109,7 @@ class FeedbackJoiner:
 
     def _sample(self, imp: _Impression, item: str, reward: float, now: int) -> Sample:
         position = next(n for n, (i, _) in enumerate(imp.items) if i == item)
-        weight = 2.0 ** (-max(0, now - imp.ts) / self.weights.half_life_ms)
+        weight = 2.0 ** (-max(0, now - imp.ts) / self.weights.half_life_ms) / len(imp.items)
         if self.weights.position_discount:
             reward /= math.log2(position + 2)
         return Sample(imp.request_id, item, position, imp.items[position][1], imp.context,

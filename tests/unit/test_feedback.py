@@ -1,5 +1,7 @@
 import math
 
+import pytest
+
 from online_models.feedback import FeedbackJoiner, RewardWeights
 
 MIN = 60_000
@@ -57,7 +59,16 @@ def test_recent_feedback_weighs_more():
     joiner = joiner_with(("r1", 0, ["a", "b"]))
     soon = joiner.on_event("click", "a", ts=0)[0]
     late = joiner.on_event("click", "b", ts=29 * MIN)[0]
-    assert soon.weight == 1.0 and 0.6 < late.weight < 0.8
+    assert soon.weight == 0.5 and 0.6 < late.weight / soon.weight < 0.8
+
+
+def test_the_items_of_one_response_weigh_one_observation_together():
+    joiner = joiner_with(("r1", 0, ["a", "b", "c", "d"]), ("r2", 0, ["e"]))
+    [click] = joiner.on_event("click", "a", ts=0)
+    assert click.weight == 0.25
+    ignored = joiner.expire(now_ms=31 * MIN)
+    delay = 2 ** (-31 / 60)  # the half-life of joiner_with's weights is an hour
+    assert [s.weight / delay for s in ignored] == pytest.approx([0.25, 0.25, 0.25, 1.0])
 
 
 def test_pending_impressions_are_bounded():
