@@ -4,6 +4,7 @@ collection: what it publishes for crafted users, simulated shoppers and bad inpu
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 
@@ -276,12 +277,15 @@ def test_impressions_join_later_events_into_rewards_that_update_the_policy(tmp_p
     total = PolicyStatistics.merged(PolicyStatistics.from_message(m) for m in shards.values())
     assert total.rewards == 3
     assert total.arms["personal"].rewards == 2 and total.arms["trending"].rewards == 1
-    assert total.arms["personal"].reward_sum == pytest.approx(
-        settings.reward_click + settings.reward_skip, abs=1e-3)
+    # r1 showed two items: each weighs half; the skip was at position 1 (1/log2(3) of it)
+    click, skip = settings.reward_click, settings.reward_skip / math.log2(3)
+    assert total.arms["personal"].reward_sum == pytest.approx((click + skip) / 2, abs=1e-3)
+    assert total.arms["personal"].reward_square_sum == pytest.approx(
+        (click ** 2 + skip ** 2) / 2, abs=1e-3)
     assert total.arms["trending"].reward_sum == pytest.approx(settings.reward_add_to_cart,
                                                               abs=1e-3)
     bias = total.features.index("bias")
-    assert total.arms["personal"].xtx[bias, bias] == pytest.approx(2.0, abs=1e-3)
+    assert total.arms["personal"].xtx[bias, bias] == pytest.approx(1.0, abs=1e-3)
     [letter] = [json.loads(s) for s in out["dead_letters"]]
     assert letter["reason"].startswith("impression:") and letter["topic"] == "impressions"
 
