@@ -1,7 +1,10 @@
 """The serving policy: picks the candidate mix (online_models/mixes.py) for a request from its
 context, with the propensity of that pick, using the bandit statistics the job learned from
-rewards. The job's shards arrive through the loader; when any changed, their sum is loaded into
-a fresh bandit (a few matrix inversions, at most once per shard publication).
+rewards. The job's shards arrive through the loader; when any changed, their sum replaces the
+bandit's statistics (a few matrix inversions, at most once per shard publication). Its random
+draws go on where they were: a fresh bandit would restart them from the seed at every
+publication, so a server asked about once per publication drew the same number every time and
+did not explore at all.
 
 ``settings.policy``: ``linear-ts`` (linear Thompson sampling), ``linucb`` (epsilon-LinUCB), or
 ``fixed:<mix>`` (always that mix, propensity 1: no exploration, for a control group)."""
@@ -63,12 +66,11 @@ class ServingPolicy:
         shards = [PolicyStatistics.from_message(pb.PolicyParameters.FromString(value))
                   for _, value in self.store.values(POLICY)]
         shards = [s for s in shards if s.features == self.features]  # other configurations
-        bandit = self._new_bandit()
-        if bandit is None or not shards:
+        if self._bandit is None or not shards:
             return
         stats = PolicyStatistics.merged(shards)
-        bandit.load(stats)
-        self._bandit, self.rewards = bandit, stats.rewards
+        self._bandit.load(stats)
+        self.rewards = stats.rewards
 
     def choose(self, context: dict[str, float]) -> tuple[str, float]:
         """(mix, propensity) for this context."""

@@ -249,3 +249,19 @@ def test_a_changed_list_is_served_at_once_and_the_impression_says_what_was_shown
     assert logged.request_id == answer.response.request_id and logged.arm == answer.response.arm
     assert logged.items == tuple((i.item_id, i.propensity) for i in answer.response.items)
     assert logged.features == answer.features
+
+
+def test_a_policy_reload_continues_the_random_draws_instead_of_restarting_them(store):
+    settings = Settings(policy="linear-ts", policy_seed=3)
+    servicer = RecommendationsServicer(store, settings)
+    _, seen, _ = servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
+    shard = PolicyStatistics(context_features(settings.segments))
+    for arm in ("personal", "similar", "trending", "explore"):
+        for _ in range(5):  # every mix as good as the others: each request is a fresh draw
+            shard.update(arm, seen, reward=0.0)
+    arms = []
+    for n in range(20):  # the job publishes (the same statistics) before every request
+        store.apply([Change(POLICY, "shard-0",
+                            shard.to_message("shard-0", n).SerializeToString())], {})
+        arms.append(servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))[0].arm)
+    assert len(set(arms)) > 1, arms
