@@ -61,6 +61,11 @@ class ArmSums:
         return cls(np.zeros((d, d)), np.zeros(d))
 
 
+# The scale of the sums. 2: rewards discounted by position, a response's n items weighing 1/n
+# each, and sum w r^2 kept (online_models/feedback.py); before, every item counted fully.
+FORMAT = 2
+
+
 class PolicyStatistics:
     def __init__(self, features: Sequence[str], half_life_ms: int | None = None) -> None:
         self.features = list(features)
@@ -68,6 +73,14 @@ class PolicyStatistics:
         self.rewards = 0
         self.half_life_ms = half_life_ms
         self.as_of_ms = 0  # the sums are discounted to this time
+        self.format = FORMAT
+
+    def continues(self, features: Sequence[str]) -> bool:
+        """Whether statistics restored from a checkpoint can go on learning with this version:
+        the same context features and the same scale of rewards. Sums of another scale would
+        mix with the new ones (and without their ``sum w r^2`` the reward noise would look far
+        smaller than it is), so the learner starts over instead."""
+        return self.features == list(features) and getattr(self, "format", 1) == FORMAT
 
     def factor_to(self, ts: int) -> float:
         """How much the sums fade from their time to ``ts``."""

@@ -32,7 +32,7 @@ class PolicyLearner(KeyedProcessFunction):
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         _, sample = value
         stats, sent_ms, pending = self.state.value() or (self._empty(), 0, False)
-        if stats.features != self.features:  # restored from a version with another context
+        if not stats.continues(self.features):  # restored from an incompatible version
             stats = self._empty()
         stats.update(sample.arm, sample.context, sample.reward, sample.weight, sample.ts)
         now = now_ms()

@@ -120,3 +120,17 @@ def test_a_view_is_a_reward_only_when_it_has_a_weight():
     joiner.add_impression("r1", 0, [("a", 0.5)], {"bias": 1.0}, arm="personal")
     [view] = joiner.on_event("product_view", "a", ts=MIN)
     assert (view.reward, view.arm) == (1.0, "personal")
+
+
+def test_statistics_restored_from_an_incompatible_version_start_over():
+    import pickle
+
+    from online_models.policy_stats import PolicyStatistics
+
+    stats = PolicyStatistics(["bias"])
+    stats.update("a", {"bias": 1.0}, reward=1.0)
+    restored = pickle.loads(pickle.dumps(stats))  # as the job's checkpoint keeps them
+    assert restored.continues(["bias"]) and restored.arms["a"].reward_square_sum == 1.0
+    assert not restored.continues(["bias", "seg:0"])  # another context
+    del restored.__dict__["format"]  # pickled by a version whose rewards had another scale
+    assert not restored.continues(["bias"])
