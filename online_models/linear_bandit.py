@@ -58,10 +58,7 @@ class ArmModels:
     def noise(self, arm: str) -> float:
         """The posterior scale (standard deviation) of ``arm``'s reward noise."""
         theta, _ = self.estimate(arm)
-        squares = self.reward_squares[arm]
-        if squares == 0.0 and self.b[arm].any():
-            return 1.0  # statistics of a job that did not sum r^2: the prior's scale
-        residual = max(squares - float(self.b[arm] @ theta), 0.0)
+        residual = max(self.reward_squares[arm] - float(self.b[arm] @ theta), 0.0)
         return float(np.sqrt((NOISE_B0 + 0.5 * residual) / (NOISE_A0 + 0.5 * self.weight[arm])))
 
     def stacked(self, arms: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -64,6 +64,7 @@ class ArmSums:
 # The scale of the sums. 2: rewards discounted by position, a response's n items weighing 1/n
 # each, and sum w r^2 kept (online_models/feedback.py); before, every item counted fully.
 FORMAT = 2
+OLDER = 1  # statistics that do not say: pickled or published before the format was kept
 
 
 class PolicyStatistics:
@@ -75,12 +76,16 @@ class PolicyStatistics:
         self.as_of_ms = 0  # the sums are discounted to this time
         self.format = FORMAT
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update({"format": OLDER, **state})  # pickled before the format was kept
+
     def continues(self, features: Sequence[str]) -> bool:
-        """Whether statistics restored from a checkpoint can go on learning with this version:
-        the same context features and the same scale of rewards. Sums of another scale would
-        mix with the new ones (and without their ``sum w r^2`` the reward noise would look far
-        smaller than it is), so the learner starts over instead."""
-        return self.features == list(features) and getattr(self, "format", 1) == FORMAT
+        """Whether these statistics (restored from a checkpoint, or a shard the job published)
+        can go on with this version: the same context features and the same scale of rewards.
+        Sums of another scale would mix with the new ones (and without their ``sum w r^2`` the
+        reward noise would look far smaller than it is), so the learner starts over instead
+        and serving leaves such a shard out."""
+        return self.features == list(features) and self.format == FORMAT
 
     def factor_to(self, ts: int) -> float:
         """How much the sums fade from their time to ``ts``."""
@@ -127,9 +132,10 @@ class PolicyStatistics:
                     parts[0].half_life_ms if parts else None)
         latest = total.as_of_ms = max((p.as_of_ms for p in parts), default=0)
         for part in parts:
-            if part.features != total.features:
-                raise ValueError("policy shards disagree on the context features: "
-                                 f"{part.features} vs {total.features}")
+            if part.features != total.features or part.format != total.format:
+                raise ValueError("policy shards disagree on the context features or the "
+                                 f"format: {part.features} vs {total.features}, "
+                                 f"{part.format} vs {total.format}")
             factor = part.factor_to(latest)  # shards fade to a common time before they add
             total.rewards += part.rewards
             for arm, sums in part.arms.items():
@@ -145,7 +151,7 @@ class PolicyStatistics:
     def to_message(self, shard: str, now_ms: int) -> pb.PolicyParameters:
         return pb.PolicyParameters(
             shard=shard, features=self.features, rewards=self.rewards, updated_at_ms=now_ms,
-            as_of_ms=self.as_of_ms, half_life_ms=self.half_life_ms or 0,
+            as_of_ms=self.as_of_ms, half_life_ms=self.half_life_ms or 0, format=self.format,
             arms=[pb.ArmStatistics(arm=arm, xtx=s.xtx.ravel().tolist(), xty=s.xty.tolist(),
                                    weight=s.weight, rewards=s.rewards, reward_sum=s.reward_sum,
                                    reward_square_sum=s.reward_square_sum)
@@ -157,6 +163,7 @@ class PolicyStatistics:
         d = len(stats.features)
         stats.rewards = message.rewards
         stats.as_of_ms = message.as_of_ms
+        stats.format = message.format or OLDER
         for arm in message.arms:
             stats.arms[arm.arm] = ArmSums(np.asarray(arm.xtx, dtype=float).reshape(d, d),
                                           np.asarray(arm.xty, dtype=float), arm.weight,

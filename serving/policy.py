@@ -65,7 +65,9 @@ class ServingPolicy:
         self._loaded = current
         shards = [PolicyStatistics.from_message(pb.PolicyParameters.FromString(value))
                   for _, value in self.store.values(POLICY)]
-        shards = [s for s in shards if s.features == self.features]  # other configurations
+        # shards of another configuration, or of a job whose rewards had another scale (until
+        # it republishes after an upgrade), would distort the sum: the job starts them over too
+        shards = [s for s in shards if s.continues(self.features)]
         if self._bandit is None or not shards:
             return
         stats = PolicyStatistics.merged(shards)

@@ -128,7 +128,7 @@ class ArmStatistics(_message.Message):
     def __init__(self, arm: _Optional[str] = ..., xtx: _Optional[_Iterable[float]] = ..., xty: _Optional[_Iterable[float]] = ..., weight: _Optional[float] = ..., rewards: _Optional[int] = ..., reward_sum: _Optional[float] = ..., reward_square_sum: _Optional[float] = ...) -> None: ...
 
 class PolicyParameters(_message.Message):
-    __slots__ = ("shard", "features", "arms", "rewards", "updated_at_ms", "as_of_ms", "half_life_ms")
+    __slots__ = ("shard", "features", "arms", "rewards", "updated_at_ms", "as_of_ms", "half_life_ms", "format")
     SHARD_FIELD_NUMBER: _ClassVar[int]
     FEATURES_FIELD_NUMBER: _ClassVar[int]
     ARMS_FIELD_NUMBER: _ClassVar[int]
@@ -136,6 +136,7 @@ class PolicyParameters(_message.Message):
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
     HALF_LIFE_MS_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
     shard: str
     features: _containers.RepeatedScalarFieldContainer[str]
     arms: _containers.RepeatedCompositeFieldContainer[ArmStatistics]
@@ -143,7 +144,8 @@ class PolicyParameters(_message.Message):
     updated_at_ms: int
     as_of_ms: int
     half_life_ms: int
-    def __init__(self, shard: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ..., arms: _Optional[_Iterable[_Union[ArmStatistics, _Mapping]]] = ..., rewards: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., as_of_ms: _Optional[int] = ..., half_life_ms: _Optional[int] = ...) -> None: ...
+    format: int
+    def __init__(self, shard: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ..., arms: _Optional[_Iterable[_Union[ArmStatistics, _Mapping]]] = ..., rewards: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., as_of_ms: _Optional[int] = ..., half_life_ms: _Optional[int] = ..., format: _Optional[int] = ...) -> None: ...
 
 class Segment(_message.Message):
     __slots__ = ("id", "size", "centroid")

@@ -199,6 +199,23 @@ def test_the_policy_uses_the_jobs_latest_statistics_and_logs_propensities(store)
     assert context["bias"] == 1.0 and all(0 < i.propensity <= 1 for i in reply.items)
 
 
+def test_the_policy_leaves_out_shards_an_older_job_published_on_another_reward_scale(store):
+    settings = Settings(policy="linear-ts", policy_seed=3)
+    servicer = RecommendationsServicer(store, settings)
+    _, seen, _ = servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
+    features = context_features(settings.segments)
+    current, older = PolicyStatistics(features), PolicyStatistics(features)
+    for _ in range(50):
+        current.update("explore", seen, reward=1.0)
+        older.update("personal", seen, reward=1.0)
+    old_message = older.to_message("shard-1", 1)
+    old_message.ClearField("format")  # as a job before the field publishes it
+    store.apply([Change(POLICY, "shard-0", current.to_message("shard-0", 1).SerializeToString()),
+                 Change(POLICY, "shard-1", old_message.SerializeToString())], {})
+    reply, _, _ = servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))
+    assert reply.policy_version == "linear-ts@50"  # the current shard's rewards alone
+
+
 def test_a_new_user_gets_a_segment_from_context_alone(store):
     summary = pb.SegmentModelSummary(instance="instance-0", segments=[
         pb.Segment(id=0, size=5, centroid={"device:mobile": 1.0}),
