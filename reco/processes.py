@@ -40,11 +40,14 @@ def _log_tail(log: Path | None, lines: int = 25) -> str:
     return f"; last lines of {log}:\n" + "\n".join(tail)
 
 
-def child_pids(pid: int) -> list[int]:
+def child_pids(pid: int, proc: Path = Path("/proc")) -> list[int]:
     """The live child processes of ``pid`` (Linux: from /proc)."""
     found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
+    for task in (proc / str(pid) / "task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended while we looked
+            continue
     return found
 
 
