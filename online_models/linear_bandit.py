@@ -72,10 +72,11 @@ class ArmModels:
         return self._stacked[1], self._stacked[2], self._stacked[3]
 
     def means_and_widths(self, arms: Sequence[str], x: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray]:
-        """Each arm's estimate ``theta . x`` and its uncertainty ``sqrt(x A^-1 x)``."""
-        thetas, a_invs, _ = self.stacked(arms)
-        return thetas @ x, np.sqrt(np.maximum((a_invs @ x) @ x, 0.0))
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each arm's estimate ``theta . x``, its uncertainty ``sqrt(x A^-1 x)`` and its reward
+        noise (``noise``): one lookup of the stacked arms per request."""
+        thetas, a_invs, noise = self.stacked(arms)
+        return thetas @ x, np.sqrt(np.maximum((a_invs @ x) @ x, 0.0)), noise
 
     def noise_scales(self, arms: Sequence[str]) -> np.ndarray:
         """Each arm's reward noise (``noise``), in the order of ``arms``."""

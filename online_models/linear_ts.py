@@ -46,9 +46,8 @@ class LinearThompsonSampling:
 
     def _draws(self, arms: Sequence[str], x: np.ndarray, n: int) -> np.ndarray:
         """Sampled expected rewards, shape (n, arms)."""
-        means, widths = self._models.means_and_widths(arms, x)
-        scales = self.v * self._models.noise_scales(arms) * widths
-        return means + scales * self._rng.standard_normal((n, len(arms)))
+        means, widths, noise = self._models.means_and_widths(arms, x)
+        return means + (self.v * noise * widths) * self._rng.standard_normal((n, len(arms)))
 
     def draws(self, arm_ids: Sequence[str], context: dict[str, float], n: int) -> np.ndarray:
         """``n`` posterior draws of every arm's expected reward, shape (n, arms): what the
@@ -58,9 +57,9 @@ class LinearThompsonSampling:
     def pull(self, arm_ids: Sequence[str], context: dict[str, float]) -> tuple[str, float]:
         """The arm to show and its propensity (probability this policy shows it here)."""
         x = self._models.vector(context)
-        draws = self._draws(arm_ids, x, self.n_draws + 1)
-        chosen = int(np.argmax(draws[0]))
-        wins = np.bincount(np.argmax(draws[1:], axis=1), minlength=len(arm_ids))
+        best = self._draws(arm_ids, x, self.n_draws + 1).argmax(axis=1)
+        chosen = int(best[0])
+        wins = np.bincount(best[1:], minlength=len(arm_ids))
         # add-one smoothing keeps propensities positive for importance weighting
         propensity = (wins[chosen] + 1) / (self.n_draws + len(arm_ids))
         return arm_ids[chosen], float(propensity)

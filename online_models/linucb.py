@@ -32,7 +32,7 @@ class LinUCB:
         self._rng = random.Random(seed)
 
     def scores(self, arm_ids: Sequence[str], context: dict[str, float]) -> list[float]:
-        means, widths = self._models.means_and_widths(arm_ids, self._models.vector(context))
+        means, widths, _ = self._models.means_and_widths(arm_ids, self._models.vector(context))
         return (means + self.alpha * widths).tolist()
 
     def pull(self, arm_ids: Sequence[str], context: dict[str, float]) -> tuple[str, float]:
