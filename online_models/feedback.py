@@ -6,7 +6,9 @@ a reward, emitted at once: click, wishlist, add-to-cart and purchase with their 
 or dismissal as a negative; a product view only when it has a weight (a shop that sends no click
 events, like the public data sets, counts a view of a shown item as its click). An event names
 its impression by ``request_id`` when it can; else the latest impression that showed the item
-is credited. A shown item that nothing happened to by the end of the window is a zero reward
+is credited. An event that names its impression counts even when its time is earlier than the
+impression's: the two come from different clocks (the shop's, the server's), and the request id
+says which came first. A shown item that nothing happened to by the end of the window is a zero reward
 (so the policy learns from what was ignored too).
 A reward on the item at position ``p`` (0 first) counts ``1 / log2(p + 2)`` of its weight, as
 NDCG counts a hit there (``position_discount``): the policy then learns which mix puts what
@@ -123,10 +125,13 @@ class FeedbackJoiner:
         if request_id and not any(imp.request_id == request_id for imp in self.pending):
             self.early = [*self.early, (event_type, item_id, ts, request_id)][-self.max_pending:]
             return []
-        live = [imp for imp in self.pending if 0 <= ts - imp.ts <= self.weights.window_ms
+        live = [imp for imp in self.pending if ts - imp.ts <= self.weights.window_ms
                 and any(i == item_id for i, _ in imp.items)]
+        # an event naming its impression came after it, whatever the shop's clock (the
+        # event's time) says against the server's (the impression's); else the latest
+        # impression before the event gets the credit
         named = [imp for imp in live if imp.request_id == request_id]
-        candidates = named or live[-1:]
+        candidates = named or [imp for imp in live if imp.ts <= ts][-1:]
         if not candidates:
             return []
         target = candidates[0]

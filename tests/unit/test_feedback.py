@@ -47,6 +47,14 @@ def test_the_named_request_gets_the_credit_else_the_latest_showing():
     assert joiner.on_event("click", "a", ts=2 * MIN, request_id="r1")[0].request_id == "r1"
 
 
+def test_an_event_naming_its_impression_counts_when_the_shops_clock_is_behind_the_servers():
+    joiner = joiner_with(("r1", 10 * MIN, ["a"]))  # served at 10 min on the server's clock
+    assert joiner.on_event("click", "a", ts=10 * MIN - 2_000) == []  # unnamed: came before
+    [sample] = joiner.on_event("click", "a", ts=10 * MIN - 2_000, request_id="r1")
+    assert sample.request_id == "r1" and sample.reward == 1.0
+    assert joiner.on_event("click", "a", ts=41 * MIN, request_id="r1") == []  # window closed
+
+
 def test_untouched_items_become_zero_rewards_when_the_window_closes():
     joiner = joiner_with(("r1", 0, ["a", "b"]), ("r2", 20 * MIN, ["c"]))
     joiner.on_event("click", "a", ts=MIN)
