@@ -8,8 +8,8 @@ events, like the public data sets, counts a view of a shown item as its click). 
 its impression by ``request_id`` when it can; else the latest impression that showed the item
 is credited. An event that names its impression counts even when its time is earlier than the
 impression's: the two come from different clocks (the shop's, the server's), and the request id
-says which came first. A shown item that nothing happened to by the end of the window is a zero reward
-(so the policy learns from what was ignored too).
+says which came first. A shown item that nothing happened to by the end of the window is a zero
+reward (so the policy learns from what was ignored too).
 A reward on the item at position ``p`` (0 first) counts ``1 / log2(p + 2)`` of its weight, as
 NDCG counts a hit there (``position_discount``): the policy then learns which mix puts what
 gets engaged with first, not only which one shows it somewhere on the page. Without it, on
