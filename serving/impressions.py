@@ -9,7 +9,6 @@ when the local queue is full, the record is counted as dropped and the response 
 
 from __future__ import annotations
 
-import json
 import logging
 
 from confluent_kafka import KafkaError, Producer
@@ -17,6 +16,7 @@ from confluent_kafka import KafkaError, Producer
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.v1 import recommendations_pb2 as pb
+from serving.prepared import json_number, json_string
 
 log = logging.getLogger("reco.impressions")
 
@@ -26,19 +26,22 @@ def impression_json(request: pb.GetRecommendationsRequest,
                     features: dict[str, float], items_json: str) -> str:
     """The record (reco/impressions.py reads it back in the job), with its ``items`` already
     JSON (serving/prepared.py keeps them per list and mix): the list is a deterministic
-    function of the chosen mix, so every item's propensity is the mix's."""
-    context = request.context
-    head = {
-        "request_id": response.request_id, "user_id": request.user_id, "k": request.k,
-        "served_at_ms": served_at_ms, "model_version": response.model_version,
-        "policy": response.policy, "policy_version": response.policy_version,
-        "arm": response.arm, "segment": response.segment, "cold_start": response.cold_start,
-        "features": features,
-        "context": {"device": context.device, "country": context.country, "ts": context.ts,
-                    "region": context.region, "timezone": context.timezone,
-                    **dict(context.extra)},
-    }
-    return json.dumps(head, separators=(",", ":"))[:-1] + ',"items":' + items_json + "}"
+    function of the chosen mix, so every item's propensity is the mix's. Formatted by hand
+    rather than by json.dumps over dicts (the same text at a third of the cost: it runs on
+    every request)."""
+    context, quoted = request.context, json_string
+    extra = "".join(f",{quoted(key)}:{quoted(value)}" for key, value in context.extra.items())
+    learned = ",".join(f"{quoted(name)}:{json_number(value)}" for name, value in features.items())
+    return (
+        f'{{"request_id":{quoted(response.request_id)},"user_id":{quoted(request.user_id)},'
+        f'"k":{request.k},"served_at_ms":{served_at_ms},'
+        f'"model_version":{quoted(response.model_version)},"policy":{quoted(response.policy)},'
+        f'"policy_version":{quoted(response.policy_version)},"arm":{quoted(response.arm)},'
+        f'"segment":{quoted(response.segment)},'
+        f'"cold_start":{"true" if response.cold_start else "false"},"features":{{{learned}}},'
+        f'"context":{{"device":{quoted(context.device)},"country":{quoted(context.country)},'
+        f'"ts":{context.ts},"region":{quoted(context.region)},'
+        f'"timezone":{quoted(context.timezone)}{extra}}},"items":{items_json}}}')
 
 
 class ImpressionLog:

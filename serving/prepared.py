@@ -33,13 +33,13 @@ from online_models.pool import cooccurring
 from reco.v1 import recommendations_pb2 as pb
 
 COOCCUR_SEEDS = 3  # recent items whose co-occurring items join the pool
-_string = encode_basestring_ascii  # a str as a JSON string, as json.dumps writes it
+json_string = encode_basestring_ascii  # a str as a JSON string, as json.dumps writes it
 # Each item's JSON object starts with its propensity, written as this placeholder: outside a
 # JSON string `{"` only opens an object, so replacing it cannot touch an id or a reason.
 _PROPENSITY_AT = '{"propensity":0,'
 
 
-def _number(value: float) -> str:
+def json_number(value: float) -> str:
     """A float as JSON (no NaN or infinity there)."""
     return repr(float(value)) if math.isfinite(value) else "null"
 
@@ -60,8 +60,9 @@ class Slate:
         # formatted here rather than by json.dumps over dicts: a third of the cost, and a slate
         # is built for most requests (a user's list changes between their page views)
         self._impression = "[" + ",".join(
-            f'{_PROPENSITY_AT}"item_id":{_string(item)},"position":{n},'
-            f'"score":{_number(score)},"reason":{_string(reason)},"source":{_string(source)}}}'
+            f'{_PROPENSITY_AT}"item_id":{json_string(item)},"position":{n},'
+            f'"score":{json_number(score)},"reason":{json_string(reason)},'
+            f'"source":{json_string(source)}}}'
             for n, (item, score, source, reason, _) in enumerate(items)) + "]"
 
     def response(self, propensity: float) -> pb.GetRecommendationsResponse:
@@ -76,7 +77,7 @@ class Slate:
     def impression_items(self, propensity: float) -> str:
         """The ``items`` of the impression record (reco/impressions.py) as JSON text."""
         return self._impression.replace(_PROPENSITY_AT,
-                                        f'{{"propensity":{_number(propensity)},')
+                                        f'{{"propensity":{json_number(propensity)},')
 
 
 class Prepared:

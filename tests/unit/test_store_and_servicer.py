@@ -172,6 +172,29 @@ def test_answers_are_copies_that_a_later_answer_does_not_change(store):
     assert len({a.response.items[0].propensity for a in answers}) > 1  # draws differ
 
 
+def test_the_impression_record_is_the_json_of_its_fields_whatever_their_strings():
+    from serving.impressions import impression_json
+
+    awkward = ['a"b\\', "\u00e9t\u00e9 \U0001F600", "\n\t", '{"k":1}', ""]
+    request = pb.GetRecommendationsRequest(user_id=awkward[0], k=7, context=pb.Context(
+        device=awkward[1], country=awkward[2], ts=1_795_680_000_000, region=awkward[3],
+        timezone=awkward[4], extra={awkward[3]: awkward[0], "page": "pdp"}))
+    response = pb.GetRecommendationsResponse(
+        request_id=awkward[1], model_version=awkward[2], policy="linear-ts",
+        policy_version=awkward[3], arm="personal", segment=awkward[0], cold_start=True)
+    features = {"bias": 1.0, awkward[0]: -0.0, "recency": 1e-300}
+    record = impression_json(request, response, 5, features, '[{"item_id":"a"}]')
+    assert json.loads(record) == {
+        "request_id": awkward[1], "user_id": awkward[0], "k": 7, "served_at_ms": 5,
+        "model_version": awkward[2], "policy": "linear-ts", "policy_version": awkward[3],
+        "arm": "personal", "segment": awkward[0], "cold_start": True, "features": features,
+        "context": {"device": awkward[1], "country": awkward[2], "ts": 1_795_680_000_000,
+                    "region": awkward[3], "timezone": awkward[4], awkward[3]: awkward[0],
+                    "page": "pdp"},
+        "items": [{"item_id": "a"}]}
+    assert record.isascii()  # as json.dumps writes it: safe for any consumer's decoder
+
+
 def test_impression_json_survives_item_ids_that_look_like_its_own_markup(store):
     awkward = ['{"propensity":0,', 'a"b\\', "\u00e9t\u00e9"]
     store.apply([Change(RECOMMENDATIONS, "u4", pool_list("u4", [
