@@ -5,10 +5,12 @@ intervals, as a table, JSON, Markdown and a PNG under ``reports/ope/``.
       First validates the estimator: obp's Bernoulli TS (ZOZOTOWN prior, 100,000 draws, seed
       12345) valued by IPS on the uniform-random log, against obp's README figure (1.198126
       times the random policy's click rate). Then our policies, learned on the first half of
-      the random log, valued on the second half next to BTS and random.
+      the random log, valued on the second half next to BTS and random (IPS, SNIPS, DR, and
+      replay, which lets each policy go on learning; evaluation/ope_replay.py).
   reco ope csv FILE
       A shop's own randomised test (evaluation/logged_csv.py): our policies learned on the first
-      part, valued by IPS/SNIPS/DR on the rest next to every fixed action.
+      part, valued by IPS/SNIPS/DR on the rest next to every fixed action, and by replay when
+      the test assigned actions uniformly at random.
 """
 
 from __future__ import annotations
@@ -20,12 +22,20 @@ import numpy as np
 
 from evaluation.logged_csv import read_logged_csv
 from evaluation.obd import LoggedFeedback, bts_action_dist, bts_prior, load_obd
-from evaluation.ope_runner import PolicyValue, RidgeModel, train_policies, value
+from evaluation.ope_replay import replay_value, replayers, uniformly_random
+from evaluation.ope_runner import (
+    PolicyValue,
+    RidgeModel,
+    learn_policies,
+    slate_policies,
+    value,
+)
 from evaluation.report import markdown_table, progress, pyplot, report_dir, write_json
 from online_models.ope import Estimate, bootstrap
 
 OBP_README_BTS_RELATIVE = 1.198126
-ESTIMATORS = ("ips", "snips", "dr")
+ESTIMATORS = ("ips", "snips", "dr", "replay")
+NOT_UNIFORM = "n/a (needs uniformly random logging)"
 
 
 def _random_value(test: LoggedFeedback, n_boot: int, seed: int) -> Estimate:
@@ -37,8 +47,12 @@ def _rows(values: list[PolicyValue], baseline: float) -> list[list[Any]]:
     for v in values:
         row: list[Any] = [v.policy]
         for name in ESTIMATORS:
+            if name not in v.estimates:
+                row.append(NOT_UNIFORM)
+                continue
             e = v.estimates[name].relative_to(baseline)
-            row.append(f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}]")
+            rounds = f", {e.rounds} rounds" if name == "replay" else ""
+            row.append(f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}]{rounds}")
         rows.append(row)
     return rows
 
@@ -64,11 +78,17 @@ def _evaluate(log: LoggedFeedback, extra: dict[str, np.ndarray], train_fraction:
     train, test = log.split(train_fraction)
     progress(f"learning on {len(train)} rounds, valuing on {len(test)}")
     model = RidgeModel(train)
-    policies: dict[str, Any] = {**train_policies(train, seed), **extra}
+    learned = learn_policies(train, seed)
+    policies: dict[str, Any] = {**slate_policies(learned), **extra}
     values = []
     for name, dist in policies.items():
         progress(f"  {name}")
         values.append(value(name, dist, test, model, n_boot, seed))
+    if uniformly_random(test):  # after the frozen estimates: replay goes on learning
+        progress("  replay: each policy picks per round and learns where it matches the log")
+        replayer_of = replayers(learned, policies, seed)
+        for v in values:
+            v.estimates["replay"] = replay_value(replayer_of[v.policy], test, n_boot, seed)
     logged = _random_value(test, n_boot, seed)
     values.append(PolicyValue("logging policy (on-policy mean)",
                               {name: logged for name in ESTIMATORS}))
@@ -79,11 +99,15 @@ def _write(name: str, title: str, values: list[PolicyValue], baseline: float,
            header_notes: list[str], data: dict[str, Any]) -> None:
     folder = report_dir("ope")
     rows = _rows(values, baseline)
-    table = markdown_table(["policy", "IPS", "SNIPS", "DR"], rows)
-    (folder / f"{name}.md").write_text("\n\n".join([f"# {title}", *header_notes,
-                                                    "Click rate relative to the logging "
-                                                    "policy's, with 95% bootstrap intervals:",
-                                                    table, f"![plot]({name}.png)"]) + "\n")
+    table = markdown_table(["policy", "IPS", "SNIPS", "DR", "replay (rounds that count)"],
+                           rows)
+    (folder / f"{name}.md").write_text("\n\n".join([
+        f"# {title}", *header_notes,
+        "Click rate relative to the logging policy's, with 95% bootstrap intervals. IPS, SNIPS "
+        "and DR value each policy as it was after learning on the first part of the log; "
+        "replay (uniformly random logs only) lets it go on learning on the rounds where it "
+        "picks what the log shows, the only rounds that count:",
+        table, f"![plot]({name}.png)"]) + "\n")
     _plot(values, baseline, title, folder / f"{name}.png")
     write_json(folder, name, {**data, "baseline_ctr": baseline, "policies": {
         v.policy: {k: vars(e) for k, e in v.estimates.items()} for v in values}})

@@ -22,12 +22,13 @@ from online_models.linucb import LinUCB
 from online_models.ope import Estimate, bootstrap, dr, ips, snips
 
 SlateDist = Callable[[np.ndarray], np.ndarray]  # context -> (actions, slots) probabilities
+TS, LINUCB, GREEDY = "linear-ts (ours)", "epsilon-linucb (ours)", "greedy by CTR (non-contextual)"
 
 
 @dataclass
 class PolicyValue:
     policy: str
-    estimates: dict[str, Estimate]  # by estimator: ips, snips, dr
+    estimates: dict[str, Estimate]  # by estimator: ips, snips, dr, replay (uniform logs)
 
 
 def _as_dict(features: list[str], x: np.ndarray) -> dict[str, float]:
@@ -67,9 +68,23 @@ class RidgeModel:
         return np.clip(self.theta @ x, 0.0, 1.0)
 
 
-def train_policies(train: LoggedFeedback, seed: int, n_draws: int = 200
-                   ) -> dict[str, SlateDist]:
-    arms = [str(a) for a in range(train.n_actions)]
+@dataclass
+class Learners:
+    """Our policies after learning on the first part of a log, and the greedy baseline's
+    smoothed click rates."""
+
+    arms: list[str]
+    features: list[str]
+    len_list: int
+    ts: LinearThompsonSampling
+    ucb: LinUCB
+    ctr: np.ndarray
+
+    def context(self, x: np.ndarray) -> dict[str, float]:
+        return _as_dict(self.features, x)
+
+
+def learn_policies(train: LoggedFeedback, seed: int) -> Learners:
     ts = LinearThompsonSampling(train.features, v=0.3, seed=seed)
     ucb = LinUCB(train.features, alpha=0.5, epsilon=0.1, seed=seed)
     for action, reward, x in zip(train.actions, train.rewards, train.contexts, strict=True):
@@ -79,13 +94,20 @@ def train_policies(train: LoggedFeedback, seed: int, n_draws: int = 200
     clicks = np.bincount(train.actions, weights=train.rewards, minlength=train.n_actions)
     shown = np.bincount(train.actions, minlength=train.n_actions)
     ctr = (clicks + 1) / (shown + 2)  # the best fixed slate, by smoothed click rate
-    k = train.len_list
+    return Learners([str(a) for a in range(train.n_actions)], train.features, train.len_list,
+                    ts, ucb, ctr)
+
+
+def slate_policies(learned: Learners, n_draws: int = 200) -> dict[str, SlateDist]:
+    """Each policy as its (actions, slots) probabilities in a context, as learned (frozen)."""
+    k = learned.len_list
     return {
-        "linear-ts (ours)": lambda x: _slates_from_draws(
-            ts.draws(arms, _as_dict(train.features, x), n_draws), k),
-        "epsilon-linucb (ours)": lambda x: _deterministic(
-            np.array(ucb.scores(arms, _as_dict(train.features, x))), k, ucb.epsilon),
-        "greedy by CTR (non-contextual)": lambda x: _deterministic(ctr, k, 0.1),
+        TS: lambda x: _slates_from_draws(
+            learned.ts.draws(learned.arms, learned.context(x), n_draws), k),
+        LINUCB: lambda x: _deterministic(
+            np.array(learned.ucb.scores(learned.arms, learned.context(x))), k,
+            learned.ucb.epsilon),
+        GREEDY: lambda x: _deterministic(learned.ctr, k, 0.1),
     }
 
 

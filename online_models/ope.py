@@ -25,8 +25,10 @@ Confidence intervals come from a seeded bootstrap over rounds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -57,6 +59,23 @@ def replay(r: np.ndarray, logged: np.ndarray, chosen: np.ndarray) -> float:
     """Mean reward where the policy's choice equals the logged action (NaN if never)."""
     match = logged == chosen
     return float(r[match].mean()) if match.any() else float("nan")
+
+
+def wilson(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval of a proportion: honest where a bootstrap is not, e.g. no
+    click in a few dozen rounds (a bootstrap then gives [0, 0]).
+
+    >>> [round(b, 3) for b in wilson(0, 54)]
+    [0.0, 0.066]
+    """
+    if trials == 0:
+        return float("nan"), float("nan")
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    share = successes / trials
+    centre = (share + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z / (1 + z * z / trials) * math.sqrt(share * (1 - share) / trials
+                                                + z * z / (4 * trials * trials))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)
