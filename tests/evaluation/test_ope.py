@@ -144,3 +144,11 @@ def test_replay_is_left_out_when_the_log_was_not_uniformly_random(tmp_path, monk
     assert "replay" not in result["policies"]["linear-ts (ours)"]
     assert "n/a (needs uniformly random logging)" in (
         tmp_path / "reports" / "ope" / "csv.md").read_text()
+
+
+@pytest.mark.parametrize("fraction", ["1.0", "-0.1", "half"])
+def test_a_train_fraction_that_leaves_nothing_to_value_is_refused_with_a_reason(fraction,
+                                                                                capsys):
+    with pytest.raises(SystemExit):
+        ope_main(["--train-fraction", fraction, "csv", "unused.csv"])
+    assert "must be at least 0 and below 1" in capsys.readouterr().err
