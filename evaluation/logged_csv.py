@@ -20,6 +20,7 @@ from typing import IO
 import numpy as np
 
 from evaluation.obd import LoggedFeedback
+from reco.datasets import DatasetError
 
 REQUIRED = ("action", "reward", "propensity")
 
@@ -39,10 +40,10 @@ def read_logged_csv(source: str | Path | IO[str]) -> LoggedFeedback:
     else:
         rows = list(csv.DictReader(source))
     if not rows:
-        raise ValueError(f"{source}: no rows")
+        raise DatasetError(f"{source}: no rows")
     missing = [c for c in REQUIRED if c not in rows[0]]
     if missing:
-        raise ValueError(f"{source}: missing column(s) {', '.join(missing)}; the header needs "
+        raise DatasetError(f"{source}: missing column(s) {', '.join(missing)}; the header needs "
                          "action, reward, propensity and context columns")
     context = [c for c in rows[0] if c not in (*REQUIRED, "position")]
     numeric = [c for c in context if all(_number(r[c]) is not None for r in rows)]
@@ -60,7 +61,7 @@ def read_logged_csv(source: str | Path | IO[str]) -> LoggedFeedback:
                 contexts[i, index[f"{c}={row[c]}"]] = 1.0
     propensities = np.array([float(r["propensity"]) for r in rows])
     if np.any((propensities <= 0) | (propensities > 1)):
-        raise ValueError(f"{source}: every propensity must be in (0, 1]")
+        raise DatasetError(f"{source}: every propensity must be in (0, 1]")
     positions = np.array([int(r.get("position") or 0) for r in rows])
     return LoggedFeedback(np.array([names.index(r["action"]) for r in rows]),
                           positions - positions.min(),

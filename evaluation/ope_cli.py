@@ -32,6 +32,7 @@ from evaluation.ope_runner import (
 )
 from evaluation.report import markdown_table, progress, pyplot, report_dir, write_json
 from online_models.ope import Estimate, bootstrap
+from reco.datasets import DatasetError
 
 OBP_README_BTS_RELATIVE = 1.198126
 ESTIMATORS = ("ips", "snips", "dr", "replay")
@@ -182,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.set_defaults(func=run_csv)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (DatasetError, OSError) as exc:  # the input: say what is wrong with it
+        parser.error(str(exc))
 
 
 if __name__ == "__main__":

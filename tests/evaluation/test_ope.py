@@ -152,3 +152,14 @@ def test_a_train_fraction_that_leaves_nothing_to_value_is_refused_with_a_reason(
     with pytest.raises(SystemExit):
         ope_main(["--train-fraction", fraction, "csv", "unused.csv"])
     assert "must be at least 0 and below 1" in capsys.readouterr().err
+
+
+def test_an_unusable_log_gets_an_error_line_not_a_traceback(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    for argv, says in ((["csv", str(bad)], "missing column(s) action, reward, propensity"),
+                       (["csv", str(tmp_path / "none.csv")], "No such file"),
+                       (["obd", "--data", str(tmp_path)], "expected the OBD layout")):
+        with pytest.raises(SystemExit) as stopped:
+            ope_main(argv)
+        assert stopped.value.code == 2 and says in capsys.readouterr().err, argv

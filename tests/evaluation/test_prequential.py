@@ -118,3 +118,16 @@ def test_a_data_set_without_prices_has_its_purchases_learned():
     assert system.engine.profiles["u"].purchased == ["a"]
     priced = dataclasses.replace(bought, price=3.0)
     assert settings_for_data(load_settings(), [priced]).require_purchase_price
+
+
+def test_an_unusable_data_set_or_limit_gets_an_error_line_not_a_traceback(tmp_path, capsys):
+    import pytest
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    for argv, says in ((["--dataset", "csv", str(bad)], "header needs timestamp"),
+                       (["--dataset", "taobao", str(tmp_path / "none.csv")], "no such file"),
+                       (["--dataset", "taobao", str(bad), "--limit", "-5"], "at least 1")):
+        with pytest.raises(SystemExit) as stopped:
+            evaluate(argv)
+        assert stopped.value.code == 2 and says in capsys.readouterr().err, argv
