@@ -32,6 +32,7 @@ from evaluation.ope_runner import (
 )
 from evaluation.report import markdown_table, progress, pyplot, report_dir, write_json
 from online_models.ope import Estimate, bootstrap
+from reco.arguments import below_one
 from reco.datasets import DatasetError
 
 OBP_README_BTS_RELATIVE = 1.198126
@@ -152,24 +153,12 @@ def run_csv(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_fraction(text: str) -> float:
-    try:
-        fraction = float(text)
-    except ValueError:
-        fraction = float("nan")
-    if not 0.0 <= fraction < 1.0:
-        raise argparse.ArgumentTypeError(
-            f"{text}: must be at least 0 and below 1 (the rest of the log is what the policies "
-            "are valued on)")
-    return fraction
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reco ope", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--boot", type=int, default=300, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--train-fraction", type=_train_fraction, default=0.5,
+    parser.add_argument("--train-fraction", type=below_one, default=0.5,
                         help="the first part of the log our policies learn on (0 <= f < 1); "
                              "they are valued on the rest")
     sub = parser.add_subparsers(dest="source", required=True)

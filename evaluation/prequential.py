@@ -29,6 +29,7 @@ from evaluation.report import (
     write_json,
 )
 from evaluation.system import InProcessSystem, settings_for_data
+from reco.arguments import positive_int
 from reco.config import load_settings
 from reco.datasets import LOADERS, DatasetError, load_dataset
 from reco.events import Event
@@ -241,16 +242,6 @@ def _loop_text(system: Method) -> str:
              f"reward {view:g})." if view else ".") + position)
 
 
-def _positive(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{text}: must be a whole number of at least 1")
-    return number
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reco eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -259,10 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", help="the data set file (see reco/datasets.py)")
     parser.add_argument("--targets", default="add_to_cart,purchase",
                         help="event types to predict (e.g. product_view for next click)")
-    parser.add_argument("--limit", type=_positive, help="replay only the first N events")
+    parser.add_argument("--limit", type=positive_int, help="replay only the first N events")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", help="report folder name (default: eval-<dataset>)")
-    parser.add_argument("--stack", type=_positive, metavar="TARGETS",
+    parser.add_argument("--stack", type=positive_int, metavar="TARGETS",
                         help="instead: replay through the real stack (Kafka, the job, gRPC) "
                              "for this many targets, next to the in-process system")
     args = parser.parse_args(argv)

@@ -21,9 +21,10 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from features.engine import FeatureEngine
 from online_models.als import ImplicitALS
 from online_models.interactions import training_data
+from reco.arguments import non_negative, positive, positive_int
 from reco.clock import now_ms
 from reco.config import Settings, load_settings
-from reco.datasets import load_taobao
+from reco.datasets import DatasetError, load_taobao
 from reco.events import Event, InvalidEvent, parse_event
 
 CHUNK_ITEMS = 2_000  # ~260 KB per record at 32 factors, under Kafka's 1 MB default
@@ -87,22 +88,26 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--taobao", metavar="CSV",
                         help="train on a Taobao UserBehavior file instead of the Kafka log")
-    parser.add_argument("--max-events", type=int, help="read at most this many events")
-    parser.add_argument("--factors", type=int, default=32)
-    parser.add_argument("--regularization", type=float, default=0.1)
-    parser.add_argument("--alpha", type=float, default=10.0, help="confidence per unit weight")
-    parser.add_argument("--iterations", type=int, default=15)
-    parser.add_argument("--half-life-days", type=float, default=7.0,
+    parser.add_argument("--max-events", type=positive_int,
+                        help="read at most this many events")
+    parser.add_argument("--factors", type=positive_int, default=32)
+    parser.add_argument("--regularization", type=non_negative, default=0.1)
+    parser.add_argument("--alpha", type=positive, default=10.0, help="confidence per unit weight")
+    parser.add_argument("--iterations", type=positive_int, default=15)
+    parser.add_argument("--half-life-days", type=positive, default=7.0,
                         help="an interaction's weight halves with each half-life of age")
-    parser.add_argument("--ipw", type=float, default=0.5,
+    parser.add_argument("--ipw", type=non_negative, default=0.5,
                         help="divide weights by item popularity to this power (0: off)")
     parser.add_argument("--dry-run", action="store_true", help="train and report; publish nothing")
     args = parser.parse_args(argv)
     settings = settings or load_settings()
     source = args.taobao or f"Kafka at {settings.kafka_bootstrap}"
     log(f"reading events from {source}")
-    raw = load_taobao(args.taobao)[:args.max_events] if args.taobao \
-        else event_log(settings, args.max_events)
+    try:
+        raw = load_taobao(args.taobao)[:args.max_events] if args.taobao \
+            else event_log(settings, args.max_events)
+    except (DatasetError, OSError) as exc:  # the file given: say what is wrong with it
+        parser.error(str(exc))
     events = clean(raw, settings)
     if not events:
         log("no events to learn from: produce some first (reco simulate --send)")

@@ -12,9 +12,11 @@ from typing import TextIO
 import grpc
 from google.protobuf.json_format import MessageToDict
 
+from reco.arguments import count, positive_int, share
 from reco.clock import now_ms
 from reco.config import PROJECT_ROOT, Settings, describe, load_settings
 from reco.events import InvalidEvent, event_from_dict
+from reco.processes import exit_on_sigterm
 from reco.simulator import ShopperSimulation, SimConfig
 
 
@@ -197,10 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_produce)
 
     p = sub.add_parser("simulate", help="the seeded shopper simulation: print or --send")
-    p.add_argument("--users", type=int, default=200)
-    p.add_argument("--items", type=int, default=1000)
+    p.add_argument("--users", type=positive_int, default=200)
+    p.add_argument("--items", type=positive_int, default=1000)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--bots", type=float, default=0.05, help="share of bot users")
+    p.add_argument("--bots", type=share, default=0.05, help="share of bot users")
     p.add_argument("--run-id", default="", help="prefix of event ids (unique per replay)")
     p.add_argument("--send", action="store_true", help="send to Kafka instead of printing")
     p.add_argument("--format", choices=["json", "protobuf"], default="json")
@@ -215,9 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stack)
 
     p = sub.add_parser("demo", help="what `make run` does: stack, simulation, live lookups")
-    p.add_argument("--users", type=int, default=300, help="simulated shoppers")
+    p.add_argument("--users", type=positive_int, default=300, help="simulated shoppers")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--watch", type=int, default=3, help="users whose lists are shown")
+    p.add_argument("--watch", type=count, default=3, help="users whose lists are shown")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("train-factors", add_help=False,
@@ -242,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    exit_on_sigterm()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command in PASS_THROUGH:

@@ -21,6 +21,18 @@ class StartupError(RuntimeError):
     """A process did not become ready; the message says where its log is."""
 
 
+def exit_on_sigterm() -> None:
+    """SIGTERM (``kill``, ``timeout``, a supervisor) ends this process as Ctrl-C does: through
+    its ``finally`` blocks, so what it started is stopped. The default action skips them and
+    leaves the processes a command started (e.g. ``reco demo``'s broker, job and server)
+    running without a pid file that ``reco stack down`` reads."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def wait_until(check: Callable[[], bool], timeout_s: float, what: str,
                alive: Callable[[], bool] = lambda: True, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout_s

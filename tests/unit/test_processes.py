@@ -22,3 +22,25 @@ def test_child_pids_skips_a_thread_that_ended_while_it_looked(tmp_path):
     (tasks / "42" / "children").write_text("7 9 ")
     (tasks / "43").mkdir()
     assert child_pids(42, proc=tmp_path) == [7, 9]
+
+
+def test_sigterm_ends_a_command_through_its_finally_blocks(tmp_path):
+    import signal
+    import time
+
+    done = tmp_path / "cleaned-up"
+    script = ("import sys, time\n"
+              "from reco.processes import exit_on_sigterm\n"
+              "exit_on_sigterm()\n"
+              "try:\n"
+              "    print('ready', flush=True)\n"
+              "    time.sleep(30)\n"
+              "finally:\n"
+              f"    open({str(done)!r}, 'w').write('stopped what it started')\n")
+    command = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                               text=True)
+    assert command.stdout is not None and command.stdout.readline() == "ready\n"
+    started = time.monotonic()
+    command.send_signal(signal.SIGTERM)
+    assert command.wait(timeout=10) == 128 + signal.SIGTERM
+    assert done.read_text() == "stopped what it started" and time.monotonic() - started < 10

@@ -1,0 +1,54 @@
+"""argparse types for the command lines: a value out of range is refused with what it must be,
+before anything starts.
+
+>>> positive_int("3"), share("0.05"), below_one("0")
+(3, 0.05, 0.0)
+>>> positive_int("-1")
+Traceback (most recent call last):
+argparse.ArgumentTypeError: -1: must be a whole number of at least 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+
+def _number(text: str, kind: Callable[[str], float]) -> float:
+    try:
+        return kind(text)
+    except ValueError:
+        return math.nan  # out of every range below: refused with the range's message
+
+
+def _checked(text: str, kind: Callable[[str], float], ok: Callable[[float], bool],
+             must: str) -> float:
+    value = _number(text, kind)
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"{text}: must be {must}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return int(_checked(text, int, lambda v: v >= 1, "a whole number of at least 1"))
+
+
+def count(text: str) -> int:
+    return int(_checked(text, int, lambda v: v >= 0, "a whole number, 0 or more"))
+
+
+def positive(text: str) -> float:
+    return _checked(text, float, lambda v: 0 < v < math.inf, "a number above 0")
+
+
+def non_negative(text: str) -> float:
+    return _checked(text, float, lambda v: 0 <= v < math.inf, "a number, 0 or more")
+
+
+def share(text: str) -> float:
+    return _checked(text, float, lambda v: 0 <= v <= 1, "a share between 0 and 1")
+
+
+def below_one(text: str) -> float:
+    return _checked(text, float, lambda v: 0 <= v < 1, "at least 0 and below 1")
