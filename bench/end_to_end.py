@@ -31,6 +31,7 @@ from bench.lookups import add_load_options, draw_lookups, lookup_lines
 from bench.serving_probes import measure_serving
 from bench.user_work import user_work
 from reco.config import Settings
+from reco.processes import exit_on_sigterm
 from reco.stack import local_kafka
 from reco.topics import ensure_topics
 
@@ -79,6 +80,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 
 def main() -> None:
+    exit_on_sigterm()  # the broker and jobs it starts stop with it
     parser = argparse.ArgumentParser(prog="python -m bench.end_to_end", description=__doc__)
     parser.add_argument("--events", type=int, default=20_000, help="events for throughput")
     parser.add_argument("--users", type=int, default=2_000, help="simulated users")

@@ -21,6 +21,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from bench.backlog import cpu_by_part, drain, preload, run_job, settings_for
 from bench.common import RESULTS, machine, progress, write_results
+from reco.processes import exit_on_sigterm
 from reco.stack import local_kafka
 from reco.topics import ensure_topics
 
@@ -29,6 +30,7 @@ KEYED_THREAD = "KEYED PROCESS"  # the keyed function's task, as Linux names its 
 
 
 def main() -> None:
+    exit_on_sigterm()  # the broker and jobs it starts stop with it
     parser = argparse.ArgumentParser(prog="python -m bench.java_calls", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)

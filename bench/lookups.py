@@ -28,7 +28,7 @@ from bench.backlog import drain_profiles, latest_values, preload, run_job, setti
 from bench.churn import ListChurn
 from bench.common import RESULTS, machine, percentile, process_cpu_s, progress, write_results
 from reco.config import Settings
-from reco.processes import ManagedProcess, free_port, port_open, wait_until
+from reco.processes import ManagedProcess, exit_on_sigterm, free_port, port_open, wait_until
 from reco.stack import Stack, local_kafka
 from reco.topics import ensure_topics
 from serving.store import RECOMMENDATIONS, Store
@@ -278,6 +278,7 @@ def worker_counts(text: str) -> tuple[int, ...]:
 
 
 def main() -> None:
+    exit_on_sigterm()  # the broker and jobs it starts stop with it
     parser = argparse.ArgumentParser(prog="python -m bench.lookups", description=__doc__)
     parser.add_argument("--events", type=int, default=4_000, help="simulated backlog")
     parser.add_argument("--users", type=int, default=500, help="simulated users asked for")

@@ -28,7 +28,7 @@ from bench.backlog import (
 from bench.common import RESULTS, machine, progress, write_results
 from bench.features import store_bytes
 from reco.events import Event
-from reco.processes import wait_until
+from reco.processes import exit_on_sigterm, wait_until
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.stack import local_kafka
 from reco.topics import ensure_topics
@@ -116,6 +116,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 
 def main() -> None:
+    exit_on_sigterm()  # the broker and jobs it starts stop with it
     parser = argparse.ArgumentParser(prog="python -m bench.state", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", default="10000,100000",
