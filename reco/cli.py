@@ -11,6 +11,7 @@ from typing import TextIO
 
 import grpc
 from google.protobuf.json_format import MessageToDict
+from kafka.errors import KafkaError
 
 from reco.arguments import count, positive_int, share
 from reco.clock import now_ms
@@ -260,6 +261,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except grpc.RpcError as exc:
         print(f"reco {args.command}: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 2
+    except KafkaError as exc:  # kafka-python: topics, produce, simulate --send
+        print(f"reco {args.command}: Kafka at {_settings().kafka_bootstrap}: {exc}. Is it "
+              "running? `make up` starts the local stack; KAFKA_BOOTSTRAP points elsewhere.",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

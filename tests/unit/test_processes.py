@@ -44,3 +44,18 @@ def test_sigterm_ends_a_command_through_its_finally_blocks(tmp_path):
     command.send_signal(signal.SIGTERM)
     assert command.wait(timeout=10) == 128 + signal.SIGTERM
     assert done.read_text() == "stopped what it started" and time.monotonic() - started < 10
+
+
+def test_an_unreachable_broker_is_an_error_line_that_says_what_to_do(monkeypatch, capsys):
+    from kafka.errors import KafkaTimeoutError
+
+    from reco import cli
+
+    def unreachable(args):
+        raise KafkaTimeoutError("Unable to bootstrap from 127.0.0.1:1")
+
+    monkeypatch.setattr(cli, "exit_on_sigterm", lambda: None)  # not in the test process
+    monkeypatch.setattr(cli, "cmd_topics", unreachable)
+    assert cli.main(["topics"]) == 2
+    error = capsys.readouterr().err
+    assert "Unable to bootstrap" in error and "`make up` starts the local stack" in error
