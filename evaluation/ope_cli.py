@@ -32,7 +32,7 @@ from evaluation.ope_runner import (
 )
 from evaluation.report import markdown_table, progress, pyplot, report_dir, write_json
 from online_models.ope import Estimate, bootstrap
-from reco.arguments import below_one
+from reco.arguments import below_one, positive_int
 from reco.datasets import DatasetError
 
 OBP_README_BTS_RELATIVE = 1.198126
@@ -105,7 +105,8 @@ def _write(name: str, title: str, values: list[PolicyValue], baseline: float,
                            rows)
     (folder / f"{name}.md").write_text("\n\n".join([
         f"# {title}", *header_notes,
-        "Click rate relative to the logging policy's, with 95% bootstrap intervals. IPS, SNIPS "
+        "Click rate relative to the logging policy's, with 95% intervals (bootstrap; Wilson's "
+        "for replay's clicks). IPS, SNIPS "
         "and DR value each policy as it was after learning on the first part of the log; "
         "replay (uniformly random logs only) lets it go on learning on the rounds where it "
         "picks what the log shows, the only rounds that count:",
@@ -156,7 +157,7 @@ def run_csv(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reco ope", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--boot", type=int, default=300, help="bootstrap resamples")
+    parser.add_argument("--boot", type=positive_int, default=300, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-fraction", type=below_one, default=0.5,
                         help="the first part of the log our policies learn on (0 <= f < 1); "
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True, help="the obd folder (random/, bts/)")
     p.add_argument("--campaign", default="all", choices=["all", "men", "women"])
     p.add_argument("--prior", help="obp's prior_bts.yaml (default: fetched from obp's package)")
-    p.add_argument("--n-sim", type=int, default=100_000, help="BTS Monte Carlo draws")
+    p.add_argument("--n-sim", type=positive_int, default=100_000, help="BTS Monte Carlo draws")
     p.set_defaults(func=run_obd)
     p = sub.add_parser("csv", help="a generic logged-bandit CSV")
     p.add_argument("file")
