@@ -30,7 +30,7 @@ from evaluation.report import (
 )
 from evaluation.system import InProcessSystem, settings_for_data
 from reco.arguments import positive_int
-from reco.config import load_settings
+from reco.config import settings_or_exit
 from reco.datasets import LOADERS, DatasetError, load_dataset
 from reco.events import Event
 
@@ -45,7 +45,7 @@ class Method(Protocol):
 
 
 def methods(seed: int, events: list[Event]) -> list[Method]:
-    return [InProcessSystem(settings_for_data(load_settings(), events), seed=seed),
+    return [InProcessSystem(settings_for_data(settings_or_exit("reco eval"), events), seed=seed),
             UserRecent(), CoOccurrence(),
             MostPopular(), RecentTrending(), DailyALS(seed=seed)]
 

@@ -35,7 +35,7 @@ from evaluation.report import progress
 from evaluation.system import InProcessSystem, settings_for_data
 from reco.client import RecoClient
 from reco.clock import now_ms
-from reco.config import Settings, load_settings
+from reco.config import Settings, settings_or_exit
 from reco.events import Event
 from reco.processes import free_port
 from reco.producer import EventProducer
@@ -60,7 +60,7 @@ def _caught_up(client: RecoClient, user: str, sent: int) -> bool:
 
 def _stack_settings(root: Path, kafka: LocalKafka, events: list[Event]) -> Settings:
     return dataclasses.replace(
-        settings_for_data(load_settings(), events), kafka_bootstrap=kafka.bootstrap,
+        settings_for_data(settings_or_exit("reco eval"), events), kafka_bootstrap=kafka.bootstrap,
         grpc_addr=f"127.0.0.1:{free_port()}",
         flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
         store_path=str(root / "store"), job_name="eval-replay", consumer_group="eval-replay",

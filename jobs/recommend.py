@@ -14,7 +14,7 @@ from pyflink.table import StreamTableEnvironment
 from jobs.environment import make_environment
 from jobs.kafka_io import create_dead_letter_sink, create_keyed_sink, create_source
 from jobs.pipeline import build_pipeline
-from reco.config import Settings, load_settings
+from reco.config import Settings, settings_or_exit
 
 
 def run(settings: Settings, *, restore: bool = True) -> None:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="ignore retained checkpoints and start with empty state")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s job %(message)s")
-    settings = load_settings()
+    settings = settings_or_exit("jobs.recommend")
     logging.info("starting %s on %s (parallelism %d)", settings.job_name,
                  settings.kafka_bootstrap, settings.job_parallelism)
     run(settings, restore=not args.fresh)

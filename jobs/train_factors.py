@@ -23,7 +23,7 @@ from online_models.als import ImplicitALS
 from online_models.interactions import training_data
 from reco.arguments import non_negative, positive, positive_int
 from reco.clock import now_ms
-from reco.config import Settings, load_settings
+from reco.config import Settings, settings_or_exit
 from reco.datasets import DatasetError, load_taobao
 from reco.events import Event, InvalidEvent, parse_event
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
                         help="divide weights by item popularity to this power (0: off)")
     parser.add_argument("--dry-run", action="store_true", help="train and report; publish nothing")
     args = parser.parse_args(argv)
-    settings = settings or load_settings()
+    settings = settings or settings_or_exit("reco train-factors")
     source = args.taobao or f"Kafka at {settings.kafka_bootstrap}"
     log(f"reading events from {source}")
     try:

@@ -15,17 +15,14 @@ from kafka.errors import KafkaError
 
 from reco.arguments import count, positive_int, share
 from reco.clock import now_ms
-from reco.config import PROJECT_ROOT, Settings, describe, load_settings
+from reco.config import PROJECT_ROOT, Settings, describe, settings_or_exit
 from reco.events import InvalidEvent, event_from_dict
 from reco.processes import exit_on_sigterm
 from reco.simulator import ShopperSimulation, SimConfig
 
 
 def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ValueError as exc:
-        raise SystemExit(f"reco: {exc}") from None
+    return settings_or_exit("reco")
 
 
 def cmd_get(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ is ``$RECO_CONFIG`` if set, else ``./reco.toml`` if it exists.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -152,17 +153,61 @@ class Settings:
     stack_dir: str = _doc("state of the local stack (broker data, logs, pids)",
                           str(CACHE_DIR / "stack"))
 
+    def __post_init__(self) -> None:
+        problem = setting_problem(self)
+        if problem:
+            raise ValueError(problem)
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+# The ranges numeric settings must be in. Any other number is a count, a size or a duration:
+# 0 or more (0 turns some off, as their descriptions say).
+SIGNED = {"policy_seed", "reward_click", "reward_wishlist", "reward_add_to_cart",
+          "reward_purchase", "reward_skip", "reward_view"}
+AT_LEAST_ONE = {"topic_partitions", "job_parallelism", "checkpoint_interval_ms",
+                "partition_discovery_ms", "max_event_bytes", "dedup_window", "recent_items",
+                "reco_list_size", "bot_max_per_second", "bot_max_per_minute", "bot_max_repeats",
+                "cooccurring_items", "category_top_n", "loader_poll_ms", "serving_workers",
+                "policy_shards", "segments", "candidates_per_source", "trending_emit_ratio"}
+PORTS = {"flink_rest_port", "kafka_port", "kafka_controller_port"}
+SHARES = {"diversity"}
+
+
+def setting_problem(settings: Settings) -> str | None:
+    """What is wrong with the first out-of-range numeric setting, or None."""
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if f.name in SIGNED:
+            if not math.isfinite(value):
+                return f"setting {f.name} ({env_name(f.name)}) is {value!r}: use a finite number"
+            continue
+        low, high = ((1, 65535) if f.name in PORTS else (0, 1) if f.name in SHARES
+                     else (1, math.inf) if f.name in AT_LEAST_ONE else (0, math.inf))
+        if not low <= value <= high:  # NaN fails too
+            bounds = f"at least {low}" if high == math.inf else f"between {low} and {high}"
+            return (f"setting {f.name} ({env_name(f.name)}) is {value!r}: it must be {bounds} "
+                    f"({f.metadata['doc']})")
+    return None
+
+
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def _coerce(name: str, raw: Any, kind: type) -> Any:
     try:
         if kind is bool and isinstance(raw, str):
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            word = raw.strip().lower()
+            if word not in TRUE + FALSE:
+                raise ValueError(f"use one of {', '.join(TRUE + FALSE)}")
+            return word in TRUE
         return kind(raw)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"setting {name}: cannot read {raw!r} as {kind.__name__}") from exc
+        raise ValueError(f"setting {name}: cannot read {raw!r} as {kind.__name__} "
+                         f"({exc})") from exc
 
 
 def _flatten(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -207,6 +252,15 @@ def load_settings(env: Mapping[str, str] | None = None,
         if env_name(name) in env:
             values[name] = _coerce(name, env[env_name(name)], kind)
     return Settings(**values)
+
+
+def settings_or_exit(program: str) -> Settings:
+    """``load_settings()`` for a command: a bad setting ends it with one line that names the
+    setting and its variable, instead of a traceback."""
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise SystemExit(f"{program}: {exc}") from None
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -22,7 +22,7 @@ import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from reco.config import Settings, load_settings, settings_env
+from reco.config import Settings, settings_env, settings_or_exit
 from reco.processes import port_open, split_address
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(message)s")
-    uvloop.run(serve(load_settings(), worker=args.worker, parent=args.parent))
+    uvloop.run(serve(settings_or_exit("serving.server"), worker=args.worker, parent=args.parent))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,28 @@ def test_unknown_settings_and_bad_values_are_named(tmp_path):
         load_settings(env={"RECO_JOB_PARALLELISM": "many"}, config_path=None)
 
 
+@pytest.mark.parametrize("env, says", [
+    ({"RECO_JOB_PARALLELISM": "0"}, r"job_parallelism \(RECO_JOB_PARALLELISM\) is 0: it must be at "
+                                    "least 1"),
+    ({"RECO_DIVERSITY": "3"}, "between 0 and 1"),
+    ({"RECO_KAFKA_PORT": "70000"}, "between 1 and 65535"),
+    ({"RECO_SESSION_GAP_MS": "-1"}, "at least 0"),
+    ({"RECO_PRIOR_WEIGHT": "nan"}, "at least 0"),
+    ({"RECO_REWARD_PURCHASE": "inf"}, "use a finite number"),
+    ({"RECO_FEATURE_ENGINE": "ture"}, "cannot read 'ture' as bool"),
+])
+def test_out_of_range_settings_are_refused_naming_the_variable(env, says):
+    with pytest.raises(ValueError, match=says):
+        load_settings(env=env, config_path=None)
+
+
+def test_settings_that_may_be_negative_or_zero_are_accepted():
+    s = load_settings(env={"RECO_REWARD_SKIP": "-3", "RECO_PROFILE_MIN_INTERVAL_MS": "0",
+                           "RECO_RESTART_ATTEMPTS": "0", "RECO_FEATURE_ENGINE": "off"},
+                      config_path=None)
+    assert (s.reward_skip, s.profile_min_interval_ms, s.feature_engine) == (-3.0, 0, False)
+
+
 def test_settings_env_reproduces_the_settings():
     s = Settings(job_parallelism=7, grpc_addr="127.0.0.1:1")
     assert load_settings(env=settings_env(s), config_path=None) == s
