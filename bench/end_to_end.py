@@ -30,6 +30,7 @@ from bench.common import RESULTS, machine, progress, write_results
 from bench.lookups import add_load_options, draw_lookups, lookup_lines
 from bench.serving_probes import measure_serving
 from bench.user_work import user_work
+from reco.arguments import positive, positive_int
 from reco.config import Settings
 from reco.processes import exit_on_sigterm
 from reco.stack import local_kafka
@@ -82,13 +83,13 @@ def plot(results: dict[str, Any], path: Path) -> None:
 def main() -> None:
     exit_on_sigterm()  # the broker and jobs it starts stop with it
     parser = argparse.ArgumentParser(prog="python -m bench.end_to_end", description=__doc__)
-    parser.add_argument("--events", type=int, default=20_000, help="events for throughput")
-    parser.add_argument("--users", type=int, default=2_000, help="simulated users")
+    parser.add_argument("--events", type=positive_int, default=20_000, help="events for throughput")
+    parser.add_argument("--users", type=positive_int, default=2_000, help="simulated users")
     parser.add_argument("--rates", default="100,1000,sustainable",
                         help="freshness background rates; 'sustainable' is 80%% of the full "
                              "job's measured throughput")
-    parser.add_argument("--probes", type=int, default=20, help="freshness probes per rate")
-    parser.add_argument("--lookup-seconds", type=float, default=5.0)
+    parser.add_argument("--probes", type=positive_int, default=20, help="freshness probes per rate")
+    parser.add_argument("--lookup-seconds", type=positive, default=5.0)
     parser.add_argument("--no-scaling", dest="scaling", action="store_false",
                         help="skip the full job at parallelism 1")
     parser.add_argument("--lookup-rates", default="1000,2000,4000",

@@ -26,6 +26,7 @@ from features.profile_view import profile_message
 from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
 from online_models.trending import TrendingRecommender
 from operators.users import recommendation_list
+from reco.arguments import count
 from reco.config import Settings
 from reco.datasets import load_taobao
 from reco.events import Event
@@ -165,7 +166,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.features", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--state-users", type=int, default=0, help="simulated users to size")
+    parser.add_argument("--state-users", type=count, default=0, help="simulated users to size")
     parser.add_argument("--taobao", help="path of a Taobao UserBehavior CSV to replay")
     args = parser.parse_args()
     if not args.state_users and not args.taobao:

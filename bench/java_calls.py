@@ -21,6 +21,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from bench.backlog import cpu_by_part, drain, preload, run_job, settings_for
 from bench.common import RESULTS, machine, progress, write_results
+from reco.arguments import count, positive_int
 from reco.processes import exit_on_sigterm
 from reco.stack import local_kafka
 from reco.topics import ensure_topics
@@ -33,8 +34,8 @@ def main() -> None:
     exit_on_sigterm()  # the broker and jobs it starts stop with it
     parser = argparse.ArgumentParser(prog="python -m bench.java_calls", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--calls", type=int, default=10, help="extra calls per event")
+    parser.add_argument("--events", type=positive_int, default=20_000)
+    parser.add_argument("--calls", type=count, default=10, help="extra calls per event")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-calls-"))
     results: dict[str, Any] = {"command": "python -m bench.java_calls " + " ".join(sys.argv[1:]),

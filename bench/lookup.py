@@ -12,6 +12,7 @@ import time
 import grpc
 import uvloop
 
+from reco.arguments import positive, positive_int
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 
@@ -79,9 +80,9 @@ def main() -> None:
                     "it can) or open loop (--rate requests per second); prints JSON")
     parser.add_argument("--addr", required=True)
     parser.add_argument("--users", required=True, help="comma-separated user ids to ask for")
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rate", type=float, help="open loop at this many requests per second")
-    parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--seconds", type=positive, default=5.0)
+    parser.add_argument("--rate", type=positive, help="open loop at this many requests per second")
+    parser.add_argument("-k", type=positive_int, default=10)
     args = parser.parse_args()
     users = args.users.split(",")
     if args.rate:

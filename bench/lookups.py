@@ -27,6 +27,7 @@ from typing import Any
 from bench.backlog import drain_profiles, latest_values, preload, run_job, settings_for
 from bench.churn import ListChurn
 from bench.common import RESULTS, machine, percentile, process_cpu_s, progress, write_results
+from reco.arguments import positive, positive_int
 from reco.config import Settings
 from reco.processes import ManagedProcess, exit_on_sigterm, free_port, port_open, wait_until
 from reco.stack import Stack, local_kafka
@@ -280,9 +281,9 @@ def worker_counts(text: str) -> tuple[int, ...]:
 def main() -> None:
     exit_on_sigterm()  # the broker and jobs it starts stop with it
     parser = argparse.ArgumentParser(prog="python -m bench.lookups", description=__doc__)
-    parser.add_argument("--events", type=int, default=4_000, help="simulated backlog")
-    parser.add_argument("--users", type=int, default=500, help="simulated users asked for")
-    parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
+    parser.add_argument("--events", type=positive_int, default=4_000, help="simulated backlog")
+    parser.add_argument("--users", type=positive_int, default=500, help="simulated users asked for")
+    parser.add_argument("--seconds", type=positive, default=10.0, help="per measurement")
     parser.add_argument("--rates", default="1000,2000,4000", help="open-loop requests/s")
     add_load_options(parser)
     args = parser.parse_args()

@@ -27,6 +27,7 @@ from bench.backlog import (
 )
 from bench.common import RESULTS, machine, progress, write_results
 from bench.features import store_bytes
+from reco.arguments import positive_int
 from reco.events import Event
 from reco.processes import exit_on_sigterm, wait_until
 from reco.simulator import ShopperSimulation, SimConfig
@@ -121,7 +122,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", default="10000,100000",
                         help="comma-separated user counts, one run each")
-    parser.add_argument("--events-per-user", type=int, default=5)
+    parser.add_argument("--events-per-user", type=positive_int, default=5)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-bench-state-"))
     results: dict[str, Any] = {"command": "python -m bench.state " + " ".join(sys.argv[1:]),

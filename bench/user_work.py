@@ -26,6 +26,7 @@ from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
 from operators.users import list_fingerprint, recommendation_list
+from reco.arguments import positive_int
 from reco.config import Settings
 from reco.events import Event
 from reco.simulator import ShopperSimulation, SimConfig
@@ -106,8 +107,8 @@ def backlog_events(users: int, events: int) -> list[Event]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.user_work", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=30_000)
-    parser.add_argument("--users", type=int, default=2_000)
+    parser.add_argument("--events", type=positive_int, default=30_000)
+    parser.add_argument("--users", type=positive_int, default=2_000)
     args = parser.parse_args()
     result = user_work(backlog_events(args.users, args.events), Settings())
     for step, us in result["us_per_event"].items():
