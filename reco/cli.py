@@ -17,12 +17,26 @@ from reco.arguments import count, positive_int, share
 from reco.clock import now_ms
 from reco.config import PROJECT_ROOT, Settings, describe, settings_or_exit
 from reco.events import InvalidEvent, event_from_dict
-from reco.processes import exit_on_sigterm
+from reco.processes import exit_on_sigterm, port_open, split_address
 from reco.simulator import ShopperSimulation, SimConfig
 
 
 def _settings() -> Settings:
     return settings_or_exit("reco")
+
+
+KAFKA_HINT = "Is it running? `make up` starts the local stack; KAFKA_BOOTSTRAP points elsewhere."
+
+
+def _kafka_settings(command: str) -> Settings:
+    """The settings, once a bootstrap server accepts connections: a broker that is not there is
+    said at once, not after the Kafka client's 30 s bootstrap timeout."""
+    settings = _settings()
+    servers = [s.strip() for s in settings.kafka_bootstrap.split(",") if s.strip()]
+    if not any(port_open(*split_address(server)) for server in servers):
+        raise SystemExit(f"reco {command}: no Kafka broker answers at "
+                         f"{settings.kafka_bootstrap}. {KAFKA_HINT}")
+    return settings
 
 
 def cmd_get(args: argparse.Namespace) -> int:
@@ -71,7 +85,8 @@ def cmd_produce(args: argparse.Namespace) -> int:
     from reco.producer import EventProducer
 
     bad = 0
-    with _open_input(args.file) as stream, EventProducer(_settings(), args.format) as producer:
+    with _open_input(args.file) as stream, \
+            EventProducer(_kafka_settings("produce"), args.format) as producer:
         for number, line in _read_events(stream):
             try:
                 producer.send(event_from_dict(json.loads(line)))
@@ -96,7 +111,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return 0
     from reco.producer import EventProducer
 
-    with EventProducer(_settings(), args.format) as producer:
+    with EventProducer(_kafka_settings("simulate"), args.format) as producer:
         count = producer.send_all(sim.events())
     print(f"sent {count} simulated events ({args.users} users, seed {args.seed})",
           file=sys.stderr)
@@ -106,7 +121,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     from reco.topics import ensure_topics
 
-    created = ensure_topics(_settings())
+    created = ensure_topics(_kafka_settings("topics"))
     print("created: " + (", ".join(created) if created else "nothing (all exist)"))
     return 0
 
@@ -260,8 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reco {args.command}: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 2
     except KafkaError as exc:  # kafka-python: topics, produce, simulate --send
-        print(f"reco {args.command}: Kafka at {_settings().kafka_bootstrap}: {exc}. Is it "
-              "running? `make up` starts the local stack; KAFKA_BOOTSTRAP points elsewhere.",
+        print(f"reco {args.command}: Kafka at {_settings().kafka_bootstrap}: {exc}. {KAFKA_HINT}",
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:

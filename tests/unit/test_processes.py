@@ -59,3 +59,19 @@ def test_an_unreachable_broker_is_an_error_line_that_says_what_to_do(monkeypatch
     assert cli.main(["topics"]) == 2
     error = capsys.readouterr().err
     assert "Unable to bootstrap" in error and "`make up` starts the local stack" in error
+
+
+def test_a_command_needing_kafka_says_at_once_when_no_broker_answers(monkeypatch):
+    import time
+
+    import pytest
+
+    from reco import cli
+    from reco.processes import free_port
+
+    monkeypatch.setattr(cli, "exit_on_sigterm", lambda: None)  # not in the test process
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
+    started = time.monotonic()
+    with pytest.raises(SystemExit, match="no Kafka broker answers at 127.0.0.1:.*`make up`"):
+        cli.main(["simulate", "--send", "--users", "2"])
+    assert time.monotonic() - started < 10  # not the client's 30 s bootstrap timeout
