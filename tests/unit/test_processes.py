@@ -72,6 +72,6 @@ def test_a_command_needing_kafka_says_at_once_when_no_broker_answers(monkeypatch
     monkeypatch.setattr(cli, "exit_on_sigterm", lambda: None)  # not in the test process
     monkeypatch.setenv("KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
     started = time.monotonic()
-    with pytest.raises(SystemExit, match="no Kafka broker answers at 127.0.0.1:.*`make up`"):
+    with pytest.raises(SystemExit, match=r"no Kafka broker answers at 127\.0\.0\.1:.*`make up`"):
         cli.main(["simulate", "--send", "--users", "2"])
     assert time.monotonic() - started < 10  # not the client's 30 s bootstrap timeout
