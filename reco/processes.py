@@ -24,8 +24,8 @@ class StartupError(RuntimeError):
 def exit_on_sigterm() -> None:
     """SIGTERM (``kill``, ``timeout``, a supervisor) ends this process as Ctrl-C does: through
     its ``finally`` blocks, so what it started is stopped. The default action skips them and
-    leaves the processes a command started (e.g. ``reco demo``'s broker, job and server)
-    running without a pid file that ``reco stack down`` reads."""
+    leaves the processes a command started running: ``reco demo``'s broker, job and server,
+    whose pid files are in ``.cache/demo``, out of reach of ``reco stack down``."""
 
     def terminate(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
