@@ -132,6 +132,12 @@ class StackStatus:
     def lines(self) -> list[str]:
         return [f"kafka   {self.kafka}", f"job     {self.job}", f"server  {self.server}"]
 
+    def running(self) -> list[str]:
+        """The parts that answer on their ports."""
+        return [name for name, text in (("kafka", self.kafka), ("job", self.job),
+                                        ("server", self.server))
+                if not text.startswith(("down", "not running"))]
+
 
 class Stack:
     def __init__(self, settings: Settings) -> None:

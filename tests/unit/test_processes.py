@@ -75,3 +75,23 @@ def test_a_command_needing_kafka_says_at_once_when_no_broker_answers(monkeypatch
     with pytest.raises(SystemExit, match=r"no Kafka broker answers at 127\.0\.0\.1:.*`make up`"):
         cli.main(["simulate", "--send", "--users", "2"])
     assert time.monotonic() - started < 10  # not the client's 30 s bootstrap timeout
+
+
+def test_stack_down_says_what_still_runs_that_it_did_not_start(monkeypatch, tmp_path, capsys):
+    import socket
+
+    from reco import cli
+    from reco.processes import free_port
+
+    monkeypatch.setattr(cli, "exit_on_sigterm", lambda: None)  # not in the test process
+    with socket.socket() as broker_elsewhere:  # e.g. a demo's broker: its pid file is elsewhere
+        broker_elsewhere.bind(("127.0.0.1", 0))
+        broker_elsewhere.listen()
+        port = broker_elsewhere.getsockname()[1]
+        monkeypatch.setenv("KAFKA_BOOTSTRAP", f"127.0.0.1:{port}")
+        monkeypatch.setenv("RECO_GRPC_ADDR", f"127.0.0.1:{free_port()}")
+        monkeypatch.setenv("RECO_FLINK_REST_PORT", str(free_port()))
+        monkeypatch.setenv("RECO_STACK_DIR", str(tmp_path / "stack"))
+        assert cli.main(["stack", "down"]) == 1
+    error = capsys.readouterr().err
+    assert "kafka still answering" in error and "RECO_STACK_DIR=.cache/demo" in error
