@@ -78,10 +78,6 @@ class ArmModels:
         thetas, a_invs, noise = self.stacked(arms)
         return thetas @ x, np.sqrt(np.maximum((a_invs @ x) @ x, 0.0)), noise
 
-    def noise_scales(self, arms: Sequence[str]) -> np.ndarray:
-        """Each arm's reward noise (``noise``), in the order of ``arms``."""
-        return self.stacked(arms)[2]
-
     def update(self, arm: str, x: np.ndarray, reward: float, weight: float = 1.0) -> None:
         """Adds ``weight`` copies of (x, reward); a weight < 1 discounts (e.g. old feedback)."""
         self._ensure(arm)

@@ -119,7 +119,7 @@ def test_the_reward_noise_is_learned_per_arm_and_narrows_the_samples_of_quiet_ar
     for _ in range(2000):
         models.update("rare", np.array([1.0]), float(rng.random() < 0.03))  # clicked 3%
         models.update("loud", np.array([1.0]), float(rng.normal(0.5, 2.0)))
-    rare, loud = models.noise_scales(["rare", "loud"])
+    rare, loud = models.noise("rare"), models.noise("loud")
     assert 0.14 < rare < 0.20  # sqrt(0.03 * 0.97) = 0.17
     assert 1.8 < loud < 2.2
     # the same evidence, a tenth of the noise: the draws spread a tenth as far
