@@ -99,12 +99,12 @@ def uniformly_random(log: LoggedFeedback) -> bool:
 
 def replayers(learned: Learners, fixed: dict[str, SlateDist | np.ndarray], seed: int
               ) -> dict[str, Replayer]:
-    """Our learning policies (from copies of ``learned``) and the ``fixed`` ones."""
-    out: dict[str, Replayer] = {TS: ThompsonReplayer(learned),
-                                LINUCB: LinUCBReplayer(learned, seed)}
-    for name, dist in fixed.items():
-        out.setdefault(name, FixedReplayer(dist, seed))
-    return out
+    """Our learning policies (from copies of ``learned``), and the rest of ``fixed`` as they
+    are (``fixed`` may hold our policies' frozen probabilities too: the learning ones replace
+    them)."""
+    out: dict[str, Replayer] = {name: FixedReplayer(dist, seed) for name, dist in fixed.items()
+                                if name not in (TS, LINUCB)}
+    return {TS: ThompsonReplayer(learned), LINUCB: LinUCBReplayer(learned, seed), **out}
 
 
 def replay_value(replayer: Replayer, test: LoggedFeedback, n_boot: int, seed: int
