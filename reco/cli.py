@@ -142,8 +142,8 @@ def cmd_stack(args: argparse.Namespace) -> int:
         stack.down()
     status = stack.status()
     print("\n".join(status.lines()))
-    if args.action == "down" and status.running():
-        print(f"reco stack down: {', '.join(status.running())} still answering, started from "
+    if args.action == "down" and status.running:
+        print(f"reco stack down: {', '.join(status.running)} still answering, started from "
               f"elsewhere than {stack.run_dir} (no pid file there): a `reco demo` still running "
               "(`RECO_STACK_DIR=.cache/demo reco stack down` stops its parts), or another "
               "process on those ports", file=sys.stderr)

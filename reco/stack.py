@@ -128,15 +128,10 @@ class StackStatus:
     kafka: str
     job: str
     server: str
+    running: list[str]  # the parts that answered their probe
 
     def lines(self) -> list[str]:
         return [f"kafka   {self.kafka}", f"job     {self.job}", f"server  {self.server}"]
-
-    def running(self) -> list[str]:
-        """The parts that answer on their ports."""
-        return [name for name, text in (("kafka", self.kafka), ("job", self.job),
-                                        ("server", self.server))
-                if not text.startswith(("down", "not running"))]
 
 
 class Stack:
@@ -208,12 +203,15 @@ class Stack:
         self.started.clear()
 
     def status(self) -> StackStatus:
-        host, port = split_address(self.settings.kafka_bootstrap)
-        kafka = (f"up at {self.settings.kafka_bootstrap}" if port_open(host, port)
+        kafka_up = port_open(*split_address(self.settings.kafka_bootstrap))
+        kafka = (f"up at {self.settings.kafka_bootstrap}" if kafka_up
                  else f"down ({self.settings.kafka_bootstrap})")
         jobs = flink_jobs(self.settings.flink_rest_port)
         job = ", ".join(f"{j.get('name')}: {j.get('state')}" for j in jobs) or "not running"
-        server = (f"serving at {self.settings.grpc_addr}" if grpc_serving(self.settings.grpc_addr)
+        serving = grpc_serving(self.settings.grpc_addr)
+        server = (f"serving at {self.settings.grpc_addr}" if serving
                   else f"down ({self.settings.grpc_addr})")
         logs = f" (logs in {self.run_dir})"
-        return StackStatus(kafka, job + logs if jobs else job, server)
+        running = [name for name, up in (("kafka", kafka_up), ("job", bool(jobs)),
+                                         ("server", serving)) if up]
+        return StackStatus(kafka, job + logs if jobs else job, server, running)
