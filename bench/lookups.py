@@ -1,20 +1,21 @@
 """Lookup latency of the real gRPC server, with impression logging on, from a load generator in
 another process: one Python caller closed loop (a call's own latency), the closed-loop maximum,
 and an open loop at fixed request rates, with the lists unchanged and then with each user's list
-changing as often as it is asked for (bench/churn.py), beside two floors measured in the same
-run: a raw store
-get, and the gRPC floor (bench/grpc_floor.py: the same gRPC stack answering a fixed response)
-under the same load. The load comes from bench/loadgen (Go, built by deploy/build_loadgen.sh;
-`make bench` builds it) or, without Go, from the Python generator (bench/lookup.py), which
-takes more of the cores the server needs. Standalone, a small simulated backlog goes through
-the full job first (stopped before measuring: in production it runs elsewhere; here it would
-take the server's cores). `python -m bench.lookups --help`."""
+changing as often as it is asked for (bench/churn.py), beside floors measured in the same run: a
+raw store get, and the gRPC floor (bench/grpc_floor.py: the same gRPC stack answering a fixed
+response) under the same load, also as a thread-pool server pinned to one core. The load comes
+from bench/loadgen (Go, built by deploy/build_loadgen.sh; `make bench` builds it) or, without
+Go, from the Python generator (bench/lookup.py), which takes more of the cores the server needs.
+Standalone, a small simulated backlog goes through the full job first (stopped before
+measuring: in production it runs elsewhere; here it would take the server's cores).
+`python -m bench.lookups --help`."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -38,6 +39,9 @@ GENERATORS = ("auto", "go", "python")
 ROOT = Path(__file__).resolve().parent.parent
 LOADGEN = ROOT / ".cache" / "bin" / "loadgen"
 OVERLOADED = 0.95  # achieved/asked below this: the server did not keep up
+# The second floor: a thread-pool server pinned to one core, the cheapest Python gRPC server
+# measured here (the GIL is handed over on one core instead of across two)
+PINNED_FLOOR = ("--threads", "4", "--cpu", str(min(os.sched_getaffinity(0))))
 
 
 def python_load(address: str, users: list[str], seconds: float,
@@ -164,16 +168,21 @@ def lookup_suite(settings: Settings, users: list[str], seconds: float, rates: li
             stack.server.stop()
     result["grpc_floor"] = with_grpc_floor(
         lambda address, pid: series(address, "gRPC floor", pid))
+    result["grpc_floor_pinned"] = with_grpc_floor(
+        lambda address, pid: series(address, "gRPC floor, thread pool pinned to a core", pid),
+        PINNED_FLOOR)
     return result
 
 
-def with_grpc_floor(measure: Callable[[str, int], dict[str, Any]]) -> dict[str, Any]:
-    """``measure(address, pid)`` against the gRPC floor server, started and stopped here."""
+def with_grpc_floor(measure: Callable[[str, int], dict[str, Any]],
+                    options: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``measure(address, pid)`` against the gRPC floor server (bench/grpc_floor.py, with
+    ``options``), started and stopped here."""
     port = free_port()
     address = f"127.0.0.1:{port}"
     run_dir = Path(tempfile.mkdtemp(prefix="reco-grpc-floor-"))
     floor = ManagedProcess("grpc-floor", [sys.executable, "-m", "bench.grpc_floor", "--addr",
-                                          address], run_dir)
+                                          address, *options], run_dir)
     floor.start()
     try:
         wait_until(lambda: port_open("127.0.0.1", port), 30, "gRPC floor server",
@@ -195,6 +204,12 @@ def lookup_lines(lookup: dict[str, Any]) -> list[str]:
              f"{floor['closed_loop_max']['achieved_per_s']:.0f} req/s ("
              f"{_cpu(floor['closed_loop_max'])}), open-loop p99 "
              + ", ".join(f"{_p99(r)} at {r['rate']}/s" for r in floor["open_loop"])]
+    pinned = lookup.get("grpc_floor_pinned")
+    if pinned:
+        lines.append(f"            the thread-pool floor pinned to one core: closed-loop max "
+                     f"{pinned['closed_loop_max']['achieved_per_s']:.0f} req/s ("
+                     f"{_cpu(pinned['closed_loop_max'])}), open-loop p99 "
+                     + ", ".join(f"{_p99(r)} at {r['rate']}/s" for r in pinned["open_loop"]))
     for server in lookup["servers"]:
         lines.append(f"server x{server['workers']}   closed-loop max "
                      f"{server['closed_loop_max']['achieved_per_s']:.0f} req/s; CPU per "
@@ -246,6 +261,10 @@ def draw_lookups(ax: Any, lookup: dict[str, Any]) -> None:
     floor = lookup["grpc_floor"]["open_loop"]
     ax.plot([r["rate"] for r in floor], [r["p99_us"] / 1000 for r in floor], marker="x",
             linestyle="--", color="#999999", label="p99, gRPC floor (fixed answer)")
+    pinned = (lookup.get("grpc_floor_pinned") or {}).get("open_loop", [])
+    ax.plot([r["rate"] for r in pinned], [r["p99_us"] / 1000 for r in pinned], marker="+",
+            linestyle=":", color="#555555",
+            label="p99, gRPC floor, thread pool pinned to a core")
     ax.axhline(2.0, color="#c53030", linestyle=":", label="goal at 2,000/s: 2 ms")
     ax.set_yscale("log")
     ax.set_xlabel("requests/s asked (open loop)")
