@@ -195,21 +195,15 @@ def with_grpc_floor(measure: Callable[[str, int], dict[str, Any]],
 
 
 def lookup_lines(lookup: dict[str, Any]) -> list[str]:
-    first, get, floor = lookup["servers"][0], lookup["store_get"], lookup["grpc_floor"]
+    first, get = lookup["servers"][0], lookup["store_get"]
     one = first["one_caller"]
     lines = [f"lookup      one Python caller: p50 {one['p50_us']:.0f} us, p99 {one['p99_us']:.0f}"
              f" us; store get p50 {get['p50_us']:.1f} us",
              f"            load from {first['closed_loop_max']['generator']}; the gRPC floor "
-             f"(fixed answer, 1 process): closed-loop max "
-             f"{floor['closed_loop_max']['achieved_per_s']:.0f} req/s ("
-             f"{_cpu(floor['closed_loop_max'])}), open-loop p99 "
-             + ", ".join(f"{_p99(r)} at {r['rate']}/s" for r in floor["open_loop"])]
-    pinned = lookup.get("grpc_floor_pinned")
-    if pinned:
-        lines.append(f"            the thread-pool floor pinned to one core: closed-loop max "
-                     f"{pinned['closed_loop_max']['achieved_per_s']:.0f} req/s ("
-                     f"{_cpu(pinned['closed_loop_max'])}), open-loop p99 "
-                     + ", ".join(f"{_p99(r)} at {r['rate']}/s" for r in pinned["open_loop"]))
+             f"(fixed answer, 1 process): {_floor(lookup['grpc_floor'])}"]
+    if lookup.get("grpc_floor_pinned"):  # absent from results of earlier versions
+        lines.append("            the thread-pool floor pinned to one core: "
+                     + _floor(lookup["grpc_floor_pinned"]))
     for server in lookup["servers"]:
         lines.append(f"server x{server['workers']}   closed-loop max "
                      f"{server['closed_loop_max']['achieved_per_s']:.0f} req/s; CPU per "
@@ -221,6 +215,12 @@ def lookup_lines(lookup: dict[str, Any]) -> list[str]:
             lines += [f"{_open_line(run)}; CPU per request: {_cpu(run)}"
                       for run in server["open_loop_changing"]]
     return lines
+
+
+def _floor(floor: dict[str, Any]) -> str:
+    closed = floor["closed_loop_max"]
+    return (f"closed-loop max {closed['achieved_per_s']:.0f} req/s ({_cpu(closed)}), open-loop "
+            "p99 " + ", ".join(f"{_p99(r)} at {r['rate']}/s" for r in floor["open_loop"]))
 
 
 def _open_line(run: dict[str, Any]) -> str:
