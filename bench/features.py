@@ -78,15 +78,13 @@ def serving_store_size(engine: FeatureEngine, settings: Settings,
     """Bytes per user on disk in the serving store (rocksdict, compacted): each user's
     published profile and candidate pool, as the loader writes them."""
     tops = top_lists(events, settings.category_top_n)
-    recommender = TrendingRecommender(settings.trending_half_life_ms,
-                                      2 * settings.candidates_per_source)
+    recommender = TrendingRecommender(2 * settings.candidates_per_source)
 
     def changes() -> Iterator[Change]:
         for user, profile in engine.profiles.items():
             message = engine.book.message(profile, user, profile.last_seen)
             pool = build_pool(profile, engine.book.recent_candidates(profile, RECENT_CANDIDATES),
-                              tops.get, recommender, None, settings.candidates_per_source,
-                              profile.last_seen)
+                              tops.get, recommender, None, settings.candidates_per_source)
             yield Change(PROFILES, user, message.SerializeToString())
             yield Change(RECOMMENDATIONS, user, recommendation_list(
                 user, pool, settings.model_version, profile.last_event_id, profile.last_seen,

@@ -29,8 +29,8 @@ from operators.users import list_fingerprint, recommendation_list
 from reco.arguments import positive_int
 from reco.config import Settings
 from reco.events import Event
+from reco.keys import POPULAR_LIST, category_key
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.topics import POPULAR_KEY
 
 STEPS = ("quality", "state", "learn", "profile message", "segment", "pool", "list")
 
@@ -41,8 +41,8 @@ def top_lists(events: Iterable[Event], n: int) -> dict[str, Ranked]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for event in events:
         if event.item_id:
-            counts[event.category or ""][event.item_id] += 1
-            counts[POPULAR_KEY][event.item_id] += 1
+            counts[category_key(event.category or "")][event.item_id] += 1
+            counts[POPULAR_LIST][event.item_id] += 1
     return {key: [(item, math.log2(c)) for item, c in counter.most_common(n)]
             for key, counter in counts.items()}
 
@@ -51,8 +51,7 @@ def user_work(events: list[Event], settings: Settings) -> dict[str, Any]:
     """Microseconds per event of each step, and their total."""
     gate, profiles = quality_gate(settings), profiles_for(settings)
     segments = SegmentModel(settings.segments, seed=settings.policy_seed)
-    recommender = TrendingRecommender(settings.trending_half_life_ms,
-                                      2 * settings.candidates_per_source)
+    recommender = TrendingRecommender(2 * settings.candidates_per_source)
     tops = top_lists(events, settings.category_top_n)
     quality_state: dict[str, bytes] = {}
     profile_state: dict[str, bytes] = {}
@@ -78,8 +77,7 @@ def user_work(events: list[Event], settings: Settings) -> dict[str, Any]:
         message.SerializeToString()
         t5 = clock()
         pool = build_pool(profile, profiles.recent_candidates(profile, RECENT_CANDIDATES),
-                          tops.get, recommender, None, settings.candidates_per_source,
-                          profile.last_seen)
+                          tops.get, recommender, None, settings.candidates_per_source)
         t6 = clock()
         excluded = excluded_purchases(pool, profile.purchased)
         profile.published = list_fingerprint(pool, excluded)

@@ -38,7 +38,7 @@ from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
 from reco.config import Settings
 from reco.events import Event
-from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY
+from reco.keys import POPULAR_LIST, category_key, new_items_key
 
 DAY_MS = 86_400_000
 PAGE_K = 10  # items a page shows: what an impression logs
@@ -67,8 +67,7 @@ class InProcessSystem:
         self.page_requests = page_requests
         self.learn_policy = learn_policy
         self.engine = FeatureEngine(settings)
-        self.recommender = TrendingRecommender(settings.trending_half_life_ms,
-                                               2 * settings.candidates_per_source)
+        self.recommender = TrendingRecommender(2 * settings.candidates_per_source)
         self.items: dict[str, ItemState] = {}
         self.tops: dict[str, TopItems] = {}
         self.policy = LinearThompsonSampling(context_features(settings.segments), seed=seed)
@@ -87,7 +86,7 @@ class InProcessSystem:
     def _top(self, key: str) -> TopItems:
         top = self.tops.get(key)
         if top is None:
-            n = self.settings.reco_list_size if key == POPULAR_KEY else \
+            n = self.settings.reco_list_size if key == POPULAR_LIST else \
                 self.settings.category_top_n
             top = self.tops[key] = TopItems(n)
         return top
@@ -101,7 +100,7 @@ class InProcessSystem:
         if state is None:
             state = self.items[item] = ItemState(self.settings.trending_half_life_ms,
                                                  self.settings.cooccurring_items)
-            self._top(NEW_ITEMS_PREFIX + (event.category or "_unknown")).offer(item,
+            self._top(new_items_key(event.category or "_unknown")).offer(item,
                                                                                float(event.ts))
         state.add_interaction(weight, event.ts, event.event_id, event.category or "",
                               event.price)
@@ -111,8 +110,8 @@ class InProcessSystem:
             if neighbour is not None:
                 neighbour.add_neighbour(item)
         if state.log_score is not None:
-            self._top(state.category).offer(item, state.log_score)
-            self._top(POPULAR_KEY).offer(item, state.log_score)
+            self._top(category_key(state.category)).offer(item, state.log_score)
+            self._top(POPULAR_LIST).offer(item, state.log_score)
         self.events.append(event)
 
     def learn(self, event: Event) -> None:
@@ -182,13 +181,13 @@ class InProcessSystem:
         profile = self.engine.profiles.get(user)
         if profile is None or profile.event_count == 0:
             pool = build_pool(BasicProfile(), [], self._ranked, self.recommender, None,
-                              self.settings.candidates_per_source, now_ms)
+                              self.settings.candidates_per_source)
             user_part: dict[str, float] = {}
             last = 0
         else:
             recent = self.engine.book.recent_candidates(profile, RECENT_CANDIDATES)
             pool = build_pool(profile, recent, self._ranked, self.recommender, self.factors,
-                              self.settings.candidates_per_source, now_ms)
+                              self.settings.candidates_per_source)
             pool += cooccurring(own_items(pool), self._neighbours)
             self._segment(user, profile, now_ms)
             user_part = self.engine.book.bandit_features(profile)

@@ -11,6 +11,9 @@ False
 ...     _ = state.add_neighbour(other)
 >>> state.neighbours.ranked(), state.window_counts(120_000)
 ([('b', 2.0), ('d', 2.0)], {'1h': 6.0, '24h': 6.0})
+>>> _ = state.add_interaction(2.0, -86_400_000 * 60, "late", "shoes")  # 60 days late
+>>> round(state.to_proto("s1", updated_at_ms=0).trending_score, 3)
+5.931
 """
 
 from __future__ import annotations
@@ -91,7 +94,14 @@ class ItemState(SlotState):
             counts[name] = float(window.total(0))
         return counts
 
-    def to_proto(self, item_id: str, now_ms: int, updated_at_ms: int) -> pb.ItemFeatures:
+    @property
+    def latest_ms(self) -> int:
+        """The item's own clock: its latest event time (late events do not move it back)."""
+        return self.windows[0].latest_ms
+
+    def to_proto(self, item_id: str, updated_at_ms: int) -> pb.ItemFeatures:
+        """The item's features as of its own latest event time."""
+        now_ms = self.latest_ms
         counts = self.window_counts(now_ms)
         day_rate = counts["24h"] / 24
         return pb.ItemFeatures(

@@ -76,6 +76,11 @@ class SlidingWindowSum:
         self._buckets.appendleft((index, {}))
         return self._buckets[0][1]
 
+    @property
+    def latest_ms(self) -> int:
+        """The latest event time seen: the window's own clock (it never goes back)."""
+        return self._now
+
     def totals(self) -> dict[Key, float]:
         return dict(self._totals)
 

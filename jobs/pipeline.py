@@ -17,25 +17,28 @@ raw rows (value, topic, partition, offset)
      their partition order through both keyed steps.
        -> rewards per shard (key: hash of the request id): the bandit's statistics, published
           at most once a second
-Outputs rows (key, value bytes): per-user pools, the "__popular__" list (one writer) and
-"__popular__:<segment>" lists (what each segment's users like: cold start by context),
+Outputs rows (key, value bytes): per-user pools; on the popular-lists topic the "global" list
+(one writer) and "segment:<n>" lists (what each segment's users like: cold start by context),
 profiles, filtered events, item features, policy statistics and segment summaries; and
 dead-letter strings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pyflink.common import Row, Types
 from pyflink.datastream import DataStream, KeyedStream, OutputTag
+from pyflink.datastream.functions import ProcessFunction, RuntimeContext
 from pyflink.java_gateway import get_gateway
 
 from online_models.pool import candidate_pool
 from online_models.trending import TrendingRecommender
+from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
 from operators.items import ITEM_FEATURES, ITEM_SIGNALS, ItemTrending
-from operators.parse import DEAD_LETTERS, FACTOR_CHUNKS, ParseEvents
+from operators.parse import FACTOR_CHUNKS, ParseEvents
 from operators.policy import PolicyLearner
 from operators.quality import FILTERED, QualityFilter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS
@@ -50,9 +53,8 @@ from operators.users import (
     UserRecommendations,
     recommendation_list,
 )
-from reco.clock import now_ms
 from reco.config import Settings
-from reco.topics import POPULAR_KEY
+from reco.keys import GLOBAL_LIST, POPULAR_LIST, SEGMENT_LIST_PREFIX
 
 RAW_RECORD = Types.ROW_NAMED(["value", "topic", "partition", "offset"],
                              [Types.PRIMITIVE_ARRAY(Types.BYTE()), Types.STRING(), Types.INT(),
@@ -63,7 +65,7 @@ PICKLED = Types.PICKLED_BYTE_ARRAY()
 @dataclass
 class Outputs:
     recommendations: DataStream  # Row(key, value): RecommendationList bytes, per user
-    popular: DataStream          # Row("__popular__", RecommendationList bytes), parallelism 1
+    popular: DataStream          # Row("global" or "segment:<n>", RecommendationList bytes)
     profiles: DataStream         # Row(key, value): UserProfile bytes
     dead_letters: DataStream     # JSON strings
     filtered: DataStream         # Row(key, value): JSON of the event and the rule that fired
@@ -72,21 +74,29 @@ class Outputs:
     segments: DataStream         # Row(instance, SegmentModelSummary bytes)
 
 
-class PopularListRow:
-    """(key, ranked) -> Row(key, RecommendationList bytes) for the store: the global popular
-    list, or a segment's (POPULAR_KEY + ":" + segment)."""
+class PopularListRow(ProcessFunction):
+    """(key, ranked) -> Row(key, RecommendationList bytes) for the popular-lists topic: the
+    global popular list (POPULAR_LIST in, GLOBAL_LIST out), or a segment's
+    (segment_list_key(segment))."""
 
     def __init__(self, settings: Settings) -> None:
-        self.recommender = TrendingRecommender(settings.trending_half_life_ms,
-                                               settings.reco_list_size)
+        self.recommender = TrendingRecommender(settings.reco_list_size)
         self.model_version = settings.model_version
 
-    def __call__(self, value: Any) -> Row:
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self.failures = failure_counter(runtime_context)
+
+    @dead_letter_on_error("popular-list")
+    def process_element(self, value: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
+        yield self.row(value)
+
+    def row(self, value: Any) -> Row:
         key, ranked = value
-        now = now_ms()
-        recs = self.recommender.popular(ranked, (), self.recommender.list_size, now)
-        if key != POPULAR_KEY:
-            segment = key.rpartition(":")[2]
+        recs = self.recommender.popular(ranked, (), self.recommender.list_size)
+        if key == POPULAR_LIST:
+            key = GLOBAL_LIST
+        else:
+            segment = key.removeprefix(SEGMENT_LIST_PREFIX)
             recs = [(item, score, f"popular:segment={segment}") for item, score, _ in recs]
         pool = candidate_pool((), (), recs, len(recs))
         return Row(key, recommendation_list(key, pool, self.model_version))
@@ -120,12 +130,21 @@ def _checked(parsed: DataStream, settings: Settings) -> tuple[DataStream, DataSt
     return checked, side_output(checked, ITEM_SIGNALS)
 
 
+def dead_letters(*operators: DataStream) -> DataStream:
+    """Every operator's dead letters: records it could not parse or whose processing raised
+    (operators/guard.py). A quality step that the skeleton lacks is passed as the parser."""
+    unique = list({id(op): op for op in operators}.values())
+    letters = [side_output(op, DEAD_LETTERS) for op in unique]
+    return letters[0].union(*letters[1:])
+
+
 def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     s = settings
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
                                      item_signals=not s.feature_engine,
                                      impressions_topic=s.topic_impressions,
-                                     factors_topic=s.topic_item_factors),
+                                     factors_topic=s.topic_item_factors,
+                                     max_future_ms=s.max_future_ms),
                          output_type=KEYED_PICKLED).name("parse").uid("parse")
     checked, signals = _checked(parsed, s)
     scores = (keyed(signals)
@@ -135,7 +154,7 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
     category_tops = (scores.key_by(lambda v: v[0], key_type=Types.STRING())
                      .process(CategoryTop(s.category_top_n, s.top_emit_interval_ms),
                               output_type=PICKLED).name("category-top").uid("category-top"))
-    popular = (category_tops.key_by(lambda _: POPULAR_KEY, key_type=Types.STRING())
+    popular = (category_tops.key_by(lambda _: POPULAR_LIST, key_type=Types.STRING())
                .process(PopularMerge(s.reco_list_size, s.top_emit_interval_ms),
                         output_type=PICKLED)
                .name("popular").uid("popular").set_parallelism(1))
@@ -147,24 +166,28 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
              .process(UserRecommendations(s), output_type=PICKLED)
              .name("user-recommendations").uid("user-recommendations"))
     # One writer for the one key, chained to its producer, so versions cannot overtake.
-    popular_rows = (popular.map(PopularListRow(s), output_type=KEYED_BYTES)
+    popular_rows = (popular.process(PopularListRow(s), output_type=KEYED_BYTES)
                     .name("popular-list").set_parallelism(1))
     routed = users.process(RouteOutputs(), output_type=PICKLED).name("route-outputs")
-    segment_lists = (keyed(side_output(routed, SEGMENT_ITEMS))
-                     .process(SegmentTop(s.reco_list_size, s.top_emit_interval_ms,
-                                         s.trending_half_life_ms), output_type=PICKLED)
-                     .name("segment-top").uid("segment-top")
-                     .map(PopularListRow(s), output_type=KEYED_BYTES).name("segment-lists"))
+    segment_top = (keyed(side_output(routed, SEGMENT_ITEMS))
+                   .process(SegmentTop(s.reco_list_size, s.top_emit_interval_ms,
+                                       s.trending_half_life_ms), output_type=PICKLED)
+                   .name("segment-top").uid("segment-top"))
+    segment_lists = (segment_top.process(PopularListRow(s), output_type=KEYED_BYTES)
+                     .name("segment-lists"))
     # No uid: with the pinned PyFlink, a uid here stops the job at start with a "hash collision"
     # on it, so this operator's state does not restore across changes to the graph around it.
     policy = (keyed(side_output(routed, REWARDS))
               .process(PolicyLearner(s), output_type=KEYED_BYTES)
               .name("policy-learner"))
-    return Outputs(recommendations=side_output(routed, LISTS).union(segment_lists),
-                   popular=popular_rows,
+    return Outputs(recommendations=side_output(routed, LISTS),
+                   popular=popular_rows.union(segment_lists),
                    profiles=side_output(routed, PROFILES),
                    policy=policy,
                    segments=side_output(routed, SEGMENT_SUMMARIES),
-                   dead_letters=side_output(parsed, DEAD_LETTERS),
+                   dead_letters=dead_letters(parsed, checked if s.feature_engine else parsed,
+                                             scores, category_tops, popular,
+                                             users, routed, popular_rows, segment_top,
+                                             segment_lists, policy),
                    filtered=side_output(checked if s.feature_engine else parsed, FILTERED),
                    item_features=side_output(scores, ITEM_FEATURES))

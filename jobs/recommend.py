@@ -24,7 +24,7 @@ def run(settings: Settings, *, restore: bool = True) -> None:
     raw = t_env.to_data_stream(t_env.from_path("events_source"))
     outputs = build_pipeline(raw, settings)
     create_keyed_sink(t_env, settings, "recommendations_sink", settings.topic_recommendations)
-    create_keyed_sink(t_env, settings, "popular_sink", settings.topic_recommendations,
+    create_keyed_sink(t_env, settings, "popular_sink", settings.topic_popular_lists,
                       parallelism=1)
     create_keyed_sink(t_env, settings, "profiles_sink", settings.topic_user_profiles)
     create_keyed_sink(t_env, settings, "filtered_sink", settings.topic_filtered)

@@ -19,7 +19,7 @@ from typing import Any
 from online_models.factors import ItemFactors
 from online_models.mixes import PoolItem, own_items
 from online_models.trending import Ranked, Recommendation, TrendingRecommender
-from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY
+from reco.keys import POPULAR_LIST, category_key, new_items_key
 
 
 def new_items(category_weights: dict[str, float], newest: Callable[[str], Ranked | None],
@@ -99,17 +99,18 @@ def cooccurring(recent: Sequence[str], neighbours: Callable[[str], Sequence[tupl
 
 def build_pool(profile: Any, recent: Sequence[tuple[str, float]],
                tops: Callable[[str], Ranked | None], recommender: TrendingRecommender,
-               factors: ItemFactors | None, n: int, now_ms: int) -> list[PoolItem]:
+               factors: ItemFactors | None, n: int) -> list[PoolItem]:
     """A user's candidate pool from the profile (features/profile.py or basic_profile.py), the
     user's own items ranked (``ProfileBook.recent_candidates``, at least
-    ``RECENT_CANDIDATES``), the broadcast top lists (a category's trending items, "new:" +
-    category's newest, the popular list) and the latest item factors: what the job publishes
-    per user."""
+    ``RECENT_CANDIDATES``), the broadcast top lists by their keys (reco/keys.py: a category's
+    trending items, a category's newest, the popular list) and the latest item factors: what
+    the job publishes per user."""
     bought = set(profile.purchased)
     weights = profile.category_weights()
-    trending = recommender.recommend(weights, tops, [], exclude=bought, now_ms=now_ms)
-    popular = recommender.popular(tops(POPULAR_KEY) or [], bought, n, now_ms)
-    new = new_items(weights, lambda c: tops(NEW_ITEMS_PREFIX + c), bought, n)
+    trending = recommender.recommend(weights, lambda c: tops(category_key(c)), [],
+                                     exclude=bought)
+    popular = recommender.popular(tops(POPULAR_LIST) or [], bought, n)
+    new = new_items(weights, lambda c: tops(new_items_key(c)), bought, n)
     factorised: list[Recommendation] = []
     if factors is not None:
         user = factors.fold_in(profile.interactions())

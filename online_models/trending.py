@@ -1,22 +1,22 @@
 """The first recommender: trending items in the user's preferred categories.
 
 Each candidate from a category the user likes scores ``preference(category) * trend(item)``,
-where ``trend`` is the item's decayed interaction count now. Items the user bought are left out.
+where ``trend`` is the item's decayed interaction count. Items the user bought are left out.
 The list is topped up from global popularity, which alone is also the cold-start answer.
-Ranking happens in log space (``log2 preference + log score``), so only the items returned
-have their decayed values computed.
+Ranking happens in log space (``log2 preference + log score``), and a returned score is the
+candidate's share of the best one (``features.trending.relative``): the lists come from other
+operators and partitions, each with its own event-time clock, so no "now" is needed or mixed.
 
 >>> from features.trending import add_decayed
 >>> h = 3_600_000
 >>> tops = {"shoes": [("s1", add_decayed(None, 4.0, 0, h)), ("s2", add_decayed(None, 2.0, 0, h))],
 ...         "bags": [("b1", add_decayed(None, 8.0, 0, h))]}
 >>> popular = [("b1", tops["bags"][0][1]), ("s1", tops["shoes"][0][1]), ("x", 0.0)]
->>> rec = TrendingRecommender(half_life_ms=h, list_size=3)
->>> recs = rec.recommend({"shoes": 0.75, "bags": 0.25}, tops.get, popular, exclude={"s1"},
-...                      now_ms=0)
+>>> rec = TrendingRecommender(list_size=3)
+>>> recs = rec.recommend({"shoes": 0.75, "bags": 0.25}, tops.get, popular, exclude={"s1"})
 >>> [(item, round(score, 2), reason) for item, score, reason in recs]
 ... # doctest: +NORMALIZE_WHITESPACE
-[('b1', 2.0, 'trending:category=bags'), ('s2', 1.5, 'trending:category=shoes'),
+[('b1', 1.0, 'trending:category=bags'), ('s2', 0.75, 'trending:category=shoes'),
  ('x', 1.0, 'popular')]
 """
 
@@ -25,19 +25,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection
 
+from features.trending import relative
+
 Ranked = list[tuple[str, float]]  # (item id, log2 score), best first
 Recommendation = tuple[str, float, str]  # item id, score, reason
 
 
 class TrendingRecommender:
-    def __init__(self, half_life_ms: int, list_size: int, max_categories: int = 5) -> None:
-        self.half_life_ms = half_life_ms
+    def __init__(self, list_size: int, max_categories: int = 5) -> None:
         self.list_size = list_size
         self.max_categories = max_categories
 
     def recommend(self, category_weights: dict[str, float],
                   category_top: Callable[[str], Ranked | None], popular: Ranked,
-                  exclude: Collection[str], now_ms: int) -> list[Recommendation]:
+                  exclude: Collection[str]) -> list[Recommendation]:
         candidates: list[tuple[float, str, str]] = []
         liked = sorted(category_weights.items(), key=lambda kv: (-kv[1], kv[0]))
         for category, weight in liked[: self.max_categories]:
@@ -49,23 +50,24 @@ class TrendingRecommender:
         candidates.sort()  # plain tuple order (best first) is much faster than a key function
         chosen: list[Recommendation] = []
         taken = set(exclude)
-        now = now_ms / self.half_life_ms
+        best = -candidates[0][0] if candidates else 0.0
         for negative_log, item, reason in candidates:
             if item not in taken:
                 taken.add(item)
-                chosen.append((item, float(2.0 ** (-negative_log - now)), reason))
+                chosen.append((item, relative(-negative_log, best), reason))
                 if len(chosen) == self.list_size:
                     return chosen
-        return chosen + self.popular(popular, taken, self.list_size - len(chosen), now_ms)
+        return chosen + self.popular(popular, taken, self.list_size - len(chosen))
 
-    def popular(self, popular: Ranked, exclude: Collection[str], n: int,
-                now_ms: int) -> list[Recommendation]:
-        """The cold-start list (and the top-up): globally trending items."""
+    def popular(self, popular: Ranked, exclude: Collection[str], n: int
+                ) -> list[Recommendation]:
+        """The cold-start list (and the top-up): globally trending items, scored as a share
+        of the list's best."""
         out: list[Recommendation] = []
-        now = now_ms / self.half_life_ms
+        best = max((log for _, log in popular), default=0.0)
         for item, log in popular:
             if len(out) >= n:
                 break
             if item not in exclude:
-                out.append((item, float(2.0 ** (log - now)), "popular"))
+                out.append((item, relative(log, best), "popular"))
         return out

@@ -17,9 +17,10 @@ from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
 from features.items import ItemState, report_step
+from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, value_state
 from reco.clock import now_ms
-from reco.topics import NEW_ITEMS_PREFIX
+from reco.keys import category_key, new_items_key
 
 ITEM_FEATURES = OutputTag("item-features", KEYED_BYTES)
 INTERACTION, NEIGHBOUR = "i", "n"
@@ -30,8 +31,8 @@ ITEM_SIGNALS = OutputTag("item-signals", KEYED_PICKLED)
 class ItemTrending(KeyedProcessFunction):
     """Input: (INTERACTION, item_id, category, weight, ts, event_id, previous item or None,
     price or None) or (NEIGHBOUR, item_id, next item_id, ts): each pair of consecutive items of
-    a session is counted on both items. Output: (category, item_id, log2 score), and
-    ("new:" + category, item_id, first seen ms) once per item;
+    a session is counted on both items. Output: (category_key(category), item_id, log2 score),
+    and (new_items_key(category), item_id, first seen ms) once per item;
     side output ITEM_FEATURES: Row(item_id, ItemFeatures bytes)."""
 
     def __init__(self, half_life_ms: int, ttl_ms: int, emit_ratio: float,
@@ -43,7 +44,9 @@ class ItemTrending(KeyedProcessFunction):
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.item = runtime_context.get_state(value_state("item-features", self.ttl_ms))
+        self.failures = failure_counter(runtime_context)
 
+    @dead_letter_on_error("item-features")
     def process_element(self, signal: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         state = self.item.value() or ItemState(self.half_life_ms, self.cooccurring)
         item_id = signal[1]
@@ -53,7 +56,7 @@ class ItemTrending(KeyedProcessFunction):
             if not state.add_interaction(weight, ts, event_id, category, price):
                 return
             if new:  # content-based: listed by category before it earned a trending score
-                yield f"{NEW_ITEMS_PREFIX}{state.category}", item_id, float(ts)
+                yield new_items_key(state.category), item_id, float(ts)
             report = state.should_report(self.step)
             changed = (previous is not None and state.add_neighbour(previous)) or report
         else:
@@ -62,7 +65,7 @@ class ItemTrending(KeyedProcessFunction):
             report = False
         self.item.update(state)
         if report:
-            yield state.category, item_id, state.log_score
+            yield category_key(state.category), item_id, state.log_score
         if changed:
-            message = state.to_proto(item_id, ts, now_ms())
+            message = state.to_proto(item_id, now_ms())
             yield ITEM_FEATURES, Row(item_id, message.SerializeToString())

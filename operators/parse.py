@@ -10,19 +10,20 @@ from typing import Any
 from google.protobuf.message import DecodeError
 from pyflink.common import Row, Types
 from pyflink.datastream import OutputTag
-from pyflink.datastream.functions import ProcessFunction
+from pyflink.datastream.functions import ProcessFunction, RuntimeContext
 
 from features.trending import EVENT_WEIGHTS
 from online_models.factors import chunk_problem
+from online_models.mixes import ARMS
+from operators.guard import DEAD_LETTERS, failure_counter
 from operators.items import INTERACTION, ITEM_SIGNALS
 from reco.clock import now_ms
-from reco.events import InvalidEvent, parse_event
+from reco.events import DEFAULT_MAX_FUTURE_MS, InvalidEvent, parse_event
 from reco.impressions import parse_impression
-from reco.topics import FACTORS_KEY_PREFIX
+from reco.keys import factors_key
 from reco.v1 import recommendations_pb2 as pb
 
-DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
-# (FACTORS_KEY_PREFIX + chunk, ItemFactorsChunk bytes), for the broadcast to the user operator
+# (factors_key(chunk), ItemFactorsChunk bytes), for the broadcast to the user operator
 FACTOR_CHUNKS = OutputTag("factor-chunks", Types.PICKLED_BYTE_ARRAY())
 
 
@@ -49,31 +50,49 @@ class ParseEvents(ProcessFunction):
 
     def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
                  item_signals: bool = False, impressions_topic: str = "impressions",
-                 factors_topic: str = "item_factors") -> None:
+                 factors_topic: str = "item_factors",
+                 max_future_ms: int = DEFAULT_MAX_FUTURE_MS) -> None:
         self.max_event_bytes = max_event_bytes
+        self.max_future_ms = max_future_ms
         self.dlq_raw_max_bytes = dlq_raw_max_bytes
         self.item_signals = item_signals
         self.impressions_topic = impressions_topic
         self.factors_topic = factors_topic
 
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self.failures = failure_counter(runtime_context)
+        self.arms = frozenset(ARMS)
+        # events whose fields were dropped (an unknown time zone): data quality, not failure
+        self.flagged = 0
+        try:
+            self.flagged_metric = runtime_context.get_metrics_group().counter("fieldsDropped")
+        except Exception:
+            self.flagged_metric = None
+
     def process_element(self, row: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
         raw = row[0]
         try:
             if row[1] == self.impressions_topic:
-                impression = parse_impression(raw)
+                impression = parse_impression(raw, now_ms(), self.max_future_ms, self.arms)
                 yield Row(impression.user_id, impression)
                 return
             if row[1] == self.factors_topic:
                 yield from self._factor_chunk(raw)
                 return
-            event = parse_event(raw, self.max_event_bytes)
+            event = parse_event(raw, self.max_event_bytes, now_ms(), self.max_future_ms)
         except InvalidEvent as exc:
             yield DEAD_LETTERS, self._dead_letter(str(exc), raw, row)
             return
         except Exception as exc:  # never let one record restart the job
-            yield DEAD_LETTERS, self._dead_letter(f"unexpected {type(exc).__name__}: {exc}",
-                                                  raw, row)
+            if getattr(self, "failures", None) is not None:
+                self.failures.inc()
+            yield DEAD_LETTERS, self._dead_letter(
+                f"parse failed: {type(exc).__name__}: {exc}", raw, row)
             return
+        if event.flags:
+            self.flagged += 1
+            if getattr(self, "flagged_metric", None) is not None:
+                self.flagged_metric.inc()
         yield Row(event.user_id, event)
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         if self.item_signals and weight > 0 and event.item_id is not None:
@@ -91,7 +110,7 @@ class ParseEvents(ProcessFunction):
         problem = chunk_problem(chunk)
         if problem:
             raise InvalidEvent(problem)
-        yield FACTOR_CHUNKS, (f"{FACTORS_KEY_PREFIX}{chunk.chunk}", bytes(raw))
+        yield FACTOR_CHUNKS, (factors_key(chunk.chunk), bytes(raw))
 
     def _dead_letter(self, reason: str, raw: bytes | None, row: Any) -> str:
         source = {"topic": row[1], "partition": row[2], "offset": row[3]}

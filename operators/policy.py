@@ -13,6 +13,7 @@ from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
 from online_models.bandit_context import context_features
 from online_models.policy_stats import PolicyStatistics
+from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
 from reco.config import Settings
@@ -28,7 +29,9 @@ class PolicyLearner(KeyedProcessFunction):
         # (statistics, when last published, a newer version waits for its publication)
         self.state = runtime_context.get_state(value_state("policy", 0))
         self.features = context_features(self.settings.segments)
+        self.failures = failure_counter(runtime_context)
 
+    @dead_letter_on_error("policy-learner")
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         _, sample = value
         stats, sent_ms, pending = self.state.value() or (self._empty(), 0, False)
@@ -49,6 +52,7 @@ class PolicyLearner(KeyedProcessFunction):
     def _empty(self) -> PolicyStatistics:
         return PolicyStatistics(self.features, self.settings.policy_half_life_ms or None)
 
+    @dead_letter_on_error("policy-learner")
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
                  ) -> Iterator[Any]:
         current = self.state.value()

@@ -16,6 +16,7 @@ from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 from features.configured import quality_gate
 from features.quality import Verdict
 from features.trending import EVENT_WEIGHTS
+from operators.guard import dead_letter_on_error, failure_counter
 from operators.items import INTERACTION, ITEM_SIGNALS, NEIGHBOUR
 from operators.state import KEYED_BYTES, value_state
 from reco.clock import now_ms
@@ -57,7 +58,9 @@ class QualityFilter(KeyedProcessFunction):
         self.state = runtime_context.get_state(value_state("quality",
                                                            self.settings.user_state_ttl_ms))
         self.gate = quality_gate(self.settings)
+        self.failures = failure_counter(runtime_context)
 
+    @dead_letter_on_error("quality")
     def process_element(self, event: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         if isinstance(event, Impression):  # for the user operator's feedback join
             yield Row(event.user_id, (event, None, 0))

@@ -12,8 +12,8 @@ from pyflink.datastream.state import (
     ValueStateDescriptor,
 )
 
-# Ranked top lists reach the user operator through this broadcast state: the key is a category,
-# or reco.topics.POPULAR_KEY for the global list.
+# Ranked top lists and item factor chunks reach the user operator through this broadcast state,
+# under the namespaced keys of reco/keys.py.
 TOP_LISTS = MapStateDescriptor("top-lists", Types.STRING(), Types.PICKLED_BYTE_ARRAY())
 # Rows of a stream keyed in Java (jobs/pipeline.py keyed): (key, pickled value). An operator
 # that emits them saves the Python call per record that DataStream.key_by adds to build them.

@@ -10,9 +10,10 @@ from typing import Any
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
 from features.trending import TopItems, add_decayed, merge_ranked
+from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
-from reco.topics import NEW_ITEMS_PREFIX, POPULAR_KEY, segment_popular_key
+from reco.keys import NEW_ITEMS_PREFIX, POPULAR_LIST, segment_list_key
 
 
 class ThrottledTopList(KeyedProcessFunction):
@@ -26,6 +27,7 @@ class ThrottledTopList(KeyedProcessFunction):
     def open(self, runtime_context: RuntimeContext) -> None:
         # (top list, when last emitted, a newer version waits): one read and one write
         self.state = runtime_context.get_state(value_state("top"))
+        self.failures = failure_counter(runtime_context)
 
     def offer(self, top: TopItems, value: Any) -> TopItems | None:
         """The list after ``value``, or None when it did not change."""
@@ -34,6 +36,7 @@ class ThrottledTopList(KeyedProcessFunction):
     def output_key(self, key: str) -> str:
         return key
 
+    @dead_letter_on_error("top-list")
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         current, last, pending = self.state.value() or (TopItems(self.n), None, False)
         top = self.offer(current, value)
@@ -48,6 +51,7 @@ class ThrottledTopList(KeyedProcessFunction):
             ctx.timer_service().register_processing_time_timer(last + self.interval_ms)
         self.state.update((top, last, pending))
 
+    @dead_letter_on_error("top-list")
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[Any]:
         current = self.state.value()
         if current is not None and current[2]:
@@ -56,8 +60,8 @@ class ThrottledTopList(KeyedProcessFunction):
 
 
 class CategoryTop(ThrottledTopList):
-    """Input: (category, item_id, log_score), or ("new:" + category, item_id, first seen):
-    the newest items of a category. Output: (key, ranked list)."""
+    """Input: (category_key(category), item_id, log_score), or (new_items_key(category),
+    item_id, first seen): the newest items of a category. Output: (key, ranked list)."""
 
     def offer(self, top: TopItems, value: Any) -> TopItems | None:
         _, item, log_score = value
@@ -65,7 +69,7 @@ class CategoryTop(ThrottledTopList):
 
 
 class PopularMerge(ThrottledTopList):
-    """Input: (category, ranked list), all on one key. Output: (POPULAR_KEY, ranked list).
+    """Input: (category key, ranked list), all on one key. Output: (POPULAR_LIST, ranked list).
     Holds the latest list of every category and keeps the best ``n`` overall."""
 
     def open(self, runtime_context: RuntimeContext) -> None:
@@ -83,13 +87,13 @@ class PopularMerge(ThrottledTopList):
         return TopItems(self.n, dict(merged)) if merged != top.ranked() else None
 
     def output_key(self, key: str) -> str:
-        return POPULAR_KEY
+        return POPULAR_LIST
 
 
 class SegmentTop(ThrottledTopList):
     """Input: (segment, item_id, weight, ts), keyed by segment: the items users of a segment
     wishlist, cart and buy, by decayed weight (an item that drops out of the top loses its score).
-    Output: (segment_popular_key(segment), ranked list), the cold-start list of the segment."""
+    Output: (segment_list_key(segment), ranked list), the cold-start list of the segment."""
 
     def __init__(self, n: int, interval_ms: int, half_life_ms: int) -> None:
         super().__init__(n, interval_ms)
@@ -101,5 +105,5 @@ class SegmentTop(ThrottledTopList):
         return top if top.offer(item, score) else None
 
     def output_key(self, key: str) -> str:
-        return segment_popular_key(key)
+        return segment_list_key(key)
 

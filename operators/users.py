@@ -33,16 +33,18 @@ from online_models.mixes import PoolItem
 from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
+from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS, value_state
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.impressions import Impression
-from reco.topics import FACTORS_KEY_PREFIX
+from reco.keys import FACTORS_PREFIX
 from reco.v1 import recommendations_pb2 as pb
 
 # Tags of the main output (timers can only emit there): (PROFILE, Row), (LIST, Row),
-# (REWARD, shard, Sample), (SEGMENTS, Row), (SEGMENT_ITEM, segment, item, weight, ts)
-PROFILE, LIST, REWARD, SEGMENTS = "profile", "list", "reward", "segments"
+# (REWARD, shard, Sample), (SEGMENTS, Row), (SEGMENT_ITEM, segment, item, weight, ts),
+# (FAILED, dead-letter string)
+PROFILE, LIST, REWARD, SEGMENTS, FAILED = "profile", "list", "reward", "segments", "failed"
 SEGMENT_ITEM = "segment-item"
 SEGMENT_SIGNAL_WEIGHT = 2.0  # wishlist saves, carts and purchases feed the segment lists
 # where RouteOutputs sends each tag: rows for the sinks, (key, value) rows for keyed steps
@@ -61,7 +63,9 @@ class RouteOutputs(ProcessFunction):
 
     def process_element(self, record: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
         tag = record[0]
-        if tag == SEGMENT_ITEM:  # (tag, segment, item, weight, ts): keyed by segment
+        if tag == FAILED:
+            yield DEAD_LETTERS, record[1]
+        elif tag == SEGMENT_ITEM:  # (tag, segment, item, weight, ts): keyed by segment
             yield SEGMENT_ITEMS, Row(record[1], record[1:])
         elif tag == REWARD:  # (tag, shard, sample): keyed by shard
             yield REWARDS, Row(record[1], (record[1], record[2]))
@@ -119,8 +123,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         self.profile = runtime_context.get_state(value_state("profile", s.user_state_ttl_ms))
         self.feedback = runtime_context.get_state(value_state("feedback",
                                                               s.user_state_ttl_ms))
-        self.recommender = TrendingRecommender(s.trending_half_life_ms,
-                                               2 * s.candidates_per_source)
+        self.recommender = TrendingRecommender(2 * s.candidates_per_source)
         self.profiles = profiles_for(s)
         self.weights = reward_weights(s)
         self.segments = SegmentModel(s.segments, seed=s.policy_seed)
@@ -132,7 +135,9 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         self.tops: dict[str, Ranked] | None = None
         self.factors: ItemFactors | None = None
         self.factor_chunks = FactorChunks()
+        self.failures = failure_counter(runtime_context)
 
+    @dead_letter_on_error("user-recommendations")
     def process_element(self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
         event, rule, flagged_until = value
@@ -178,7 +183,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     def _list(self, profile: Any, user_id: str, ctx: Any) -> Iterator[Any]:
         if profile.event_count == 0:
             return  # only filtered events so far: nothing learned, nothing to list
-        pool = self._pool(profile, profile.last_seen, ctx)
+        pool = self._pool(profile, ctx)
         excluded = excluded_purchases(pool, profile.purchased)
         fingerprint = list_fingerprint(pool, excluded)
         if fingerprint != profile.published:
@@ -197,6 +202,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             for k, centre in sorted(self.segments.centers.items())])
         yield SEGMENTS, Row(self.instance, summary.SerializeToString())
 
+    @dead_letter_on_error("user-recommendations", emit=lambda letter: (FAILED, letter))
     def on_timer(self, timestamp: int, ctx: KeyedBroadcastProcessFunction.OnTimerContext
                  ) -> Iterator[Any]:
         profile = self.profile.value()
@@ -241,24 +247,25 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
                 yield REWARD, reward_shard(sample.request_id, self.settings.policy_shards), \
                     sample
 
-    def _pool(self, profile: Any, now_ms: int,
-              ctx: KeyedBroadcastProcessFunction.ReadOnlyContext) -> list[PoolItem]:
+    def _pool(self, profile: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
+              ) -> list[PoolItem]:
         if self.tops is None:
             self.tops = {}
             for key, value in ctx.get_broadcast_state(TOP_LISTS).items():
                 self._broadcast(key, value)
         return build_pool(profile, self.profiles.recent_candidates(profile, RECENT_CANDIDATES),
                           self.tops.get, self.recommender, self.factors,
-                          self.settings.candidates_per_source, now_ms)
+                          self.settings.candidates_per_source)
 
     def _broadcast(self, key: str, value: Any) -> None:
-        if key.startswith(FACTORS_KEY_PREFIX):
+        if key.startswith(FACTORS_PREFIX):
             model = self.factor_chunks.add(pb.ItemFactorsChunk.FromString(value))
             if model is not None:
                 self.factors = model  # swapped whole: lists use one version or the other
         elif self.tops is not None:
             self.tops[key] = value
 
+    @dead_letter_on_error("user-recommendations")
     def process_broadcast_element(self, value: Any,
                                   ctx: KeyedBroadcastProcessFunction.Context) -> None:
         key, payload = value

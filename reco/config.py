@@ -41,6 +41,8 @@ class Settings:
     topic_filtered: str = _doc("events held back by data-quality rules", "events.filtered")
     topic_impressions: str = _doc("served responses (for the feedback loop)", "impressions")
     topic_recommendations: str = _doc("compacted: user id -> RecommendationList", "recommendations")
+    topic_popular_lists: str = _doc("compacted: 'global' or 'segment:<n>' -> RecommendationList "
+                                    "(the cold-start lists)", "popular_lists")
     topic_user_profiles: str = _doc("compacted: user id -> UserProfile", "user_profiles")
     topic_item_features: str = _doc("compacted: item id -> ItemFeatures", "item_features")
     topic_policy: str = _doc("compacted: shard -> PolicyParameters (the bandit's statistics)",
@@ -65,6 +67,8 @@ class Settings:
     connector_jar: str = _doc("path of the Flink Kafka connector jar",
                               str(CACHE_DIR / "jars" / "flink" / FLINK_KAFKA_CONNECTOR))
     max_event_bytes: int = _doc("events larger than this go to the dead-letter topic", 65536)
+    max_future_ms: int = _doc("events (and impressions) more than this ahead of the job's clock "
+                              "go to the dead-letter topic", 3_600_000)
     dlq_raw_max_bytes: int = _doc("raw bytes kept in a dead-letter record (source offset kept)",
                                   65536)
     feature_engine: bool = _doc(

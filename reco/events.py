@@ -12,12 +12,22 @@ topic.
 Traceback (most recent call last):
 ...
 reco.events.InvalidEvent: missing item_id (required for click)
+>>> parse_event(b'{"event_id": "e3", "event_type": "click", "user_id": "u\\ud800", "ts": 1}')
+Traceback (most recent call last):
+...
+reco.events.InvalidEvent: user_id is not well-formed Unicode (a lone surrogate?)
+>>> ev = parse_event(b'{"event_id": "e4", "event_type": "click", "user_id": "u1", "item_id": "i",'
+...                  b' "ts": 1795687200000, "timezone": "Europe"}')
+>>> ev.timezone, ev.flags
+(None, ('timezone_dropped',))
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import zoneinfo
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,11 +40,13 @@ TYPES_WITHOUT_ITEM = frozenset({"checkout_start"})
 
 MIN_TS_MS = 946_684_800_000     # 2000-01-01: anything earlier is a unit mistake or garbage
 MAX_TS_MS = 4_102_444_800_000   # 2100-01-01
+DEFAULT_MAX_FUTURE_MS = 3_600_000  # events further ahead of the job's clock are refused
 MAX_DWELL_MS = 6 * 3_600_000    # a page left open for six hours is not dwell
 MAX_PRICE = 10_000_000.0
 MAX_QUANTITY = 10_000
 MAX_ID_LEN = 256
 MAX_TEXT_LEN = 1024
+MAX_ZONE_LEN = 64  # the longest IANA zone name is 32 characters
 
 _ID_FIELDS = ("event_id", "user_id", "item_id", "session_id", "request_id")
 _TEXT_FIELDS = ("category", "user_agent", "device", "country", "region", "timezone")
@@ -64,10 +76,13 @@ class Event:
     timezone: str | None = None
     request_id: str | None = None
     personalization: bool | None = None
+    # data-quality flags: fields dropped at validation ("timezone_dropped"); not on the wire
+    flags: tuple[str, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
         """The wire form: set fields only, consent nested as in the contract."""
         out = {k: v for k, v in asdict(self).items() if v is not None}
+        del out["flags"]
         consent = out.pop("personalization", None)
         if consent is not None:
             out["consent"] = {"personalization": consent}
@@ -102,6 +117,37 @@ def parse_ts(value: Any) -> int:
     return ms
 
 
+def well_formed(text: str) -> bool:
+    """Whether ``text`` is encodable as UTF-8: JSON's ``\\ud800`` escapes decode to lone
+    surrogates, which Java, protobuf and Kafka keys cannot carry."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def valid_timezone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone name ("Europe/Berlin"; not a folder of the
+    database such as "Europe", not a path)."""
+    return len(name) <= MAX_ZONE_LEN and name in _zone_names()
+
+
+def future_problem(ts: int, now_ms: int | None, max_future_ms: int) -> str | None:
+    """Why an event time is too far ahead of the receiver's clock, or None."""
+    if now_ms is not None and ts - now_ms > max_future_ms:
+        return (f"ts {ts} is {(ts - now_ms) / 3_600_000:.1f} h in the future (more than "
+                f"max_future_ms = {max_future_ms}); check the producer's clock")
+    return None
+
+
 def _string(doc: dict[str, Any], name: str, max_len: int, required: bool = False) -> str | None:
     value = doc.get(name)
     if value is None or value == "":
@@ -112,6 +158,8 @@ def _string(doc: dict[str, Any], name: str, max_len: int, required: bool = False
         raise InvalidEvent(f"{name} must be a string, got {type(value).__name__}")
     if len(value) > max_len:
         raise InvalidEvent(f"{name} is longer than {max_len} characters")
+    if not well_formed(value):
+        raise InvalidEvent(f"{name} is not well-formed Unicode (a lone surrogate?)")
     return value
 
 
@@ -141,7 +189,10 @@ def _consent(doc: dict[str, Any]) -> bool | None:
     return value
 
 
-def event_from_dict(doc: Any) -> Event:
+def event_from_dict(doc: Any, now_ms: int | None = None,
+                    max_future_ms: int = DEFAULT_MAX_FUTURE_MS) -> Event:
+    """The validated event; with ``now_ms`` (the receiver's clock), one whose time is more
+    than ``max_future_ms`` ahead of it is refused."""
     if not isinstance(doc, dict):
         raise InvalidEvent(f"event must be a JSON object, got {type(doc).__name__}")
     event_type = _string(doc, "event_type", 64, required=True)
@@ -155,11 +206,19 @@ def event_from_dict(doc: Any) -> Event:
         raise InvalidEvent(f"missing item_id (required for {event_type})")
     if "ts" not in doc:
         raise InvalidEvent("missing ts")
+    ts = parse_ts(doc["ts"])
+    problem = future_problem(ts, now_ms, max_future_ms)
+    if problem:
+        raise InvalidEvent(problem)
     texts: dict[str, Any] = {name: _string(doc, name, MAX_TEXT_LEN) for name in _TEXT_FIELDS}
+    flags: tuple[str, ...] = ()
+    if texts["timezone"] is not None and not valid_timezone(texts["timezone"]):
+        texts["timezone"], flags = None, ("timezone_dropped",)
     price = _number(doc, "price", 0.0, MAX_PRICE)
     return Event(
         event_type=event_type,
-        ts=parse_ts(doc["ts"]),
+        ts=ts,
+        flags=flags,
         dwell_ms=_number(doc, "dwell_ms", 0, MAX_DWELL_MS, integer=True),
         scroll_depth=_number(doc, "scroll_depth", 0.0, 1.0),
         price=price,
@@ -187,8 +246,10 @@ def event_from_proto(raw: bytes) -> dict[str, Any]:
     return doc
 
 
-def parse_event(raw: bytes | str | None, max_bytes: int = 65536) -> Event:
-    """Parse and validate one raw record: UTF-8 JSON, or a protobuf ``reco.v1.Event``."""
+def parse_event(raw: bytes | str | None, max_bytes: int = 65536, now_ms: int | None = None,
+                max_future_ms: int = DEFAULT_MAX_FUTURE_MS) -> Event:
+    """Parse and validate one raw record: UTF-8 JSON, or a protobuf ``reco.v1.Event``; with
+    ``now_ms``, an event more than ``max_future_ms`` ahead of it is refused."""
     if raw is None:
         raise InvalidEvent("empty record (null value)")
     size = len(raw)
@@ -197,7 +258,7 @@ def parse_event(raw: bytes | str | None, max_bytes: int = 65536) -> Event:
     if isinstance(raw, bytes | bytearray):
         raw = bytes(raw)
         if raw.lstrip()[:1] not in (b"{", b"[", b'"', b""):
-            return event_from_dict(event_from_proto(raw))
+            return event_from_dict(event_from_proto(raw), now_ms, max_future_ms)
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -211,4 +272,4 @@ def parse_event(raw: bytes | str | None, max_bytes: int = 65536) -> Event:
             from None
     except RecursionError:
         raise InvalidEvent("malformed JSON: nested too deeply") from None
-    return event_from_dict(doc)
+    return event_from_dict(doc, now_ms, max_future_ms)

@@ -10,6 +10,10 @@ key: user id) and read back by the job, which joins it with the user's later eve
 Traceback (most recent call last):
 ...
 reco.events.InvalidEvent: impression: served_at_ms must be epoch milliseconds
+>>> parse_impression(raw.replace(b'1.0}', b'1e300}'))
+Traceback (most recent call last):
+...
+reco.events.InvalidEvent: impression: feature 'bias' = 1e+300 is outside -1..1
 """
 
 from __future__ import annotations
@@ -19,7 +23,21 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from reco.events import InvalidEvent
+from reco.events import (
+    DEFAULT_MAX_FUTURE_MS,
+    MAX_ID_LEN,
+    MAX_TS_MS,
+    MIN_TS_MS,
+    InvalidEvent,
+    future_problem,
+    well_formed,
+)
+
+MAX_ITEMS = 100     # the server answers at most k = 100
+MAX_FEATURES = 64
+# every context feature the policy learns over is an indicator or a share (online_models/
+# bandit_context.py): a larger value can only be a forged record meant to swamp an arm's model
+FEATURE_BOUND = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,37 +51,62 @@ class Impression:
     features: dict[str, float] = field(default_factory=dict)
 
 
+def _checked_text(value: Any, what: str, max_len: int = MAX_ID_LEN) -> str:
+    if not isinstance(value, str):
+        raise InvalidEvent(f"impression: {what} must be a string")
+    if len(value) > max_len:
+        raise InvalidEvent(f"impression: {what} is longer than {max_len} characters")
+    if not well_formed(value):
+        raise InvalidEvent(f"impression: {what} is not well-formed Unicode (a lone surrogate?)")
+    return value
+
+
 def _text(doc: dict[str, Any], name: str) -> str:
     value = doc.get(name)
     if not isinstance(value, str) or not value:
         raise InvalidEvent(f"impression: missing {name}")
-    return value
+    return _checked_text(value, name)
 
 
 def _items(doc: dict[str, Any]) -> tuple[tuple[str, float], ...]:
     items = doc.get("items")
     if not isinstance(items, list):
         raise InvalidEvent("impression: items must be a list")
+    if len(items) > MAX_ITEMS:
+        raise InvalidEvent(f"impression: more than {MAX_ITEMS} items")
     out = []
     for entry in items:
         if not isinstance(entry, dict) or not isinstance(entry.get("item_id"), str):
             raise InvalidEvent("impression: every item needs an item_id")
         propensity = entry.get("propensity", 1.0)
-        if not isinstance(propensity, int | float) or not 0 < propensity <= 1:
+        if isinstance(propensity, bool) or not isinstance(propensity, int | float) \
+                or not 0 < propensity <= 1:  # NaN fails too
             raise InvalidEvent(f"impression: propensity {propensity!r} is not in (0, 1]")
-        out.append((entry["item_id"], float(propensity)))
+        out.append((_checked_text(entry["item_id"], "item_id"), float(propensity)))
     return tuple(out)
 
 
 def _features(doc: dict[str, Any]) -> dict[str, float]:
     features = doc.get("features") or {}
     if not isinstance(features, dict) or not all(
-            isinstance(v, int | float) and math.isfinite(v) for v in features.values()):
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in features.values()):
         raise InvalidEvent("impression: features must map names to finite numbers")
-    return {str(k): float(v) for k, v in features.items()}
+    if len(features) > MAX_FEATURES:
+        raise InvalidEvent(f"impression: more than {MAX_FEATURES} features")
+    for name, value in features.items():
+        _checked_text(name, "feature name", 64)
+        if not -FEATURE_BOUND <= value <= FEATURE_BOUND:
+            raise InvalidEvent(f"impression: feature {name!r} = {value!r} is outside "
+                               f"{-FEATURE_BOUND:g}..{FEATURE_BOUND:g}")
+    return {k: float(v) for k, v in features.items()}
 
 
-def parse_impression(raw: bytes | None) -> Impression:
+def parse_impression(raw: bytes | None, now_ms: int | None = None,
+                     max_future_ms: int = DEFAULT_MAX_FUTURE_MS,
+                     arms: frozenset[str] | None = None) -> Impression:
+    """The validated impression; with ``now_ms`` (the receiver's clock) one served more than
+    ``max_future_ms`` ahead of it is refused, and with ``arms`` one naming another arm."""
     try:
         doc = json.loads(raw or b"")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -73,5 +116,15 @@ def parse_impression(raw: bytes | None) -> Impression:
     served = doc.get("served_at_ms")
     if not isinstance(served, int) or isinstance(served, bool) or served <= 0:
         raise InvalidEvent("impression: served_at_ms must be epoch milliseconds")
+    if not MIN_TS_MS <= served < MAX_TS_MS:
+        raise InvalidEvent(f"impression: served_at_ms {served} is outside 2000..2100")
+    problem = future_problem(served, now_ms, max_future_ms)
+    if problem:
+        raise InvalidEvent(f"impression: served_at_ms: {problem}")
+    arm = _checked_text(doc.get("arm") or "", "arm", 64)
+    if arms is not None and arm and arm not in arms:
+        raise InvalidEvent(f"impression: unknown arm {arm!r}; the policy's arms are "
+                           + ", ".join(sorted(arms)))
     return Impression(_text(doc, "request_id"), _text(doc, "user_id"), served, _items(doc),
-                      str(doc.get("arm") or ""), str(doc.get("policy") or ""), _features(doc))
+                      arm, _checked_text(doc.get("policy") or "", "policy", 64),
+                      _features(doc))

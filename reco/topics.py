@@ -11,18 +11,6 @@ from kafka.errors import TopicAlreadyExistsError
 from reco.config import Settings
 from reco.events import EVENT_TYPES
 
-# Key of the cold-start (global popular) list on the recommendations topic.
-POPULAR_KEY = "__popular__"
-# broadcast keys of item factor chunks (a category's key is its name) and of the newest items
-# per category
-FACTORS_KEY_PREFIX = "__factors__:"
-NEW_ITEMS_PREFIX = "new:"
-
-
-def segment_popular_key(segment: str) -> str:
-    """The recommendations key of a segment's cold-start list."""
-    return f"{POPULAR_KEY}:{segment}"
-
 log = logging.getLogger("reco.topics")
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
 
@@ -37,6 +25,7 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     specs.update({settings.topic_dlq: {}, settings.topic_filtered: {},
                   settings.topic_impressions: {},
                   settings.topic_recommendations: COMPACTED,
+                  settings.topic_popular_lists: COMPACTED,
                   settings.topic_user_profiles: COMPACTED,
                   settings.topic_item_features: COMPACTED,
                   settings.topic_policy: COMPACTED, settings.topic_segments: COMPACTED,

@@ -1,10 +1,11 @@
 """The loader: materialises the compacted output topics into the serving store.
 
-It reads every partition of ``recommendations``, ``user_profiles``, ``item_features``,
-``policy`` and ``segments`` (no consumer group: each serving replica keeps a whole copy),
-committed records only, and writes each poll as one WriteBatch together with the next offsets,
-from which it resumes after a restart. It runs in a thread of the serving process on librdkafka
-(confluent-kafka), whose network threads do not hold the GIL the request handlers need.
+It reads every partition of ``recommendations``, ``popular_lists``, ``user_profiles``,
+``item_features``, ``policy`` and ``segments`` (no consumer group: each serving replica keeps a
+whole copy), committed records only, and writes each poll as one WriteBatch together with the
+next offsets, from which it resumes after a restart. It runs in a thread of the serving process
+on librdkafka (confluent-kafka), whose network threads do not hold the GIL the request handlers
+need.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ import time
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from reco.config import Settings
-from serving.store import ITEMS, POLICY, PROFILES, RECOMMENDATIONS, SEGMENTS, Change, Store
+from serving.store import (
+    ITEMS,
+    POLICY,
+    POPULAR_LISTS,
+    PROFILES,
+    RECOMMENDATIONS,
+    SEGMENTS,
+    Change,
+    Store,
+)
 
 log = logging.getLogger("reco.loader")
 PARTITION_REFRESH_S = 10.0
@@ -28,6 +38,7 @@ class Loader:
         self.store = store
         self.settings = settings
         self.kinds = {settings.topic_recommendations: RECOMMENDATIONS,
+                      settings.topic_popular_lists: POPULAR_LISTS,
                       settings.topic_user_profiles: PROFILES,
                       settings.topic_item_features: ITEMS,
                       settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS}

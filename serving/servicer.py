@@ -16,14 +16,14 @@ from features.context import event_context
 from online_models.bandit_context import bandit_context
 from reco import clock
 from reco.config import Settings
-from reco.topics import POPULAR_KEY, segment_popular_key
+from reco.keys import GLOBAL_LIST, segment_list_key
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
 from serving.policy import ServingPolicy
 from serving.prepared import Prepared
 from serving.segments import SegmentDirectory
-from serving.store import ITEMS, PROFILES, RECOMMENDATIONS, Store
+from serving.store import ITEMS, POPULAR_LISTS, PROFILES, RECOMMENDATIONS, Store
 
 NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
 MAX_PREPARED = 20_000  # users (and segments) whose prepared lists are kept
@@ -92,8 +92,8 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         else:
             segment = self._context_segment(device, day_part)
             key = "\0" + segment
-            raws = (self.store.get(RECOMMENDATIONS, segment_popular_key(segment))
-                    if segment else None, self.store.get(RECOMMENDATIONS, POPULAR_KEY))
+            raws = (self.store.get(POPULAR_LISTS, segment_list_key(segment))
+                    if segment else None, self.store.get(POPULAR_LISTS, GLOBAL_LIST))
         cached = self._prepared.get(key)
         if (cached is not None and cached[0] == raws
                 and cached[1] == self._item_records(cached[2].seeds)):

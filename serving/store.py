@@ -21,6 +21,7 @@ from pathlib import Path
 from rocksdict import AccessType, Options, Rdict, WriteBatch
 
 RECOMMENDATIONS = b"r:"
+POPULAR_LISTS = b"c:"  # the cold-start lists, keyed by reco/keys.py's GLOBAL_LIST and segments
 PROFILES = b"p:"
 ITEMS = b"i:"
 POLICY = b"b:"
@@ -32,7 +33,7 @@ TopicPartition = tuple[str, int]
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    kind: bytes           # RECOMMENDATIONS, PROFILES, ITEMS, POLICY or SEGMENTS
+    kind: bytes           # RECOMMENDATIONS, POPULAR_LISTS, PROFILES, ITEMS, POLICY or SEGMENTS
     key: str              # user id (item id for ITEMS)
     value: bytes | None   # None deletes (a tombstone on the compacted topic)
 

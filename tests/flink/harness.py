@@ -16,8 +16,8 @@ from reco.config import Settings
 # A record that holds the source back for a second: what comes before it (e.g. item factors,
 # broadcast to the user operator) is processed before what comes after (a user's events).
 PAUSE = b"\x00pause"
-KINDS = ("recommendations", "profiles", "dead_letters", "filtered", "item_features", "policy",
-         "segments")
+KINDS = ("recommendations", "popular_lists", "profiles", "dead_letters", "filtered",
+         "item_features", "policy", "segments")
 
 
 def raw_rows(records: Iterable[bytes | tuple[bytes, str]],
@@ -54,7 +54,7 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
            .map(lambda row: row, output_type=RAW_RECORD))
     out = build_pipeline(raw, settings)
     # the popular list's versions stay in order on one channel (parallelism 1), as on Kafka
-    popular = out.popular.map(lambda r: ("recommendations", r[0], bytes(r[1])),
+    popular = out.popular.map(lambda r: ("popular_lists", r[0], bytes(r[1])),
                               output_type=Types.PICKLED_BYTE_ARRAY()).set_parallelism(1)
     tagged = out.recommendations.map(lambda r: ("recommendations", r[0], bytes(r[1])),
                                      output_type=Types.PICKLED_BYTE_ARRAY()).union(

@@ -14,9 +14,9 @@ from features.engine import FeatureEngine
 from features.profile_view import profile_message
 from features.trending import EVENT_WEIGHTS, add_decayed
 from reco.events import Event, InvalidEvent, parse_event
+from reco.keys import GLOBAL_LIST, SEGMENT_LIST_PREFIX
 from reco.producer import event_to_proto
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.topics import POPULAR_KEY
 from reco.v1 import recommendations_pb2 as pb
 from tests.flink.harness import PAUSE, run_pipeline
 
@@ -168,8 +168,7 @@ def test_items_carry_content_features_first_seen_and_price_band(run):
 
 
 def test_lists_are_published_only_when_they_change(run):
-    per_user = Counter(key for key, _ in run["out"]["recommendations"]
-                       if not key.startswith(POPULAR_KEY))
+    per_user = Counter(key for key, _ in run["out"]["recommendations"])
     profiles = Counter(key for key, _ in run["out"]["profiles"])
     assert sum(per_user.values()) < sum(profiles.values())
     assert all(per_user[user] <= profiles[user] for user in per_user)
@@ -185,11 +184,11 @@ def test_the_popular_list_is_the_top_of_the_decayed_item_scores(run):
             scores[event.item_id] = add_decayed(scores.get(event.item_id), weight, event.ts,
                                                 settings.trending_half_life_ms)
     expected = sorted(scores, key=lambda i: -scores[i])[:10]
-    lists = last_by_key(run["out"]["recommendations"], pb.RecommendationList)
-    popular = [i.item_id for i in lists[POPULAR_KEY].items]
+    lists = last_by_key(run["out"]["popular_lists"], pb.RecommendationList)
+    popular = [i.item_id for i in lists[GLOBAL_LIST].items]
     assert len(popular) == settings.reco_list_size
     assert popular[:10] == expected
-    assert all(i.reason == "popular" for i in lists[POPULAR_KEY].items)
+    assert all(i.reason == "popular" for i in lists[GLOBAL_LIST].items)
 
 
 
@@ -321,14 +320,14 @@ def test_users_are_folded_into_the_item_factors_the_trainer_published(tmp_path):
 
 
 def test_each_segment_gets_a_cold_start_list_of_what_its_users_like(run):
-    lists = last_by_key(run["out"]["recommendations"], pb.RecommendationList)
+    lists = last_by_key(run["out"]["popular_lists"], pb.RecommendationList)
     segment_lists = {key: value for key, value in lists.items()
-                     if key.startswith(POPULAR_KEY + ":")}
+                     if key.startswith(SEGMENT_LIST_PREFIX)}
     assert segment_lists
     # every profile ever published names a segment; users move between them over time
     segments = {pb.UserProfile.FromString(value).segment for _, value in run["out"]["profiles"]}
     for key, value in segment_lists.items():
-        segment = key.rpartition(":")[2]
+        segment = key.removeprefix(SEGMENT_LIST_PREFIX)
         assert segment in segments
         assert value.items and all(i.reason == f"popular:segment={segment}"
                                    for i in value.items)

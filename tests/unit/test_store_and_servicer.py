@@ -9,10 +9,19 @@ import pytest
 from online_models.bandit_context import context_features
 from online_models.policy_stats import PolicyStatistics
 from reco.config import Settings
-from reco.topics import POPULAR_KEY
+from reco.keys import GLOBAL_LIST, segment_list_key
 from reco.v1 import recommendations_pb2 as pb
 from serving.servicer import RecommendationsServicer, request_problem
-from serving.store import ITEMS, POLICY, PROFILES, RECOMMENDATIONS, SEGMENTS, Change, Store
+from serving.store import (
+    ITEMS,
+    POLICY,
+    POPULAR_LISTS,
+    PROFILES,
+    RECOMMENDATIONS,
+    SEGMENTS,
+    Change,
+    Store,
+)
 
 
 def rec_list(user, items, reason="trending:category=shoes"):
@@ -25,8 +34,8 @@ def rec_list(user, items, reason="trending:category=shoes"):
 def store(tmp_path):
     s = Store(tmp_path / "db")
     s.apply([Change(RECOMMENDATIONS, "u1", rec_list("u1", ["a", "b", "c"])),
-             Change(RECOMMENDATIONS, POPULAR_KEY, rec_list(POPULAR_KEY, ["p", "a", "q", "r"],
-                                                          "popular"))],
+             Change(POPULAR_LISTS, GLOBAL_LIST, rec_list(GLOBAL_LIST, ["p", "a", "q", "r"],
+                                                         "popular"))],
             {("recommendations", 0): 2})
     yield s
     s.close()
@@ -258,11 +267,11 @@ def test_a_new_user_gets_the_list_of_their_segment_when_there_is_one(store):
     summary = pb.SegmentModelSummary(instance="instance-0", segments=[
         pb.Segment(id=0, size=5, centroid={"device:mobile": 1.0}),
         pb.Segment(id=1, size=5, centroid={"device:desktop": 1.0})])
-    segment_list = pb.RecommendationList(user_id="__popular__:1", items=[
+    segment_list = pb.RecommendationList(user_id=segment_list_key(1), items=[
         pb.RecommendedItem(item_id="d1", score=1.0, source="popular",
                            reason="popular:segment=1")]).SerializeToString()
     store.apply([Change(SEGMENTS, "instance-0", summary.SerializeToString()),
-                 Change(RECOMMENDATIONS, "__popular__:1", segment_list)], {})
+                 Change(POPULAR_LISTS, segment_list_key(1), segment_list)], {})
     desktop = ask(store, "stranger", context=pb.Context(device="desktop"))
     # the segment's list leads, topped up with the global one (a segment's list can be short)
     assert desktop.cold_start and [i.item_id for i in desktop.items] == ["d1", "p", "a", "q", "r"]

@@ -1,0 +1,50 @@
+"""Internal keys: where shared records live, in a namespace no user, item or category id can
+enter.
+
+The top lists broadcast to the user operator share one map: every key names its kind first
+(``category/``, ``new/``, ``factors/``, or exactly ``popular``), and a category id only ever
+appears after ``category/`` or ``new/``, so no category can stand for the popular list or a
+factor chunk. The cold-start lists (global and per segment) leave the job on their own
+compacted topic (``Settings.topic_popular_lists``), so no user id can overwrite them on the
+recommendations topic.
+
+>>> category_key("__popular__"), new_items_key("shoes"), factors_key(3)
+('category/__popular__', 'new/shoes', 'factors/3')
+>>> category_key("popular") != POPULAR_LIST and not category_key("factors/1").startswith(
+...     FACTORS_PREFIX)
+True
+>>> segment_list_key(2), GLOBAL_LIST
+('segment:2', 'global')
+"""
+
+from __future__ import annotations
+
+# broadcast map (TOP_LISTS) keys
+POPULAR_LIST = "popular"
+CATEGORY_PREFIX = "category/"
+NEW_ITEMS_PREFIX = "new/"
+FACTORS_PREFIX = "factors/"
+
+# keys of the popular-lists topic (the cold-start lists)
+GLOBAL_LIST = "global"
+SEGMENT_LIST_PREFIX = "segment:"
+
+
+def category_key(category: str) -> str:
+    """The broadcast key of a category's trending list."""
+    return CATEGORY_PREFIX + category
+
+
+def new_items_key(category: str) -> str:
+    """The broadcast key of a category's newest items."""
+    return NEW_ITEMS_PREFIX + category
+
+
+def factors_key(chunk: int) -> str:
+    """The broadcast key of one chunk of the item factors."""
+    return f"{FACTORS_PREFIX}{chunk}"
+
+
+def segment_list_key(segment: int | str) -> str:
+    """The popular-lists key of a segment's cold-start list."""
+    return f"{SEGMENT_LIST_PREFIX}{segment}"
