@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ua_parser
 
+from reco.events import valid_timezone
+
 # A country's most populous time zone, for events that name a country but no zone.
 COUNTRY_ZONES = {
     "DE": "Europe/Berlin", "GB": "Europe/London", "FR": "Europe/Paris", "ES": "Europe/Madrid",
@@ -50,9 +52,13 @@ class EventContext:
 
 @functools.lru_cache(maxsize=64)
 def _zone(name: str) -> ZoneInfo | None:
+    """The zone, or None for anything that is not an IANA zone name (a folder of the database
+    such as "Europe", an over-long name, a path: validation drops these, this is the backstop)."""
+    if not valid_timezone(name):
+        return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 

@@ -84,7 +84,8 @@ class ItemFactors:
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[pb.ItemFactorsChunk]) -> ItemFactors:
-        """One version from all its chunks (any order); ValueError if some are missing."""
+        """One version from all its chunks (any order); ValueError if some are missing or
+        they disagree (``version_problem``)."""
         if not chunks:
             raise ValueError("no chunks")
         first = chunks[0]
@@ -92,20 +93,45 @@ class ItemFactors:
         if sorted(mine) != list(range(first.chunks)):
             raise ValueError(f"version {first.version}: {len(mine)} of {first.chunks} chunks")
         ordered = [mine[c] for c in range(first.chunks)]
+        problem = version_problem(ordered)
+        if problem:
+            raise ValueError(problem)
         ids = [i for c in ordered for i in c.item_ids]
         matrix = np.concatenate([np.frombuffer(c.factors, dtype="<f4").reshape(-1, first.dim)
                                  for c in ordered])
         return cls(first.version, ids, matrix, first.regularization, first.alpha)
 
 
+def version_problem(chunks: Sequence[pb.ItemFactorsChunk]) -> str | None:
+    """Why the chunks of one version cannot make one model (they disagree on the number of
+    chunks, the dimension or the training parameters, or list an item twice), or None."""
+    first = chunks[0]
+    for chunk in chunks:
+        for field in ("chunks", "dim", "regularization", "alpha", "trained_at_ms"):
+            if getattr(chunk, field) != getattr(first, field):
+                return (f"item factors version {first.version!r}: chunks {first.chunk} and "
+                        f"{chunk.chunk} disagree on {field} ({getattr(first, field)} vs "
+                        f"{getattr(chunk, field)}); the version is rejected whole")
+        problem = chunk_problem(chunk)
+        if problem:
+            return problem
+    ids = [i for c in chunks for i in c.item_ids]
+    if len(set(ids)) != len(ids):
+        return (f"item factors version {first.version!r}: an item is listed twice; the "
+                "version is rejected whole")
+    return None
+
+
 class FactorChunks:
     """Collects chunks as they arrive; returns the newest version once all its chunks are in
-    (an older version's late chunks are ignored)."""
+    (an older version's late chunks are ignored). A version whose chunks disagree is
+    rejected whole (``rejected`` says why) and the current model stays."""
 
     def __init__(self) -> None:
         self.version = ""
         self.trained_at_ms = -1
         self.chunks: dict[int, pb.ItemFactorsChunk] = {}
+        self.rejected: str | None = None
 
     def add(self, chunk: pb.ItemFactorsChunk) -> ItemFactors | None:
         if chunk.trained_at_ms < self.trained_at_ms:
@@ -114,11 +140,16 @@ class FactorChunks:
             self.version, self.trained_at_ms, self.chunks = (chunk.version,
                                                              chunk.trained_at_ms, {})
         self.chunks[chunk.chunk] = chunk
-        if len(self.chunks) < chunk.chunks:
+        if len(self.chunks) < max(c.chunks for c in self.chunks.values()):
             return None
-        model = ItemFactors.from_chunks(list(self.chunks.values()))
+        ordered = sorted(self.chunks.values(), key=lambda c: c.chunk)
         self.chunks = {}
-        return model
+        self.rejected = version_problem(ordered)
+        if self.rejected or [c.chunk for c in ordered] != list(range(ordered[0].chunks)):
+            self.rejected = self.rejected or (f"item factors version {chunk.version!r}: "
+                                              "chunk numbers do not run 0..chunks-1")
+            return None
+        return ItemFactors.from_chunks(ordered)
 
 
 def chunk_problem(chunk: pb.ItemFactorsChunk) -> str | None:

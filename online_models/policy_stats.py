@@ -16,17 +16,25 @@ its policy (``ArmModels.load``): the same posterior one learner would have had.
 (2, [[1.5, 1.0], [1.0, 1.0]])
 >>> PolicyStatistics.from_message(total.to_message("s0", 0)).arms["recent"].xty.tolist()
 [1.0, 1.0]
+>>> a.update("recent", {"bias": 1e300}, reward=1.0)  # clipped: one record cannot swamp an arm
+>>> float(a.arms["recent"].xtx[0, 0])
+2.0
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from reco.v1 import recommendations_pb2 as pb
+
+# Context features are indicators and shares (online_models/bandit_context.py); anything
+# larger is clipped, so one record moves an arm's sums by at most its weight.
+FEATURE_BOUND = 1.0
 
 
 @functools.lru_cache(maxsize=16)
@@ -91,7 +99,14 @@ class PolicyStatistics:
         """How much the sums fade from their time to ``ts``."""
         if not self.half_life_ms or not self.as_of_ms or ts <= self.as_of_ms:
             return 1.0
-        return float(2.0 ** (-(ts - self.as_of_ms) / self.half_life_ms))
+        return float(2.0 ** (-(ts - self.as_of_ms) / self.half_life_ms))  # exponent < 0
+
+    def age_factor(self, ts: int) -> float:
+        """How much a reward from ``ts`` (earlier than the sums' time: a late one) has faded
+        by then: it counts as old as it is, never more than a current one."""
+        if not self.half_life_ms or ts >= self.as_of_ms:
+            return 1.0
+        return float(2.0 ** (-(self.as_of_ms - ts) / self.half_life_ms))  # exponent < 0
 
     def discount_to(self, ts: int) -> None:
         """Fades every sum to time ``ts`` (no-op without a half-life or for an earlier time)."""
@@ -107,10 +122,17 @@ class PolicyStatistics:
             self.as_of_ms = ts
 
     def vector(self, context: dict[str, float]) -> np.ndarray:
-        return context_vector(self.features, context)
+        return np.clip(context_vector(self.features, context), -FEATURE_BOUND, FEATURE_BOUND)
 
     def update(self, arm: str, context: dict[str, float], reward: float,
                weight: float = 1.0, ts: int = 0) -> None:
+        """Adds one reward; ValueError for a non-finite reward, weight or feature (context
+        features beyond FEATURE_BOUND are clipped)."""
+        if not (math.isfinite(reward) and math.isfinite(weight) and weight >= 0
+                and all(math.isfinite(v) for v in context.values())):
+            raise ValueError(f"policy update of arm {arm!r}: reward {reward!r}, weight "
+                             f"{weight!r} and context features must be finite (weight >= 0)")
+        weight *= self.age_factor(ts)
         self.discount_to(ts)
         x = self.vector(context)
         sums = self.arms.get(arm)

@@ -4,7 +4,7 @@ Each candidate from a category the user likes scores ``preference(category) * tr
 where ``trend`` is the item's decayed interaction count. Items the user bought are left out.
 The list is topped up from global popularity, which alone is also the cold-start answer.
 Ranking happens in log space (``log2 preference + log score``), and a returned score is the
-candidate's share of the best one (``features.trending.relative``): the lists come from other
+candidate's share of the best one returned (``features.trending.relative``): the lists come from other
 operators and partitions, each with its own event-time clock, so no "now" is needed or mixed.
 
 >>> from features.trending import add_decayed
@@ -50,10 +50,11 @@ class TrendingRecommender:
         candidates.sort()  # plain tuple order (best first) is much faster than a key function
         chosen: list[Recommendation] = []
         taken = set(exclude)
-        best = -candidates[0][0] if candidates else 0.0
+        best: float | None = None
         for negative_log, item, reason in candidates:
             if item not in taken:
                 taken.add(item)
+                best = -negative_log if best is None else best
                 chosen.append((item, relative(-negative_log, best), reason))
                 if len(chosen) == self.list_size:
                     return chosen
@@ -62,12 +63,7 @@ class TrendingRecommender:
     def popular(self, popular: Ranked, exclude: Collection[str], n: int
                 ) -> list[Recommendation]:
         """The cold-start list (and the top-up): globally trending items, scored as a share
-        of the list's best."""
-        out: list[Recommendation] = []
-        best = max((log for _, log in popular), default=0.0)
-        for item, log in popular:
-            if len(out) >= n:
-                break
-            if item not in exclude:
-                out.append((item, relative(log, best), "popular"))
-        return out
+        of the best one returned."""
+        kept = [(item, log) for item, log in popular if item not in exclude][:max(0, n)]
+        best = max((log for _, log in kept), default=0.0)
+        return [(item, relative(log, best), "popular") for item, log in kept]

@@ -272,3 +272,6 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         ctx.get_broadcast_state(TOP_LISTS).put(key, payload)
         if self.tops is not None:
             self._broadcast(key, payload)
+        if key.startswith(FACTORS_PREFIX) and self.factor_chunks.rejected:
+            reason, self.factor_chunks.rejected = self.factor_chunks.rejected, None
+            raise ValueError(reason)  # dead-lettered with the chunk; the current model stays

@@ -5,7 +5,8 @@ the propensity of showing it.
 It uses librdkafka (confluent-kafka): a produce call is a couple of microseconds of C that
 queues the record, so logging stays on the request path without holding the event loop (a
 pure-Python client cost more than the lookup itself). Logging never blocks or fails a request:
-when the local queue is full, the record is counted as dropped and the response goes out."""
+when the local queue is full, or the record cannot be written for any other reason, it is
+counted as dropped and logged, and the response goes out."""
 
 from __future__ import annotations
 
@@ -61,17 +62,17 @@ class ImpressionLog:
     def log(self, request: pb.GetRecommendationsRequest,
             response: pb.GetRecommendationsResponse, features: dict[str, float],
             items_json: str) -> None:
-        record = impression_json(request, response, now_ms(), features,
-                                 items_json)
         try:
+            record = impression_json(request, response, now_ms(), features, items_json)
             self._producer.produce(self.topic, key=request.user_id.encode(),
                                    value=record.encode())
             self.sent += 1
-        except BufferError as exc:  # the local queue is full: Kafka is away or slow
+            self._producer.poll(0)
+        except Exception as exc:  # a full queue (Kafka away or slow), a record too large, ...
             self.dropped += 1
             if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
-                log.warning("impression not logged (%d dropped so far): %s", self.dropped, exc)
-        self._producer.poll(0)
+                log.warning("impression not logged (%d dropped so far; the lookup was "
+                            "answered): %s: %s", self.dropped, type(exc).__name__, exc)
 
     def close(self) -> None:
         left = self._producer.flush(5)

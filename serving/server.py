@@ -25,10 +25,9 @@ from grpc_reflection.v1alpha import reflection
 from reco.config import Settings, settings_env, settings_or_exit
 from reco.processes import port_open, split_address
 from reco.v1 import recommendations_pb2 as pb
-from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
 from serving.loader import Loader
-from serving.servicer import RecommendationsServicer
+from serving.servicer import RecommendationsServicer, add_to_server
 from serving.store import POLICY, SEGMENTS, Store
 
 log = logging.getLogger("reco.server")
@@ -90,7 +89,7 @@ async def serve(settings: Settings, ready: threading.Event | None = None,
         servicer = RecommendationsServicer(store, settings, impressions)
     except ValueError as exc:  # a setting the operator must fix
         raise SystemExit(f"{exc} (setting RECO_POLICY / reco.toml)") from None
-    pb_grpc.add_RecommendationsServicer_to_server(servicer, server)
+    add_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -8,14 +8,16 @@ request is prepared once per version of the stored list and of its recent items'
 from __future__ import annotations
 
 import uuid
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from features.context import event_context
 from online_models.bandit_context import bandit_context
 from reco import clock
 from reco.config import Settings
+from reco.events import MAX_ID_LEN, MAX_TS_MS, MAX_ZONE_LEN, MIN_TS_MS, valid_timezone
 from reco.keys import GLOBAL_LIST, segment_list_key
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
@@ -29,8 +31,15 @@ NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
 MAX_PREPARED = 20_000  # users (and segments) whose prepared lists are kept
 
 MAX_K = 100
-MAX_USER_ID = 256
+MAX_USER_ID = MAX_ID_LEN
 MAX_EXCLUDE = 1000
+# The documented limits of the request context (README: API): what the impression log and the
+# policy can take. Longer values are refused, not cut, so a client learns of them.
+CONTEXT_LIMITS = {"device": 64, "country": 64, "region": 128, "timezone": MAX_ZONE_LEN,
+                  "user_agent": 1024}
+MAX_EXTRA = 32
+MAX_EXTRA_KEY = 64
+MAX_EXTRA_VALUE = 256
 
 
 def request_problem(user_id: str, k: int | None = None, exclude: int = 0) -> str | None:
@@ -44,6 +53,64 @@ def request_problem(user_id: str, k: int | None = None, exclude: int = 0) -> str
     if exclude > MAX_EXCLUDE:
         return f"at most {MAX_EXCLUDE} exclude_item_ids, got {exclude}"
     return None
+
+
+def context_problem(ctx: pb.Context) -> str | None:
+    """Why a request's context is invalid (naming the field), or None: the event rules
+    (reco/events.py) applied to the request."""
+    for name, limit in CONTEXT_LIMITS.items():
+        if len(getattr(ctx, name)) > limit:
+            return f"context.{name} is longer than {limit} characters"
+    if ctx.timezone and not valid_timezone(ctx.timezone):
+        return (f"context.timezone {ctx.timezone[:40]!r} is not an IANA time zone name "
+                "(like Europe/Berlin)")
+    if ctx.ts and not MIN_TS_MS <= ctx.ts < MAX_TS_MS:
+        return f"context.ts {ctx.ts} is not epoch milliseconds within 2000..2100 (0: now)"
+    if len(ctx.extra) > MAX_EXTRA:
+        return f"context.extra has more than {MAX_EXTRA} entries"
+    for key, value in ctx.extra.items():
+        if len(key) > MAX_EXTRA_KEY or len(value) > MAX_EXTRA_VALUE:
+            return (f"context.extra[{key[:40]!r}]: keys are at most {MAX_EXTRA_KEY} and values "
+                    f"at most {MAX_EXTRA_VALUE} characters")
+    return None
+
+
+def recommendations_request_problem(request: pb.GetRecommendationsRequest) -> str | None:
+    problem = request_problem(request.user_id, request.k, len(request.exclude_item_ids))
+    if problem is None and any(len(i) > MAX_ID_LEN for i in request.exclude_item_ids):
+        problem = f"exclude_item_ids: an id is longer than {MAX_ID_LEN} characters"
+    return problem or context_problem(request.context)
+
+
+UNREADABLE = ("the request is not a valid protobuf message of this method's request type "
+              "(or holds invalid UTF-8); use the reco.v1 protos")
+
+
+def lenient(message: type[Any]) -> Any:
+    """A request deserializer that gives None for bytes that do not parse (the handler then
+    answers INVALID_ARGUMENT; gRPC would answer UNKNOWN for the exception)."""
+    def parse(raw: bytes) -> Any:
+        try:
+            return message.FromString(raw)
+        except DecodeError:
+            return None
+    return parse
+
+
+def add_to_server(servicer: RecommendationsServicer, server: Any) -> None:
+    """Registers the service as the generated code does, with lenient deserializers."""
+    handlers = {
+        "GetRecommendations": grpc.unary_unary_rpc_method_handler(
+            servicer.GetRecommendations,
+            request_deserializer=lenient(pb.GetRecommendationsRequest),
+            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
+        "GetUserProfile": grpc.unary_unary_rpc_method_handler(
+            servicer.GetUserProfile, request_deserializer=lenient(pb.GetUserProfileRequest),
+            response_serializer=pb.UserProfile.SerializeToString),
+    }
+    name = pb.DESCRIPTOR.services_by_name["Recommendations"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)
 
 
 class Answer(NamedTuple):
@@ -139,7 +206,9 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
     async def GetRecommendations(self, request: pb.GetRecommendationsRequest,
                                  context: grpc.aio.ServicerContext
                                  ) -> pb.GetRecommendationsResponse:
-        problem = request_problem(request.user_id, request.k, len(request.exclude_item_ids))
+        if request is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNREADABLE)
+        problem = recommendations_request_problem(request)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
         answer = self.recommend(request)
@@ -150,6 +219,8 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
 
     async def GetUserProfile(self, request: pb.GetUserProfileRequest,
                              context: grpc.aio.ServicerContext) -> pb.UserProfile:
+        if request is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNREADABLE)
         problem = request_problem(request.user_id)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
