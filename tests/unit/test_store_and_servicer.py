@@ -5,6 +5,8 @@ import json
 
 import grpc
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from online_models.bandit_context import context_features
 from online_models.policy_stats import PolicyStatistics
@@ -314,3 +316,52 @@ def test_a_policy_reload_continues_the_random_draws_instead_of_restarting_them(s
                             shard.to_message("shard-0", n).SerializeToString())], {})
         arms.append(servicer.recommend(pb.GetRecommendationsRequest(user_id="u1", k=2))[0].arm)
     assert len(set(arms)) > 1, arms
+
+
+@pytest.mark.parametrize(("context", "field"), [
+    (pb.Context(timezone="Europe"), "context.timezone"),
+    (pb.Context(timezone="America/Argentina"), "context.timezone"),
+    (pb.Context(timezone="x" * 300), "context.timezone"),
+    (pb.Context(ts=10**15), "context.ts"),
+    (pb.Context(ts=2**63 - 1), "context.ts"),
+    (pb.Context(ts=-(2**63)), "context.ts"),
+    (pb.Context(region="r" * 1_000_000), "context.region"),
+    (pb.Context(extra={"k": "v" * 1_000_000}), "context.extra"),
+    (pb.Context(extra={f"k{n}": "v" for n in range(100)}), "context.extra"),
+])
+def test_bad_context_fields_are_named(context, field):
+    from serving.servicer import recommendations_request_problem
+    problem = recommendations_request_problem(
+        pb.GetRecommendationsRequest(user_id="u1", k=5, context=context))
+    assert problem and problem.startswith(field)
+
+
+def test_unparseable_request_bytes_become_none_for_an_invalid_argument_answer():
+    from serving.servicer import lenient
+    parse = lenient(pb.GetRecommendationsRequest)
+    assert parse(b"\x0a\x02\xff\xfe") is None  # user_id holding invalid UTF-8
+    assert parse(b"\xff\xff\xff") is None      # not protobuf at all
+    assert parse(pb.GetRecommendationsRequest(user_id="u").SerializeToString()).user_id == "u"
+
+
+@given(context=st.builds(
+    pb.Context, device=st.text(max_size=70), country=st.text(max_size=70),
+    ts=st.integers(-(2**63), 2**63 - 1) | st.integers(946_684_800_000, 4_102_444_799_999),
+    region=st.text(max_size=10), timezone=st.sampled_from(["", "UTC", "Asia/Tokyo", "Europe"]),
+    extra=st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3)))
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_request_that_passes_validation_is_answered(store, context):
+    from serving.servicer import recommendations_request_problem
+    request = pb.GetRecommendationsRequest(user_id="stranger", k=3, context=context)
+    if recommendations_request_problem(request) is None:
+        assert RecommendationsServicer(store, FIXED).recommend(request).response.items
+
+
+def test_an_impression_that_cannot_be_written_never_fails_the_lookup():
+    from serving.impressions import ImpressionLog
+    log = ImpressionLog(Settings(kafka_bootstrap="127.0.0.1:1"))
+    request = pb.GetRecommendationsRequest(user_id="u1", k=1, context=pb.Context(
+        extra={"blob": "x" * 2_000_000}))  # over the producer's message.max.bytes
+    log.log(request, pb.GetRecommendationsResponse(request_id="r"), {}, "[]")
+    assert log.dropped == 1 and log.sent == 0
