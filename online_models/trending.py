@@ -4,8 +4,9 @@ Each candidate from a category the user likes scores ``preference(category) * tr
 where ``trend`` is the item's decayed interaction count. Items the user bought are left out.
 The list is topped up from global popularity, which alone is also the cold-start answer.
 Ranking happens in log space (``log2 preference + log score``), and a returned score is the
-candidate's share of the best one returned (``features.trending.relative``): the lists come from other
-operators and partitions, each with its own event-time clock, so no "now" is needed or mixed.
+candidate's share of the best one returned (``features.trending.relative``): the lists come
+from other operators and partitions, each with its own event-time clock, so no "now" is
+needed or mixed.
 
 >>> from features.trending import add_decayed
 >>> h = 3_600_000
