@@ -33,6 +33,12 @@ def _options(options: dict[str, str]) -> str:
 
 
 def create_source(t_env: StreamTableEnvironment, settings: Settings, name: str) -> None:
+    """The events source. Its watermark follows the records' Kafka timestamps (the input
+    topics keep the broker's log-append time, reco/topics.py, so no producer clock can move
+    it), and watermark alignment keeps the partitions within ``watermark_max_drift_ms`` of
+    each other: during a backfill or a catch-up a fast partition waits for a slow one, so
+    the user operator and the shared lists never see one partition's events hours ahead of
+    another's (docs/architecture.md: Time)."""
     options = {
         "connector": "kafka",
         "topic-pattern": event_topic_pattern(settings),
@@ -43,13 +49,20 @@ def create_source(t_env: StreamTableEnvironment, settings: Settings, name: str) 
         "scan.startup.mode": "group-offsets",
         "scan.topic-partition-discovery.interval": f"{settings.partition_discovery_ms} ms",
         "value.format": "raw",
+        "scan.watermark.alignment.group": f"{settings.job_name}-events",
+        "scan.watermark.alignment.max-drift": f"{settings.watermark_max_drift_ms} ms",
+        "scan.watermark.alignment.update-interval": "1 s",
+        "scan.watermark.idle-timeout": f"{settings.watermark_idle_ms} ms",
     }
+    lag = settings.watermark_out_of_orderness_ms
     t_env.execute_sql(f"""
         CREATE TEMPORARY TABLE `{name}` (
           `value` BYTES,
           `topic` STRING METADATA VIRTUAL,
           `partition` INT METADATA VIRTUAL,
-          `offset` BIGINT METADATA VIRTUAL
+          `offset` BIGINT METADATA VIRTUAL,
+          `log_time` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+          WATERMARK FOR `log_time` AS `log_time` - INTERVAL '{lag / 1000:.3f}' SECOND
         ) WITH (
           {_options(options)}
         )""")

@@ -138,7 +138,10 @@ def dead_letters(*operators: DataStream) -> DataStream:
     return letters[0].union(*letters[1:])
 
 
-def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
+def build_pipeline(raw: DataStream, settings: Settings,
+                   user_operator: type[UserRecommendations] = UserRecommendations) -> Outputs:
+    """The dataflow from raw records; ``user_operator`` is the per-user function's class (a
+    subclass in tests that inject failures)."""
     s = settings
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
                                      item_signals=not s.feature_engine,
@@ -163,7 +166,7 @@ def build_pipeline(raw: DataStream, settings: Settings) -> Outputs:
         .broadcast(TOP_LISTS)
     users = (keyed(checked)
              .connect(top_lists)
-             .process(UserRecommendations(s), output_type=PICKLED)
+             .process(user_operator(s), output_type=PICKLED)
              .name("user-recommendations").uid("user-recommendations"))
     # One writer for the one key, chained to its producer, so versions cannot overtake.
     popular_rows = (popular.process(PopularListRow(s), output_type=KEYED_BYTES)

@@ -15,7 +15,7 @@ from pyflink.datastream.functions import ProcessFunction, RuntimeContext
 from features.trending import EVENT_WEIGHTS
 from online_models.factors import chunk_problem
 from online_models.mixes import ARMS
-from operators.guard import DEAD_LETTERS, failure_counter
+from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
 from operators.items import INTERACTION, ITEM_SIGNALS
 from reco.clock import now_ms
 from reco.events import DEFAULT_MAX_FUTURE_MS, InvalidEvent, parse_event
@@ -69,6 +69,7 @@ class ParseEvents(ProcessFunction):
         except Exception:
             self.flagged_metric = None
 
+    @dead_letter_on_error("parse")
     def process_element(self, row: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
         raw = row[0]
         try:

@@ -59,12 +59,25 @@ class QualityFilter(KeyedProcessFunction):
                                                            self.settings.user_state_ttl_ms))
         self.gate = quality_gate(self.settings)
         self.failures = failure_counter(runtime_context)
+        # events further behind the watermark than the allowed lateness: learned all the same
+        # (docs/architecture.md: Time), and counted (the keyed timer service is the one that
+        # knows the watermark in thread mode)
+        self.late = 0
+        try:
+            self.late_metric = runtime_context.get_metrics_group().counter("lateEvents")
+        except Exception:
+            self.late_metric = None
 
     @dead_letter_on_error("quality")
     def process_element(self, event: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         if isinstance(event, Impression):  # for the user operator's feedback join
             yield Row(event.user_id, (event, None, 0))
             return
+        if event.ts < ctx.timer_service().current_watermark() \
+                - self.settings.allowed_lateness_ms:
+            self.late += 1
+            if self.late_metric is not None:
+                self.late_metric.inc()
         verdict, state = self.gate.check(self.state.value() or self.gate.new(), event)
         if verdict is None:
             return  # redelivered

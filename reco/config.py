@@ -67,6 +67,15 @@ class Settings:
     connector_jar: str = _doc("path of the Flink Kafka connector jar",
                               str(CACHE_DIR / "jars" / "flink" / FLINK_KAFKA_CONNECTOR))
     max_event_bytes: int = _doc("events larger than this go to the dead-letter topic", 65536)
+    watermark_out_of_orderness_ms: int = _doc(
+        "the source's watermark trails the latest Kafka log-append time by this", 5_000)
+    watermark_max_drift_ms: int = _doc(
+        "watermark alignment: a partition this far ahead of the slowest waits for it", 30_000)
+    watermark_idle_ms: int = _doc(
+        "a partition without records this long stops holding the watermark back", 10_000)
+    allowed_lateness_ms: int = _doc(
+        "an event further behind the watermark is counted as late (and still learned)",
+        3_600_000)
     max_future_ms: int = _doc("events (and impressions) more than this ahead of the job's clock "
                               "go to the dead-letter topic", 3_600_000)
     dlq_raw_max_bytes: int = _doc("raw bytes kept in a dead-letter record (source offset kept)",

@@ -13,6 +13,9 @@ from reco.events import EVENT_TYPES
 
 log = logging.getLogger("reco.topics")
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
+# The job's input: records keep the broker's append time, the clock of the job's watermark
+# (jobs/kafka_io.py), which no producer can set ahead.
+INPUT = {"message.timestamp.type": "LogAppendTime"}
 
 
 def event_topic(settings: Settings, event_type: str) -> str:
@@ -21,9 +24,10 @@ def event_topic(settings: Settings, event_type: str) -> str:
 
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Every topic the project uses, with its configuration."""
-    specs: dict[str, dict[str, str]] = {event_topic(settings, t): {} for t in sorted(EVENT_TYPES)}
+    specs: dict[str, dict[str, str]] = {event_topic(settings, t): INPUT
+                                         for t in sorted(EVENT_TYPES)}
     specs.update({settings.topic_dlq: {}, settings.topic_filtered: {},
-                  settings.topic_impressions: {},
+                  settings.topic_impressions: INPUT,
                   settings.topic_recommendations: COMPACTED,
                   settings.topic_popular_lists: COMPACTED,
                   settings.topic_user_profiles: COMPACTED,

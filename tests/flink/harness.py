@@ -43,7 +43,7 @@ def _pause(row: Row) -> Iterable[Row]:
 
 
 def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
-                 settings: Settings) -> dict[str, list[Any]]:
+                 settings: Settings, **pipeline_options: Any) -> dict[str, list[Any]]:
     """Runs the whole pipeline and returns its outputs by kind. Records are spread over the
     parallel parsers by user id, as Kafka partitions keyed records, so each user's events keep
     their order."""
@@ -52,7 +52,7 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
            .flat_map(_pause, output_type=RAW_RECORD).set_parallelism(1)
            .key_by(user_of, key_type=Types.STRING())
            .map(lambda row: row, output_type=RAW_RECORD))
-    out = build_pipeline(raw, settings)
+    out = build_pipeline(raw, settings, **pipeline_options)
     # the popular list's versions stay in order on one channel (parallelism 1), as on Kafka
     popular = out.popular.map(lambda r: ("popular_lists", r[0], bytes(r[1])),
                               output_type=Types.PICKLED_BYTE_ARRAY()).set_parallelism(1)
