@@ -102,6 +102,22 @@ def flink_jobs(rest_port: int) -> list[dict[str, object]]:
         return []
 
 
+def flink_job_restarts(rest_port: int) -> int | None:
+    """How often the running job restarted (Flink's ``numRestarts``), or None when no job
+    runs or the MiniCluster does not answer."""
+    for job in flink_jobs(rest_port):
+        if job.get("state") != "RUNNING":
+            continue
+        url = f"http://127.0.0.1:{rest_port}/jobs/{job.get('jid')}/metrics?get=numRestarts"
+        try:
+            with urllib.request.urlopen(url, timeout=1.0) as reply:
+                values = json.load(reply)
+        except (OSError, ValueError):
+            return None
+        return int(values[0]["value"]) if values else 0
+    return None
+
+
 def flink_job_running(rest_port: int) -> bool:
     """True when a job runs with every task running (sources are reading)."""
     for job in flink_jobs(rest_port):
