@@ -91,8 +91,9 @@ class LocalKafka:
         if (self.data_dir / "data" / "meta.properties").exists():
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # "=" joins the id to its option: an id that starts with "-" (1 in 64) is not an option
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id,
+            self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
                        "-c", str(self.config_path)), capture_output=True, text=True)
         if result.returncode != 0:
             raise StartupError(f"kafka storage format failed: {result.stdout}{result.stderr}")

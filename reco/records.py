@@ -1,0 +1,46 @@
+"""Typed records that travel between the job's stages (instead of positional tuples), defined
+once. Plain frozen dataclasses with slots: small when pickled, readable in a dead letter.
+
+>>> ItemSignal("i1", category="shoes", weight=2.0, ts=5, event_id="e1", previous="i0")
+ItemSignal(item_id='i1', category='shoes', weight=2.0, ts=5, event_id='e1', previous='i0', price=None, neighbour=None)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSignal:
+    """What the per-item operator learns (keyed by ``item_id``): a clean interaction (with
+    the session's previous item for co-occurrence), or, with ``neighbour`` set, that
+    ``neighbour`` followed this item in a session."""
+
+    item_id: str
+    category: str = ""
+    weight: float = 0.0
+    ts: int = 0
+    event_id: str = ""
+    previous: str | None = None
+    price: float | None = None
+    neighbour: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopOffer:
+    """An item's score offered to a top list (keyed by the list's key, reco/keys.py)."""
+
+    key: str
+    item_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSignal:
+    """A wishlist save, cart or purchase of a user of ``segment``: feeds the segment's
+    cold-start list (keyed by segment)."""
+
+    segment: str
+    item_id: str
+    weight: float
+    ts: int
