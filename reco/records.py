@@ -1,8 +1,9 @@
 """Typed records that travel between the job's stages (instead of positional tuples), defined
 once. Plain frozen dataclasses with slots: small when pickled, readable in a dead letter.
 
->>> ItemSignal("i1", category="shoes", weight=2.0, ts=5, event_id="e1", previous="i0")
-ItemSignal(item_id='i1', category='shoes', weight=2.0, ts=5, event_id='e1', previous='i0', price=None, neighbour=None)
+>>> signal = ItemSignal("i1", category="shoes", weight=2.0, ts=5, event_id="e1", previous="i0")
+>>> signal.neighbour is None, signal.previous
+(True, 'i0')
 """
 
 from __future__ import annotations
