@@ -23,15 +23,13 @@ from bench.common import RESULTS, machine, percentile, progress, write_results
 from bench.user_work import top_lists
 from features.engine import FeatureEngine
 from features.profile_view import profile_message
-from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
-from online_models.trending import TrendingRecommender
-from operators.users import recommendation_list
 from reco.arguments import count
 from reco.config import Settings
 from reco.datasets import load_taobao
 from reco.events import Event
 from reco.simulator import ShopperSimulation, SimConfig
 from serving.store import PROFILES, RECOMMENDATIONS, Change, Store
+from userstep.step import Shared, UserState, UserStep
 
 
 def replay(engine: FeatureEngine, events: Iterable[Event], total: int) -> dict[str, Any]:
@@ -77,19 +75,17 @@ def serving_store_size(engine: FeatureEngine, settings: Settings,
                        events: list[Event]) -> dict[str, float]:
     """Bytes per user on disk in the serving store (rocksdict, compacted): each user's
     published profile and candidate pool, as the loader writes them."""
-    tops = top_lists(events, settings.category_top_n)
-    recommender = TrendingRecommender(2 * settings.candidates_per_source)
+    shared = Shared(top_lists(events, settings.category_top_n).get)
+    step = UserStep(settings)
+    step.profiles = engine.book  # the population statistics the engine learned
 
     def changes() -> Iterator[Change]:
         for user, profile in engine.profiles.items():
-            message = engine.book.message(profile, user, profile.last_seen)
-            pool = build_pool(profile, engine.book.recent_candidates(profile, RECENT_CANDIDATES),
-                              tops.get, recommender, None, settings.candidates_per_source)
-            yield Change(PROFILES, user, message.SerializeToString())
-            yield Change(RECOMMENDATIONS, user, recommendation_list(
-                user, pool, settings.model_version, profile.last_event_id, profile.last_seen,
-                profile.segment, engine.book.bandit_features(profile),
-                excluded_purchases(pool, profile.purchased)))
+            profile.published = 0  # publish the list whatever was published before
+            out = step.publish(UserState(profile), user, shared, profile.last_seen)
+            yield Change(PROFILES, user, out.profile.SerializeToString())
+            if out.recommendations is not None:
+                yield Change(RECOMMENDATIONS, user, out.recommendations)
 
     size = store_bytes(changes())
     return {"users": len(engine.profiles), "bytes": size,

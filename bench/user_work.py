@@ -1,12 +1,13 @@
-"""The Python work of the per-user path (quality and user operators), in one process, step by
-step, on the events of a throughput backlog: what the job's logic costs without Flink. In
-thread mode every Python operator of the job shares one interpreter (one GIL), so this bounds
-the job's throughput from above however cheap the framework gets.
+"""The Python work of the per-user path (quality and user operators), in one process, on the
+events of a throughput backlog: what the job's logic costs without Flink. In thread mode every
+Python operator of the job shares one interpreter (one GIL), so this bounds the job's
+throughput from above however cheap the framework gets.
 
-Each event takes the steps the operators take: the quality state read, checked and written
-(pickled, as in RocksDB), the profile read, learned and written, and, as when the user's
-last publication is a second old (every event of the backlog benchmark's users), the
-publication: the profile message, the segment model, the candidate pool and the list.
+Each event takes the user step (userstep/step.py) as the operators do: the quality state read,
+checked and written (pickled, as in RocksDB), the user state read, learned and written, and,
+as when the user's last publication is a second old (every event of the backlog benchmark's
+users), the publication: the profile message, the segment model, the candidate pool and the
+list.
 
   python -m bench.user_work --events 30000 --users 2000
 """
@@ -21,21 +22,17 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from features.configured import profiles_for, quality_gate
-from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
-from online_models.segments import SegmentModel, segment_features
-from online_models.trending import Ranked, TrendingRecommender
-from operators.users import list_fingerprint, recommendation_list
 from reco.arguments import positive_int
 from reco.config import Settings
 from reco.events import Event
 from reco.keys import POPULAR_LIST, category_key
 from reco.simulator import ShopperSimulation, SimConfig
+from userstep.step import Shared, UserStep
 
-STEPS = ("quality", "state", "learn", "profile message", "segment", "pool", "list")
+STEPS = ("check", "state", "learn", "publish")
 
 
-def top_lists(events: Iterable[Event], n: int) -> dict[str, Ranked]:
+def top_lists(events: Iterable[Event], n: int) -> dict[str, Any]:
     """Per-category and popular top lists (log2 counts) from the events, as the job's
     broadcast would hold them."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -48,49 +45,35 @@ def top_lists(events: Iterable[Event], n: int) -> dict[str, Ranked]:
 
 
 def user_work(events: list[Event], settings: Settings) -> dict[str, Any]:
-    """Microseconds per event of each step, and their total."""
-    gate, profiles = quality_gate(settings), profiles_for(settings)
-    segments = SegmentModel(settings.segments, seed=settings.policy_seed)
-    recommender = TrendingRecommender(2 * settings.candidates_per_source)
-    tops = top_lists(events, settings.category_top_n)
+    """Microseconds per event of each part of the user step (userstep/step.py), with the
+    states pickled between events as in RocksDB, and their total."""
+    step = UserStep(settings)
+    shared = Shared(top_lists(events, settings.category_top_n).get)
     quality_state: dict[str, bytes] = {}
-    profile_state: dict[str, bytes] = {}
+    user_state: dict[str, bytes] = {}
     spent = dict.fromkeys(STEPS, 0.0)
     clock = time.perf_counter
     for event in events:
         user = event.user_id
         t0 = clock()
         stored = quality_state.get(user)
-        verdict, quality = gate.check(pickle.loads(stored) if stored else gate.new(), event)
+        checked, quality = step.check(pickle.loads(stored) if stored else None, event)
         quality_state[user] = pickle.dumps(quality)
         t1 = clock()
-        stored = profile_state.get(user)
-        profile = pickle.loads(stored) if stored else profiles.new()
+        stored = user_state.get(user)
+        state = pickle.loads(stored) if stored else step.new_state()
         t2 = clock()
-        if verdict is not None and verdict.rule is None:
-            profiles.learn(profile, event)
+        step.learn(state, event, checked)
         t3 = clock()
-        message = profiles.message(profile, user, event.ts)
+        out = step.publish(state, user, shared, event.ts)
+        out.profile.SerializeToString()
         t4 = clock()
-        profile.segment = segments.learn_predict_one(segment_features(message))
-        message.segment = str(profile.segment)
-        message.SerializeToString()
+        user_state[user] = pickle.dumps(state)
         t5 = clock()
-        pool = build_pool(profile, profiles.recent_candidates(profile, RECENT_CANDIDATES),
-                          tops.get, recommender, None, settings.candidates_per_source)
-        t6 = clock()
-        excluded = excluded_purchases(pool, profile.purchased)
-        profile.published = list_fingerprint(pool, excluded)
-        recommendation_list(user, pool, settings.model_version, profile.last_event_id,
-                            profile.last_seen, profile.segment,
-                            profiles.bandit_features(profile), excluded)
-        t7 = clock()
-        profile_state[user] = pickle.dumps(profile)
-        t8 = clock()
-        for step, seconds in zip(STEPS, (t1 - t0, t2 - t1 + t8 - t7, t3 - t2, t4 - t3, t5 - t4,
-                                         t6 - t5, t7 - t6), strict=True):
-            spent[step] += seconds
-    per_event = {step: seconds / len(events) * 1e6 for step, seconds in spent.items()}
+        for name, seconds in zip(STEPS, (t1 - t0, t2 - t1 + t5 - t4, t3 - t2, t4 - t3),
+                                 strict=True):
+            spent[name] += seconds
+    per_event = {name: seconds / len(events) * 1e6 for name, seconds in spent.items()}
     total = sum(per_event.values())
     return {"events": len(events), "us_per_event": per_event, "total_us_per_event": total,
             "ceiling_events_per_s": 1e6 / total}

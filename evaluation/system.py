@@ -1,44 +1,48 @@
-"""The whole system in one process, for the prequential evaluation: the job's logic (the
-feature engine's de-duplication, bot rules and profiles; item trending, co-occurrence, newest
-items; category and popular lists; candidate pools with item factors retrained once per
-simulated day, as ``reco train-factors`` would be scheduled) and the server's (co-occurring
-items, the bandit choosing the mix, blending), with the loop closed as deployed: every page
-view asks for a list (an impression of its top ``PAGE_K``), the job's FeedbackJoiner turns the
-user's later events on shown items into rewards with the configured weights (untouched items are
-zero rewards when the attribution window closes) and the policy learns from them
-(``page_requests=False``: only the harness's own requests are impressions).
+"""The whole system in one process, for the prequential evaluation: the job's user step
+(userstep/step.py: quality check, learning, publication of the profile and the list), its
+per-item step (features/items.learn_signal) and its top lists, and the server's answer
+(userstep/serve.py: the stored list, co-occurring items, the bandit choosing the mix,
+blending; a new user gets the cold-start lists of the segment the context suggests and the
+global one), with the loop closed as deployed: every page view asks for a list (an impression
+of its top ``PAGE_K``), the user step joins the user's later events on shown items into rewards
+(untouched items are zero rewards when the attribution window closes) and the policy learns
+from them (``page_requests=False``: only the harness's own requests are impressions). Item
+factors are retrained once per simulated day, as ``reco train-factors`` would be scheduled.
 
-Differences from the deployed system, on purpose: lists are computed when asked (the job
-publishes them as events arrive, which gives the same list), items report every score change
-(the job throttles reports to score growth of ``trending_emit_ratio``), and rewards reach the
-policy at once (the job publishes its statistics once a second). Segments are learned and
-assigned when a list is asked for, at most once per ``profile_min_interval_ms`` of event time
-per user (the job: when it publishes the profile, once per interval of processing time), by
-one model (the job: one per parallel instance)."""
+Differences from the deployed system, on purpose: time is event time throughout (the job
+throttles publications and top lists on processing time, and expires attribution windows on
+it), lists are read as soon as they change (the job publishes a changed top list at most every
+``top_emit_interval_ms``), rewards reach the policy at once (the job publishes its statistics
+once a second), and one segment model and one set of population statistics serve all users (the
+job has one per parallel instance). A user with unpublished changes is published before her
+request is answered (the job's timer publishes the latest within ``profile_min_interval_ms``)."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-from features.basic_profile import BasicProfile
-from features.configured import reward_weights
-from features.engine import FeatureEngine
-from features.items import ItemState
-from features.trending import EVENT_WEIGHTS, TopItems
+from features.context import event_context
+from features.items import ItemState, learn_signal, report_step
+from features.trending import TopItems, add_decayed, merge_ranked
 from online_models.als import ImplicitALS
 from online_models.bandit_context import bandit_context, context_features
 from online_models.factors import ItemFactors
-from online_models.feedback import FeedbackJoiner, Sample
+from online_models.feedback import Sample
 from online_models.interactions import training_data
 from online_models.linear_ts import LinearThompsonSampling
-from online_models.mixes import ARMS, own_items, serve
-from online_models.pool import RECENT_CANDIDATES, build_pool, cooccurring, excluded_purchases
-from online_models.segments import SegmentModel, segment_features
-from online_models.trending import Ranked, TrendingRecommender
+from online_models.mixes import ARMS
+from online_models.segments import context_segment
+from online_models.trending import Ranked
 from reco.config import Settings
 from reco.events import Event
-from reco.keys import POPULAR_LIST, category_key, new_items_key
+from reco.impressions import Impression
+from reco.keys import CATEGORY_PREFIX, POPULAR_LIST, segment_list_key
+from reco.records import ItemSignal, SegmentSignal
+from reco.v1 import recommendations_pb2 as pb
+from userstep.lists import popular_list
+from userstep.serve import Prepared
+from userstep.step import Shared, UserState, UserStep
 
 DAY_MS = 86_400_000
 PAGE_K = 10  # items a page shows: what an impression logs
@@ -66,16 +70,19 @@ class InProcessSystem:
         self.settings = settings
         self.page_requests = page_requests
         self.learn_policy = learn_policy
-        self.engine = FeatureEngine(settings)
-        self.recommender = TrendingRecommender(2 * settings.candidates_per_source)
+        self.step = UserStep(settings)
+        self.quality: dict[str, Any] = {}
+        self.states: dict[str, UserState] = {}
+        self.lists: dict[str, bytes] = {}      # each user's latest list: the serving store
         self.items: dict[str, ItemState] = {}
-        self.tops: dict[str, TopItems] = {}
+        self.tops: dict[str, TopItems] = {}    # category and newest-item lists
+        self.segment_tops: dict[str, TopItems] = {}
+        self._popular: tuple[Ranked, bytes] | None = None  # merged list, its cold-start list
+        self.report_step = report_step(settings.trending_emit_ratio)
         self.policy = LinearThompsonSampling(context_features(settings.segments), seed=seed)
-        self.segments = SegmentModel(settings.segments, seed=settings.policy_seed)
-        self.rewards = reward_weights(settings)
-        self.joiners: dict[str, FeedbackJoiner] = {}
         self.requests = 0
         self.swept_ms = 0
+        self.waiting: set[str] = set()  # users with impressions waiting for feedback
         self.events: list[Event] = []
         self.factor_count = factors
         self.factors: ItemFactors | None = None
@@ -83,58 +90,96 @@ class InProcessSystem:
         self.retrain_factors = retrain_factors
         self.seed = seed
 
-    def _top(self, key: str) -> TopItems:
-        top = self.tops.get(key)
-        if top is None:
-            n = self.settings.reco_list_size if key == POPULAR_LIST else \
-                self.settings.category_top_n
-            top = self.tops[key] = TopItems(n)
-        return top
-
-    def _learn_item(self, event: Event, previous: str | None) -> None:
-        """A clean interaction with an item (and the session's previous item, paired by the
-        quality step), as the per-item operator learns it."""
-        weight = EVENT_WEIGHTS[event.event_type]
-        item = str(event.item_id)
-        state = self.items.get(item)
-        if state is None:
-            state = self.items[item] = ItemState(self.settings.trending_half_life_ms,
-                                                 self.settings.cooccurring_items)
-            self._top(new_items_key(event.category or "_unknown")).offer(item,
-                                                                               float(event.ts))
-        state.add_interaction(weight, event.ts, event.event_id, event.category or "",
-                              event.price)
-        if previous is not None:
-            state.add_neighbour(previous)
-            neighbour = self.items.get(previous)
-            if neighbour is not None:
-                neighbour.add_neighbour(item)
-        if state.log_score is not None:
-            self._top(category_key(state.category)).offer(item, state.log_score)
-            self._top(POPULAR_LIST).offer(item, state.log_score)
-        self.events.append(event)
+    def profile(self, user: str) -> Any:
+        state = self.states.get(user)
+        return state.profile if state is not None else None
 
     def learn(self, event: Event) -> None:
-        self._feedback(event)
-        verdict = self.engine.learn(event)
-        if verdict is not None and verdict.rule is None:
-            if verdict.item_signal:
-                self._learn_item(event, verdict.previous)
+        self._sweep(event.ts)
+        user = event.user_id
+        checked, self.quality[user] = self.step.check(self.quality.get(user), event)
+        if checked.duplicate:
+            return
+        for signal in checked.item_signals:
+            self._learn_item(signal)
+        state = self.states.get(user) or self.states.setdefault(user, self.step.new_state())
+        learned = self.step.learn(state, event, checked)
+        self._learn_rewards(learned.rewards, user)
+        if learned.segment_signal is not None:
+            self._learn_segment(learned.segment_signal)
+        if event.ts - state.profile.profile_sent_ms >= self.settings.profile_min_interval_ms:
+            self._publish(user, state, event.ts)
+        else:
+            state.profile.profile_pending = True
+        if checked.rule is None:
+            self.events.append(event)
             if self.page_requests and event.event_type in PAGE_VIEWS:
-                self.recommend(event.user_id, PAGE_K, event.ts)
+                self.recommend(user, PAGE_K, event.ts, event)
 
-    def _feedback(self, event: Event) -> None:
-        """The user's event on a shown item is a reward; windows that closed are zero rewards
-        for what was ignored (swept for everybody once per window, as the job's timers do)."""
-        joiner = self.joiners.get(event.user_id)
-        if joiner is not None:
-            self._learn_rewards(joiner.on_event(event.event_type, event.item_id, event.ts))
-        if event.ts - self.swept_ms >= self.rewards.window_ms:
-            self.swept_ms = event.ts
-            for joiner in self.joiners.values():
-                self._learn_rewards(joiner.expire(event.ts))
+    def _publish(self, user: str, state: UserState, ts: int) -> None:
+        state.profile.profile_sent_ms, state.profile.profile_pending = ts, False
+        out = self.step.publish(state, user, Shared(self._ranked, self.factors), ts)
+        if out.recommendations is not None:
+            self.lists[user] = out.recommendations
 
-    def _learn_rewards(self, samples: list[Sample]) -> None:
+    def _learn_item(self, signal: ItemSignal) -> None:
+        """The per-item operator and the category lists it feeds."""
+        state = self.items.get(signal.item_id)
+        if state is None:
+            state = self.items[signal.item_id] = ItemState(self.settings.trending_half_life_ms,
+                                                           self.settings.cooccurring_items)
+        offers, _ = learn_signal(state, signal, self.report_step)
+        for offer in offers:
+            top = self.tops.get(offer.key)
+            if top is None:
+                top = self.tops[offer.key] = TopItems(self.settings.category_top_n)
+            if top.offer(offer.item_id, offer.score) and offer.key.startswith(CATEGORY_PREFIX):
+                self._popular = None
+
+    def _learn_segment(self, signal: SegmentSignal) -> None:
+        top = self.segment_tops.get(signal.segment)
+        if top is None:
+            top = self.segment_tops[signal.segment] = TopItems(self.settings.reco_list_size)
+        top.offer(signal.item_id, add_decayed(top.score(signal.item_id), signal.weight,
+                                              signal.ts, self.settings.trending_half_life_ms))
+
+    def _ranked(self, key: str) -> Ranked | None:
+        """A top list by its broadcast key; the popular list merged from the category lists
+        as the job's popular operator does."""
+        if key == POPULAR_LIST:
+            return self._popular_lists()[0]
+        top = self.tops.get(key)
+        return top.ranked() if top is not None else None
+
+    def _popular_lists(self) -> tuple[Ranked, bytes]:
+        if self._popular is None:
+            merged = merge_ranked([top.ranked() for key, top in self.tops.items()
+                                   if key.startswith(CATEGORY_PREFIX)],
+                                  self.settings.reco_list_size)
+            _, raw = popular_list(POPULAR_LIST, merged, self.settings.reco_list_size,
+                                  self.settings.model_version, 0)
+            self._popular = (merged, raw)
+        return self._popular
+
+    def _neighbours(self, item: str) -> list[tuple[str, float]]:
+        state = self.items.get(item)
+        return state.neighbours.ranked() if state is not None else []
+
+    def _sweep(self, ts: int) -> None:
+        """Windows that closed are zero rewards for what was ignored (swept once per window
+        of event time, as the job's timers do in processing time)."""
+        if ts - self.swept_ms < self.step.weights.window_ms:
+            return
+        self.swept_ms = ts
+        for user in list(self.waiting):
+            self._learn_rewards(self.step.expire(self.states[user], ts), user)
+
+    def _learn_rewards(self, samples: list[Sample], user: str) -> None:
+        state = self.states.get(user)
+        if state is not None and state.feedback is not None:
+            self.waiting.add(user)
+        else:
+            self.waiting.discard(user)
         if not self.learn_policy:
             return
         for sample in samples:
@@ -150,56 +195,58 @@ class InProcessSystem:
             data.users, data.items, data.weights)
         self.factors = model.item_model(f"day-{day}")
 
-    def _ranked(self, key: str) -> Ranked | None:
-        """A top list, ranked when asked: a pool reads a few of the (many) lists."""
-        top = self.tops.get(key)
-        return top.ranked() if top is not None else None
-
-    def _neighbours(self, item: str) -> list[tuple[str, float]]:
-        state = self.items.get(item)
-        return state.neighbours.ranked() if state is not None else []
-
-    def _segment(self, user: str, profile: Any, now_ms: int) -> None:
-        """The user's segment, learned and assigned as the job does when it publishes the
-        profile (at most once per ``profile_min_interval_ms``, here of event time)."""
-        if now_ms - profile.profile_sent_ms < self.settings.profile_min_interval_ms:
-            return
-        profile.profile_sent_ms = now_ms
-        message = self.engine.book.message(profile, user, now_ms)
-        profile.segment = self.segments.learn_predict_one(segment_features(message))
-
     def rfm_segment(self, user: str, now_ms: int) -> str:
         """The user's RFM segment at ``now_ms`` as the job names it (features/rfm.py:
         champions, loyal, at_risk, prospect, ...); "no history" before her first event."""
-        profile = self.engine.profiles.get(user)
+        profile = self.profile(user)
         if profile is None or profile.event_count == 0:
             return "no history"
-        return profile.rfm.scores(now_ms, self.engine.population.rfm)[3]
+        population = getattr(self.step.profiles, "population", None)
+        if population is None:  # the skeleton's profiles keep no RFM
+            return "no history"
+        return profile.rfm.scores(now_ms, population.rfm)[3]
 
-    def recommend(self, user: str, k: int, now_ms: int) -> list[str]:
+    def _prepared(self, user: str, device: str, day_part: str) -> Prepared:
+        """What the server prepares for the user: her stored list, or the cold-start lists of
+        the segment her context suggests and the global one."""
+        stored = self.lists.get(user)
+        if stored is not None:
+            return Prepared([pb.RecommendationList.FromString(stored)], False, self._neighbours)
+        found = context_segment(self.step.segments.centers, device, day_part)
+        segment = str(found) if found is not None else ""
+        lists = []
+        top = self.segment_tops.get(segment)
+        if top is not None:
+            _, raw = popular_list(segment_list_key(segment), top.ranked(),
+                                  self.settings.reco_list_size, self.settings.model_version, 0)
+            lists.append(pb.RecommendationList.FromString(raw))
+        lists.append(pb.RecommendationList.FromString(self._popular_lists()[1]))
+        return Prepared(lists, True, self._neighbours, segment)
+
+    def recommend(self, user: str, k: int, now_ms: int, context: Event | None = None
+                  ) -> list[str]:
+        """The server's answer to the user's request at ``now_ms`` (the context of the event
+        that opened the page, when there is one), logged as an impression."""
         self._retrain(now_ms)
-        profile = self.engine.profiles.get(user)
-        if profile is None or profile.event_count == 0:
-            pool = build_pool(BasicProfile(), [], self._ranked, self.recommender, None,
-                              self.settings.candidates_per_source)
-            user_part: dict[str, float] = {}
-            last = 0
-        else:
-            recent = self.engine.book.recent_candidates(profile, RECENT_CANDIDATES)
-            pool = build_pool(profile, recent, self._ranked, self.recommender, self.factors,
-                              self.settings.candidates_per_source)
-            pool += cooccurring(own_items(pool), self._neighbours)
-            self._segment(user, profile, now_ms)
-            user_part = self.engine.book.bandit_features(profile)
-            last = profile.last_seen
-        context = bandit_context(user_part, last, now_ms, "", "")
-        arm, propensity = self.policy.pull(ARMS, context)
-        excluded = excluded_purchases(pool, profile.purchased) if profile is not None else ()
-        items = [item for item, *_ in serve(pool, arm, excluded, k, self.settings.diversity)]
+        state = self.states.get(user)
+        if state is not None and state.profile.profile_pending:
+            self._publish(user, state, now_ms)
+        device, day_part = "", ""
+        if context is not None:
+            local = event_context(context.ts, context.timezone, context.country,
+                                  context.user_agent, context.device)
+            device, day_part = local.device_type, local.day_part
+        prepared = self._prepared(user, device, day_part)
+        features = bandit_context(prepared.user, prepared.last_event_ts, now_ms, device,
+                                  day_part)
+        arm, propensity = self.policy.pull(ARMS, features)
+        slate = prepared.slate(arm, k, self.settings.diversity, ())
+        items = [item for item, *_ in slate.items]
         self.requests += 1
-        joiner = self.joiners.setdefault(user, FeedbackJoiner(self.rewards))
-        self._learn_rewards(joiner.add_impression(
-            f"r{self.requests}", now_ms, [(item, propensity) for item in items[:PAGE_K]],
-            context, arm))
+        if state is None:
+            state = self.states[user] = self.step.new_state()
+        impression = Impression(f"r{self.requests}", user, now_ms,
+                                tuple((item, propensity) for item in items[:PAGE_K]), arm,
+                                "", features)
+        self._learn_rewards(self.step.impression(state, impression, now_ms), user)
         return items
-

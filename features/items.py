@@ -23,6 +23,8 @@ import math
 from features.slots import SlotState
 from features.trending import TopItems, add_decayed, value_at
 from features.windows import SlidingWindowSum
+from reco.keys import category_key, new_items_key
+from reco.records import ItemSignal, TopOffer
 from reco.v1 import recommendations_pb2 as pb
 
 ITEM_WINDOWS = (("1h", 3_600_000, 600_000), ("24h", 86_400_000, 3_600_000))
@@ -113,6 +115,35 @@ class ItemState(SlotState):
                           for i, c in self.neighbours.ranked()],
             updated_at_ms=updated_at_ms, first_seen_ms=self.first_seen,
             price_band=price_band(self.price))
+
+
+def learn_signal(state: ItemState, signal: ItemSignal, step: float
+                 ) -> tuple[list[TopOffer], bool]:
+    """The per-item operator's step: learns one signal; returns the offers to the top lists
+    (the item's new score to its category's list when it grew by ``step`` (log2) since the
+    last report, and the item to its category's newest items when first seen) and whether the
+    item's published features changed (False for a redelivered event).
+
+    >>> state = ItemState(half_life_ms=3_600_000)
+    >>> offers, changed = learn_signal(state, ItemSignal("i1", "shoes", 1.0, 0, "e1"), 0.0)
+    >>> [(o.key, o.item_id) for o in offers], changed
+    ([('new/shoes', 'i1'), ('category/shoes', 'i1')], True)
+    """
+    if signal.neighbour is not None:
+        return [], state.add_neighbour(signal.neighbour)
+    new = state.first_seen == 0
+    if not state.add_interaction(signal.weight, signal.ts, signal.event_id, signal.category,
+                                 signal.price):
+        return [], False
+    offers = []
+    if new:  # content-based: listed by category before it earned a trending score
+        offers.append(TopOffer(new_items_key(state.category), signal.item_id,
+                               float(signal.ts)))
+    report = state.should_report(step)
+    if report and state.log_score is not None:
+        offers.append(TopOffer(category_key(state.category), signal.item_id, state.log_score))
+    changed = (signal.previous is not None and state.add_neighbour(signal.previous)) or report
+    return offers, changed
 
 
 def price_band(price: float | None) -> int:

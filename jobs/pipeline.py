@@ -3,17 +3,18 @@
 raw rows (value, topic, partition, offset)
   -> parse + validate (chained to the source) -------------------> dead letters (JSON strings)
      (parse and quality emit (key, value) rows that Java keys: see ``keyed``)
-  -> quality (key: user_id): drop redelivered event ids (the user's last ones), bot and noise
-     rules ------------------------------------------------------> filtered
+  -> quality (key: user_id, the user step's check): drop redelivered event ids (the user's
+     last ones), bot and noise rules -----------------------------> filtered
   -> item signals of clean events (interactions, session co-occurrences)
      -> per item (key: item_id): trending score, popularity, velocity, co-occurring items
         -------------------------------------------------------> item features
        -> per category: top list (key: category, throttled)
             -> global popular list (one key, fed by the throttled category lists only)
        the category and popular lists are broadcast to the user operator
-  -> per user (key: user_id): the profile (features/) and the user's segment, at most once a
-     second; the candidate pool when it changes; impressions (from the impressions topic, read
-     with the events) joined with the user's later events into rewards. A user's events keep
+  -> per user (key: user_id, the user step's learn and publish): the profile (features/) and
+     the user's segment, at most once a second; the candidate pool when it changes;
+     impressions (from the impressions topic, read with the events) joined with the user's
+     later events into rewards. A user's events keep
      their partition order through both keyed steps.
        -> rewards per shard (key: hash of the request id): the bandit's statistics, published
           at most once a second
@@ -34,27 +35,26 @@ from pyflink.datastream import DataStream, KeyedStream, OutputTag
 from pyflink.datastream.functions import ProcessFunction, RuntimeContext
 from pyflink.java_gateway import get_gateway
 
-from online_models.pool import candidate_pool
-from online_models.trending import TrendingRecommender
 from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
-from operators.items import ITEM_FEATURES, ITEM_SIGNALS, ItemTrending
+from operators.items import ITEM_FEATURES, ItemTrending
 from operators.parse import FACTOR_CHUNKS, ParseEvents
 from operators.policy import PolicyLearner
-from operators.quality import FILTERED, QualityFilter
+from operators.quality import FILTERED, ITEM_SIGNALS, QualityFilter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge, SegmentTop
 from operators.users import (
     LISTS,
     PROFILES,
     REWARDS,
-    SEGMENT_ITEMS,
+    SEGMENT_SIGNALS,
     SEGMENT_SUMMARIES,
     RouteOutputs,
     UserRecommendations,
-    recommendation_list,
 )
+from reco.clock import now_ms
 from reco.config import Settings
-from reco.keys import GLOBAL_LIST, POPULAR_LIST, SEGMENT_LIST_PREFIX
+from reco.keys import POPULAR_LIST
+from userstep.lists import popular_list
 
 RAW_RECORD = Types.ROW_NAMED(["value", "topic", "partition", "offset"],
                              [Types.PRIMITIVE_ARRAY(Types.BYTE()), Types.STRING(), Types.INT(),
@@ -75,12 +75,11 @@ class Outputs:
 
 
 class PopularListRow(ProcessFunction):
-    """(key, ranked) -> Row(key, RecommendationList bytes) for the popular-lists topic: the
-    global popular list (POPULAR_LIST in, GLOBAL_LIST out), or a segment's
-    (segment_list_key(segment))."""
+    """(key, ranked) -> Row(key, RecommendationList bytes) for the popular-lists topic
+    (userstep.lists.popular_list)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.recommender = TrendingRecommender(settings.reco_list_size)
+        self.size = settings.reco_list_size
         self.model_version = settings.model_version
 
     def open(self, runtime_context: RuntimeContext) -> None:
@@ -88,18 +87,8 @@ class PopularListRow(ProcessFunction):
 
     @dead_letter_on_error("popular-list")
     def process_element(self, value: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
-        yield self.row(value)
-
-    def row(self, value: Any) -> Row:
         key, ranked = value
-        recs = self.recommender.popular(ranked, (), self.recommender.list_size)
-        if key == POPULAR_LIST:
-            key = GLOBAL_LIST
-        else:
-            segment = key.removeprefix(SEGMENT_LIST_PREFIX)
-            recs = [(item, score, f"popular:segment={segment}") for item, score, _ in recs]
-        pool = candidate_pool((), (), recs, len(recs))
-        return Row(key, recommendation_list(key, pool, self.model_version))
+        yield Row(*popular_list(key, ranked, self.size, self.model_version, now_ms()))
 
 
 def keyed(rows: DataStream) -> KeyedStream:
@@ -117,19 +106,6 @@ def side_output(stream: DataStream, tag: OutputTag) -> DataStream:
     return DataStream(stream._j_data_stream.getSideOutput(tag.get_java_output_tag()))
 
 
-def _checked(parsed: DataStream, settings: Settings) -> tuple[DataStream, DataStream]:
-    """KEYED_PICKLED rows of (event, rule, flagged_until) per new event, and the clean ones'
-    item signals. The skeleton (``feature_engine = false``) has no quality step: its user
-    operator de-duplicates and the parser emits the item signals."""
-    if not settings.feature_engine:
-        unchecked = parsed.map(lambda r: Row(r[0], (r[1], None, 0)),
-                               output_type=KEYED_PICKLED).name("unchecked")
-        return unchecked, side_output(parsed, ITEM_SIGNALS)
-    checked = (keyed(parsed).process(QualityFilter(settings), output_type=KEYED_PICKLED)
-               .name("quality").uid("quality"))
-    return checked, side_output(checked, ITEM_SIGNALS)
-
-
 def dead_letters(*operators: DataStream) -> DataStream:
     """Every operator's dead letters: records it could not parse or whose processing raised
     (operators/guard.py). A quality step that the skeleton lacks is passed as the parser."""
@@ -144,17 +120,17 @@ def build_pipeline(raw: DataStream, settings: Settings,
     subclass in tests that inject failures)."""
     s = settings
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
-                                     item_signals=not s.feature_engine,
                                      impressions_topic=s.topic_impressions,
                                      factors_topic=s.topic_item_factors,
                                      max_future_ms=s.max_future_ms),
                          output_type=KEYED_PICKLED).name("parse").uid("parse")
-    checked, signals = _checked(parsed, s)
-    scores = (keyed(signals)
+    checked = (keyed(parsed).process(QualityFilter(s), output_type=KEYED_PICKLED)
+               .name("quality").uid("quality"))
+    scores = (keyed(side_output(checked, ITEM_SIGNALS))
               .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms,
                                     s.trending_emit_ratio, s.cooccurring_items),
                        output_type=PICKLED).name("item-features").uid("item-features"))
-    category_tops = (scores.key_by(lambda v: v[0], key_type=Types.STRING())
+    category_tops = (scores.key_by(lambda offer: offer.key, key_type=Types.STRING())
                      .process(CategoryTop(s.category_top_n, s.top_emit_interval_ms),
                               output_type=PICKLED).name("category-top").uid("category-top"))
     popular = (category_tops.key_by(lambda _: POPULAR_LIST, key_type=Types.STRING())
@@ -172,7 +148,7 @@ def build_pipeline(raw: DataStream, settings: Settings,
     popular_rows = (popular.process(PopularListRow(s), output_type=KEYED_BYTES)
                     .name("popular-list").set_parallelism(1))
     routed = users.process(RouteOutputs(), output_type=PICKLED).name("route-outputs")
-    segment_top = (keyed(side_output(routed, SEGMENT_ITEMS))
+    segment_top = (keyed(side_output(users, SEGMENT_SIGNALS))
                    .process(SegmentTop(s.reco_list_size, s.top_emit_interval_ms,
                                        s.trending_half_life_ms), output_type=PICKLED)
                    .name("segment-top").uid("segment-top"))
@@ -188,9 +164,9 @@ def build_pipeline(raw: DataStream, settings: Settings,
                    profiles=side_output(routed, PROFILES),
                    policy=policy,
                    segments=side_output(routed, SEGMENT_SUMMARIES),
-                   dead_letters=dead_letters(parsed, checked if s.feature_engine else parsed,
-                                             scores, category_tops, popular,
-                                             users, routed, popular_rows, segment_top,
+                   dead_letters=dead_letters(parsed, checked, users, scores, category_tops,
+                                             popular,
+                                             routed, popular_rows, segment_top,
                                              segment_lists, policy),
-                   filtered=side_output(checked if s.feature_engine else parsed, FILTERED),
+                   filtered=side_output(checked, FILTERED),
                    item_features=side_output(scores, ITEM_FEATURES))

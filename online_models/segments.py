@@ -122,3 +122,14 @@ class SegmentModel:
 
 def squared_distance(a: dict[str, float], b: dict[str, float]) -> float:
     return sum((a.get(f, 0.0) - b.get(f, 0.0)) ** 2 for f in {**a, **b})
+
+
+def context_segment(centroids: dict[int, dict[str, float]], device_type: str,
+                    day_part: str) -> int | None:
+    """The segment of a user nothing is known of but the request's context (device and part
+    of the day): the nearest centroid; None without centroids."""
+    if not centroids:
+        return None
+    x = segment_features(pb.UserProfile(context=pb.ContextFeatures(
+        device_type=device_type, day_part=day_part)))
+    return min(centroids, key=lambda k: squared_distance(x, centroids[k]))

@@ -16,24 +16,20 @@ from pyflink.common import Row
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
-from features.items import ItemState, report_step
+from features.items import ItemState, learn_signal, report_step
 from operators.guard import dead_letter_on_error, failure_counter
-from operators.state import KEYED_BYTES, KEYED_PICKLED, value_state
+from operators.state import KEYED_BYTES, value_state
 from reco.clock import now_ms
-from reco.keys import category_key, new_items_key
+from reco.records import ItemSignal
 
 ITEM_FEATURES = OutputTag("item-features", KEYED_BYTES)
-INTERACTION, NEIGHBOUR = "i", "n"
-# the input signals, a side output of the step that decides an event is clean
-ITEM_SIGNALS = OutputTag("item-signals", KEYED_PICKLED)
 
 
 class ItemTrending(KeyedProcessFunction):
-    """Input: (INTERACTION, item_id, category, weight, ts, event_id, previous item or None,
-    price or None) or (NEIGHBOUR, item_id, next item_id, ts): each pair of consecutive items of
-    a session is counted on both items. Output: (category_key(category), item_id, log2 score),
-    and (new_items_key(category), item_id, first seen ms) once per item;
-    side output ITEM_FEATURES: Row(item_id, ItemFeatures bytes)."""
+    """Input: reco.records.ItemSignal, an interaction or a neighbour (each pair of consecutive
+    items of a session is counted on both items). Output: TopOffer(category_key(category),
+    item_id, log2 score), and TopOffer(new_items_key(category), item_id, first seen ms) once
+    per item; side output ITEM_FEATURES: Row(item_id, ItemFeatures bytes)."""
 
     def __init__(self, half_life_ms: int, ttl_ms: int, emit_ratio: float,
                  cooccurring: int) -> None:
@@ -47,25 +43,12 @@ class ItemTrending(KeyedProcessFunction):
         self.failures = failure_counter(runtime_context)
 
     @dead_letter_on_error("item-features")
-    def process_element(self, signal: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
+    def process_element(self, signal: ItemSignal, ctx: KeyedProcessFunction.Context
+                        ) -> Iterator[Any]:
         state = self.item.value() or ItemState(self.half_life_ms, self.cooccurring)
-        item_id = signal[1]
-        if signal[0] == INTERACTION:
-            _, _, category, weight, ts, event_id, previous, price = signal
-            new = state.first_seen == 0
-            if not state.add_interaction(weight, ts, event_id, category, price):
-                return
-            if new:  # content-based: listed by category before it earned a trending score
-                yield new_items_key(state.category), item_id, float(ts)
-            report = state.should_report(self.step)
-            changed = (previous is not None and state.add_neighbour(previous)) or report
-        else:
-            _, _, other, ts = signal
-            changed = state.add_neighbour(other)
-            report = False
+        offers, changed = learn_signal(state, signal, self.step)
         self.item.update(state)
-        if report:
-            yield category_key(state.category), item_id, state.log_score
+        yield from offers
         if changed:
-            message = state.to_proto(item_id, now_ms())
-            yield ITEM_FEATURES, Row(item_id, message.SerializeToString())
+            message = state.to_proto(signal.item_id, now_ms())
+            yield ITEM_FEATURES, Row(signal.item_id, message.SerializeToString())

@@ -12,11 +12,9 @@ from pyflink.common import Row, Types
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import ProcessFunction, RuntimeContext
 
-from features.trending import EVENT_WEIGHTS
 from online_models.factors import chunk_problem
 from online_models.mixes import ARMS
 from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
-from operators.items import INTERACTION, ITEM_SIGNALS
 from reco.clock import now_ms
 from reco.events import DEFAULT_MAX_FUTURE_MS, InvalidEvent, parse_event
 from reco.impressions import parse_impression
@@ -45,17 +43,15 @@ def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_byt
 class ParseEvents(ProcessFunction):
     """Input rows: (value, topic, partition, offset); output: KEYED_PICKLED rows of the user id
     and the ``reco.events.Event``, or the ``reco.impressions.Impression`` for records of the
-    impressions topic. With ``item_signals`` (the skeleton, which has no quality step), each
-    interaction with an item also goes to the ITEM_SIGNALS side output, keyed by the item."""
+    impressions topic; item factor chunks to the FACTOR_CHUNKS side output."""
 
     def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
-                 item_signals: bool = False, impressions_topic: str = "impressions",
+                 impressions_topic: str = "impressions",
                  factors_topic: str = "item_factors",
                  max_future_ms: int = DEFAULT_MAX_FUTURE_MS) -> None:
         self.max_event_bytes = max_event_bytes
         self.max_future_ms = max_future_ms
         self.dlq_raw_max_bytes = dlq_raw_max_bytes
-        self.item_signals = item_signals
         self.impressions_topic = impressions_topic
         self.factors_topic = factors_topic
 
@@ -95,11 +91,6 @@ class ParseEvents(ProcessFunction):
             if getattr(self, "flagged_metric", None) is not None:
                 self.flagged_metric.inc()
         yield Row(event.user_id, event)
-        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
-        if self.item_signals and weight > 0 and event.item_id is not None:
-            yield ITEM_SIGNALS, Row(event.item_id, (
-                INTERACTION, event.item_id, event.category or "", weight, event.ts,
-                event.event_id, None, event.price))
 
     def _factor_chunk(self, raw: bytes | None) -> Iterator[Any]:
         if raw is None:

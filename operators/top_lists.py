@@ -14,6 +14,7 @@ from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
 from reco.keys import NEW_ITEMS_PREFIX, POPULAR_LIST, segment_list_key
+from reco.records import SegmentSignal, TopOffer
 
 
 class ThrottledTopList(KeyedProcessFunction):
@@ -60,12 +61,12 @@ class ThrottledTopList(KeyedProcessFunction):
 
 
 class CategoryTop(ThrottledTopList):
-    """Input: (category_key(category), item_id, log_score), or (new_items_key(category),
-    item_id, first seen): the newest items of a category. Output: (key, ranked list)."""
+    """Input: TopOffer(category_key(category), item_id, log_score), or
+    TopOffer(new_items_key(category), item_id, first seen): the newest items of a category.
+    Output: (key, ranked list)."""
 
-    def offer(self, top: TopItems, value: Any) -> TopItems | None:
-        _, item, log_score = value
-        return top if top.offer(item, log_score) else None
+    def offer(self, top: TopItems, value: TopOffer) -> TopItems | None:
+        return top if top.offer(value.item_id, value.score) else None
 
 
 class PopularMerge(ThrottledTopList):
@@ -91,7 +92,7 @@ class PopularMerge(ThrottledTopList):
 
 
 class SegmentTop(ThrottledTopList):
-    """Input: (segment, item_id, weight, ts), keyed by segment: the items users of a segment
+    """Input: SegmentSignal, keyed by segment: the items users of a segment
     wishlist, cart and buy, by decayed weight (an item that drops out of the top loses its score).
     Output: (segment_list_key(segment), ranked list), the cold-start list of the segment."""
 
@@ -99,10 +100,10 @@ class SegmentTop(ThrottledTopList):
         super().__init__(n, interval_ms)
         self.half_life_ms = half_life_ms
 
-    def offer(self, top: TopItems, value: Any) -> TopItems | None:
-        _, item, weight, ts = value
-        score = add_decayed(top.score(item), weight, ts, self.half_life_ms)
-        return top if top.offer(item, score) else None
+    def offer(self, top: TopItems, value: SegmentSignal) -> TopItems | None:
+        score = add_decayed(top.score(value.item_id), value.weight, value.ts,
+                            self.half_life_ms)
+        return top if top.offer(value.item_id, score) else None
 
     def output_key(self, key: str) -> str:
         return segment_list_key(key)

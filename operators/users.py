@@ -1,15 +1,18 @@
-"""The per-user operator (keyed by user id): learns the profile from clean events, counts the
-filtered ones, assigns the user's segment, publishes the profile and, when it changed, the
-user's candidate pool; joins the server's impressions with the user's later events into
-rewards. Top lists arrive on the broadcast side.
+"""The per-user operator (keyed by user id): a thin adapter around the user step
+(userstep/step.py). Per checked event (operators/quality.py ran the step's check) it runs the
+step's learning and sends rewards to the policy learner and segment signals to the segment
+lists; it publishes the profile and, when it changed, the recommendation list, at most once
+per ``profile_min_interval_ms`` of processing time per user and always ending with the
+latest. Impressions (parsed from the impressions topic) join the user's later events into
+rewards. Top lists and item factors arrive on the broadcast side.
 
-Segments: each parallel instance keeps its own River k-means in memory (features/population.py
-does the same for the population statistics), learned from profiles as they are published
-(at most once per second per user): an instance sees a random sample of users, so no key is
-hot. All instances start from the same seeded centres; each publishes its sizes and centroids
-for monitoring. After a restart an instance learns its model again from the stream. The same
-holds for the revisit ranker that orders each user's own items (features/configured.py): each
-instance learns it from the revisits of its own users."""
+State: one value per user (userstep.UserState: profile, pending impressions),
+one read and one write per record. Segments: each parallel instance keeps its own River
+k-means in memory (features/population.py does the same for the population statistics),
+learned from profiles as they are published: an instance sees a random sample of users, so no
+key is hot. All instances start from the same seeded centres; each publishes its sizes and
+centroids for monitoring. After a restart an instance learns its model again from the stream.
+The same holds for the revisit ranker (features/configured.py)."""
 
 from __future__ import annotations
 
@@ -25,14 +28,9 @@ from pyflink.datastream.functions import (
     RuntimeContext,
 )
 
-from features.configured import profiles_for, reward_weights
-from features.trending import EVENT_WEIGHTS
 from online_models.factors import FactorChunks, ItemFactors
-from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
-from online_models.mixes import PoolItem
-from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
-from online_models.segments import SegmentModel, segment_features
-from online_models.trending import Ranked, TrendingRecommender
+from online_models.feedback import Sample
+from online_models.trending import Ranked
 from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS, value_state
 from reco.clock import now_ms
@@ -40,58 +38,33 @@ from reco.config import Settings
 from reco.impressions import Impression
 from reco.keys import FACTORS_PREFIX
 from reco.v1 import recommendations_pb2 as pb
+from userstep.step import Shared, UserState, UserStep
 
 # Tags of the main output (timers can only emit there): (PROFILE, Row), (LIST, Row),
-# (REWARD, shard, Sample), (SEGMENTS, Row), (SEGMENT_ITEM, segment, item, weight, ts),
-# (FAILED, dead-letter string)
+# (REWARD, shard, Sample), (SEGMENTS, Row), (FAILED, dead-letter string)
 PROFILE, LIST, REWARD, SEGMENTS, FAILED = "profile", "list", "reward", "segments", "failed"
-SEGMENT_ITEM = "segment-item"
-SEGMENT_SIGNAL_WEIGHT = 2.0  # wishlist saves, carts and purchases feed the segment lists
 # where RouteOutputs sends each tag: rows for the sinks, (key, value) rows for keyed steps
 LISTS = OutputTag("lists", KEYED_BYTES)
 PROFILES = OutputTag("profiles", KEYED_BYTES)
 SEGMENT_SUMMARIES = OutputTag("segment-summaries", KEYED_BYTES)
-SEGMENT_ITEMS = OutputTag("segment-items", KEYED_PICKLED)
 REWARDS = OutputTag("rewards", KEYED_PICKLED)
 _ROWS = {LIST: LISTS, PROFILE: PROFILES, SEGMENTS: SEGMENT_SUMMARIES}
+# a side output of the user operator itself: segment signals (keyed by segment)
+SEGMENT_SIGNALS = OutputTag("segment-signals", KEYED_PICKLED)
 
 
 class RouteOutputs(ProcessFunction):
     """The user operator's tagged main output, one side output per tag: one Python call per
-    record, where a filter per tag took five (the user operator cannot route them itself:
-    timers cannot emit side outputs)."""
+    record (the user operator cannot route them itself: timers cannot emit side outputs)."""
 
     def process_element(self, record: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
         tag = record[0]
         if tag == FAILED:
             yield DEAD_LETTERS, record[1]
-        elif tag == SEGMENT_ITEM:  # (tag, segment, item, weight, ts): keyed by segment
-            yield SEGMENT_ITEMS, Row(record[1], record[1:])
         elif tag == REWARD:  # (tag, shard, sample): keyed by shard
             yield REWARDS, Row(record[1], (record[1], record[2]))
         else:
             yield _ROWS[tag], record[1]
-
-
-def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
-                        last_event_id: str = "", last_event_ts: int = 0, segment: int = -1,
-                        features: dict[str, float] | None = None,
-                        excluded: list[str] | None = None) -> bytes:
-    """A serialised ``reco.v1.RecommendationList``, the value of the recommendations topic."""
-    message = pb.RecommendationList(
-        user_id=user_id, model_version=model_version, updated_at_ms=now_ms(),
-        last_event_id=last_event_id, last_event_ts=last_event_ts,
-        segment=str(segment) if segment >= 0 else "", features=features or {},
-        excluded_item_ids=excluded or [])
-    add = message.items.add
-    for item, score, source, reason, category in pool:
-        add(item_id=item, score=score, reason=reason, source=source, category=category)
-    return message.SerializeToString()
-
-
-def list_fingerprint(pool: list[PoolItem], excluded: list[str]) -> int:
-    """A small stand-in for the items last published (kept in state instead of the ids)."""
-    return zlib.crc32("\x1f".join([*(f"{p[0]}\x1e{p[2]}" for p in pool), *excluded]).encode())
 
 
 def subtask_index(runtime_context: RuntimeContext) -> int:
@@ -105,28 +78,20 @@ def subtask_index(runtime_context: RuntimeContext) -> int:
 
 
 def reward_shard(request_id: str, shards: int) -> str:
-    return f"shard-{zlib.crc32(request_id.encode()) % shards}"
+    return f"shard-{zlib.crc32(request_id.encode('utf-8', 'replace')) % shards}"
 
 
 class UserRecommendations(KeyedBroadcastProcessFunction):
-    """Input: (event or Impression, filter rule or None, flagged_until_ms) from the quality
-    operator. Output, tagged: (PROFILE, Row(user_id, UserProfile bytes)) and, when the pool
-    changed, (LIST, Row(user_id, RecommendationList bytes)), at most once per
-    ``profile_min_interval_ms`` per user, always ending with the latest; (REWARD, shard,
-    Sample); (SEGMENTS, Row(instance, SegmentModelSummary bytes))."""
+    """Input: KEYED_PICKLED rows (user id, (Event, Checked)) or (user id, Impression) from the
+    quality operator."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     def open(self, runtime_context: RuntimeContext) -> None:
         s = self.settings
-        self.profile = runtime_context.get_state(value_state("profile", s.user_state_ttl_ms))
-        self.feedback = runtime_context.get_state(value_state("feedback",
-                                                              s.user_state_ttl_ms))
-        self.recommender = TrendingRecommender(2 * s.candidates_per_source)
-        self.profiles = profiles_for(s)
-        self.weights = reward_weights(s)
-        self.segments = SegmentModel(s.segments, seed=s.policy_seed)
+        self.state = runtime_context.get_state(value_state("user", s.user_state_ttl_ms))
+        self.step = UserStep(s)
         self.instance = f"instance-{subtask_index(runtime_context)}"
         self.segments_sent_ms = 0
         # Every parallel instance receives every broadcast element, so a plain dict mirrors
@@ -140,122 +105,73 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     @dead_letter_on_error("user-recommendations")
     def process_element(self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
-        event, rule, flagged_until = value
-        if isinstance(event, Impression):
-            yield from self._impression(event, ctx)
+        state: UserState = self.state.value() or self.step.new_state()
+        if isinstance(value, Impression):
+            samples = self.step.impression(state, value, now_ms())
+            ctx.timer_service().register_processing_time_timer(
+                value.served_at_ms + self.step.weights.window_ms + 1)
+            self.state.update(state)
+            yield from self._rewards(samples)
             return
-        profile = self.profile.value() or self.profiles.new()
-        if rule is None:
-            self.profiles.learn(profile, event)
-        else:
-            self.profiles.record_filtered(profile, rule, event.ts, flagged_until)
-        yield from self._publish(profile, event.user_id, ctx)
-        self.profile.update(profile)
-        if rule is None and event.event_type in REWARDED_EVENTS:
-            yield from self._rewards(event)
-        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
-        if rule is None and weight >= SEGMENT_SIGNAL_WEIGHT and event.item_id \
-                and profile.segment >= 0:
-            # what this segment's users want (wishlist, cart, purchase; views are most of the
-            # traffic and say less): the cold-start list for new users like them
-            yield SEGMENT_ITEM, str(profile.segment), event.item_id, weight, event.ts
+        event, checked = value
+        learned = self.step.learn(state, event, checked)
+        if learned.segment_signal is not None:
+            yield SEGMENT_SIGNALS, Row(learned.segment_signal.segment, learned.segment_signal)
+        yield from self._publish(state, event.user_id, ctx)
+        self.state.update(state)
+        yield from self._rewards(learned.rewards)
 
-    def _publish(self, profile: Any, user_id: str, ctx: Any) -> Iterator[Any]:
-        """Publishes the profile, and the pool when it changed, now, or schedules the
-        publication of the then latest ones: a user whose events come in a burst (a backlog, a
-        replay) is published once per interval, a user's first event at once. Publishing also
-        (re)assigns the user's segment and teaches the segment model."""
+    def _publish(self, state: UserState, user_id: str, ctx: Any) -> Iterator[Any]:
+        """Publishes now, or schedules the publication of the then latest profile and list: a
+        user whose events come in a burst (a backlog, a replay) is published once per
+        interval, a user's first event at once."""
+        profile = state.profile
         now = now_ms()
         interval = self.settings.profile_min_interval_ms
         if now - profile.profile_sent_ms >= interval:
             profile.profile_sent_ms, profile.profile_pending = now, False
-            message = self.profiles.message(profile, user_id, now)
-            profile.segment = self.segments.learn_predict_one(segment_features(message))
-            message.segment = str(profile.segment)
-            yield PROFILE, Row(user_id, message.SerializeToString())
+            out = self.step.publish(state, user_id, self._shared(ctx), now)
+            yield PROFILE, Row(user_id, out.profile.SerializeToString())
+            if out.recommendations is not None:
+                yield LIST, Row(user_id, out.recommendations)
             yield from self._segment_summary(now)
-            yield from self._list(profile, user_id, ctx)
         elif not profile.profile_pending:
             profile.profile_pending = True
             ctx.timer_service().register_processing_time_timer(
                 profile.profile_sent_ms + interval)
 
-    def _list(self, profile: Any, user_id: str, ctx: Any) -> Iterator[Any]:
-        if profile.event_count == 0:
-            return  # only filtered events so far: nothing learned, nothing to list
-        pool = self._pool(profile, ctx)
-        excluded = excluded_purchases(pool, profile.purchased)
-        fingerprint = list_fingerprint(pool, excluded)
-        if fingerprint != profile.published:
-            profile.published = fingerprint
-            yield LIST, Row(user_id, recommendation_list(
-                user_id, pool, self.settings.model_version, profile.last_event_id,
-                profile.last_seen, profile.segment, self.profiles.bandit_features(profile),
-                excluded))
-
     def _segment_summary(self, now: int) -> Iterator[Any]:
         if now - self.segments_sent_ms < self.settings.segment_publish_interval_ms:
             return
         self.segments_sent_ms = now
+        segments = self.step.segments
         summary = pb.SegmentModelSummary(instance=self.instance, updated_at_ms=now, segments=[
-            pb.Segment(id=k, size=self.segments.sizes[k], centroid=centre)
-            for k, centre in sorted(self.segments.centers.items())])
+            pb.Segment(id=k, size=segments.sizes[k], centroid=centre)
+            for k, centre in sorted(segments.centers.items())])
         yield SEGMENTS, Row(self.instance, summary.SerializeToString())
 
     @dead_letter_on_error("user-recommendations", emit=lambda letter: (FAILED, letter))
     def on_timer(self, timestamp: int, ctx: KeyedBroadcastProcessFunction.OnTimerContext
                  ) -> Iterator[Any]:
-        profile = self.profile.value()
-        if profile is not None and profile.profile_pending:
-            yield from self._publish(profile, ctx.get_current_key(), ctx)
-            self.profile.update(profile)
-        joiner = self.feedback.value()
-        if joiner is not None and (joiner.pending or joiner.early):
-            yield from self._emit(joiner.expire(timestamp))
-            self._store_feedback(joiner)
+        state: UserState | None = self.state.value()
+        if state is None:
+            return
+        if state.profile.profile_pending:
+            yield from self._publish(state, ctx.get_current_key(), ctx)
+        samples = self.step.expire(state, timestamp)
+        self.state.update(state)
+        yield from self._rewards(samples)
 
-    def _impression(self, impression: Impression, ctx: Any) -> Iterator[Any]:
-        joiner = self.feedback.value() or FeedbackJoiner(self.weights)
-        now = now_ms()
-        pushed = joiner.add_impression(impression.request_id, impression.served_at_ms,
-                                       list(impression.items), impression.features,
-                                       impression.arm)
-        yield from self._emit(pushed + joiner.expire(now))
-        ctx.timer_service().register_processing_time_timer(
-            impression.served_at_ms + self.weights.window_ms + 1)
-        self._store_feedback(joiner)
-
-    def _rewards(self, event: Any) -> Iterator[Any]:
-        joiner = self.feedback.value()
-        if joiner is None:
-            if event.request_id is None:
-                return
-            joiner = FeedbackJoiner(self.weights)  # the event may precede its impression
-        yield from self._emit(joiner.on_event(event.event_type, event.item_id, event.ts,
-                                              event.request_id))
-        self._store_feedback(joiner)
-
-    def _store_feedback(self, joiner: FeedbackJoiner) -> None:
-        if joiner.pending or joiner.early:
-            self.feedback.update(joiner)
-        else:
-            self.feedback.clear()
-
-    def _emit(self, samples: list[Sample]) -> Iterator[Any]:
+    def _rewards(self, samples: list[Sample]) -> Iterator[Any]:
         for sample in samples:
-            if sample.arm:  # responses no policy chose (e.g. logged by an older server)
-                yield REWARD, reward_shard(sample.request_id, self.settings.policy_shards), \
-                    sample
+            yield REWARD, reward_shard(sample.request_id, self.settings.policy_shards), sample
 
-    def _pool(self, profile: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
-              ) -> list[PoolItem]:
+    def _shared(self, ctx: Any) -> Shared:
         if self.tops is None:
             self.tops = {}
             for key, value in ctx.get_broadcast_state(TOP_LISTS).items():
                 self._broadcast(key, value)
-        return build_pool(profile, self.profiles.recent_candidates(profile, RECENT_CANDIDATES),
-                          self.tops.get, self.recommender, self.factors,
-                          self.settings.candidates_per_source)
+        return Shared(self.tops.get, self.factors)
 
     def _broadcast(self, key: str, value: Any) -> None:
         if key.startswith(FACTORS_PREFIX):

@@ -17,7 +17,7 @@ from confluent_kafka import KafkaError, Producer
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.v1 import recommendations_pb2 as pb
-from serving.prepared import json_number, json_string
+from userstep.serve import json_number, json_string
 
 log = logging.getLogger("reco.impressions")
 
@@ -26,7 +26,7 @@ def impression_json(request: pb.GetRecommendationsRequest,
                     response: pb.GetRecommendationsResponse, served_at_ms: int,
                     features: dict[str, float], items_json: str) -> str:
     """The record (reco/impressions.py reads it back in the job), with its ``items`` already
-    JSON (serving/prepared.py keeps them per list and mix): the list is a deterministic
+    JSON (userstep/serve.py keeps them per list and mix): the list is a deterministic
     function of the chosen mix, so every item's propensity is the mix's. Formatted by hand
     rather than by json.dumps over dicts (the same text at a third of the cost: it runs on
     every request)."""

@@ -4,7 +4,7 @@ most users; all instances start from the same seeded centres)."""
 
 from __future__ import annotations
 
-from online_models.segments import segment_features, squared_distance
+from online_models.segments import context_segment
 from reco.v1 import recommendations_pb2 as pb
 from serving.store import SEGMENTS, Store
 
@@ -28,9 +28,5 @@ class SegmentDirectory:
     def assign(self, device_type: str, day_part: str) -> int | None:
         """The segment of a new user in this context, or None before the job published any."""
         self.refresh()
-        if not self.centroids:
-            return None
-        x = segment_features(pb.UserProfile(context=pb.ContextFeatures(
-            device_type=device_type, day_part=day_part)))
-        return min(self.centroids, key=lambda k: squared_distance(x, self.centroids[k]))
+        return context_segment(self.centroids, device_type, day_part)
 

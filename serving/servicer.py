@@ -3,7 +3,7 @@ adds co-occurring items of the user's recent ones (from the item features), and,
 builds the bandit context (the user's features from the job, the request's device and local
 time), lets the policy choose the mix, and blends the pool with it. What does not change per
 request is prepared once per version of the stored list and of its recent items' records
-(serving/prepared.py). Unknown users get the popular pool, with a segment from their context."""
+(userstep/serve.py). Unknown users get the popular pool, with a segment from their context."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
 from serving.policy import ServingPolicy
-from serving.prepared import Prepared
 from serving.segments import SegmentDirectory
 from serving.store import ITEMS, POPULAR_LISTS, PROFILES, RECOMMENDATIONS, Store
+from userstep.serve import Prepared
 
 NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
 MAX_PREPARED = 20_000  # users (and segments) whose prepared lists are kept

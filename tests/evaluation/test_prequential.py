@@ -86,7 +86,7 @@ def test_the_in_process_loop_learns_from_page_views_as_deployed():
     for event in events:
         system.learn(event)
     assert system.requests == 3  # one list per page view
-    assert system.engine.profiles["u"].segment >= 0  # assigned as the job does, in the context
+    assert system.profile("u").segment >= 0  # assigned as the job does, in the context
     models = system.policy._models  # the policy's own sums are the evidence
     # the view of "a", shown after the view of "b", is the one reward so far
     assert sum(models.pulls.values()) == 1 and sum(b[0] for b in models.b.values()) > 0
@@ -115,7 +115,7 @@ def test_a_data_set_without_prices_has_its_purchases_learned():
     assert not settings.require_purchase_price
     system = InProcessSystem(settings, retrain_factors=False)
     system.learn(bought)
-    assert system.engine.profiles["u"].purchased == ["a"]
+    assert system.profile("u").purchased == ["a"]
     priced = dataclasses.replace(bought, price=3.0)
     assert settings_for_data(load_settings(), [priced]).require_purchase_price
 

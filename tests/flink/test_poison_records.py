@@ -38,7 +38,7 @@ class FailingLearn:
 class PoisonedUsers(UserRecommendations):
     def open(self, runtime_context: Any) -> None:
         super().open(runtime_context)
-        self.profiles = FailingLearn(self.profiles)
+        self.step.profiles = FailingLearn(self.step.profiles)
 
 
 def view(n: int, user: str, item: str, event_id: str | None = None) -> bytes:

@@ -20,11 +20,11 @@ from features.windows import SlidingWindowSum
 from online_models.feedback import FeedbackJoiner, RewardWeights
 from online_models.mixes import ARMS
 from online_models.policy_stats import PolicyStatistics
-from online_models.pool import RECENT_CANDIDATES, build_pool
 from online_models.trending import TrendingRecommender
 from reco.config import Settings
 from reco.events import EVENT_TYPES, Event
 from reco.keys import FACTORS_PREFIX, GLOBAL_LIST, NEW_ITEMS_PREFIX, POPULAR_LIST
+from userstep.step import Shared
 
 TS = st.integers(min_value=0, max_value=4_102_444_800_000)  # 1970 .. 2100
 HOSTILE_IDS = ["__popular__", POPULAR_LIST, GLOBAL_LIST, "segment:1", f"{FACTORS_PREFIX}0",
@@ -72,15 +72,14 @@ def test_the_shared_logic_takes_any_event_times_in_any_order(stream):
     system = InProcessSystem(config, retrain_factors=False)
     for event in stream:
         system.learn(event)
-    for user, profile in system.engine.profiles.items():
-        assert_finite(system.engine.book.message(profile, user, profile.last_seen))
-        recent = system.engine.book.recent_candidates(profile, RECENT_CANDIDATES)
-        pool = build_pool(profile, recent, system._ranked, system.recommender, None,
-                          config.candidates_per_source)
+    for user, state in system.states.items():
+        published = system.step.publish(state, user, Shared(system._ranked), 0)
+        assert_finite(published.profile)
+        pool = system.step.pool(state.profile, Shared(system._ranked))
         assert all(math.isfinite(score) and 0.0 <= score <= 1.0 for _, score, *_ in pool)
         system.recommend(user, 10, max(e.ts for e in stream))
-    for item, state in system.items.items():
-        assert_finite(state.to_proto(item, updated_at_ms=0))
+    for item, item_state in system.items.items():
+        assert_finite(item_state.to_proto(item, updated_at_ms=0))
     assert system.recommend("never-seen", 10, 0) or not system.items
 
 

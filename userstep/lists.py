@@ -1,0 +1,55 @@
+"""The published records of the user step: a user's recommendation list (the candidate pool
+with reasons, scores and categories) and the cold-start lists.
+
+>>> pool = [("a", 1.0, "recent", "recent", "shoes")]
+>>> message = pb.RecommendationList.FromString(recommendation_list("u1", pool, "v1", 7))
+>>> [(i.item_id, i.source) for i in message.items], message.updated_at_ms
+([('a', 'recent')], 7)
+>>> list_fingerprint(pool, []) == list_fingerprint(pool, ["b"])
+False
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from online_models.mixes import PoolItem
+from online_models.pool import candidate_pool
+from online_models.trending import Ranked, TrendingRecommender
+from reco.keys import GLOBAL_LIST, POPULAR_LIST, SEGMENT_LIST_PREFIX
+from reco.v1 import recommendations_pb2 as pb
+
+
+def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
+                        updated_at_ms: int, last_event_id: str = "", last_event_ts: int = 0,
+                        segment: int = -1, features: dict[str, float] | None = None,
+                        excluded: list[str] | None = None) -> bytes:
+    """A serialised ``reco.v1.RecommendationList``, the value of the recommendations topic."""
+    message = pb.RecommendationList(
+        user_id=user_id, model_version=model_version, updated_at_ms=updated_at_ms,
+        last_event_id=last_event_id, last_event_ts=last_event_ts,
+        segment=str(segment) if segment >= 0 else "", features=features or {},
+        excluded_item_ids=excluded or [])
+    add = message.items.add
+    for item, score, source, reason, category in pool:
+        add(item_id=item, score=score, reason=reason, source=source, category=category)
+    return message.SerializeToString()
+
+
+def list_fingerprint(pool: list[PoolItem], excluded: list[str]) -> int:
+    """A small stand-in for the items last published (kept in state instead of the ids)."""
+    return zlib.crc32("\x1f".join([*(f"{p[0]}\x1e{p[2]}" for p in pool), *excluded]).encode())
+
+
+def popular_list(key: str, ranked: Ranked, size: int, model_version: str,
+                 updated_at_ms: int) -> tuple[str, bytes]:
+    """A cold-start list for the popular-lists topic from a ranked top list: the global one
+    (POPULAR_LIST in, GLOBAL_LIST out) or a segment's (segment_list_key(segment))."""
+    recs = TrendingRecommender(size).popular(ranked, (), size)
+    if key == POPULAR_LIST:
+        key = GLOBAL_LIST
+    else:
+        segment = key.removeprefix(SEGMENT_LIST_PREFIX)
+        recs = [(item, score, f"popular:segment={segment}") for item, score, _ in recs]
+    pool = candidate_pool((), (), recs, len(recs))
+    return key, recommendation_list(key, pool, model_version, updated_at_ms)

@@ -1,0 +1,242 @@
+"""The user step: one user's state, one record and the current view of the shared models in;
+the new state and everything the job emits for that user out. The Flink operator
+(operators/users.py), the evaluation harness (evaluation/system.py), the benchmarks and the
+tests call it; none re-implements a part of it. It has no Flink, Kafka or gRPC import.
+
+- ``check(quality, event)``: the quality step (redelivered ids, bot and noise rules) and the
+  item signals of a clean event for the per-item models. The job runs it in its own keyed
+  operator before the item models, whose lists the user operator reads: one operator could
+  not both feed and read them without a cycle in the dataflow.
+- ``learn(state, event, checked)``: the profile (features/), the rewards the event closes
+  (online_models/feedback.py) and the signal for the user's segment's cold-start list.
+- ``impression(state, impression, now_ms)`` and ``expire(state, now_ms)``: the feedback join.
+- ``publish(state, user_id, shared, at_ms)``: the user's segment (the clusterer learns from the
+  profile), the profile message and, when it changed, the recommendation list: the candidate
+  pool from the user's own items and the shared lists and factors.
+
+Event time is the logic's only clock. ``at_ms`` only stamps what is published
+(``updated_at_ms``), and ``now_ms`` closes attribution windows of impressions, whose times come
+from the server's clock.
+
+>>> from reco.config import Settings
+>>> from reco.events import Event
+>>> step = UserStep(Settings())
+>>> state, quality = step.new_state(), step.new_quality()
+>>> cart = Event("e1", "add_to_cart", "u1", ts=1_000, item_id="i1", category="shoes")
+>>> checked, quality = step.check(quality, cart)
+>>> checked.rule, [(s.item_id, s.weight) for s in checked.item_signals]
+(None, [('i1', 3.0)])
+>>> step.check(quality, cart)[0].duplicate
+True
+>>> _ = step.learn(state, cart, checked)
+>>> out = step.publish(state, "u1", Shared(), at_ms=5)
+>>> out.profile.event_count, [i.item_id for i in pb.RecommendationList.FromString(
+...     out.recommendations).items]
+(1, ['i1'])
+>>> step.publish(state, "u1", Shared(), at_ms=6).recommendations is None  # unchanged
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from features.configured import profiles_for, quality_gate, reward_weights
+from features.quality import QualityState
+from features.trending import EVENT_WEIGHTS
+from online_models.factors import ItemFactors
+from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
+from online_models.mixes import ARMS
+from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
+from online_models.segments import SegmentModel, segment_features
+from online_models.trending import Ranked, TrendingRecommender
+from reco.config import Settings
+from reco.events import Event
+from reco.impressions import Impression
+from reco.records import ItemSignal, SegmentSignal
+from reco.v1 import recommendations_pb2 as pb
+from userstep.lists import list_fingerprint, recommendation_list
+
+SEGMENT_SIGNAL_WEIGHT = 2.0  # wishlist saves, carts and purchases feed the segment lists
+
+
+def _no_lists(_key: str) -> Ranked | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What the step reads of the shared models: the top lists by key (reco/keys.py) and the
+    latest item factors."""
+
+    tops: Callable[[str], Ranked | None] = _no_lists
+    factors: ItemFactors | None = None
+
+
+@dataclass(slots=True)
+class UserState:
+    """One user's state in the user operator (one keyed value): the profile (it also holds
+    what was last published) and the pending impressions of the feedback join (None when
+    there are none). The quality step's state is the quality operator's."""
+
+    profile: Any
+    feedback: FeedbackJoiner | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The quality step's verdict on one event (what travels to the user operator with it)."""
+
+    duplicate: bool = False            # a redelivered event id: nothing changes
+    rule: str | None = None            # the data-quality rule that filtered it, or None
+    flagged_until: int = 0             # when the user's bot flag expires (0: not flagged)
+    item_signals: tuple[ItemSignal, ...] = ()
+
+
+CLEAN = Checked()
+
+
+@dataclass(slots=True)
+class Learned:
+    """What learning one event gives the job to emit."""
+
+    rewards: list[Sample] = field(default_factory=list)
+    segment_signal: SegmentSignal | None = None
+
+
+@dataclass(slots=True)
+class Published:
+    profile: pb.UserProfile
+    recommendations: bytes | None  # the RecommendationList, when it changed
+
+
+class UserStep:
+    def __init__(self, settings: Settings, segments: SegmentModel | None = None) -> None:
+        self.settings = settings
+        self.gate = quality_gate(settings) if settings.feature_engine else None
+        self.profiles = profiles_for(settings)
+        self.weights = reward_weights(settings)
+        self.segments = segments or SegmentModel(settings.segments, seed=settings.policy_seed)
+        self.recommender = TrendingRecommender(2 * settings.candidates_per_source)
+        self.arms = frozenset(ARMS)
+
+    def new_state(self) -> UserState:
+        return UserState(self.profiles.new())
+
+    def new_quality(self) -> QualityState | None:
+        return self.gate.new() if self.gate else None
+
+    def check(self, quality: QualityState | None, event: Event
+              ) -> tuple[Checked, QualityState | None]:
+        """The quality step: the verdict on ``event`` and its item signals, and the user's
+        quality state after it. Without the feature engine (the skeleton) every event is
+        clean and its profile drops redelivered ids itself."""
+        previous = None
+        if self.gate is None:
+            signal = EVENT_WEIGHTS.get(event.event_type, 0.0) > 0
+            verdict: Checked = CLEAN
+        else:
+            found, quality = self.gate.check(quality or self.gate.new(), event)
+            if found is None:
+                return Checked(duplicate=True), quality
+            verdict = Checked(rule=found.rule, flagged_until=found.flagged_until)
+            signal, previous = found.item_signal, found.previous
+        if verdict.rule is not None or not signal or event.item_id is None:
+            return verdict, quality
+        signals = [ItemSignal(event.item_id, event.category or "",
+                              EVENT_WEIGHTS[event.event_type], event.ts, event.event_id,
+                              previous, event.price)]
+        if previous is not None:
+            signals.append(ItemSignal(previous, ts=event.ts, neighbour=event.item_id))
+        return Checked(item_signals=tuple(signals)), quality
+
+    def learn(self, state: UserState, event: Event, checked: Checked = CLEAN) -> Learned:
+        """Learns a checked event (a filtered one only counts); returns the rewards it closes
+        and its signal for the segment's cold-start list."""
+        out = Learned()
+        if checked.duplicate:
+            return out
+        if checked.rule is not None:
+            self.profiles.record_filtered(state.profile, checked.rule, event.ts,
+                                          checked.flagged_until)
+            return out
+        self.profiles.learn(state.profile, event)
+        if event.event_type in REWARDED_EVENTS:
+            out.rewards = self._rewards(state, event)
+        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
+        if weight >= SEGMENT_SIGNAL_WEIGHT and event.item_id and state.profile.segment >= 0:
+            # what this segment's users want (views are most of the traffic and say less):
+            # the cold-start list for new users like them
+            out.segment_signal = SegmentSignal(str(state.profile.segment), event.item_id,
+                                               weight, event.ts)
+        return out
+
+    def _rewards(self, state: UserState, event: Event) -> list[Sample]:
+        joiner = state.feedback
+        if joiner is None:
+            if event.request_id is None:
+                return []
+            joiner = FeedbackJoiner(self.weights)  # the event may precede its impression
+        samples = joiner.on_event(event.event_type, event.item_id, event.ts, event.request_id)
+        self._keep(state, joiner)
+        return self._known(samples)
+
+    def impression(self, state: UserState, impression: Impression, now_ms: int
+                   ) -> list[Sample]:
+        """Remembers what the server showed; returns the rewards it closes (events that
+        waited for it, impressions pushed out or past their window at ``now_ms``)."""
+        joiner = state.feedback or FeedbackJoiner(self.weights)
+        samples = joiner.add_impression(impression.request_id, impression.served_at_ms,
+                                        list(impression.items), impression.features,
+                                        impression.arm)
+        samples += joiner.expire(now_ms)
+        self._keep(state, joiner)
+        return self._known(samples)
+
+    def expire(self, state: UserState, now_ms: int) -> list[Sample]:
+        """The zero rewards of impressions whose attribution window closed by ``now_ms``."""
+        joiner = state.feedback
+        if joiner is None:
+            return []
+        samples = joiner.expire(now_ms)
+        self._keep(state, joiner)
+        return self._known(samples)
+
+    def _known(self, samples: list[Sample]) -> list[Sample]:
+        # responses no policy chose (logged by an older server) or naming an arm the policy
+        # does not have teach nothing
+        return [s for s in samples if s.arm in self.arms]
+
+    @staticmethod
+    def _keep(state: UserState, joiner: FeedbackJoiner) -> None:
+        state.feedback = joiner if joiner.pending or joiner.early else None
+
+    def publish(self, state: UserState, user_id: str, shared: Shared, at_ms: int
+                ) -> Published:
+        """The profile (after the segment model learned from it and assigned the user's
+        segment) and, when it changed since the last publication, the recommendation list."""
+        profile = state.profile
+        message = self.profiles.message(profile, user_id, at_ms)
+        profile.segment = self.segments.learn_predict_one(segment_features(message))
+        message.segment = str(profile.segment)
+        return Published(message, self._list(profile, user_id, shared, at_ms))
+
+    def _list(self, profile: Any, user_id: str, shared: Shared, at_ms: int) -> bytes | None:
+        if profile.event_count == 0:
+            return None  # only filtered events so far: nothing learned, nothing to list
+        pool = self.pool(profile, shared)
+        excluded = excluded_purchases(pool, profile.purchased)
+        fingerprint = list_fingerprint(pool, excluded)
+        if fingerprint == profile.published:
+            return None
+        profile.published = fingerprint
+        return recommendation_list(user_id, pool, self.settings.model_version, at_ms,
+                                   profile.last_event_id, profile.last_seen, profile.segment,
+                                   self.profiles.bandit_features(profile), excluded)
+
+    def pool(self, profile: Any, shared: Shared) -> list[Any]:
+        return build_pool(profile, self.profiles.recent_candidates(profile, RECENT_CANDIDATES),
+                          shared.tops, self.recommender, shared.factors,
+                          self.settings.candidates_per_source)
