@@ -74,6 +74,7 @@ class InProcessSystem:
         self.quality: dict[str, Any] = {}
         self.states: dict[str, UserState] = {}
         self.lists: dict[str, bytes] = {}      # each user's latest list: the serving store
+        self.published: dict[str, bytes] = {}  # each user's latest profile, likewise
         self.items: dict[str, ItemState] = {}
         self.tops: dict[str, TopItems] = {}    # category and newest-item lists
         self.segment_tops: dict[str, TopItems] = {}
@@ -119,6 +120,7 @@ class InProcessSystem:
     def _publish(self, user: str, state: UserState, ts: int) -> None:
         state.profile.profile_sent_ms, state.profile.profile_pending = ts, False
         out = self.step.publish(state, user, Shared(self._ranked, self.factors), ts)
+        self.published[user] = out.profile.SerializeToString()
         if out.recommendations is not None:
             self.lists[user] = out.recommendations
 
