@@ -16,6 +16,7 @@ totals are adjusted incrementally, never recomputed from the history. State is b
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 _EPSILON = 1e-9
 Key = str | int
@@ -90,16 +91,20 @@ class SlidingWindowSum:
     def __len__(self) -> int:
         return len(self._buckets)
 
-    # The totals are not stored: rebuilding them on load costs what reading the buckets costs
-    # anyway, and the state stays half the size.
-    def __getstate__(self) -> tuple[int, int, int, list[tuple[int, dict[Key, float]]]]:
-        return self.window_ms, self.bucket_ms, self._now, list(self._buckets)
+    # The running totals are stored with the buckets: totals rebuilt on load would add the
+    # buckets in another order than the running updates did, and differ in the last bits, so
+    # a job (which loads its state per event) and the evaluation harness (which keeps it in
+    # memory) would publish different features for the same events.
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self.window_ms, self.bucket_ms, self._now, list(self._buckets), self._totals
 
-    def __setstate__(self, state: tuple[int, int, int, list[tuple[int, dict[Key, float]]]]
-                     ) -> None:
-        self.window_ms, self.bucket_ms, self._now, buckets = state
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.window_ms, self.bucket_ms, self._now, buckets = state[:4]
         self._buckets = deque(buckets)
-        self._totals = {}
+        if len(state) > 4:
+            self._totals = state[4]
+            return
+        self._totals = {}  # pickled before the totals were kept
         for _, counts in self._buckets:
             for key, value in counts.items():
                 self._totals[key] = self._totals.get(key, 0) + value

@@ -2,10 +2,13 @@
 with reasons, scores and categories) and the cold-start lists.
 
 >>> pool = [("a", 1.0, "recent", "recent", "shoes")]
->>> message = pb.RecommendationList.FromString(recommendation_list("u1", pool, "v1", 7))
+>>> raw = recommendation_list("u1", pool, "v1", 7)
+>>> message = pb.RecommendationList.FromString(raw)
 >>> [(i.item_id, i.source) for i in message.items], message.updated_at_ms
 ([('a', 'recent')], 7)
->>> list_fingerprint(pool, []) == list_fingerprint(pool, ["b"])
+>>> list_fingerprint(raw) == list_fingerprint(recommendation_list("u1", pool, "v1", 8))
+True
+>>> list_fingerprint(raw) == list_fingerprint(recommendation_list("u1", pool, "v1", 7, "e2"))
 False
 """
 
@@ -36,9 +39,13 @@ def recommendation_list(user_id: str, pool: list[PoolItem], model_version: str,
     return message.SerializeToString()
 
 
-def list_fingerprint(pool: list[PoolItem], excluded: list[str]) -> int:
-    """A small stand-in for the items last published (kept in state instead of the ids)."""
-    return zlib.crc32("\x1f".join([*(f"{p[0]}\x1e{p[2]}" for p in pool), *excluded]).encode())
+def list_fingerprint(raw: bytes) -> int:
+    """A small stand-in for a published list (kept in state instead of the list): a CRC-32 of
+    everything the server serves from (items, scores, sources, exclusions, segment, the
+    policy's user features, the last event's time), not of when it was published."""
+    message = pb.RecommendationList.FromString(raw)
+    message.updated_at_ms = 0
+    return zlib.crc32(message.SerializeToString(deterministic=True))
 
 
 def popular_list(key: str, ranked: Ranked, size: int, model_version: str,

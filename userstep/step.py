@@ -227,14 +227,15 @@ class UserStep:
         if profile.event_count == 0:
             return None  # only filtered events so far: nothing learned, nothing to list
         pool = self.pool(profile, shared)
-        excluded = excluded_purchases(pool, profile.purchased)
-        fingerprint = list_fingerprint(pool, excluded)
+        raw = recommendation_list(user_id, pool, self.settings.model_version, at_ms,
+                                  profile.last_event_id, profile.last_seen, profile.segment,
+                                  self.profiles.bandit_features(profile),
+                                  excluded_purchases(pool, profile.purchased))
+        fingerprint = list_fingerprint(raw)
         if fingerprint == profile.published:
-            return None
+            return None  # only filtered events since, or nothing the server reads changed
         profile.published = fingerprint
-        return recommendation_list(user_id, pool, self.settings.model_version, at_ms,
-                                   profile.last_event_id, profile.last_seen, profile.segment,
-                                   self.profiles.bandit_features(profile), excluded)
+        return raw
 
     def pool(self, profile: Any, shared: Shared) -> list[Any]:
         return build_pool(profile, self.profiles.recent_candidates(profile, RECENT_CANDIDATES),

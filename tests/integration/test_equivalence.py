@@ -14,13 +14,16 @@ publish every user's list from the final shared state."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from google.protobuf import text_format
 from kafka import KafkaConsumer
+from kafka.admin import KafkaAdminClient, NewTopic
 
 from evaluation.system import InProcessSystem
 from reco.config import Settings
@@ -30,7 +33,7 @@ from reco.processes import free_port
 from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.stack import Stack
-from reco.topics import ensure_topics
+from reco.topics import INPUT, ensure_topics
 from reco.v1 import recommendations_pb2 as pb
 from tests.integration.conftest import eventually
 
@@ -39,7 +42,7 @@ STREAM_TOPIC = "stream"  # one topic, one partition: arrival order is send order
 
 
 def stream() -> list[Event]:
-    sim = ShopperSimulation(SimConfig(n_users=40, seed=11, run_id="eq"))
+    sim = ShopperSimulation(SimConfig(n_users=60, seed=11, run_id="eq"))
     events = [e for _, e in zip(range(2_400), sim.events(), strict=False)]
     users = sorted({e.user_id for e in events})
     last = max(e.ts for e in events)
@@ -64,6 +67,10 @@ def equivalence_stack(kafka, tmp_path_factory) -> Iterator[Settings]:
         log_impressions=False)
     settings = dataclasses.replace(settings, **names)
     ensure_topics(settings)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin.create_topics([NewTopic(f"{settings.event_topic_prefix}{STREAM_TOPIC}", 1, 1,
+                                  topic_configs=INPUT)])
+    admin.close()
     stack = Stack(settings)
     try:
         stack.start_job(fresh=True)
@@ -81,10 +88,23 @@ def latest(settings: Settings, topic: str) -> dict[str, bytes]:
     return out
 
 
-def cleared(raw: bytes, kind: Any) -> bytes:
+def same(job: str, harness: str, what: str) -> None:
+    diff = list(difflib.unified_diff(job.splitlines(), harness.splitlines(), "job", "harness",
+                                     lineterm="", n=2))
+    assert not diff, f"{what} differs:\n" + "\n".join(diff[:40])
+
+
+def counted(raw: bytes) -> tuple[int, int]:
+    """Events a published profile has learned and filtered (caught up when they match)."""
+    profile = pb.UserProfile.FromString(raw)
+    return profile.event_count, profile.filtered_events
+
+
+def cleared(raw: bytes, kind: Any) -> str:
+    """The message with its publication time cleared, as text (a failure shows the fields)."""
     message = kind.FromString(raw)
     message.updated_at_ms = 0
-    return message.SerializeToString(deterministic=True)
+    return text_format.MessageToString(message)
 
 
 def test_the_job_and_the_harness_give_every_user_the_same_profile_and_list(
@@ -109,28 +129,28 @@ def test_the_job_and_the_harness_give_every_user_the_same_profile_and_list(
         for event in ticks:
             producer.send_raw(topic, event.to_json(), key=event.user_id.encode())
 
-    def ticked() -> dict[str, bytes] | None:
-        found = latest(settings, settings.topic_user_profiles)
-        done = all(pb.UserProfile.FromString(found[u]).last_event_id == f"tick-{u}"
-                   for u in users if u in found)
-        return found if done and len(found) == len(users) else None
-
-    job_profiles = eventually(ticked, 240, "every user's last event published")
-    job_lists = latest(settings, settings.topic_recommendations)
-    job_popular = latest(settings, settings.topic_popular_lists)
-
     harness = InProcessSystem(settings, retrain_factors=False, page_requests=False)
     for event in events:
         harness.learn(event)
+    seen = {user: counted(harness.published[user]) for user in users}
+
+    def ticked() -> dict[str, bytes] | None:
+        found = latest(settings, settings.topic_user_profiles)
+        done = all(user in found and counted(found[user]) == seen[user] for user in users)
+        return found if done else None
+
+    job_profiles = eventually(ticked, 240, "every user's last event published by the job")
+    job_lists = latest(settings, settings.topic_recommendations)
+    job_popular = latest(settings, settings.topic_popular_lists)
     assert len(events) >= 2_000 and len(users) >= 10
     contexts = {(e.device, e.country, e.timezone) for e in body}
     assert len(contexts) > 3  # devices, countries and time zones (so parts of the day) vary
     for user in users:
-        assert cleared(job_profiles[user], pb.UserProfile) == cleared(
-            harness.published[user], pb.UserProfile), user
+        same(cleared(job_profiles[user], pb.UserProfile),
+             cleared(harness.published[user], pb.UserProfile), f"{user}'s profile")
         if user in harness.lists or user in job_lists:
-            assert cleared(job_lists[user], pb.RecommendationList) == cleared(
-                harness.lists[user], pb.RecommendationList), user
+            same(cleared(job_lists[user], pb.RecommendationList),
+                 cleared(harness.lists[user], pb.RecommendationList), f"{user}'s list")
     # a user never seen gets the cold-start list, the same in both
     assert cleared(job_popular[GLOBAL_LIST], pb.RecommendationList) == cleared(
         harness._popular_lists()[1], pb.RecommendationList)
