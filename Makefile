@@ -38,9 +38,10 @@ down:  ## stop what `make up` started
 status:  ## say what runs where
 	@if [ -x $(VENV)/bin/reco ]; then $(VENV)/bin/reco stack status; else echo "not set up"; fi
 
-lint: venv  ## ruff and mypy
+lint: venv  ## ruff, mypy and the import layers (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 test: venv jars lint  ## the whole suite: lint, unit, Flink MiniCluster, real Kafka + gRPC
 	$(VENV)/bin/pytest

@@ -19,13 +19,13 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.common import process_cpu_s, progress, thread_cpu_s
+from infra.processes import ManagedProcess, child_pids, flink_job_running, free_port, wait_until
+from infra.producer import EventProducer
+from infra.stack import LocalKafka
 from reco.clock import now_ms
 from reco.config import Settings, settings_env
 from reco.events import Event
-from reco.processes import ManagedProcess, child_pids, flink_job_running, free_port, wait_until
-from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.stack import LocalKafka
 from reco.v1 import recommendations_pb2 as pb
 
 

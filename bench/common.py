@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reco.processes import child_pids
+from infra.processes import child_pids
 from reco.reporting import machine, progress
 
 __all__ = ["RESULTS", "machine", "percentile", "process_cpu_s", "progress", "thread_cpu_s",

@@ -30,10 +30,10 @@ from bench.common import RESULTS, machine, progress, write_results
 from bench.lookups import add_load_options, draw_lookups, lookup_lines
 from bench.serving_probes import measure_serving
 from bench.user_work import user_work
+from infra.processes import exit_on_sigterm
+from infra.stack import local_kafka
 from reco.arguments import positive, positive_int
 from reco.config import Settings
-from reco.processes import exit_on_sigterm
-from reco.stack import local_kafka
 from reco.topics import ensure_topics
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from bench.common import RESULTS, machine, percentile, progress, write_results
 from bench.user_work import top_lists
-from features.engine import FeatureEngine
 from features.profile_view import profile_message
 from reco.arguments import count
 from reco.config import Settings
@@ -29,6 +28,7 @@ from reco.datasets import load_taobao
 from reco.events import Event
 from reco.simulator import ShopperSimulation, SimConfig
 from serving.store import PROFILES, RECOMMENDATIONS, Change, Store
+from userstep.engine import FeatureEngine
 from userstep.step import Shared, UserState, UserStep
 
 

@@ -21,9 +21,9 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from bench.backlog import cpu_by_part, drain, preload, run_job, settings_for
 from bench.common import RESULTS, machine, progress, write_results
+from infra.processes import exit_on_sigterm
+from infra.stack import local_kafka
 from reco.arguments import count, positive_int
-from reco.processes import exit_on_sigterm
-from reco.stack import local_kafka
 from reco.topics import ensure_topics
 
 KINDS = ("none", "state_read", "state_write", "clock")

@@ -28,10 +28,10 @@ from typing import Any
 from bench.backlog import drain_profiles, latest_values, preload, run_job, settings_for
 from bench.churn import ListChurn
 from bench.common import RESULTS, machine, percentile, process_cpu_s, progress, write_results
+from infra.processes import ManagedProcess, exit_on_sigterm, free_port, port_open, wait_until
+from infra.stack import Stack, local_kafka
 from reco.arguments import positive, positive_int
 from reco.config import Settings
-from reco.processes import ManagedProcess, exit_on_sigterm, free_port, port_open, wait_until
-from reco.stack import Stack, local_kafka
 from reco.topics import ensure_topics
 from serving.store import RECOMMENDATIONS, Store
 

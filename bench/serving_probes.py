@@ -14,15 +14,15 @@ import grpc
 
 from bench.common import percentile, progress
 from bench.lookups import lookup_suite, worker_counts
+from infra.client import RecoClient
+from infra.processes import ManagedProcess
+from infra.producer import EventProducer
+from infra.stack import Stack
 from online_models.candidates import catalogue_coverage
-from reco.client import RecoClient
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.events import Event
-from reco.processes import ManagedProcess
-from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.stack import Stack
 
 
 def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) -> dict[str, Any]:

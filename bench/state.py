@@ -27,11 +27,11 @@ from bench.backlog import (
 )
 from bench.common import RESULTS, machine, progress, write_results
 from bench.features import store_bytes
+from infra.processes import exit_on_sigterm, wait_until
+from infra.stack import local_kafka
 from reco.arguments import positive_int
 from reco.events import Event
-from reco.processes import exit_on_sigterm, wait_until
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.stack import local_kafka
 from reco.topics import ensure_topics
 from serving.store import PROFILES, RECOMMENDATIONS, Change
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from features.trending import EVENT_WEIGHTS, TopItems, add_decayed
+from features.trending import TopItems
 from online_models.als import ImplicitALS
 from online_models.interactions import training_data
+from reco.decay import EVENT_WEIGHTS, add_decayed
 from reco.events import Event
 
 DAY_MS = 86_400_000

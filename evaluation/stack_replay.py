@@ -33,13 +33,13 @@ import grpc
 from evaluation.metrics import KS, Metrics, comparison
 from evaluation.report import progress
 from evaluation.system import InProcessSystem, settings_for_data
-from reco.client import RecoClient
+from infra.client import RecoClient
+from infra.processes import free_port
+from infra.producer import EventProducer
+from infra.stack import LocalKafka, Stack, local_kafka
 from reco.clock import now_ms
 from reco.config import Settings, settings_or_exit
 from reco.events import Event
-from reco.processes import free_port
-from reco.producer import EventProducer
-from reco.stack import LocalKafka, Stack, local_kafka
 from reco.topics import ensure_topics
 
 

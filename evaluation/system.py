@@ -24,7 +24,7 @@ from typing import Any
 
 from features.context import event_context
 from features.items import ItemState, learn_signal, report_step
-from features.trending import TopItems, add_decayed, merge_ranked
+from features.trending import TopItems, merge_ranked
 from online_models.als import ImplicitALS
 from online_models.bandit_context import bandit_context, context_features
 from online_models.factors import ItemFactors
@@ -35,6 +35,7 @@ from online_models.mixes import ARMS
 from online_models.segments import context_segment
 from online_models.trending import Ranked
 from reco.config import Settings
+from reco.decay import add_decayed
 from reco.events import Event
 from reco.impressions import Impression
 from reco.keys import CATEGORY_PREFIX, POPULAR_LIST, segment_list_key

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from features.trending import add_decayed
+from reco.decay import add_decayed
 
 
 class ItemAffinity:

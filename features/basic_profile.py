@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from features.affinity import CategoryPreferences
 from features.dedup import RecentIds
-from features.trending import EVENT_WEIGHTS
+from reco.decay import EVENT_WEIGHTS
 from reco.events import Event
 from reco.v1 import recommendations_pb2 as pb
 

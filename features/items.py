@@ -21,8 +21,9 @@ from __future__ import annotations
 import math
 
 from features.slots import SlotState
-from features.trending import TopItems, add_decayed, value_at
+from features.trending import TopItems
 from features.windows import SlidingWindowSum
+from reco.decay import add_decayed, value_at
 from reco.keys import category_key, new_items_key
 from reco.records import ItemSignal, TopOffer
 from reco.v1 import recommendations_pb2 as pb

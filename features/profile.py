@@ -29,8 +29,8 @@ from features.rfm import Rfm
 from features.sessions import SessionTracker
 from features.slots import SlotState
 from features.stats import RunningStats
-from features.trending import EVENT_WEIGHTS
 from features.windows import SlidingWindowSum
+from reco.decay import EVENT_WEIGHTS
 from reco.events import EVENT_TYPES, Event
 
 _CONTEXT_FIELDS = ("device", "country", "region", "timezone")

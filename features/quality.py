@@ -23,7 +23,7 @@ from typing import NamedTuple
 from features.bots import BotFilter, BotRules, BotState
 from features.dedup import RecentIds
 from features.items import Session, pair_with_previous
-from features.trending import EVENT_WEIGHTS
+from reco.decay import EVENT_WEIGHTS
 from reco.events import Event
 
 # (recent event ids, bot counters, the session's last interaction and item): a user's state

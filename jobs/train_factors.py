@@ -1,6 +1,6 @@
 """Mini-batch retraining of the item factors: reads the event log (the events.* topics from the
 beginning up to now, or a data set file), keeps what the quality rules keep (the job's own
-de-duplication and bot filter, features/engine.py), weights interactions (type, dwell, recency,
+de-duplication and bot filter, userstep/engine.py), weights interactions (type, dwell, recency,
 inverse popularity: online_models/interactions.py), trains implicit ALS with early stopping on
 each user's held-out last item, and publishes the item factors in chunks to the compacted
 ``item_factors`` topic. The running job swaps the new version in once all its chunks arrived and
@@ -18,7 +18,6 @@ from collections.abc import Iterator
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from features.engine import FeatureEngine
 from online_models.als import ImplicitALS
 from online_models.interactions import training_data
 from reco.arguments import non_negative, positive, positive_int
@@ -26,6 +25,7 @@ from reco.clock import now_ms
 from reco.config import Settings, settings_or_exit
 from reco.datasets import DatasetError, load_taobao
 from reco.events import Event, InvalidEvent, parse_event
+from userstep.engine import FeatureEngine
 
 CHUNK_ITEMS = 2_000  # ~260 KB per record at 32 factors, under Kafka's 1 MB default
 

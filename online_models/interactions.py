@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from features.trending import EVENT_WEIGHTS
+from reco.decay import EVENT_WEIGHTS
 from reco.events import Event
 
 DWELL_CAP = 3.0

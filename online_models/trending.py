@@ -8,7 +8,7 @@ candidate's share of the best one returned (``features.trending.relative``): the
 from other operators and partitions, each with its own event-time clock, so no "now" is
 needed or mixed.
 
->>> from features.trending import add_decayed
+>>> from reco.decay import add_decayed
 >>> h = 3_600_000
 >>> tops = {"shoes": [("s1", add_decayed(None, 4.0, 0, h)), ("s2", add_decayed(None, 2.0, 0, h))],
 ...         "bags": [("b1", add_decayed(None, 8.0, 0, h))]}
@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection
 
-from features.trending import relative
+from reco.decay import relative
 
 Ranked = list[tuple[str, float]]  # (item id, log2 score), best first
 Recommendation = tuple[str, float, str]  # item id, score, reason

@@ -9,10 +9,11 @@ from typing import Any
 
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
-from features.trending import TopItems, add_decayed, merge_ranked
+from features.trending import TopItems, merge_ranked
 from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
+from reco.decay import add_decayed
 from reco.keys import NEW_ITEMS_PREFIX, POPULAR_LIST, segment_list_key
 from reco.records import SegmentSignal, TopOffer
 

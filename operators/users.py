@@ -12,7 +12,7 @@ k-means in memory (features/population.py does the same for the population stati
 learned from profiles as they are published: an instance sees a random sample of users, so no
 key is hot. All instances start from the same seeded centres; each publishes its sizes and
 centroids for monitoring. After a restart an instance learns its model again from the stream.
-The same holds for the revisit ranker (features/configured.py)."""
+The same holds for the revisit ranker (userstep/configured.py)."""
 
 from __future__ import annotations
 

@@ -22,8 +22,8 @@ import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from infra.processes import port_open, split_address
 from reco.config import Settings, settings_env, settings_or_exit
-from reco.processes import port_open, split_address
 from reco.v1 import recommendations_pb2 as pb
 from serving.impressions import ImpressionLog
 from serving.loader import Loader

@@ -43,9 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from features.configured import profiles_for, quality_gate, reward_weights
 from features.quality import QualityState
-from features.trending import EVENT_WEIGHTS
 from online_models.factors import ItemFactors
 from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
 from online_models.mixes import ARMS
@@ -53,10 +51,12 @@ from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
 from online_models.segments import SegmentModel, segment_features
 from online_models.trending import Ranked, TrendingRecommender
 from reco.config import Settings
+from reco.decay import EVENT_WEIGHTS
 from reco.events import Event
 from reco.impressions import Impression
 from reco.records import ItemSignal, SegmentSignal
 from reco.v1 import recommendations_pb2 as pb
+from userstep.configured import profiles_for, quality_gate, reward_weights
 from userstep.lists import list_fingerprint, recommendation_list
 
 SEGMENT_SIGNAL_WEIGHT = 2.0  # wishlist saves, carts and purchases feed the segment lists

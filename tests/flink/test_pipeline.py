@@ -10,15 +10,15 @@ from collections import Counter
 
 import pytest
 
-from features.engine import FeatureEngine
 from features.profile_view import profile_message
-from features.trending import EVENT_WEIGHTS, add_decayed
+from infra.producer import event_to_proto
+from reco.decay import EVENT_WEIGHTS, add_decayed
 from reco.events import Event, InvalidEvent, parse_event
 from reco.keys import GLOBAL_LIST, SEGMENT_LIST_PREFIX
-from reco.producer import event_to_proto
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.v1 import recommendations_pb2 as pb
 from tests.flink.harness import PAUSE, run_pipeline
+from userstep.engine import FeatureEngine
 
 pytestmark = pytest.mark.flink
 T0 = 1_795_680_000_000

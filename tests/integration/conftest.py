@@ -10,9 +10,9 @@ from typing import TypeVar
 
 import pytest
 
+from infra.processes import free_port
+from infra.stack import LocalKafka, Stack, local_kafka
 from reco.config import Settings
-from reco.processes import free_port
-from reco.stack import LocalKafka, Stack, local_kafka
 from reco.topics import ensure_topics
 
 T = TypeVar("T")

@@ -15,9 +15,9 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from kafka import KafkaConsumer
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
-from reco.client import RecoClient
+from infra.client import RecoClient
+from infra.producer import EventProducer
 from reco.events import Event
-from reco.producer import EventProducer
 from reco.v1 import recommendations_pb2 as pb
 from tests.integration.conftest import eventually
 

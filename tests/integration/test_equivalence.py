@@ -26,13 +26,13 @@ from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from evaluation.system import InProcessSystem
+from infra.processes import free_port
+from infra.producer import EventProducer
+from infra.stack import Stack
 from reco.config import Settings
 from reco.events import Event
 from reco.keys import GLOBAL_LIST
-from reco.processes import free_port
-from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.stack import Stack
 from reco.topics import INPUT, ensure_topics
 from reco.v1 import recommendations_pb2 as pb
 from tests.integration.conftest import eventually

@@ -10,12 +10,12 @@ import time
 import pytest
 from kafka import KafkaConsumer
 
-from features.engine import FeatureEngine
 from features.profile_view import profile_message
-from reco.client import RecoClient
-from reco.producer import EventProducer
+from infra.client import RecoClient
+from infra.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
 from tests.integration.conftest import eventually
+from userstep.engine import FeatureEngine
 
 pytestmark = pytest.mark.integration
 

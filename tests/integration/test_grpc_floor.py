@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from bench.grpc_floor import FIXED
-from reco.processes import ManagedProcess, free_port, port_open, wait_until
+from infra.processes import ManagedProcess, free_port, port_open, wait_until
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 

@@ -13,11 +13,11 @@ import grpc
 import pytest
 from kafka import KafkaConsumer
 
-from reco.client import RecoClient
+from infra.client import RecoClient
+from infra.processes import flink_job_restarts, flink_job_running
+from infra.producer import EventProducer
 from reco.events import Event
 from reco.keys import FACTORS_PREFIX, GLOBAL_LIST, NEW_ITEMS_PREFIX, POPULAR_LIST
-from reco.processes import flink_job_restarts, flink_job_running
-from reco.producer import EventProducer
 from reco.v1 import recommendations_pb2 as pb
 from tests.integration.conftest import eventually
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import grpc
 from confluent_kafka import Producer
 
-from reco.processes import child_pids, free_port, port_open, split_address
-from reco.stack import Stack
+from infra.processes import child_pids, free_port, port_open, split_address
+from infra.stack import Stack
 from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc

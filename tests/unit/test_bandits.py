@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from online_models.bandit_env import CategoryEnvironment
+from evaluation.bandit_env import CategoryEnvironment
 from online_models.baselines import RiverBandit
 from online_models.linear_ts import LinearThompsonSampling
 from online_models.linucb import LinUCB

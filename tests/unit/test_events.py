@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from infra.producer import event_to_proto
 from reco.events import EVENT_TYPES, Event, InvalidEvent, event_from_dict, parse_event
-from reco.producer import event_to_proto
 
 GOOD = {"event_id": "e1", "event_type": "add_to_cart", "user_id": "u1", "item_id": "i1",
         "ts": 1_795_680_000_000, "price": 19.5, "quantity": 2, "category": "shoes",

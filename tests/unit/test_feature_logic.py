@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from features.affinity import CategoryPreferences, ItemAffinity
 from features.bots import BotFilter, BotRules, BotState
 from features.context import agent_kind, event_context
-from features.engine import FeatureEngine
 from features.items import SpaceSavingTop
 from features.rfm import segment_name
 from features.sessions import SessionTracker
@@ -19,6 +18,7 @@ from features.stats import LogHistogram, RunningStats, shrunk
 from reco.config import Settings
 from reco.events import Event
 from reco.simulator import CRAWLER_AGENTS, DEVICES, ShopperSimulation, SimConfig
+from userstep.engine import FeatureEngine
 
 values = st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=200)
 

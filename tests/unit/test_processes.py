@@ -2,7 +2,7 @@ import os
 import subprocess
 import sys
 
-from reco.processes import child_pids
+from infra.processes import child_pids
 
 
 def test_child_pids_finds_a_live_child():
@@ -30,7 +30,7 @@ def test_sigterm_ends_a_command_through_its_finally_blocks(tmp_path):
 
     done = tmp_path / "cleaned-up"
     script = ("import sys, time\n"
-              "from reco.processes import exit_on_sigterm\n"
+              "from infra.processes import exit_on_sigterm\n"
               "exit_on_sigterm()\n"
               "try:\n"
               "    print('ready', flush=True)\n"
@@ -49,7 +49,7 @@ def test_sigterm_ends_a_command_through_its_finally_blocks(tmp_path):
 def test_an_unreachable_broker_is_an_error_line_that_says_what_to_do(monkeypatch, capsys):
     from kafka.errors import KafkaTimeoutError
 
-    from reco import cli
+    from app import cli
 
     def unreachable(args):
         raise KafkaTimeoutError("Unable to bootstrap from 127.0.0.1:1")
@@ -66,8 +66,8 @@ def test_a_command_needing_kafka_says_at_once_when_no_broker_answers(monkeypatch
 
     import pytest
 
-    from reco import cli
-    from reco.processes import free_port
+    from app import cli
+    from infra.processes import free_port
 
     monkeypatch.setattr(cli, "exit_on_sigterm", lambda: None)  # not in the test process
     monkeypatch.setenv("KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
@@ -80,8 +80,8 @@ def test_a_command_needing_kafka_says_at_once_when_no_broker_answers(monkeypatch
 def test_stack_down_says_what_still_runs_that_it_did_not_start(monkeypatch, tmp_path, capsys):
     import socket
 
-    from reco import cli
-    from reco.processes import free_port
+    from app import cli
+    from infra.processes import free_port
 
     monkeypatch.setattr(cli, "exit_on_sigterm", lambda: None)  # not in the test process
     with socket.socket() as broker_elsewhere:  # e.g. a demo's broker: its pid file is elsewhere

@@ -1,7 +1,6 @@
 import dataclasses
 import random
 
-from features.configured import FeatureProfiles
 from online_models.pool import candidate_pool, excluded_purchases
 from online_models.revisit import (
     BOUGHT,
@@ -12,6 +11,7 @@ from online_models.revisit import (
 )
 from reco.config import Settings
 from reco.events import Event
+from userstep.configured import FeatureProfiles
 
 
 def shop(ranker, comes_back_to_bought, rounds=400, seed=0):

@@ -3,11 +3,11 @@ import pickle
 import random
 from collections import Counter
 
-from features.engine import FeatureEngine
 from features.profile_view import profile_message
 from online_models.segments import SegmentModel, segment_features
 from reco.config import Settings
 from reco.simulator import ShopperSimulation, SimConfig
+from userstep.engine import FeatureEngine
 
 GROUPS = [{"pref:shoes": 1.0, "device:mobile": 1.0}, {"pref:books": 1.0, "day:night": 1.0},
           {"pref:toys": 1.0, "rfm:r": 1.0}]

@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from evaluation.system import InProcessSystem
 from features.affinity import CategoryPreferences
 from features.items import ItemState
-from features.trending import add_decayed
 from features.windows import SlidingWindowSum
 from online_models.feedback import FeedbackJoiner, RewardWeights
 from online_models.mixes import ARMS
 from online_models.policy_stats import PolicyStatistics
 from online_models.trending import TrendingRecommender
 from reco.config import Settings
+from reco.decay import add_decayed
 from reco.events import EVENT_TYPES, Event
 from reco.keys import FACTORS_PREFIX, GLOBAL_LIST, NEW_ITEMS_PREFIX, POPULAR_LIST
 from userstep.step import Shared

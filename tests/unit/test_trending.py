@@ -4,8 +4,9 @@ import pickle
 from hypothesis import given
 from hypothesis import strategies as st
 
-from features.trending import TopItems, add_decayed, merge_ranked, value_at
+from features.trending import TopItems, merge_ranked
 from online_models.trending import TrendingRecommender
+from reco.decay import add_decayed, value_at
 
 HALF_LIFE = 3_600_000
 

@@ -10,11 +10,11 @@ from features.population import Population
 from features.profile import ProfileConfig, UserProfileState
 from features.profile_view import profile_message
 from features.quality import QualityGate
-from features.trending import EVENT_WEIGHTS
 from online_models.bandit_context import user_features
 from online_models.feedback import RewardWeights
 from online_models.revisit import Features, RevisitRanker, profile_candidates
 from reco.config import Settings
+from reco.decay import EVENT_WEIGHTS
 from reco.events import Event
 from reco.v1 import recommendations_pb2 as pb
 

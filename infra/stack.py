@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from reco.config import CACHE_DIR, Settings, settings_env
-from reco.processes import (
+from infra.processes import (
     ManagedProcess,
     StartupError,
     flink_job_running,
@@ -30,10 +29,11 @@ from reco.processes import (
     split_address,
     wait_until,
 )
+from reco.config import CACHE_DIR, Settings, settings_env
 from reco.reporting import progress
 from reco.topics import ensure_topics
 
-log = logging.getLogger("reco.stack")
+log = logging.getLogger("infra.stack")
 KAFKA_JARS = CACHE_DIR / "jars" / "kafka"
 
 

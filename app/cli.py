@@ -13,11 +13,11 @@ import grpc
 from google.protobuf.json_format import MessageToDict
 from kafka.errors import KafkaError
 
+from infra.processes import exit_on_sigterm, port_open, split_address
 from reco.arguments import count, positive_int, share
 from reco.clock import now_ms
 from reco.config import PROJECT_ROOT, Settings, describe, settings_or_exit
 from reco.events import InvalidEvent, event_from_dict
-from reco.processes import exit_on_sigterm, port_open, split_address
 from reco.simulator import ShopperSimulation, SimConfig
 
 
@@ -40,7 +40,7 @@ def _kafka_settings(command: str) -> Settings:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    from reco.client import RecoClient
+    from infra.client import RecoClient
     from reco.v1 import recommendations_pb2 as pb
 
     context = pb.Context(device=args.device or "", country=args.country or "",
@@ -58,7 +58,7 @@ def cmd_get(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from reco.client import RecoClient
+    from infra.client import RecoClient
 
     with RecoClient(_settings().grpc_addr) as client:
         reply = client.profile(args.user)
@@ -82,7 +82,7 @@ def _open_input(path: str) -> TextIO:
 
 
 def cmd_produce(args: argparse.Namespace) -> int:
-    from reco.producer import EventProducer
+    from infra.producer import EventProducer
 
     bad = 0
     with _open_input(args.file) as stream, \
@@ -109,7 +109,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         for event in sim.events():
             sys.stdout.write(event.to_json().decode() + "\n")
         return 0
-    from reco.producer import EventProducer
+    from infra.producer import EventProducer
 
     with EventProducer(_kafka_settings("simulate"), args.format) as producer:
         count = producer.send_all(sim.events())
@@ -127,8 +127,8 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
-    from reco.processes import StartupError
-    from reco.stack import Stack
+    from infra.processes import StartupError
+    from infra.stack import Stack
 
     stack = Stack(_settings())
     if args.action == "up":
@@ -152,7 +152,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from reco.demo import run_demo
+    from app.demo import run_demo
 
     return run_demo(_settings(), users=args.users, seed=args.seed, watch=args.watch)
 

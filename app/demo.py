@@ -16,14 +16,14 @@ from pathlib import Path
 import grpc
 from kafka import KafkaConsumer
 
-from reco.client import RecoClient
+from infra.client import RecoClient
+from infra.processes import StartupError
+from infra.producer import EventProducer
+from infra.stack import Stack
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.events import Event
-from reco.processes import StartupError
-from reco.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.stack import Stack
 from reco.v1 import recommendations_pb2 as pb
 
 BAD_EVENTS = [b"{not json", b'{"event_id": "x1", "event_type": "click", "ts": 1}',

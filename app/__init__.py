@@ -1,0 +1,1 @@
+"""The reco command: the CLI and the demo (the top layer)."""
