@@ -23,7 +23,9 @@ class TopItems:
 
     def offer(self, item: str, score: float) -> bool:
         """Record ``item``'s latest score; True when the kept set or an order-relevant score
-        changed."""
+        changed. A non-finite score is a ValueError (it would break the order for good)."""
+        if not math.isfinite(score):
+            raise ValueError(f"top list score of {item!r} must be finite, not {score!r}")
         if item in self._scores:
             changed = self._scores[item] != score
             self._scores[item] = score

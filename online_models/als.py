@@ -58,6 +58,9 @@ class ImplicitALS:
 
     def fit(self, users: Sequence[str], items: Sequence[str], weights: Sequence[float],
             validation: Sequence[tuple[str, str]] = ()) -> ImplicitALS:
+        values = np.asarray(weights, dtype=float)
+        if len(values) and not (np.isfinite(values).all() and (values >= 0).all()):
+            raise ValueError("interaction weights must be finite and not negative")
         self.user_ids = sorted(set(users))
         self.item_ids = sorted(set(items))
         u_index = {u: n for n, u in enumerate(self.user_ids)}

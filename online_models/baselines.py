@@ -17,6 +17,8 @@ from typing import Any
 
 from river import bandit
 
+from online_models.policy_stats import finite_update
+
 
 class RiverBandit:
     KINDS = ("epsilon_greedy", "ucb")
@@ -46,6 +48,7 @@ class RiverBandit:
 
     def update(self, arm_id: str, reward: float, context: dict[str, float],
                weight: float = 1.0) -> None:
+        finite_update(arm_id, reward, weight, context)
         self._policy.update(arm_id, reward)
 
     def clone(self) -> RiverBandit:

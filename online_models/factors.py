@@ -24,6 +24,7 @@ and swaps it in whole.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
 
 import numpy as np
@@ -46,6 +47,8 @@ class ItemFactors:
     def fold_in(self, interactions: dict[str, float]) -> np.ndarray | None:
         """The user's factors from their weighted interactions (items unknown to this version
         are ignored), exactly as training solves a user; None when no item is known."""
+        if not all(math.isfinite(w) and w >= 0 for w in interactions.values()):
+            raise ValueError("interaction weights must be finite and not negative")
         known = [(self.index[i], w) for i, w in interactions.items() if i in self.index]
         if not known:
             return None

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from online_models.policy_stats import PolicyStatistics, context_vector
+from online_models.policy_stats import FEATURE_BOUND, PolicyStatistics, context_vector
 
 NOISE_A0 = NOISE_B0 = 1.0  # the inverse-gamma prior of each arm's reward noise
 
@@ -36,7 +36,7 @@ class ArmModels:
         self._stacked: tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def vector(self, context: dict[str, float]) -> np.ndarray:
-        return context_vector(self.features, context)
+        return np.clip(context_vector(self.features, context), -FEATURE_BOUND, FEATURE_BOUND)
 
     def _ensure(self, arm: str) -> None:
         if arm not in self.a_inv:

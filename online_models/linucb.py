@@ -17,7 +17,7 @@ import random
 from collections.abc import Sequence
 
 from online_models.linear_bandit import ArmModels
-from online_models.policy_stats import PolicyStatistics
+from online_models.policy_stats import PolicyStatistics, finite_update
 
 
 class LinUCB:
@@ -50,6 +50,9 @@ class LinUCB:
 
     def update(self, arm_id: str, reward: float, context: dict[str, float],
                weight: float = 1.0) -> None:
+        """Learns one reward; ValueError for non-finite numbers, context features clipped to
+        -1..1 (online_models/policy_stats.py)."""
+        finite_update(arm_id, reward, weight, context)
         self._models.update(arm_id, self._models.vector(context), reward, weight)
 
     def clone(self) -> LinUCB:

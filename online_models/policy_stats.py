@@ -42,6 +42,15 @@ def _positions(features: tuple[str, ...]) -> dict[str, int]:
     return {name: at for at, name in enumerate(features)}
 
 
+def finite_update(arm: str, reward: float, weight: float, context: dict[str, float]) -> None:
+    """ValueError unless one reward's numbers are usable: a non-finite value would make the
+    arm's model NaN or infinite for good."""
+    if not (math.isfinite(reward) and math.isfinite(weight) and weight >= 0
+            and all(math.isfinite(v) for v in context.values())):
+        raise ValueError(f"update of arm {arm!r}: reward {reward!r}, weight {weight!r} and "
+                         "context features must be finite (weight >= 0)")
+
+
 def context_vector(features: Sequence[str], context: dict[str, float]) -> np.ndarray:
     """A context dict as a vector over a fixed feature list (missing features are 0; features
     the list does not have are ignored). Walks the context, which is shorter than the list:
@@ -128,10 +137,7 @@ class PolicyStatistics:
                weight: float = 1.0, ts: int = 0) -> None:
         """Adds one reward; ValueError for a non-finite reward, weight or feature (context
         features beyond FEATURE_BOUND are clipped)."""
-        if not (math.isfinite(reward) and math.isfinite(weight) and weight >= 0
-                and all(math.isfinite(v) for v in context.values())):
-            raise ValueError(f"policy update of arm {arm!r}: reward {reward!r}, weight "
-                             f"{weight!r} and context features must be finite (weight >= 0)")
+        finite_update(arm, reward, weight, context)
         weight *= self.age_factor(ts)
         self.discount_to(ts)
         x = self.vector(context)

@@ -86,6 +86,8 @@ class RevisitRanker:
     def learn_one(self, x: Mapping[str, Features], y: str | None) -> None:
         """The user's next item was ``y``: if it is one of the candidates ``x``, it should
         outrank the others (a few of them, drawn at random)."""
+        if not all(math.isfinite(v) for f in x.values() for v in f):
+            raise ValueError("revisit features must be finite")
         chosen = x.get(y) if y is not None else None
         if chosen is None or len(x) < 2:
             return

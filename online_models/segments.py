@@ -66,7 +66,12 @@ class SegmentModel:
 
     def learn_predict_one(self, x: dict[str, float]) -> int:
         """Learns from ``x`` and returns its segment: River's k-means step (the nearest centre
-        moves towards ``x`` by ``halflife``)."""
+        moves towards ``x`` by ``halflife``). Features are shares and indicators: a non-finite
+        one is a ValueError (it would make a centre NaN for good), others are clipped to
+        -1..1."""
+        if not all(math.isfinite(v) for v in x.values()):
+            raise ValueError("segment features must be finite")
+        x = {feature: min(1.0, max(-1.0, value)) for feature, value in x.items()}
         segment = self.predict_one(x)
         center = self._kmeans.centers[segment]
         for feature, value in x.items():
