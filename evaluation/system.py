@@ -24,7 +24,7 @@ from typing import Any
 
 from features.context import event_context
 from features.items import ItemState, learn_signal, report_step
-from features.trending import TopItems, merge_ranked
+from features.trending import TopItems, offer_ranked
 from online_models.als import ImplicitALS
 from online_models.bandit_context import bandit_context, context_features
 from online_models.factors import ItemFactors
@@ -79,7 +79,8 @@ class InProcessSystem:
         self.items: dict[str, ItemState] = {}
         self.tops: dict[str, TopItems] = {}    # category and newest-item lists
         self.segment_tops: dict[str, TopItems] = {}
-        self._popular: tuple[Ranked, bytes] | None = None  # merged list, its cold-start list
+        self.popular = TopItems(settings.reco_list_size)  # fed by the category lists
+        self._popular_list: bytes | None = None  # its cold-start list, until it changes
         self.report_step = report_step(settings.trending_emit_ratio)
         self.policy = LinearThompsonSampling(context_features(settings.segments), seed=seed)
         self.requests = 0
@@ -136,8 +137,9 @@ class InProcessSystem:
             top = self.tops.get(offer.key)
             if top is None:
                 top = self.tops[offer.key] = TopItems(self.settings.category_top_n)
-            if top.offer(offer.item_id, offer.score) and offer.key.startswith(CATEGORY_PREFIX):
-                self._popular = None
+            if top.offer(offer.item_id, offer.score) and offer.key.startswith(CATEGORY_PREFIX) \
+                    and offer_ranked(self.popular, [(offer.item_id, offer.score)]):
+                self._popular_list = None
 
     def _learn_segment(self, signal: SegmentSignal) -> None:
         top = self.segment_tops.get(signal.segment)
@@ -149,20 +151,16 @@ class InProcessSystem:
     def _ranked(self, key: str) -> Ranked | None:
         """A top list by its broadcast key; the popular list merged from the category lists
         as the job's popular operator does."""
-        if key == POPULAR_LIST:
-            return self._popular_lists()[0]
-        top = self.tops.get(key)
+        top = self.popular if key == POPULAR_LIST else self.tops.get(key)
         return top.ranked() if top is not None else None
 
-    def _popular_lists(self) -> tuple[Ranked, bytes]:
-        if self._popular is None:
-            merged = merge_ranked([top.ranked() for key, top in self.tops.items()
-                                   if key.startswith(CATEGORY_PREFIX)],
-                                  self.settings.reco_list_size)
-            _, raw = popular_list(POPULAR_LIST, merged, self.settings.reco_list_size,
-                                  self.settings.model_version, 0)
-            self._popular = (merged, raw)
-        return self._popular
+    def global_list(self) -> bytes:
+        """The global cold-start list, as the job's popular-list operator publishes it."""
+        if self._popular_list is None:
+            _, self._popular_list = popular_list(POPULAR_LIST, self.popular.ranked(),
+                                                 self.settings.reco_list_size,
+                                                 self.settings.model_version, 0)
+        return self._popular_list
 
     def _neighbours(self, item: str) -> list[tuple[str, float]]:
         state = self.items.get(item)
@@ -223,7 +221,7 @@ class InProcessSystem:
             _, raw = popular_list(segment_list_key(segment), top.ranked(),
                                   self.settings.reco_list_size, self.settings.model_version, 0)
             lists.append(pb.RecommendationList.FromString(raw))
-        lists.append(pb.RecommendationList.FromString(self._popular_lists()[1]))
+        lists.append(pb.RecommendationList.FromString(self.global_list()))
         return Prepared(lists, True, self._neighbours, segment)
 
     def recommend(self, user: str, k: int, now_ms: int, context: Event | None = None

@@ -59,6 +59,23 @@ class TopItems:
         self.n, self._scores = state
 
 
+def offer_ranked(top: TopItems, ranked: list[tuple[str, float]]) -> bool:
+    """Offers every entry of a ranked list to ``top``; True when ``top`` changed. Log-space
+    scores only grow, so an item's latest reported score is a lower bound of its score now:
+    one that left its category's list keeps its place here until others outgrow it.
+
+    >>> top = TopItems(2)
+    >>> offer_ranked(top, [("a", 3.0), ("b", 1.0)]), offer_ranked(top, [("c", 2.0)])
+    (True, True)
+    >>> top.ranked()
+    [('a', 3.0), ('c', 2.0)]
+    """
+    changed = False
+    for item, score in ranked:
+        changed = top.offer(item, score) or changed
+    return changed
+
+
 def merge_ranked(lists: list[list[tuple[str, float]]], n: int) -> list[tuple[str, float]]:
     """The top ``n`` of several ranked lists (an item keeps its best score)."""
     best: dict[str, float] = {}

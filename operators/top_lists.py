@@ -9,7 +9,7 @@ from typing import Any
 
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
-from features.trending import TopItems, merge_ranked
+from features.trending import TopItems, offer_ranked
 from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
@@ -72,21 +72,14 @@ class CategoryTop(ThrottledTopList):
 
 class PopularMerge(ThrottledTopList):
     """Input: (category key, ranked list), all on one key. Output: (POPULAR_LIST, ranked list).
-    Holds the latest list of every category and keeps the best ``n`` overall."""
-
-    def open(self, runtime_context: RuntimeContext) -> None:
-        super().open(runtime_context)
-        self.by_category = runtime_context.get_state(value_state("by-category"))
+    Keeps the best ``n`` items by the latest score their category lists reported
+    (``offer_ranked``): O(list) per update, whatever the number of categories."""
 
     def offer(self, top: TopItems, value: Any) -> TopItems | None:
         category, ranked = value
         if category.startswith(NEW_ITEMS_PREFIX):
             return None  # newest items, not trending ones
-        lists = self.by_category.value() or {}
-        lists[category] = ranked
-        self.by_category.update(lists)
-        merged = merge_ranked(list(lists.values()), self.n)
-        return TopItems(self.n, dict(merged)) if merged != top.ranked() else None
+        return top if offer_ranked(top, ranked) else None
 
     def output_key(self, key: str) -> str:
         return POPULAR_LIST

@@ -153,4 +153,4 @@ def test_the_job_and_the_harness_give_every_user_the_same_profile_and_list(
                  cleared(harness.lists[user], pb.RecommendationList), f"{user}'s list")
     # a user never seen gets the cold-start list, the same in both
     assert cleared(job_popular[GLOBAL_LIST], pb.RecommendationList) == cleared(
-        harness._popular_lists()[1], pb.RecommendationList)
+        harness.global_list(), pb.RecommendationList)
