@@ -47,7 +47,7 @@ test: venv jars lint  ## the whole suite: lint, unit, Flink MiniCluster, real Ka
 	$(VENV)/bin/pytest
 
 unit: venv  ## unit tests and doctests only (no JVM)
-	$(VENV)/bin/pytest -m "not flink and not integration"
+	$(VENV)/bin/pytest -m unit
 
 loadgen:  ## build the lookup benchmark's load generator (Go) into .cache/bin
 	deploy/build_loadgen.sh
