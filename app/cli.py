@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TextIO
 
 import grpc
@@ -18,6 +19,7 @@ from reco.arguments import count, positive_int, share
 from reco.clock import now_ms
 from reco.config import PROJECT_ROOT, Settings, describe, settings_or_exit
 from reco.events import InvalidEvent, event_from_dict
+from reco.history import FORMATS
 from reco.simulator import ShopperSimulation, SimConfig
 
 
@@ -96,6 +98,24 @@ def cmd_produce(args: argparse.Namespace) -> int:
         sent = producer.sent
     print(f"sent {sent} events; {bad} invalid lines not sent", file=sys.stderr)
     return 1 if bad else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from app.importer import run_import
+    from reco.datasets import DatasetError
+
+    settings = _kafka_settings("import")
+    try:
+        summary = run_import(settings, Path(args.file), args.format, force=args.force,
+                             wait=not args.no_wait, timeout_s=args.timeout)
+    except DatasetError as exc:
+        raise SystemExit(f"reco import: {exc}") from None
+    print(json.dumps(summary, indent=2))
+    if summary.get("catch_up_s", 0) is None:
+        print("reco import: the job had not caught up within the timeout; is it running? "
+              "(reco stack status)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _simulation(args: argparse.Namespace) -> ShopperSimulation:
@@ -217,6 +237,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "protobuf"], default="json",
                    help="wire format (default json)")
     p.set_defaults(func=cmd_produce)
+
+    p = sub.add_parser("import", help="load a history file (CSV, JSON lines, public data "
+                       "sets) into the running system, then wait until the job caught up")
+    p.add_argument("file")
+    p.add_argument("--format", default="csv", choices=FORMATS,
+                   help="csv: header timestamp,user_id,item_id,event_type[,category,price,...]; "
+                        "jsonl: events as JSON lines; or a public data set's format")
+    p.add_argument("--force", action="store_true",
+                   help="send a file that was imported before anyway")
+    p.add_argument("--no-wait", action="store_true",
+                   help="do not wait for the job to catch up")
+    p.add_argument("--timeout", type=float, default=1800.0,
+                   help="seconds to wait for the job to catch up")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("simulate", help="the seeded shopper simulation: print or --send")
     p.add_argument("--users", type=positive_int, default=200)
