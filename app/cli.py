@@ -101,7 +101,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from app.importer import run_import
+    from infra.importer import run_import
     from reco.datasets import DatasetError
 
     settings = _kafka_settings("import")

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.importer import run_import
 from bench.backlog import settings_for
 from bench.common import write_results
+from infra.importer import run_import
 from infra.processes import exit_on_sigterm, flink_job_restarts
 from infra.producer import EventProducer
 from infra.stack import Stack, local_kafka

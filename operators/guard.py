@@ -58,12 +58,26 @@ def failure_letter(operator: str, exc: BaseException, record: Any) -> str:
                        "dead_lettered_at_ms": now_ms()}, default=repr)
 
 
-def failure_counter(runtime_context: Any) -> Any:
-    """The operator's ``deadLettered`` metric (None where metrics are unavailable)."""
-    try:
-        return runtime_context.get_metrics_group().counter("deadLettered")
-    except Exception:
-        return None
+class Count:
+    """A count kept in the operator and exposed as its Flink metric ``name`` (where the
+    runtime offers metrics)."""
+
+    def __init__(self, runtime_context: Any, name: str) -> None:
+        self.value = 0
+        try:
+            self.metric = runtime_context.get_metrics_group().counter(name)
+        except Exception:
+            self.metric = None
+
+    def inc(self) -> None:
+        self.value += 1
+        if self.metric is not None:
+            self.metric.inc()
+
+
+def failure_counter(runtime_context: Any) -> Count:
+    """The operator's ``deadLettered`` count and metric."""
+    return Count(runtime_context, "deadLettered")
 
 
 def side_output(letter: str) -> Any:
@@ -81,7 +95,6 @@ def dead_letter_on_error(operator: str, emit: Callable[[str], Any] = side_output
             try:
                 return list(method(self, value, ctx) or ())
             except Exception as exc:
-                self.dead_lettered = getattr(self, "dead_lettered", 0) + 1
                 counter = getattr(self, "failures", None)
                 if counter is not None:
                     counter.inc()

@@ -14,7 +14,7 @@ from pyflink.datastream.functions import ProcessFunction, RuntimeContext
 
 from online_models.factors import chunk_problem
 from online_models.mixes import ARMS
-from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
+from operators.guard import DEAD_LETTERS, Count, dead_letter_on_error, failure_counter
 from reco.clock import now_ms
 from reco.events import DEFAULT_MAX_FUTURE_MS, InvalidEvent, parse_event
 from reco.impressions import parse_impression
@@ -59,11 +59,7 @@ class ParseEvents(ProcessFunction):
         self.failures = failure_counter(runtime_context)
         self.arms = frozenset(ARMS)
         # events whose fields were dropped (an unknown time zone): data quality, not failure
-        self.flagged = 0
-        try:
-            self.flagged_metric = runtime_context.get_metrics_group().counter("fieldsDropped")
-        except Exception:
-            self.flagged_metric = None
+        self.flagged = Count(runtime_context, "fieldsDropped")
 
     @dead_letter_on_error("parse")
     def process_element(self, row: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
@@ -81,15 +77,12 @@ class ParseEvents(ProcessFunction):
             yield DEAD_LETTERS, self._dead_letter(str(exc), raw, row)
             return
         except Exception as exc:  # never let one record restart the job
-            if getattr(self, "failures", None) is not None:
-                self.failures.inc()
+            self.failures.inc()
             yield DEAD_LETTERS, self._dead_letter(
                 f"parse failed: {type(exc).__name__}: {exc}", raw, row)
             return
         if event.flags:
-            self.flagged += 1
-            if getattr(self, "flagged_metric", None) is not None:
-                self.flagged_metric.inc()
+            self.flagged.inc()
         yield Row(event.user_id, event)
 
     def _factor_chunk(self, raw: bytes | None) -> Iterator[Any]:

@@ -15,7 +15,7 @@ from pyflink.common import Row
 from pyflink.datastream import OutputTag
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
-from operators.guard import dead_letter_on_error, failure_counter
+from operators.guard import Count, dead_letter_on_error, failure_counter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, value_state
 from reco.clock import now_ms
 from reco.config import Settings
@@ -48,11 +48,7 @@ class QualityFilter(KeyedProcessFunction):
         self.failures = failure_counter(runtime_context)
         # events further behind the watermark than the allowed lateness: learned all the same
         # (docs/architecture.md: Time), and counted
-        self.late = 0
-        try:
-            self.late_metric = runtime_context.get_metrics_group().counter("lateEvents")
-        except Exception:
-            self.late_metric = None
+        self.late = Count(runtime_context, "lateEvents")
 
     @dead_letter_on_error("quality")
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
@@ -62,9 +58,7 @@ class QualityFilter(KeyedProcessFunction):
         event: Event = value
         if event.ts < ctx.timer_service().current_watermark() \
                 - self.settings.allowed_lateness_ms:
-            self.late += 1
-            if self.late_metric is not None:
-                self.late_metric.inc()
+            self.late.inc()
         checked, state = self.step.check(self.state.value(), event)
         if checked.duplicate:
             return

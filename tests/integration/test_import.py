@@ -12,8 +12,8 @@ import time
 import grpc
 import pytest
 
-from app.importer import run_import
 from infra.client import RecoClient
+from infra.importer import run_import
 from infra.processes import flink_job_restarts, flink_job_running
 from tests.integration.conftest import eventually
 
