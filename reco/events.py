@@ -154,12 +154,18 @@ def _string(doc: dict[str, Any], name: str, max_len: int, required: bool = False
         if required:
             raise InvalidEvent(f"missing {name}")
         return None
+    return checked_text(value, name, max_len)
+
+
+def checked_text(value: Any, name: str, max_len: int, record: str = "") -> str:
+    """``value`` if it is a string of at most ``max_len`` well-formed characters; else
+    InvalidEvent naming the field (``record``: what kind of record, for the message)."""
     if not isinstance(value, str):
-        raise InvalidEvent(f"{name} must be a string, got {type(value).__name__}")
+        raise InvalidEvent(f"{record}{name} must be a string, got {type(value).__name__}")
     if len(value) > max_len:
-        raise InvalidEvent(f"{name} is longer than {max_len} characters")
+        raise InvalidEvent(f"{record}{name} is longer than {max_len} characters")
     if not well_formed(value):
-        raise InvalidEvent(f"{name} is not well-formed Unicode (a lone surrogate?)")
+        raise InvalidEvent(f"{record}{name} is not well-formed Unicode (a lone surrogate?)")
     return value
 
 

@@ -29,8 +29,8 @@ from reco.events import (
     MAX_TS_MS,
     MIN_TS_MS,
     InvalidEvent,
+    checked_text,
     future_problem,
-    well_formed,
 )
 
 MAX_ITEMS = 100     # the server answers at most k = 100
@@ -52,13 +52,7 @@ class Impression:
 
 
 def _checked_text(value: Any, what: str, max_len: int = MAX_ID_LEN) -> str:
-    if not isinstance(value, str):
-        raise InvalidEvent(f"impression: {what} must be a string")
-    if len(value) > max_len:
-        raise InvalidEvent(f"impression: {what} is longer than {max_len} characters")
-    if not well_formed(value):
-        raise InvalidEvent(f"impression: {what} is not well-formed Unicode (a lone surrogate?)")
-    return value
+    return checked_text(value, what, max_len, record="impression: ")
 
 
 def _text(doc: dict[str, Any], name: str) -> str:
