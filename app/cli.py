@@ -15,7 +15,7 @@ from google.protobuf.json_format import MessageToDict
 from kafka.errors import KafkaError
 
 from infra.processes import exit_on_sigterm, port_open, split_address
-from reco.arguments import count, positive_int, share
+from reco.arguments import count, positive_int, share, topic_name
 from reco.clock import now_ms
 from reco.config import PROJECT_ROOT, Settings, describe, settings_or_exit
 from reco.events import InvalidEvent, event_from_dict
@@ -107,7 +107,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = _kafka_settings("import")
     try:
         summary = run_import(settings, Path(args.file), args.format, force=args.force,
-                             wait=not args.no_wait, timeout_s=args.timeout)
+                             wait=not args.no_wait, timeout_s=args.timeout, topic=args.topic)
     except DatasetError as exc:
         raise SystemExit(f"reco import: {exc}") from None
     print(json.dumps(summary, indent=2))
@@ -250,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not wait for the job to catch up")
     p.add_argument("--timeout", type=float, default=1800.0,
                    help="seconds to wait for the job to catch up")
+    p.add_argument("--topic", type=topic_name,
+                   help="send every event to this one input topic (under the event prefix) so "
+                        "the job reads the file's order; default: a topic per event type")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("simulate", help="the seeded shopper simulation: print or --send")

@@ -24,7 +24,7 @@ from reco.clock import now_ms
 from reco.config import Settings
 from reco.history import History, read_history
 from reco.reporting import progress
-from reco.topics import event_topic
+from reco.topics import ensure_topics, event_topic
 
 SHOWN_REJECTS = 20
 
@@ -58,20 +58,22 @@ def record_import(settings: Settings, digest: str, summary: dict[str, Any]) -> N
     producer.close()
 
 
-def send(settings: Settings, history: History) -> tuple[float, set[str]]:
-    """Sends the events in order with progress; returns the seconds it took and the topics."""
+def send(settings: Settings, history: History, topic: str | None = None
+         ) -> tuple[float, set[str]]:
+    """Sends the events in order with progress, to their types' topics or all to ``topic``;
+    returns the seconds it took and the topics."""
     total = len(history.events)
     step = max(1, total // 20)
     started = time.monotonic()
     with EventProducer(settings) as producer:
         for n, event in enumerate(history.events, 1):
-            producer.send(event)
+            producer.send(event, topic)
             if n % step == 0 or n == total:
                 rate = n / max(time.monotonic() - started, 1e-9)
                 progress(f"  sent {n * 100 // total:3d}%  {n:,}/{total:,} events, "
                          f"{rate:,.0f}/s, eta {(total - n) / rate:.0f} s")
         producer.flush()
-    topics = {event_topic(settings, e.event_type) for e in history.events}
+    topics = {event_topic(settings, e.event_type, topic) for e in history.events}
     return time.monotonic() - started, topics
 
 
@@ -109,7 +111,11 @@ def wait_caught_up(settings: Settings, topics: set[str], timeout_s: float) -> fl
 
 
 def run_import(settings: Settings, path: Path, kind: str, *, force: bool = False,
-               wait: bool = True, timeout_s: float = 1800.0) -> dict[str, Any]:
+               wait: bool = True, timeout_s: float = 1800.0, topic: str | None = None
+               ) -> dict[str, Any]:
+    """Imports ``path``; with ``topic`` every event goes to that one input topic (under the
+    event prefix, created if missing), so the job reads the file's order, not an interleaving
+    of a topic per event type."""
     history = read_history(path, kind)
     for line, reason in history.rejected[:SHOWN_REJECTS]:
         progress(f"  line {line}: rejected: {reason}")
@@ -129,7 +135,9 @@ def run_import(settings: Settings, path: Path, kind: str, *, force: bool = False
         return {**summary, "sent": 0, "already_imported": True}
     progress(f"importing {len(history.events):,} events of {summary['users']:,} users "
              f"({len(history.rejected):,} rows rejected)")
-    seconds, topics = send(settings, history)
+    if topic:
+        ensure_topics(settings, inputs=(topic,))
+    seconds, topics = send(settings, history, topic)
     summary.update(sent=len(history.events), send_s=round(seconds, 2),
                    events_per_s=round(len(history.events) / max(seconds, 1e-9)),
                    imported_at_ms=now_ms())

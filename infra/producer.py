@@ -41,11 +41,12 @@ class EventProducer:
     def encode(self, event: Event) -> bytes:
         return event_to_proto(event) if self.wire_format == "protobuf" else event.to_json()
 
-    def send(self, event: Event | dict[str, Any]) -> None:
-        """Validates (a dict raises ``InvalidEvent`` with the reason) and sends one event."""
+    def send(self, event: Event | dict[str, Any], topic: str | None = None) -> None:
+        """Validates (a dict raises ``InvalidEvent`` with the reason) and sends one event, to
+        its type's topic or to ``topic`` (a name under the event topic prefix)."""
         if not isinstance(event, Event):
             event = event_from_dict(event)
-        self._producer.send(event_topic(self.settings, event.event_type),
+        self._producer.send(event_topic(self.settings, event.event_type, topic),
                             key=event.user_id.encode(), value=self.encode(event))
         self.sent += 1
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 
 
@@ -52,3 +53,18 @@ def share(text: str) -> float:
 
 def below_one(text: str) -> float:
     return _checked(text, float, lambda v: 0 <= v < 1, "at least 0 and below 1")
+
+
+def topic_name(text: str) -> str:
+    """A Kafka topic name's last part: letters, digits, '.', '_' and '-' (up to 200).
+
+    >>> topic_name("history-2026")
+    'history-2026'
+    >>> topic_name("a b")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: 'a b': must be letters, digits, '.', '_' or '-' (up to 200)
+    """
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", text) or text in (".", ".."):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: must be letters, digits, '.', '_' or '-' (up to 200)")
+    return text

@@ -18,8 +18,10 @@ COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
 INPUT = {"message.timestamp.type": "LogAppendTime"}
 
 
-def event_topic(settings: Settings, event_type: str) -> str:
-    return f"{settings.event_topic_prefix}{event_type}"
+def event_topic(settings: Settings, event_type: str, name: str | None = None) -> str:
+    """An event's input topic: its type's, or ``name`` under the same prefix (the job reads
+    every topic under the prefix)."""
+    return f"{settings.event_topic_prefix}{name or event_type}"
 
 
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
@@ -38,14 +40,17 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     return specs
 
 
-def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
-    """Creates the topics that do not exist yet; returns the ones it created."""
+def ensure_topics(settings: Settings, timeout_s: float = 30.0,
+                  inputs: tuple[str, ...] = ()) -> list[str]:
+    """Creates the topics that do not exist yet (and input topics named ``inputs`` under the
+    event prefix); returns the ones it created."""
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
                              request_timeout_ms=int(timeout_s * 1000), client_id="reco-admin")
     try:
         existing = set(admin.list_topics())
+        specs = {**topic_specs(settings), **{event_topic(settings, "", n): INPUT for n in inputs}}
         missing = [NewTopic(name, settings.topic_partitions, 1, topic_configs=config)
-                   for name, config in topic_specs(settings).items() if name not in existing]
+                   for name, config in specs.items() if name not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently
                 admin.create_topics(missing)
