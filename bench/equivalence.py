@@ -19,8 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import KafkaConsumer
-
+from bench.backlog import latest_values
 from evaluation.system import InProcessSystem
 from reco.config import Settings
 from reco.events import Event
@@ -46,12 +45,8 @@ def closing_events(events: list[Event]) -> list[Event]:
 
 def latest(settings: Settings, topic: str) -> dict[str, bytes]:
     """The last committed value of every key of a compacted output topic."""
-    consumer = KafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=2000,
-                             isolation_level="read_committed")
-    out = {m.key.decode(): m.value for m in consumer if m.key is not None}
-    consumer.close()
-    return out
+    return {key.decode(): value for key, value in latest_values(settings, topic).items()
+            if key is not None}
 
 
 def counted(raw: bytes) -> tuple[int, int]:
