@@ -1,0 +1,168 @@
+"""Where the job's time goes: a backlog (simulated, or a public data set's events) preloaded
+into a fresh broker, the full job started on it, and while it reads the backlog, py-spy samples
+the Python that runs inside the job's JVM (PyFlink thread mode) and /proc counts the CPU of
+every JVM thread. The result splits the CPU per event into Java and Python, and the Python
+into our packages, PyFlink's own layer, pickling, protobuf and the rest, by the frame that was
+running (self time) and by operator (inclusive). Writes the flame graph (SVG), the collapsed
+stacks and bench/results/profile_job-<time>.json.
+
+  python -m bench.profile_job --events 30000
+  python -m bench.profile_job --format taobao \\
+      ../shared/datasets/taobao-userbehavior-head/UserBehavior_head.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.backlog import run_job, send_backlog, settings_for
+from bench.common import RESULTS, process_cpu_s, thread_cpu_s, write_results
+from infra.importer import lag
+from infra.processes import child_pids, exit_on_sigterm
+from infra.stack import local_kafka
+from reco.arguments import positive_int
+from reco.events import EVENT_TYPES, Event
+from reco.history import FORMATS, read_history
+from reco.reporting import progress
+from reco.simulator import ShopperSimulation, SimConfig
+from reco.topics import ensure_topics, event_topic
+
+OURS = ("userstep", "features", "online_models", "operators", "reco", "jobs", "serving")
+RATE = 97  # samples per second (not a divisor of the job's 1 s timers)
+FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(:\d+)?\)$")
+
+
+def part_of(file: str) -> str:
+    """What a frame's file belongs to: one of our packages, or a library."""
+    path = file.replace("\\", "/")
+    for marker, part in (("/pyflink/", "pyflink"), ("/pemja/", "pemja"),
+                         ("/google/protobuf/", "protobuf"), ("/cloudpickle/", "pickle"),
+                         ("/river/", "river"), ("/numpy/", "numpy"), ("/kafka/", "kafka")):
+        if marker in path:
+            return part
+    head = path.split("/", 1)[0]
+    if head in OURS:
+        return head
+    if path.startswith("<") or "/python3." in path or path.endswith(("pickle.py", "copyreg.py")):
+        return "pickle" if "pickle" in path or "copyreg" in path else "python stdlib"
+    return "other"
+
+
+def summarise(collapsed: Path) -> dict[str, Any]:
+    """Self time per part and inclusive time per operator from py-spy's collapsed stacks."""
+    own: Counter[str] = Counter()
+    operators: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = [FRAME.match(f) for f in stack.split(";")]
+        files = [m.group("file") for m in frames if m]
+        if not files:
+            continue
+        total += count
+        own[part_of(files[-1])] += count
+        operator = next((f for f in files if f.startswith("operators/")), None)
+        operators[operator.split("/")[1].removesuffix(".py") if operator else
+                  "outside our operators"] += count
+    return {"samples": total,
+            "self_share": {k: round(v / max(total, 1), 3) for k, v in own.most_common()},
+            "operator_share": {k: round(v / max(total, 1), 3)
+                               for k, v in operators.most_common()}}
+
+
+def backlog(args: argparse.Namespace) -> list[Event]:
+    if args.file:
+        events = read_history(args.file, args.format).events
+        return events[:args.events] if args.events else events
+    sim = ShopperSimulation(SimConfig(n_users=args.users, seed=7, run_id="profile"))
+    return [e for _, e in zip(range(args.events or 30_000), sim.events(), strict=False)]
+
+
+def record(jvm: int, seconds: int, out: Path) -> tuple[Path, Path]:
+    """py-spy, twice at once on the JVM (it has one output format per run), not pausing it."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    svg, raw = out / "flame.svg", out / "stacks.txt"
+    common = ["--pid", str(jvm), "--duration", str(seconds), "--rate", str(RATE), "--nonblocking"]
+    runs = [subprocess.Popen([spy, "record", *common, "--format", kind, "-o", str(path)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for kind, path in (("flamegraph", svg), ("raw", raw))]
+    for run in runs:
+        _, err = run.communicate()
+        if run.returncode != 0:
+            raise SystemExit(f"py-spy failed: {err.decode()[-400:]} (it needs ptrace: run as "
+                             "root or set kernel.yama.ptrace_scope=0)")
+    return svg, raw
+
+
+def main() -> None:
+    exit_on_sigterm()
+    parser = argparse.ArgumentParser(prog="python -m bench.profile_job", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", nargs="?", help="a history file (default: the simulation)")
+    parser.add_argument("--format", default="csv", choices=FORMATS)
+    parser.add_argument("--events", type=positive_int, help="the first N events")
+    parser.add_argument("--users", type=positive_int, default=2_000,
+                        help="simulated users (without a file)")
+    parser.add_argument("--seconds", type=positive_int, default=30, help="profile length")
+    parser.add_argument("--warmup", type=positive_int, default=15,
+                        help="seconds of reading the backlog before the profile starts")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="reco-profile-"))
+    events = backlog(args)
+    label = Path(args.file).stem if args.file else "simulation"
+    out = RESULTS / f"profile-{label}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out.mkdir(parents=True, exist_ok=True)
+    with local_kafka(root) as kafka:
+        settings = settings_for(kafka, root, "profile")
+        ensure_topics(settings)
+        progress(f"preloading {len(events):,} events ({label})")
+        send_backlog(settings, events)
+        job = run_job(settings, "jobs.recommend", root / "job")
+        try:
+            jvm = next(pid for pid in child_pids(job.pid() or 0)
+                       if b"java" in Path(f"/proc/{pid}/cmdline").read_bytes()[:200])
+            time.sleep(args.warmup)
+            topics = {event_topic(settings, t) for t in EVENT_TYPES}
+            lag_before, cpu_before, threads_before = lag(settings, topics), \
+                process_cpu_s(jvm), thread_cpu_s(jvm)
+            progress(f"profiling the job for {args.seconds} s ({lag_before:,} events to go)")
+            svg, raw = record(jvm, args.seconds, out)
+            done = lag_before - lag(settings, topics)
+            cpu = process_cpu_s(jvm) - cpu_before
+            threads = thread_cpu_s(jvm) - threads_before
+        finally:
+            job.stop()
+    per_event = 1e6 / max(done, 1)
+    python_threads = sum(v for k, v in threads.items() if "python" in k.lower()
+                         or k.startswith(("user-", "quality", "item-", "parse", "Source")))
+    result = {"command": "python -m bench.profile_job " + " ".join(sys.argv[1:]),
+              "backlog": label, "events_in_window": done, "seconds": args.seconds,
+              "events_per_s": round(done / args.seconds),
+              "jvm_cpu_us_per_event": round(cpu * per_event),
+              "task_threads_cpu_us_per_event": round(python_threads * per_event),
+              "threads_cpu_us_per_event": {k: round(v * per_event)
+                                           for k, v in threads.most_common(12)},
+              "python": summarise(raw), "flame_graph": str(svg), "stacks": str(raw)}
+    # py-spy records only running Python: its samples over the rate are Python's wall time
+    python_us = result["python"]["samples"] / RATE * per_event
+    result["python_active_us_per_event"] = round(python_us)
+    result["python_us_per_event_by_part"] = {
+        k: round(v * python_us) for k, v in result["python"]["self_share"].items()}
+    path = write_results("profile_job", result)
+    print(json.dumps(result, indent=2))
+    print(f"wrote {path} and {svg}")
+
+
+if __name__ == "__main__":
+    main()
