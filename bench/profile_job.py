@@ -42,20 +42,27 @@ RATE = 97  # samples per second (not a divisor of the job's 1 s timers)
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(:\d+)?\)$")
 
 
+LIBRARIES = {"pyflink": "pyflink", "pemja": "pemja", "google": "protobuf",
+             "cloudpickle": "pickle", "river": "river", "numpy": "numpy", "kafka": "kafka"}
+STDLIB_PICKLE = ("pickle.py", "copyreg.py", "_compat_pickle.py")
+
+
 def part_of(file: str) -> str:
-    """What a frame's file belongs to: one of our packages, or a library."""
-    path = file.replace("\\", "/")
-    for marker, part in (("/pyflink/", "pyflink"), ("/pemja/", "pemja"),
-                         ("/google/protobuf/", "protobuf"), ("/cloudpickle/", "pickle"),
-                         ("/river/", "river"), ("/numpy/", "numpy"), ("/kafka/", "kafka")):
-        if marker in path:
-            return part
+    """What a frame's file belongs to: one of our packages, a library, or the standard library
+    (py-spy names files relative to their sys.path entry).
+
+    >>> part_of("pyflink/fn_execution/embedded/operations.py"), part_of("userstep/step.py")
+    ('pyflink', 'userstep')
+    """
+    path = file.replace("\\", "/").rsplit("site-packages/", 1)[-1]
     head = path.split("/", 1)[0]
     if head in OURS:
         return head
-    if path.startswith("<") or "/python3." in path or path.endswith(("pickle.py", "copyreg.py")):
-        return "pickle" if "pickle" in path or "copyreg" in path else "python stdlib"
-    return "other"
+    if head in LIBRARIES:
+        return LIBRARIES[head]
+    if path.endswith(STDLIB_PICKLE):
+        return "pickle"
+    return "python stdlib" if "/" not in path or path.startswith("<") else "other"
 
 
 def summarise(collapsed: Path) -> dict[str, Any]:
@@ -72,7 +79,8 @@ def summarise(collapsed: Path) -> dict[str, Any]:
             continue
         total += count
         own[part_of(files[-1])] += count
-        operator = next((f for f in files if f.startswith("operators/")), None)
+        operator = next((f for f in reversed(files) if f.startswith("operators/")
+                         and not f.startswith(("operators/guard", "operators/state"))), None)
         operators[operator.split("/")[1].removesuffix(".py") if operator else
                   "outside our operators"] += count
     return {"samples": total,
