@@ -29,6 +29,7 @@ from bench.backlog import run_job, send_backlog, settings_for
 from bench.common import RESULTS, process_cpu_s, thread_cpu_s, write_results
 from infra.importer import lag
 from infra.processes import child_pids, exit_on_sigterm
+from infra.producer import EventProducer
 from infra.stack import local_kafka
 from reco.arguments import positive_int
 from reco.events import EVENT_TYPES, Event
@@ -123,6 +124,9 @@ def main() -> None:
     parser.add_argument("--users", type=positive_int, default=2_000,
                         help="simulated users (without a file)")
     parser.add_argument("--seconds", type=positive_int, default=30, help="profile length")
+    parser.add_argument("--keep-times", action="store_true",
+                        help="send the events with their own times (as reco import does), not "
+                             "stamped now as live traffic")
     parser.add_argument("--warmup", type=positive_int, default=15,
                         help="seconds of reading the backlog before the profile starts")
     args = parser.parse_args()
@@ -135,7 +139,11 @@ def main() -> None:
         settings = settings_for(kafka, root, "profile")
         ensure_topics(settings)
         progress(f"preloading {len(events):,} events ({label})")
-        send_backlog(settings, events)
+        if args.keep_times:
+            with EventProducer(settings) as producer:
+                producer.send_all(events)
+        else:
+            send_backlog(settings, events)
         job = run_job(settings, "jobs.recommend", root / "job")
         try:
             jvm = next(pid for pid in child_pids(job.pid() or 0)
@@ -155,7 +163,8 @@ def main() -> None:
     python_threads = sum(v for k, v in threads.items() if "python" in k.lower()
                          or k.startswith(("user-", "quality", "item-", "parse", "Source")))
     result = {"command": "python -m bench.profile_job " + " ".join(sys.argv[1:]),
-              "backlog": label, "events_in_window": done, "seconds": args.seconds,
+              "backlog": label, "event_times": "kept" if args.keep_times else "now",
+              "events_in_window": done, "seconds": args.seconds,
               "events_per_s": round(done / args.seconds),
               "jvm_cpu_us_per_event": round(cpu * per_event),
               "task_threads_cpu_us_per_event": round(python_threads * per_event),
