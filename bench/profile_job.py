@@ -70,13 +70,14 @@ def summarise(collapsed: Path) -> dict[str, Any]:
     """Self time per part and inclusive time per operator from py-spy's collapsed stacks."""
     own: Counter[str] = Counter()
     operators: Counter[str] = Counter()
-    total = 0
+    total = java = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         count = int(count_text)
         frames = [FRAME.match(f) for f in stack.split(";")]
         files = [m.group("file") for m in frames if m]
         if not files:
+            java += count  # a task thread running with no Python frame: Java's own work
             continue
         total += count
         own[part_of(files[-1])] += count
@@ -84,7 +85,7 @@ def summarise(collapsed: Path) -> dict[str, Any]:
                          and not f.startswith(("operators/guard", "operators/state"))), None)
         operators[operator.split("/")[1].removesuffix(".py") if operator else
                   "outside our operators"] += count
-    return {"samples": total,
+    return {"samples": total, "no_python_frame_samples": java,
             "self_share": {k: round(v / max(total, 1), 3) for k, v in own.most_common()},
             "operator_share": {k: round(v / max(total, 1), 3)
                                for k, v in operators.most_common()}}
