@@ -55,6 +55,7 @@ loadgen:  ## build the lookup benchmark's load generator (Go) into .cache/bin
 bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	-deploy/build_loadgen.sh  # without Go the lookups fall back to the Python load generator
 	$(PY) -m bench.end_to_end
+	$(PY) -m bench.scaling
 	$(PY) -m bench.state
 	$(PY) -m bench.features --state-users 100000
 
