@@ -56,6 +56,7 @@ bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	-deploy/build_loadgen.sh  # without Go the lookups fall back to the Python load generator
 	$(PY) -m bench.end_to_end
 	$(PY) -m bench.scaling
+	$(PY) -m bench.checkpoints --format taobao ../shared/datasets/taobao-userbehavior-head/UserBehavior_head.csv
 	$(PY) -m bench.state
 	$(PY) -m bench.features --state-users 100000
 

@@ -68,6 +68,10 @@ def flink_configuration(settings: Settings, *, checkpointing: bool = True,
         conf.set_string("execution.checkpointing.num-retained", "2")
         # Each checkpoint uploads only the RocksDB files that changed since the last one.
         conf.set_string("execution.checkpointing.incremental", "true")
+        if settings.checkpoint_unaligned:
+            conf.set_string("execution.checkpointing.unaligned.enabled", "true")
+        if settings.buffer_debloat:
+            conf.set_string("taskmanager.network.memory.buffer-debloat.enabled", "true")
         resume = latest_checkpoint(settings.checkpoint_dir) if restore else None
         if resume:
             conf.set_string("execution.state-recovery.path", resume)

@@ -59,6 +59,12 @@ class Settings:
     checkpoint_interval_ms: int = _doc(
         "checkpoint interval; exactly-once output becomes visible at each checkpoint", 1000
     )
+    checkpoint_unaligned: bool = _doc(
+        "unaligned checkpoints: barriers overtake the records queued in the network buffers, so "
+        "a checkpoint taken under a backlog does not wait for it (docs/benchmarks.md)", True)
+    buffer_debloat: bool = _doc(
+        "network buffer debloating: Flink sizes the in-flight buffers to what the operators "
+        "process in about a second", True)
     checkpoint_dir: str = _doc("where checkpoints are kept (the job resumes from the latest)",
                                str(CACHE_DIR / "checkpoints"))
     restart_attempts: int = _doc("fixed-delay restarts before the job fails (0: none)", 3)
