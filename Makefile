@@ -5,6 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TAOBAO := ../shared/datasets/taobao-userbehavior-head/UserBehavior_head.csv
 JARS := .cache/jars/kafka/.complete .cache/jars/flink/flink-sql-connector-kafka-5.0.0-2.2.jar
 
 .PHONY: help run up down status test lint unit flink integration bench loadgen train-factors eval proto lock clean venv jars
@@ -56,7 +57,8 @@ bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	-deploy/build_loadgen.sh  # without Go the lookups fall back to the Python load generator
 	$(PY) -m bench.end_to_end
 	$(PY) -m bench.scaling
-	$(PY) -m bench.checkpoints --format taobao ../shared/datasets/taobao-userbehavior-head/UserBehavior_head.csv
+	if [ -f $(TAOBAO) ]; then $(PY) -m bench.checkpoints --format taobao $(TAOBAO); \
+	else $(PY) -m bench.checkpoints; fi  # the simulation when the data set is not there
 	$(PY) -m bench.state
 	$(PY) -m bench.features --state-users 100000
 
