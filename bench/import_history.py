@@ -45,7 +45,7 @@ from infra.stack import LocalKafka, Stack, local_kafka
 from reco.arguments import positive_int
 from reco.config import Settings
 from reco.events import Event
-from reco.history import FORMATS, read_history
+from reco.history import FORMATS, read_history, write_jsonl
 from reco.reporting import machine, progress
 from reco.topics import ensure_topics
 
@@ -118,7 +118,7 @@ def main() -> None:
     history = read_history(args.file, args.format)
     events = history.events[:args.events] if args.events else history.events
     path = root / "history.jsonl"  # what is imported: the file's valid events, or their start
-    path.write_text("".join(json.dumps(e.to_json_dict()) + "\n" for e in events))
+    write_jsonl(path, events)
     events = read_history(path, "jsonl").events
     results["rejected_rows_in_file"] = len(history.rejected)
     with local_kafka(root) as kafka:

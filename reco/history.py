@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +92,14 @@ def _read_jsonl(path: Path, history: History) -> None:
                 history.events.append(event_from_dict(doc))
             except (InvalidEvent, ValueError, RecursionError) as exc:
                 history.rejected.append((line, str(exc)))
+
+
+def write_jsonl(path: Path, events: Iterable[Event]) -> Path:
+    """``events`` as a ``jsonl`` history file (one event of our schema per line)."""
+    with open(path, "wb") as fh:
+        for event in events:
+            fh.write(event.to_json() + b"\n")
+    return path
 
 
 def read_history(path: str | Path, kind: str) -> History:

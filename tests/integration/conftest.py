@@ -3,10 +3,12 @@ once per test session by the same code as `make up`, and torn down afterwards.""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -28,6 +30,19 @@ def eventually(probe: Callable[[], T | None], timeout_s: float = 60.0, what: str
             return last
         time.sleep(0.1)
     raise AssertionError(f"not within {timeout_s:.0f} s: {what} (last: {last!r})")
+
+
+def own_settings(kafka: LocalKafka, root: Path, run: str, **overrides: Any) -> Settings:
+    """Settings of a job of its own on the session's broker: its topics, consumer group,
+    ports and folders named after ``run``, restarts off, quick checkpoints and discovery."""
+    topics: dict[str, Any] = {f.name: f"{run}-{f.default}" for f in dataclasses.fields(Settings)
+              if f.name.startswith("topic_") and f.name != "topic_partitions"}
+    return dataclasses.replace(Settings(
+        kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
+        flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
+        store_path=str(root / "store"), job_name=run, consumer_group=run,
+        restart_attempts=0, checkpoint_interval_ms=500, partition_discovery_ms=1000,
+        event_topic_prefix=f"{run}.events."), **topics, **overrides)
 
 
 @pytest.fixture(scope="session")

@@ -6,15 +6,11 @@ order; ``python -m bench.import_history --compare`` does the same on a public da
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from kafka.admin import KafkaAdminClient, NewTopic
 
 from bench.equivalence import (
     SETTLE_S,
@@ -26,15 +22,14 @@ from bench.equivalence import (
     wait_for,
 )
 from infra.importer import run_import
-from infra.processes import free_port
 from infra.producer import EventProducer
 from infra.stack import Stack
 from reco.config import Settings
 from reco.events import Event
-from reco.history import read_history
+from reco.history import read_history, write_jsonl
 from reco.simulator import ShopperSimulation, SimConfig
-from reco.topics import INPUT, ensure_topics
-from tests.integration.conftest import eventually
+from reco.topics import ensure_topics
+from tests.integration.conftest import eventually, own_settings
 
 pytestmark = pytest.mark.integration
 STREAM_TOPIC = "stream"  # one topic, one partition: arrival order is send order
@@ -47,22 +42,9 @@ def stream() -> list[Event]:
 
 @pytest.fixture(scope="module")
 def equivalence_stack(kafka, tmp_path_factory) -> Iterator[Settings]:
-    run = uuid.uuid4().hex[:6]
-    root = tmp_path_factory.mktemp("equivalence")
-    names: dict[str, Any] = {f.name: f"eq-{run}-{f.default}" for f in dataclasses.fields(Settings)
-             if f.name.startswith("topic_") and f.name != "topic_partitions"}
-    settings = equivalent(Settings(
-        kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
-        flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
-        store_path=str(root / "store"), job_name=f"eq-{run}", consumer_group=f"eq-{run}",
-        restart_attempts=0, checkpoint_interval_ms=500, partition_discovery_ms=1000,
-        event_topic_prefix=f"eq-{run}.events."))
-    settings = dataclasses.replace(settings, **names)
-    ensure_topics(settings)
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    admin.create_topics([NewTopic(f"{settings.event_topic_prefix}{STREAM_TOPIC}", 1, 1,
-                                  topic_configs=INPUT)])
-    admin.close()
+    settings = equivalent(own_settings(kafka, tmp_path_factory.mktemp("equivalence"),
+                                       f"eq-{uuid.uuid4().hex[:6]}"))
+    ensure_topics(settings, inputs=(STREAM_TOPIC,))
     stack = Stack(settings)
     try:
         stack.start_job(fresh=True)
@@ -75,7 +57,7 @@ def test_the_job_and_the_harness_give_every_user_the_same_profile_and_list(
         equivalence_stack, tmp_path):
     settings = equivalence_stack
     path = tmp_path / "history.jsonl"
-    path.write_text("".join(json.dumps(e.to_json_dict()) + "\n" for e in stream()))
+    write_jsonl(path, stream())
     summary = run_import(settings, path, "jsonl", topic=STREAM_TOPIC, timeout_s=240)
     assert summary["catch_up_s"] is not None and summary["rejected_rows"] == 0
     body = read_history(path, "jsonl").events  # the import's order, which the harness follows

@@ -8,8 +8,6 @@ and session lengths are kept per subtask today
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,13 +16,12 @@ import pytest
 
 from bench.equivalence import latest
 from infra.importer import run_import
-from infra.processes import free_port
 from infra.stack import Stack
-from reco.config import Settings
+from reco.history import write_jsonl
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
-from tests.integration.conftest import eventually
+from tests.integration.conftest import eventually, own_settings
 
 pytestmark = pytest.mark.integration
 PARALLELISMS = (1, 2, 4)
@@ -50,16 +47,8 @@ def per_user(raw: bytes) -> str:
 def run_at(kafka: Any, tmp_path: Any, parallelism: int, history: Any,
            caught_up: Callable[[dict[str, bytes]], bool]) -> dict[str, bytes]:
     run = f"par{parallelism}-{uuid.uuid4().hex[:6]}"
-    root = tmp_path / run
-    names: dict[str, Any] = {f.name: f"{run}-{f.default}" for f in dataclasses.fields(Settings)
-                             if f.name.startswith("topic_") and f.name != "topic_partitions"}
-    settings = dataclasses.replace(Settings(
-        kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
-        flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
-        store_path=str(root / "store"), job_name=run, consumer_group=run,
-        restart_attempts=0, checkpoint_interval_ms=500, partition_discovery_ms=1000,
-        event_topic_prefix=f"{run}.events.", topic_partitions=max(PARALLELISMS),
-        job_parallelism=parallelism, log_impressions=False), **names)
+    settings = own_settings(kafka, tmp_path / run, run, topic_partitions=max(PARALLELISMS),
+                            job_parallelism=parallelism, log_impressions=False)
     ensure_topics(settings)
     stack = Stack(settings)
     try:
@@ -79,7 +68,7 @@ def test_per_user_features_are_the_same_at_parallelism_1_2_and_4(kafka, tmp_path
     sim = ShopperSimulation(SimConfig(n_users=80, seed=23, run_id="par"))
     events = [e for _, e in zip(range(2_000), sim.events(), strict=False)]
     history = tmp_path / "history.jsonl"
-    history.write_text("".join(json.dumps(e.to_json_dict()) + "\n" for e in events))
+    write_jsonl(history, events)
     ids: dict[str, set[str]] = {}
     for event in events:
         ids.setdefault(event.user_id, set()).add(event.event_id)
