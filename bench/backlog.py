@@ -4,6 +4,7 @@ own, the backlog preloaded into Kafka, the job started, its output drained with 
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -22,9 +23,11 @@ from bench.common import process_cpu_s, progress, thread_cpu_s
 from infra.processes import ManagedProcess, child_pids, flink_job_running, free_port, wait_until
 from infra.producer import EventProducer
 from infra.stack import LocalKafka
+from reco.arguments import positive_int
 from reco.clock import now_ms
 from reco.config import Settings, settings_env
 from reco.events import Event
+from reco.history import FORMATS, read_history
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.v1 import recommendations_pb2 as pb
 
@@ -62,18 +65,42 @@ def latest_values(settings: Settings, topic: str) -> dict[bytes, bytes]:
     return latest
 
 
-def checkpoint_state_bytes(settings: Settings) -> int | None:
-    """Full size of the job's latest completed checkpoint (all keyed state)."""
+def job_checkpoints(settings: Settings) -> dict[str, Any] | None:
+    """Flink's checkpoint statistics of the running job (REST ``/jobs/<id>/checkpoints``)."""
     base = f"http://127.0.0.1:{settings.flink_rest_port}"
     try:
         with urllib.request.urlopen(base + "/jobs/overview", timeout=2) as reply:
             job = json.load(reply)["jobs"][0]["jid"]
         with urllib.request.urlopen(f"{base}/jobs/{job}/checkpoints", timeout=2) as reply:
-            completed = (json.load(reply).get("latest") or {}).get("completed") or {}
+            return dict(json.load(reply))
     except (OSError, ValueError, KeyError, IndexError):
         return None
+
+
+def checkpoint_state_bytes(settings: Settings) -> int | None:
+    """Full size of the job's latest completed checkpoint (all keyed state)."""
+    completed = ((job_checkpoints(settings) or {}).get("latest") or {}).get("completed") or {}
     size = completed.get("state_size") or completed.get("full_size")
     return int(size) if size else None
+
+
+def add_backlog_options(parser: argparse.ArgumentParser) -> None:
+    """What ``backlog`` reads: a history file (or the simulation) and how much of it."""
+    parser.add_argument("file", nargs="?", help="a history file (default: the simulation)")
+    parser.add_argument("--format", default="csv", choices=FORMATS)
+    parser.add_argument("--events", type=positive_int, help="the first N events")
+    parser.add_argument("--users", type=positive_int, default=2_000,
+                        help="simulated users (without a file)")
+
+
+def backlog(args: argparse.Namespace) -> list[Event]:
+    """The events ``add_backlog_options`` named: the file's first ``--events``, or as many of
+    the seeded simulation (30,000 by default)."""
+    if args.file:
+        events = read_history(args.file, args.format).events
+        return events[:args.events] if args.events else events
+    sim = ShopperSimulation(SimConfig(n_users=args.users, seed=7, run_id="profile"))
+    return [e for _, e in zip(range(args.events or 30_000), sim.events(), strict=False)]
 
 
 def _read_from_start(settings: Settings, topic: str) -> KafkaConsumer:

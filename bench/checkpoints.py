@@ -17,13 +17,11 @@ import json
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.backlog import run_job, settings_for
+from bench.backlog import add_backlog_options, backlog, job_checkpoints, run_job, settings_for
 from bench.common import percentile, progress, write_results
-from bench.profile_job import backlog
 from infra.importer import lag
 from infra.processes import exit_on_sigterm
 from infra.producer import EventProducer
@@ -31,22 +29,12 @@ from infra.stack import local_kafka
 from reco.arguments import positive_int
 from reco.config import Settings
 from reco.events import EVENT_TYPES
-from reco.history import FORMATS
 from reco.topics import ensure_topics, event_topic
 
 VARIANTS: dict[str, dict[str, Any]] = {
-            "aligned": {"checkpoint_unaligned": False, "buffer_debloat": False},
-            "unaligned": {"checkpoint_unaligned": True, "buffer_debloat": False},
-            "unaligned+debloat": {"checkpoint_unaligned": True, "buffer_debloat": True}}
-
-
-def completed_checkpoints(settings: Settings) -> list[dict[str, Any]]:
-    base = f"http://127.0.0.1:{settings.flink_rest_port}"
-    with urllib.request.urlopen(base + "/jobs/overview", timeout=2) as reply:
-        job = json.load(reply)["jobs"][0]["jid"]
-    with urllib.request.urlopen(f"{base}/jobs/{job}/checkpoints", timeout=2) as reply:
-        history = json.load(reply).get("history") or []
-    return [c for c in history if c.get("status") == "COMPLETED"]
+    "aligned": {"checkpoint_unaligned": False, "buffer_debloat": False},
+    "unaligned": {"checkpoint_unaligned": True, "buffer_debloat": False},
+    "unaligned+debloat": {"checkpoint_unaligned": True, "buffer_debloat": True}}
 
 
 def measure(settings: Settings, root: Path, seconds: int) -> dict[str, Any]:
@@ -56,10 +44,15 @@ def measure(settings: Settings, root: Path, seconds: int) -> dict[str, Any]:
         before = lag(settings, topics)
         time.sleep(seconds)
         done = before - lag(settings, topics)
-        checkpoints = completed_checkpoints(settings)
+        stats = job_checkpoints(settings)
+        if stats is None:
+            raise RuntimeError(f"the job's REST API (port {settings.flink_rest_port}) did not "
+                               f"answer; see {job.log_path}")
+        history = stats.get("history") or []
     finally:
         job.stop()
-    durations = [c["end_to_end_duration"] / 1000 for c in checkpoints]
+    durations = [c["end_to_end_duration"] / 1000 for c in history
+                 if c.get("status") == "COMPLETED"]
     return {"checkpoints": len(durations),
             "duration_s_p50": round(percentile(durations, 50), 2),
             "duration_s_max": round(max(durations), 2) if durations else None,
@@ -71,10 +64,7 @@ def main() -> None:
     exit_on_sigterm()
     parser = argparse.ArgumentParser(prog="python -m bench.checkpoints", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", nargs="?", help="a history file (default: the simulation)")
-    parser.add_argument("--format", default="csv", choices=FORMATS)
-    parser.add_argument("--events", type=positive_int, help="the first N events")
-    parser.add_argument("--users", type=positive_int, default=2_000)
+    add_backlog_options(parser)
     parser.add_argument("--seconds", type=positive_int, default=60,
                         help="how long each variant reads the backlog")
     args = parser.parse_args()
@@ -89,11 +79,10 @@ def main() -> None:
         with EventProducer(first) as producer:
             producer.send_all(events)
         for name, options in VARIANTS.items():
-            settings = dataclasses.replace(settings_for(kafka, root, name.replace("+", "-")),
-                                           **options)
+            folder = name.replace("+", "-")
+            settings = dataclasses.replace(settings_for(kafka, root, folder), **options)
             progress(f"{name}: the job reads the backlog for {args.seconds} s")
-            results["variants"][name] = measure(settings, root / name.replace("+", "-"),
-                                                args.seconds)
+            results["variants"][name] = measure(settings, root / folder, args.seconds)
             v = results["variants"][name]
             progress(f"{name}: {v['checkpoints']} checkpoints, p50 {v['duration_s_p50']} s, "
                      f"max {v['duration_s_max']} s, {v['events_per_s']} events/s")

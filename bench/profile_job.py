@@ -25,17 +25,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.backlog import run_job, send_backlog, settings_for
+from bench.backlog import add_backlog_options, backlog, run_job, send_backlog, settings_for
 from bench.common import RESULTS, process_cpu_s, thread_cpu_s, write_results
 from infra.importer import lag
 from infra.processes import child_pids, exit_on_sigterm
 from infra.producer import EventProducer
 from infra.stack import local_kafka
 from reco.arguments import positive_int
-from reco.events import EVENT_TYPES, Event
-from reco.history import FORMATS, read_history
+from reco.events import EVENT_TYPES
 from reco.reporting import progress
-from reco.simulator import ShopperSimulation, SimConfig
 from reco.topics import ensure_topics, event_topic
 
 OURS = ("userstep", "features", "online_models", "operators", "reco", "jobs", "serving")
@@ -91,14 +89,6 @@ def summarise(collapsed: Path) -> dict[str, Any]:
                                for k, v in operators.most_common()}}
 
 
-def backlog(args: argparse.Namespace) -> list[Event]:
-    if args.file:
-        events = read_history(args.file, args.format).events
-        return events[:args.events] if args.events else events
-    sim = ShopperSimulation(SimConfig(n_users=args.users, seed=7, run_id="profile"))
-    return [e for _, e in zip(range(args.events or 30_000), sim.events(), strict=False)]
-
-
 def record(jvm: int, seconds: int, out: Path) -> tuple[Path, Path]:
     """py-spy, twice at once on the JVM (it has one output format per run), not pausing it."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -119,11 +109,7 @@ def main() -> None:
     exit_on_sigterm()
     parser = argparse.ArgumentParser(prog="python -m bench.profile_job", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", nargs="?", help="a history file (default: the simulation)")
-    parser.add_argument("--format", default="csv", choices=FORMATS)
-    parser.add_argument("--events", type=positive_int, help="the first N events")
-    parser.add_argument("--users", type=positive_int, default=2_000,
-                        help="simulated users (without a file)")
+    add_backlog_options(parser)
     parser.add_argument("--seconds", type=positive_int, default=30, help="profile length")
     parser.add_argument("--keep-times", action="store_true",
                         help="send the events with their own times (as reco import does), not "
