@@ -58,6 +58,20 @@ def _caught_up(client: RecoClient, user: str, sent: int) -> bool:
     return profile.event_count + profile.filtered_events >= sent
 
 
+def _known(client: RecoClient, users: set[str]) -> list[str]:
+    """The users the stack already has a profile of."""
+    known = []
+    for user in sorted(users):
+        try:
+            client.profile(user)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            continue
+        known.append(user)
+    return known
+
+
 def _stack_settings(root: Path, kafka: LocalKafka, events: list[Event]) -> Settings:
     return dataclasses.replace(
         settings_for_data(settings_or_exit("reco eval"), events), kafka_bootstrap=kafka.bootstrap,
@@ -97,6 +111,12 @@ def replay_on(settings: Settings, events: list[Event], targets: set[str], max_ta
     asked = 0
     with RecoClient(settings.grpc_addr, timeout_s=5) as client, \
             EventProducer(settings, linger_ms=0) as producer:
+        # a user the stack knows would be caught up at once and served from other events
+        known = _known(client, {e.user_id for e in events})
+        if known:
+            raise ValueError(f"the stack already knows {len(known)} of the replayed users "
+                             f"({', '.join(known[:3])}...): replay users it has not seen, "
+                             "e.g. with a fresh prefix on their ids")
         for event in events:
             target = event.item_id if event.event_type in targets else None
             if target is not None and asked < max_targets:

@@ -4,6 +4,7 @@ same replay in process."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import pytest
 
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.integration
 
 def test_the_stack_serves_what_the_in_process_system_scores(stack, settings):
     sim = ShopperSimulation(SimConfig(n_users=12, n_items=60, seed=11, bot_share=0.0))
-    events = [dataclasses.replace(e, user_id=f"replay-{e.user_id}") for e in sim.events()]
+    # users of their own: the stack is shared with other tests
+    prefix = f"stack-replay-{uuid.uuid4().hex[:6]}-"
+    events = [dataclasses.replace(e, user_id=prefix + e.user_id) for e in sim.events()]
     result = replay_on(settings, events, {"add_to_cart", "purchase"}, max_targets=8)
     assert result["targets"] == 8
     for where in ("stack", "in_process"):
@@ -29,3 +32,12 @@ def test_the_stack_serves_what_the_in_process_system_scores(stack, settings):
     assert abs(d["difference"] - (result["stack"]["all"]["hr@20"]
                                   - result["in_process"]["all"]["hr@20"])) < 1e-9
     assert d["low"] <= d["difference"] <= d["high"] and d["targets"] == 8
+
+
+def test_a_replay_refuses_users_the_stack_already_knows(stack, settings):
+    sim = ShopperSimulation(SimConfig(n_users=3, n_items=20, seed=5, bot_share=0.0))
+    prefix = f"known-{uuid.uuid4().hex[:6]}-"
+    events = [dataclasses.replace(e, user_id=prefix + e.user_id) for e in sim.events()]
+    replay_on(settings, events, {"add_to_cart", "purchase"}, max_targets=1)
+    with pytest.raises(ValueError, match="already knows"):
+        replay_on(settings, events, {"add_to_cart", "purchase"}, max_targets=1)
