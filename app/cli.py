@@ -15,7 +15,7 @@ from google.protobuf.json_format import MessageToDict
 from kafka.errors import KafkaError
 
 from infra.processes import exit_on_sigterm, port_open, split_address
-from reco.arguments import count, positive_int, share, topic_name
+from reco.arguments import count, positive, positive_int, share, topic_name
 from reco.clock import now_ms
 from reco.config import PROJECT_ROOT, Settings, describe, settings_or_exit
 from reco.events import InvalidEvent, event_from_dict
@@ -151,9 +151,13 @@ def cmd_stack(args: argparse.Namespace) -> int:
     from infra.stack import Stack
 
     stack = Stack(_settings())
+    if args.from_savepoint and not (Path(args.from_savepoint) / "_metadata").exists():
+        print(f"reco stack up: {args.from_savepoint} is not a savepoint (no _metadata in it); "
+              "`reco savepoint` prints the path of the one it takes", file=sys.stderr)
+        return 2
     if args.action == "up":
         try:
-            stack.up(fresh=args.fresh)
+            stack.up(fresh=args.fresh, savepoint=args.from_savepoint)
         except StartupError as exc:
             print(f"reco stack up: {exc}\nstopping what was started", file=sys.stderr)
             stack.down(only_started=True)
@@ -168,6 +172,23 @@ def cmd_stack(args: argparse.Namespace) -> int:
               "(`RECO_STACK_DIR=.cache/demo reco stack down` stops its parts), or another "
               "process on those ports", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_savepoint(args: argparse.Namespace) -> int:
+    from infra.flink_rest import SavepointError
+    from infra.stack import Stack
+
+    settings = _settings()
+    stack = Stack(settings)
+    directory = Path(args.dir or Path(settings.stack_dir) / "savepoints")
+    try:
+        path = stack.savepoint(directory, timeout_s=args.timeout)
+    except (SavepointError, OSError) as exc:
+        print(f"reco savepoint: {exc}", file=sys.stderr)
+        return 1
+    print(f"the job stopped with a savepoint at {path}\nrestart it, at any parallelism, with:\n"
+          f"  RECO_JOB_PARALLELISM=N reco stack up --from-savepoint {path}")
     return 0
 
 
@@ -271,7 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stack", help="start/stop/inspect the local stack in the background")
     p.add_argument("action", choices=["up", "down", "status"])
     p.add_argument("--fresh", action="store_true", help="up: start the job without old state")
+    p.add_argument("--from-savepoint", metavar="PATH",
+                   help="up: start the job from this savepoint (`reco savepoint` prints it)")
     p.set_defaults(func=cmd_stack)
+
+    p = sub.add_parser("savepoint", help="stop the job with a savepoint (to rescale or upgrade)")
+    p.add_argument("--dir", help="where to write it (default: <stack dir>/savepoints)")
+    p.add_argument("--timeout", type=positive, default=120.0, help="seconds to wait")
+    p.set_defaults(func=cmd_savepoint)
 
     p = sub.add_parser("demo", help="what `make run` does: stack, simulation, live lookups")
     p.add_argument("--users", type=positive_int, default=300, help="simulated shoppers")

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -20,7 +18,8 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.common import process_cpu_s, progress, thread_cpu_s
-from infra.processes import ManagedProcess, child_pids, flink_job_running, free_port, wait_until
+from infra.flink_rest import flink_job_running, job_checkpoints
+from infra.processes import ManagedProcess, child_pids, free_port, wait_until
 from infra.producer import EventProducer
 from infra.stack import LocalKafka
 from reco.arguments import positive_int
@@ -65,21 +64,10 @@ def latest_values(settings: Settings, topic: str) -> dict[bytes, bytes]:
     return latest
 
 
-def job_checkpoints(settings: Settings) -> dict[str, Any] | None:
-    """Flink's checkpoint statistics of the running job (REST ``/jobs/<id>/checkpoints``)."""
-    base = f"http://127.0.0.1:{settings.flink_rest_port}"
-    try:
-        with urllib.request.urlopen(base + "/jobs/overview", timeout=2) as reply:
-            job = json.load(reply)["jobs"][0]["jid"]
-        with urllib.request.urlopen(f"{base}/jobs/{job}/checkpoints", timeout=2) as reply:
-            return dict(json.load(reply))
-    except (OSError, ValueError, KeyError, IndexError):
-        return None
-
-
 def checkpoint_state_bytes(settings: Settings) -> int | None:
     """Full size of the job's latest completed checkpoint (all keyed state)."""
-    completed = ((job_checkpoints(settings) or {}).get("latest") or {}).get("completed") or {}
+    stats = job_checkpoints(settings.flink_rest_port) or {}
+    completed = (stats.get("latest") or {}).get("completed") or {}
     size = completed.get("state_size") or completed.get("full_size")
     return int(size) if size else None
 

@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.backlog import add_backlog_options, backlog, job_checkpoints, run_job, settings_for
+from bench.backlog import add_backlog_options, backlog, run_job, settings_for
 from bench.common import percentile, progress, write_results
+from infra.flink_rest import job_checkpoints
 from infra.importer import lag
 from infra.processes import exit_on_sigterm
 from infra.producer import EventProducer
@@ -44,7 +45,7 @@ def measure(settings: Settings, root: Path, seconds: int) -> dict[str, Any]:
         before = lag(settings, topics)
         time.sleep(seconds)
         done = before - lag(settings, topics)
-        stats = job_checkpoints(settings)
+        stats = job_checkpoints(settings.flink_rest_port)
         if stats is None:
             raise RuntimeError(f"the job's REST API (port {settings.flink_rest_port}) did not "
                                f"answer; see {job.log_path}")

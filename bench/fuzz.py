@@ -32,7 +32,8 @@ import numpy as np
 from bench.backlog import settings_for
 from bench.common import write_results
 from infra.client import RecoClient
-from infra.processes import exit_on_sigterm, flink_job_restarts, flink_job_running
+from infra.flink_rest import flink_job_restarts, flink_job_running
+from infra.processes import exit_on_sigterm
 from infra.producer import EventProducer
 from infra.stack import Stack, local_kafka
 from online_models.factors import ItemFactors

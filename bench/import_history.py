@@ -38,8 +38,9 @@ from bench.equivalence import (
     wait_for,
 )
 from infra.client import RecoClient
+from infra.flink_rest import flink_job_restarts
 from infra.importer import run_import
-from infra.processes import exit_on_sigterm, flink_job_restarts
+from infra.processes import exit_on_sigterm
 from infra.producer import EventProducer
 from infra.stack import LocalKafka, Stack, local_kafka
 from reco.arguments import positive_int

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -90,42 +88,6 @@ def grpc_serving(address: str, timeout_s: float = 1.0) -> bool:
             return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
     except grpc.RpcError:
         return False
-
-
-def flink_jobs(rest_port: int) -> list[dict[str, object]]:
-    """The MiniCluster's jobs (name, state, tasks), or [] when it does not answer."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{rest_port}/jobs/overview",
-                                    timeout=1.0) as reply:
-            return list(json.load(reply).get("jobs", []))
-    except (OSError, ValueError):
-        return []
-
-
-def flink_job_restarts(rest_port: int) -> int | None:
-    """How often the running job restarted (Flink's ``numRestarts``), or None when no job
-    runs or the MiniCluster does not answer."""
-    for job in flink_jobs(rest_port):
-        if job.get("state") != "RUNNING":
-            continue
-        url = f"http://127.0.0.1:{rest_port}/jobs/{job.get('jid')}/metrics?get=numRestarts"
-        try:
-            with urllib.request.urlopen(url, timeout=1.0) as reply:
-                values = json.load(reply)
-        except (OSError, ValueError):
-            return None
-        return int(values[0]["value"]) if values else 0
-    return None
-
-
-def flink_job_running(rest_port: int) -> bool:
-    """True when a job runs with every task running (sources are reading)."""
-    for job in flink_jobs(rest_port):
-        tasks = job.get("tasks", {})
-        if job.get("state") == "RUNNING" and isinstance(tasks, dict) \
-                and tasks.get("running") == tasks.get("total"):
-            return True
-    return False
 
 
 class ManagedProcess:

@@ -18,11 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.flink_rest import flink_job_running, flink_jobs, stop_with_savepoint
 from infra.processes import (
     ManagedProcess,
     StartupError,
-    flink_job_running,
-    flink_jobs,
     free_port,
     grpc_serving,
     port_open,
@@ -164,17 +163,27 @@ class Stack:
         self.kafka.start()
         self.started.append("kafka")
 
-    def start_job(self, timeout_s: float = 240.0, fresh: bool = False) -> None:
+    def start_job(self, timeout_s: float = 240.0, fresh: bool = False,
+                  savepoint: str | None = None) -> None:
         if flink_job_running(self.settings.flink_rest_port):
             log.info("the job is already running")
             return
-        if fresh:
-            self.job.argv = [*self.job.argv, "--fresh"]
+        argv = ["--fresh"] if fresh else ["--from-savepoint", savepoint] if savepoint else []
+        self.job.argv = [*self.job.argv[:3], *argv]
         log.info("starting the Flink job (MiniCluster, thread mode, RocksDB)")
         self.job.start()
         self.started.append("job")
         wait_until(lambda: flink_job_running(self.settings.flink_rest_port), timeout_s,
                    "Flink job", self.job.alive, self.job.log_path)
+
+    def savepoint(self, directory: Path, timeout_s: float = 120.0) -> str:
+        """Stops the job with a savepoint under ``directory`` and returns its path; the job
+        process ends with its job."""
+        path = stop_with_savepoint(self.settings.flink_rest_port, directory, timeout_s)
+        with contextlib.suppress(StartupError):
+            wait_until(lambda: not self.job.alive(), 30.0, "the job process to end")
+        self.job.stop()
+        return path
 
     def start_server(self, timeout_s: float = 60.0) -> None:
         if grpc_serving(self.settings.grpc_addr):
@@ -186,10 +195,10 @@ class Stack:
         wait_until(lambda: grpc_serving(self.settings.grpc_addr), timeout_s, "gRPC server",
                    self.server.alive, self.server.log_path)
 
-    def up(self, fresh: bool = False) -> None:
+    def up(self, fresh: bool = False, savepoint: str | None = None) -> None:
         self.start_kafka()
         ensure_topics(self.settings)
-        self.start_job(fresh=fresh)
+        self.start_job(fresh=fresh, savepoint=savepoint)
         self.start_server()
 
     def down(self, only_started: bool = False) -> None:

@@ -35,7 +35,9 @@ def latest_checkpoint(checkpoint_dir: str) -> str | None:
 
 
 def flink_configuration(settings: Settings, *, checkpointing: bool = True,
-                        restore: bool = True) -> Configuration:
+                        restore: bool = True, savepoint: str | None = None) -> Configuration:
+    """``restore``: from the newest retained checkpoint; ``savepoint``: from that savepoint
+    instead (a rescale or an upgrade; keyed state is redistributed over the new parallelism)."""
     conf = Configuration()
     conf.set_string("python.execution-mode", "thread")
     conf.set_string("python.executable", sys.executable)
@@ -72,17 +74,19 @@ def flink_configuration(settings: Settings, *, checkpointing: bool = True,
             conf.set_string("execution.checkpointing.unaligned.enabled", "true")
         if settings.buffer_debloat:
             conf.set_string("taskmanager.network.memory.buffer-debloat.enabled", "true")
-        resume = latest_checkpoint(settings.checkpoint_dir) if restore else None
+        resume = savepoint or (latest_checkpoint(settings.checkpoint_dir) if restore else None)
         if resume:
             conf.set_string("execution.state-recovery.path", resume)
     return conf
 
 
 def make_environment(settings: Settings, *, checkpointing: bool = True,
-                     restore: bool = True) -> StreamExecutionEnvironment:
+                     restore: bool = True, savepoint: str | None = None
+                     ) -> StreamExecutionEnvironment:
     os.environ["PYTHONPATH"] = python_path()
     os.environ.setdefault("FLINK_LOG_DIR", str(log_dir(settings)))  # the gateway JVM's log
-    conf = flink_configuration(settings, checkpointing=checkpointing, restore=restore)
+    conf = flink_configuration(settings, checkpointing=checkpointing, restore=restore,
+                               savepoint=savepoint)
     env = StreamExecutionEnvironment.get_execution_environment(conf)
     env.set_parallelism(settings.job_parallelism)
     return env

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from pyflink.table import StreamTableEnvironment
 
@@ -17,8 +18,8 @@ from jobs.pipeline import build_pipeline
 from reco.config import Settings, settings_or_exit
 
 
-def run(settings: Settings, *, restore: bool = True) -> None:
-    env = make_environment(settings, restore=restore)
+def run(settings: Settings, *, restore: bool = True, savepoint: str | None = None) -> None:
+    env = make_environment(settings, restore=restore, savepoint=savepoint)
     t_env = StreamTableEnvironment.create(env)
     create_source(t_env, settings, "events_source")
     # the watermark comes from the source; the log time itself is not needed past it
@@ -54,12 +55,17 @@ def main(argv: list[str] | None = None) -> None:
                     "RocksDB, exactly-once). Settings come from the environment and reco.toml.")
     parser.add_argument("--fresh", action="store_true",
                         help="ignore retained checkpoints and start with empty state")
+    parser.add_argument("--from-savepoint", metavar="PATH",
+                        help="start from this savepoint (`reco savepoint` prints its path), "
+                             "e.g. at another parallelism (RECO_JOB_PARALLELISM)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s job %(message)s")
     settings = settings_or_exit("jobs.recommend")
     logging.info("starting %s on %s (parallelism %d)", settings.job_name,
                  settings.kafka_bootstrap, settings.job_parallelism)
-    run(settings, restore=not args.fresh)
+    if args.from_savepoint and not (Path(args.from_savepoint) / "_metadata").exists():
+        parser.error(f"{args.from_savepoint} is not a savepoint (no _metadata in it)")
+    run(settings, restore=not args.fresh, savepoint=args.from_savepoint)
 
 
 if __name__ == "__main__":

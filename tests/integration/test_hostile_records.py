@@ -14,7 +14,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from infra.client import RecoClient
-from infra.processes import flink_job_restarts, flink_job_running
+from infra.flink_rest import flink_job_restarts, flink_job_running
 from infra.producer import EventProducer
 from reco.events import Event
 from reco.keys import FACTORS_PREFIX, GLOBAL_LIST, NEW_ITEMS_PREFIX, POPULAR_LIST

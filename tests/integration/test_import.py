@@ -13,8 +13,8 @@ import grpc
 import pytest
 
 from infra.client import RecoClient
+from infra.flink_rest import flink_job_restarts, flink_job_running
 from infra.importer import run_import
-from infra.processes import flink_job_restarts, flink_job_running
 from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration

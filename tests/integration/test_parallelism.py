@@ -4,12 +4,15 @@ identical whatever the parallelism. What a user's profile takes from models shar
 users is left out of the comparison and named here: the online segment, the RFM scores
 (quintiles of the population) and the population statistics that shrink and normalise dwell
 and session lengths are kept per subtask today
-(docs/architecture.md), so they depend on which users share a subtask (issue 23)."""
+(docs/architecture.md), so they depend on which users share a subtask (issue 23).
+
+A savepoint taken at parallelism 2 restores at 4 and at 1: every user's keyed state arrives
+at its new subtask, nothing is lost or counted twice, and the features match."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,8 @@ import pytest
 from bench.equivalence import latest
 from infra.importer import run_import
 from infra.stack import Stack
+from reco.config import Settings
+from reco.events import Event
 from reco.history import write_jsonl
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.topics import ensure_topics
@@ -44,48 +49,124 @@ def per_user(raw: bytes) -> str:
     return str(profile)
 
 
-def run_at(kafka: Any, tmp_path: Any, parallelism: int, history: Any,
-           caught_up: Callable[[dict[str, bytes]], bool]) -> dict[str, bytes]:
-    run = f"par{parallelism}-{uuid.uuid4().hex[:6]}"
-    settings = own_settings(kafka, tmp_path / run, run, topic_partitions=max(PARALLELISMS),
-                            job_parallelism=parallelism, log_impressions=False)
+def seen(raw: bytes) -> int:
+    profile = pb.UserProfile.FromString(raw)
+    return profile.event_count + profile.filtered_events
+
+
+def expected_counts(events: list[Event]) -> dict[str, int]:
+    """Events per user, redeliveries (a repeated event id) dropped as the job drops them."""
+    ids: dict[str, set[str]] = {}
+    for event in events:
+        ids.setdefault(event.user_id, set()).add(event.event_id)
+    return {user: len(seen) for user, seen in ids.items()}
+
+
+def profiles_when(settings: Settings, expected: dict[str, int], what: str) -> dict[str, bytes]:
+    """Every user's latest profile, once each shows its expected number of events."""
+    def probe() -> dict[str, bytes] | None:
+        found = latest(settings, settings.topic_user_profiles)
+        done = all(u in found and seen(found[u]) >= n for u, n in expected.items())
+        return found if done else None
+
+    return eventually(probe, 120, what)
+
+
+def job_settings(kafka: Any, tmp_path: Any, name: str, parallelism: int,
+                 **overrides: Any) -> Settings:
+    run = f"{name}-{uuid.uuid4().hex[:6]}"
+    return own_settings(kafka, tmp_path / run, run, topic_partitions=max(PARALLELISMS),
+                        job_parallelism=parallelism, log_impressions=False, **overrides)
+
+
+def load(settings: Settings, history: Path, what: str) -> None:
+    # one topic keyed by user: each user's events keep their order in one partition (over
+    # a topic per event type a user's view and click can arrive either way round)
+    summary = run_import(settings, history, "jsonl", timeout_s=240, topic="history")
+    assert summary["catch_up_s"] is not None, f"{what} did not catch up"
+
+
+def run_at(kafka: Any, tmp_path: Any, parallelism: int, history: Path,
+           expected: dict[str, int]) -> dict[str, bytes]:
+    settings = job_settings(kafka, tmp_path, f"par{parallelism}", parallelism)
     ensure_topics(settings)
     stack = Stack(settings)
     try:
         stack.start_job(fresh=True)
-        # one topic keyed by user: each user's events keep their order in one partition (over
-        # a topic per event type a user's view and click can arrive either way round)
-        summary = run_import(settings, history, "jsonl", timeout_s=240, topic="history")
-        assert summary["catch_up_s"] is not None, f"parallelism {parallelism} did not catch up"
-        return eventually(lambda: (lambda found: found if caught_up(found) else None)(
-            latest(settings, settings.topic_user_profiles)), 120,
-            f"every user's last event published at parallelism {parallelism}")
+        load(settings, history, f"parallelism {parallelism}")
+        return profiles_when(settings, expected,
+                             f"every user's last event published at parallelism {parallelism}")
     finally:
         stack.down(only_started=True)
 
 
+def differing(results: dict[int, dict[str, bytes]], users: list[str]) -> str:
+    """What differs from the first result, per parallelism, or '' when nothing does."""
+    first, *others = results
+    for p in others:
+        users_off = [u for u in users if per_user(results[p][u]) != per_user(results[first][u])]
+        if users_off:
+            u = users_off[0]
+            return (f"{len(users_off)} users' features differ at parallelism {p}, first {u}:\n"
+                    f"{per_user(results[first][u])}\n--- at {p} ---\n{per_user(results[p][u])}")
+    return ""
+
+
+def stream(n_users: int, n_events: int, seed: int) -> list[Event]:
+    sim = ShopperSimulation(SimConfig(n_users=n_users, seed=seed, run_id=f"par{seed}"))
+    return [e for _, e in zip(range(n_events), sim.events(), strict=False)]
+
+
 def test_per_user_features_are_the_same_at_parallelism_1_2_and_4(kafka, tmp_path):
-    sim = ShopperSimulation(SimConfig(n_users=80, seed=23, run_id="par"))
-    events = [e for _, e in zip(range(2_000), sim.events(), strict=False)]
+    events = stream(80, 2_000, 23)
     history = tmp_path / "history.jsonl"
     write_jsonl(history, events)
-    ids: dict[str, set[str]] = {}
-    for event in events:
-        ids.setdefault(event.user_id, set()).add(event.event_id)
-    expected = {user: len(seen) for user, seen in ids.items()}  # redeliveries dropped
-
-    def caught_up(found: dict[str, bytes]) -> bool:
-        def seen(raw: bytes) -> int:
-            profile = pb.UserProfile.FromString(raw)
-            return profile.event_count + profile.filtered_events
-
-        return all(u in found and seen(found[u]) >= n for u, n in expected.items())
-
-    results = {p: run_at(kafka, tmp_path, p, history, caught_up) for p in PARALLELISMS}
+    expected = expected_counts(events)
+    results = {p: run_at(kafka, tmp_path, p, history, expected) for p in PARALLELISMS}
     users = sorted(expected)
     assert len(users) >= 40
-    for p in PARALLELISMS[1:]:
-        differing = [u for u in users if per_user(results[p][u]) != per_user(results[1][u])]
-        assert not differing, (f"{len(differing)} users' features differ at parallelism {p}, "
-                               f"first {differing[0]}:\n{per_user(results[1][differing[0]])}"
-                               f"\n--- at {p} ---\n{per_user(results[p][differing[0]])}")
+    assert not differing(results, users), differing(results, users)
+
+
+def test_a_savepoint_at_parallelism_2_restores_at_4_and_at_1(kafka, tmp_path):
+    events = stream(30, 1_200, 29)
+    # a restored job publishes the users it gets events of: those of the second half, whose
+    # counts include what the first half left in the savepoint
+    later = {e.user_id for e in events[600:]}
+    expected = {u: n for u, n in expected_counts(events).items() if u in later}
+    carried = set(expected) & {e.user_id for e in events[:600]}
+    assert len(carried) >= 10, "too few users in both halves to show state carried over"
+    before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
+    write_jsonl(before, events[:600])
+    write_jsonl(after, events[600:])
+    first = job_settings(kafka, tmp_path, "rescale-p2", 2)
+    ensure_topics(first)
+    stack = Stack(first)
+    try:
+        stack.start_job(fresh=True)
+        load(first, before, "parallelism 2")
+        profiles_when(first, expected_counts(events[:600]), "the first half at parallelism 2")
+        savepoint = stack.savepoint(tmp_path / "savepoints")
+    finally:
+        stack.down(only_started=True)
+    assert (Path(savepoint) / "_metadata").exists()
+    results = {}
+    for parallelism in (4, 1):
+        # the same input topics and offsets (in the savepoint), outputs of its own
+        restored = job_settings(kafka, tmp_path, f"rescale-p{parallelism}", parallelism,
+                                event_topic_prefix=first.event_topic_prefix)
+        ensure_topics(restored)
+        stack = Stack(restored)
+        try:
+            stack.start_job(savepoint=savepoint)
+            if parallelism == 4:  # the second half, sent once: the restore at 1 reads it too
+                load(restored, after, "the restore at parallelism 4")
+            results[parallelism] = profiles_when(
+                restored, expected, f"every user's events after the restore at {parallelism}")
+        finally:
+            stack.down(only_started=True)
+    users = sorted(expected)
+    for p, found in results.items():
+        counted = {u: seen(found[u]) for u in users}
+        assert counted == expected, f"event counts after the restore at {p} differ"
+    assert not differing(results, users), differing(results, users)

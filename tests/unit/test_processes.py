@@ -95,3 +95,16 @@ def test_stack_down_says_what_still_runs_that_it_did_not_start(monkeypatch, tmp_
         assert cli.main(["stack", "down"]) == 1
     error = capsys.readouterr().err
     assert "kafka still answering" in error and "RECO_STACK_DIR=.cache/demo" in error
+
+
+def test_savepoint_and_restore_say_what_is_wrong(monkeypatch, tmp_path, capsys):
+    from app import cli
+    from infra.processes import free_port
+
+    monkeypatch.setattr(cli, "exit_on_sigterm", lambda: None)  # not in the test process
+    monkeypatch.setenv("RECO_FLINK_REST_PORT", str(free_port()))
+    monkeypatch.setenv("RECO_STACK_DIR", str(tmp_path / "stack"))
+    assert cli.main(["savepoint"]) == 1
+    assert "no running job answers" in capsys.readouterr().err
+    assert cli.main(["stack", "up", "--from-savepoint", str(tmp_path)]) == 2
+    assert "is not a savepoint" in capsys.readouterr().err
