@@ -130,6 +130,10 @@ class Settings:
                            str(CACHE_DIR / "serving" / "store"))
     loader_poll_ms: int = _doc("loader poll timeout; extra serving workers catch up with the "
                                "loader's writes this often", 100)
+    serving_ready_timeout_s: float = _doc(
+        "health says NOT_SERVING until the loader has read every output topic to its end; "
+        "after this many seconds without getting there (Kafka unreachable) it serves what "
+        "its store holds (0: wait for ever)", 300.0)
     serving_workers: int = _doc(
         "gRPC server processes sharing the port (SO_REUSEPORT), to use more than one core: the "
         "first runs the loader, the others read its store as RocksDB secondaries", 1)

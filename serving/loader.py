@@ -6,6 +6,11 @@ whole copy), committed records only, and writes each poll as one WriteBatch toge
 next offsets, from which it resumes after a restart. It runs in a thread of the serving process
 on librdkafka (confluent-kafka), whose network threads do not hold the GIL the request handlers
 need.
+
+``caught_up`` is set once every partition found at the first look has been read to its end
+(its last committed record: librdkafka reports the end of a partition at the last stable
+offset), or at once when none of the topics exists yet. The server reports NOT_SERVING until
+then, so a new replica takes no traffic before it answers like the others.
 """
 
 from __future__ import annotations
@@ -49,8 +54,11 @@ class Loader:
             "bootstrap.servers": settings.kafka_bootstrap, "group.id": "reco-loader",
             "enable.auto.commit": False, "enable.auto.offset.store": False,
             "isolation.level": "read_committed", "auto.offset.reset": "earliest",
-            "client.id": "reco-loader", "error_cb": self._on_error})
+            "client.id": "reco-loader", "error_cb": self._on_error,
+            "enable.partition.eof": True})
         self._assigned: set[tuple[str, int]] = set()
+        self.caught_up = threading.Event()
+        self._behind: set[tuple[str, int]] | None = None  # partitions not yet read to the end
         self._refreshed = 0.0
 
     def _on_error(self, error: KafkaError) -> None:
@@ -64,6 +72,9 @@ class Loader:
             if found is not None and found.error is None:
                 wanted |= {(topic, partition) for partition in found.partitions}
         self._refreshed = time.monotonic()
+        if self._behind is None:
+            self._behind = set(wanted)
+            self._note_progress()
         if wanted == self._assigned:
             return
         stored = self.store.offsets()
@@ -73,6 +84,16 @@ class Loader:
                                for topic, partition in sorted(wanted)])
         self._assigned = wanted
         log.info("loader reads %d partitions", len(wanted))
+
+    def _note_progress(self, at_end: tuple[str, int] | None = None) -> None:
+        if self._behind is None or self.caught_up.is_set():
+            return
+        if at_end is not None:
+            self._behind.discard(at_end)
+        if not self._behind:
+            log.info("loader caught up with %d partitions (%d records in this run)",
+                     len(self._assigned), self.records_loaded)
+            self.caught_up.set()
 
     def poll_once(self, timeout_ms: int | None = None) -> int:
         """One poll: returns how many records were written."""
@@ -84,9 +105,12 @@ class Loader:
                 return 0
         changes: list[Change] = []
         offsets: dict[tuple[str, int], int] = {}
+        ends: list[tuple[str, int]] = []
         for record in self._consumer.consume(BATCH, timeout_s):
             if record.error() is not None:
-                if record.error().code() != KafkaError._PARTITION_EOF:
+                if record.error().code() == KafkaError._PARTITION_EOF:
+                    ends.append((record.topic(), record.partition()))
+                else:
                     log.warning("loader: %s", record.error())
                 continue
             topic, key = record.topic(), record.key()
@@ -97,6 +121,8 @@ class Loader:
         if offsets:
             self.store.apply(changes, offsets)
             self.records_loaded += len(changes)
+        for partition in ends:  # after the records before it are in the store
+            self._note_progress(partition)
         return len(changes)
 
     def run(self, stop: threading.Event) -> None:

@@ -69,6 +69,25 @@ async def _keep_caught_up(store: Store, settings: Settings, stopping: asyncio.Ev
             log.exception("catching up with the loader's store failed")
 
 
+async def _wait_until_caught_up(loader: Loader, settings: Settings,
+                                health_servicer: health.aio.HealthServicer,
+                                stopping: asyncio.Event) -> None:
+    """NOT_SERVING (to probes and load balancers) while the loader catches up with the topics;
+    requests that come anyway are answered from what the store has."""
+    for name in ("", SERVICE_NAME):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    log.info("catching up with the output topics before reporting SERVING")
+    timeout = settings.serving_ready_timeout_s
+    deadline = asyncio.get_running_loop().time() + timeout if timeout else float("inf")
+    while not (loader.caught_up.is_set() or stopping.is_set()) \
+            and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    if not (loader.caught_up.is_set() or stopping.is_set()):
+        log.warning("not caught up with the topics after %.0f s (is Kafka at %s reachable?): "
+                    "serving what the store holds", settings.serving_ready_timeout_s,
+                    settings.kafka_bootstrap)
+
+
 async def serve(settings: Settings, ready: threading.Event | None = None,
                 worker: int = 0, parent: int = 0) -> None:
     several = settings.serving_workers > 1
@@ -99,8 +118,15 @@ async def serve(settings: Settings, ready: threading.Event | None = None,
         raise SystemExit(f"cannot listen on {settings.grpc_addr}: is another server running? "
                          "Set RECO_GRPC_ADDR to a free address.")
     await server.start()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    if loader is not None:
+        await _wait_until_caught_up(loader, settings, health_servicer, stopping)
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    # workers read the loader's store: started once it has caught up, they are ready at once
     workers = _start_workers(settings) if worker == 0 and several else []
     # What startup built (modules, protobuf descriptors, the store, the policy) lives as long
     # as the process: out of the collector's reach, a full collection no longer walks it all
@@ -112,10 +138,6 @@ async def serve(settings: Settings, ready: threading.Event | None = None,
     if ready is not None:
         ready.set()
 
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
     catching_up = (asyncio.create_task(_keep_caught_up(store, settings, stopping, parent))
                    if loader is None else None)
     await stopping.wait()
