@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TAOBAO := ../shared/datasets/taobao-userbehavior-head/UserBehavior_head.csv
 JARS := .cache/jars/kafka/.complete .cache/jars/flink/flink-sql-connector-kafka-5.0.0-2.2.jar
 
-.PHONY: help run up down status test lint unit flink integration bench loadgen train-factors eval proto lock clean venv jars
+.PHONY: help run up down status cluster-up cluster-down test lint unit flink integration bench loadgen train-factors eval proto lock clean venv jars
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -46,6 +46,12 @@ lint: venv  ## ruff, mypy and the import layers (import-linter)
 
 test: venv jars lint  ## the whole suite: lint, unit, Flink MiniCluster, real Kafka + gRPC
 	$(VENV)/bin/pytest
+
+cluster-up: venv jars  ## a standalone Flink cluster (JobManager + 2 TaskManagers) running the job, Kafka, server
+	.venv/bin/reco cluster up
+
+cluster-down:  ## stop the standalone cluster, the server and Kafka
+	.venv/bin/reco cluster down
 
 unit: venv  ## unit tests and doctests only (no JVM)
 	$(VENV)/bin/pytest -m unit

@@ -34,6 +34,14 @@ def flink_jobs(rest_port: int) -> list[dict[str, Any]]:
         return []
 
 
+def cluster_slots(rest_port: int) -> int:
+    """Task slots registered with the JobManager (0 when it does not answer)."""
+    try:
+        return int(_get(rest_port, "/overview").get("slots-total", 0))
+    except (OSError, ValueError):
+        return 0
+
+
 def running_job(rest_port: int) -> str | None:
     """The id of the running job, or None."""
     return next((str(j["jid"]) for j in flink_jobs(rest_port) if j.get("state") == "RUNNING"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import site
 import socket
 import subprocess
 import time
@@ -13,6 +14,14 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from reco.config import PROJECT_ROOT
+
+
+def python_path() -> str:
+    """Thread mode runs Python inside the JVM: it must see the venv and the project."""
+    paths = [str(PROJECT_ROOT), *site.getsitepackages(), os.environ.get("PYTHONPATH", "")]
+    return os.pathsep.join(p for p in paths if p)
 
 
 class StartupError(RuntimeError):

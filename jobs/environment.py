@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import os
-import site
 import sys
 from pathlib import Path
 
 from pyflink.common import Configuration
 from pyflink.datastream import StreamExecutionEnvironment
 
-from reco.config import PROJECT_ROOT, Settings
-
-
-def python_path() -> str:
-    """Thread mode runs Python inside the JVM: it must see the venv and the project."""
-    paths = [str(PROJECT_ROOT), *site.getsitepackages(), os.environ.get("PYTHONPATH", "")]
-    return os.pathsep.join(p for p in paths if p)
+from infra.processes import python_path
+from reco.config import Settings
 
 
 def log_dir(settings: Settings) -> Path:

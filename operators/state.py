@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from pyflink.common import Time, Types
+from pyflink.common import Duration, Time, Types
 from pyflink.datastream.state import (
     MapStateDescriptor,
     StateDescriptor,
@@ -23,6 +23,12 @@ KEYED_BYTES = Types.ROW_NAMED(["key", "value"],
                               [Types.STRING(), Types.PRIMITIVE_ARRAY(Types.BYTE())])
 
 D = TypeVar("D", bound=StateDescriptor)
+# PyFlink's default background cleanup builds Duration.of_days(30) through the py4j gateway,
+# which only a MiniCluster's task threads reach: on a TaskManager of a real cluster the state's
+# open() fails (FileNotFoundError launching a gateway). So the default is turned off and the
+# same cleanup (RocksDB's compaction filter) asked for with a period given without Java:
+# thread mode's converter passes only the entry count on.
+UNUSED_PERIOD = Duration(None)
 
 
 def with_ttl(descriptor: D, ttl_ms: int | None) -> D:
@@ -31,6 +37,8 @@ def with_ttl(descriptor: D, ttl_ms: int | None) -> D:
         ttl = (StateTtlConfig.new_builder(Time.milliseconds(ttl_ms))
                .set_update_type(StateTtlConfig.UpdateType.OnCreateAndWrite)
                .set_state_visibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+               .disable_cleanup_in_background()
+               .cleanup_in_rocksdb_compact_filter(1000, UNUSED_PERIOD)
                .build())
         descriptor.enable_time_to_live(ttl)
     return descriptor

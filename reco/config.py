@@ -69,8 +69,13 @@ class Settings:
                                str(CACHE_DIR / "checkpoints"))
     restart_attempts: int = _doc("fixed-delay restarts before the job fails (0: none)", 3)
     restart_delay_ms: int = _doc("delay between restarts", 2000)
-    flink_rest_port: int = _doc("REST port of the job's Flink MiniCluster (status, readiness)",
-                                8081)
+    flink_rest_port: int = _doc("REST port of the job's Flink MiniCluster or of the standalone "
+                                "cluster's JobManager (status, readiness, savepoints)", 8081)
+    flink_rpc_port: int = _doc("RPC port of the standalone cluster's JobManager", 6123)
+    cluster_taskmanagers: int = _doc("TaskManagers `reco cluster up` starts", 2)
+    cluster_task_slots: int = _doc("task slots per TaskManager of the standalone cluster", 2)
+    cluster_taskmanager_memory: str = _doc("process memory of each standalone TaskManager",
+                                           "1600m")
     partition_discovery_ms: int = _doc("how often the job looks for new events.* topics", 10000)
     connector_jar: str = _doc("path of the Flink Kafka connector jar",
                               str(CACHE_DIR / "jars" / "flink" / FLINK_KAFKA_CONNECTOR))
@@ -195,8 +200,9 @@ AT_LEAST_ONE = {"topic_partitions", "job_parallelism", "checkpoint_interval_ms",
                 "partition_discovery_ms", "max_event_bytes", "dedup_window", "recent_items",
                 "reco_list_size", "bot_max_per_second", "bot_max_per_minute", "bot_max_repeats",
                 "cooccurring_items", "category_top_n", "loader_poll_ms", "serving_workers",
-                "policy_shards", "segments", "candidates_per_source", "trending_emit_ratio"}
-PORTS = {"flink_rest_port", "kafka_port", "kafka_controller_port"}
+                "policy_shards", "segments", "candidates_per_source", "trending_emit_ratio",
+                "cluster_taskmanagers", "cluster_task_slots"}
+PORTS = {"flink_rest_port", "flink_rpc_port", "kafka_port", "kafka_controller_port"}
 SHARES = {"diversity"}
 
 
