@@ -7,8 +7,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TAOBAO := ../shared/datasets/taobao-userbehavior-head/UserBehavior_head.csv
 JARS := .cache/jars/kafka/.complete .cache/jars/flink/flink-sql-connector-kafka-5.0.0-2.2.jar
+SCHEMAS := .cache/k8s-schemas/.complete
 
-.PHONY: help run up down status cluster-up cluster-down test lint unit flink integration bench loadgen train-factors eval proto lock clean venv jars
+.PHONY: help run up down status cluster-up cluster-down schemas test lint unit flink integration bench loadgen train-factors eval proto lock clean venv jars
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -24,6 +25,12 @@ venv: $(STAMP)  ## create the virtual environment with the locked dependencies
 
 $(JARS):
 	deploy/fetch_jars.sh
+
+$(SCHEMAS): deploy/k8s/fetch_schemas.sh deploy/k8s/schemas/pom.xml
+	rm -f $(SCHEMAS)
+	deploy/k8s/fetch_schemas.sh
+
+schemas: $(SCHEMAS)  ## fetch the published CRDs the Kubernetes manifests are validated against
 
 jars: $(JARS)  ## fetch the Kafka connector and the Kafka broker from Maven Central
 
@@ -44,7 +51,7 @@ lint: venv  ## ruff, mypy and the import layers (import-linter)
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
 
-test: venv jars lint  ## the whole suite: lint, unit, Flink MiniCluster, real Kafka + gRPC
+test: venv jars schemas lint  ## the whole suite: lint, unit, Flink MiniCluster, real Kafka + gRPC
 	$(VENV)/bin/pytest
 
 cluster-up: venv jars  ## a standalone Flink cluster (JobManager + 2 TaskManagers) running the job, Kafka, server

@@ -139,7 +139,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
-    from reco.topics import ensure_topics
+    from reco.topics import ensure_topics, topic_manifests
+
+    if args.manifest:
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump_all(
+            topic_manifests(_settings(), args.cluster, args.replicas, args.namespace),
+            sort_keys=False))
+        return 0
 
     created = ensure_topics(_kafka_settings("topics"))
     print("created: " + (", ".join(created) if created else "nothing (all exist)"))
@@ -337,7 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "protobuf"], default="json")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("topics", help="create the project's topics (idempotent)")
+    p = sub.add_parser("topics", help="create the project's topics (idempotent), or print "
+                       "them as Strimzi KafkaTopic resources")
+    p.add_argument("--manifest", action="store_true",
+                   help="print KafkaTopic resources (deploy/k8s/topics.yaml) instead")
+    p.add_argument("--cluster", default="reco-kafka", help="--manifest: the Strimzi cluster")
+    p.add_argument("--replicas", type=positive_int, default=3, help="--manifest: replicas")
+    p.add_argument("--namespace", default="reco", help="--manifest: the cluster's namespace")
     p.set_defaults(func=cmd_topics)
 
     p = sub.add_parser("stack", help="start/stop/inspect the local stack in the background")

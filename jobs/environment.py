@@ -28,6 +28,11 @@ def latest_checkpoint(checkpoint_dir: str) -> str | None:
     return str(max(done, key=lambda p: p.stat().st_mtime)) if done else None
 
 
+def checkpoint_uri(checkpoint_dir: str) -> str:
+    """A local folder as a file URI; an object store's URI (s3://...) as it is."""
+    return checkpoint_dir if "://" in checkpoint_dir else Path(checkpoint_dir).resolve().as_uri()
+
+
 def flink_configuration(settings: Settings, *, checkpointing: bool = True,
                         restore: bool = True, savepoint: str | None = None) -> Configuration:
     """``restore``: from the newest retained checkpoint; ``savepoint``: from that savepoint
@@ -57,8 +62,7 @@ def flink_configuration(settings: Settings, *, checkpointing: bool = True,
     if checkpointing:
         conf.set_string("execution.checkpointing.interval", f"{settings.checkpoint_interval_ms} ms")
         conf.set_string("execution.checkpointing.mode", "EXACTLY_ONCE")
-        conf.set_string("execution.checkpointing.dir", Path(settings.checkpoint_dir).resolve()
-                        .as_uri())
+        conf.set_string("execution.checkpointing.dir", checkpoint_uri(settings.checkpoint_dir))
         conf.set_string("execution.checkpointing.externalized-checkpoint-retention",
                         "RETAIN_ON_CANCELLATION")
         conf.set_string("execution.checkpointing.num-retained", "2")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import Any
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -58,3 +59,17 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0,
         return [t.name for t in missing]
     finally:
         admin.close()
+
+
+def topic_manifests(settings: Settings, cluster: str, replicas: int = 3,
+                    namespace: str = "reco") -> list[dict[str, Any]]:
+    """A Strimzi ``KafkaTopic`` per topic of ``topic_specs``, with its configuration (for
+    deploy/k8s/topics.yaml: ``reco topics --manifest``). Resource names cannot hold ``_``, so
+    each names its topic in ``spec.topicName``."""
+    insync = {"min.insync.replicas": str(min(2, replicas))}
+    return [{"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic",
+             "metadata": {"name": name.replace("_", "-").lower(), "namespace": namespace,
+                          "labels": {"strimzi.io/cluster": cluster}},
+             "spec": {"topicName": name, "partitions": settings.topic_partitions,
+                      "replicas": replicas, "config": {**config, **insync}}}
+            for name, config in topic_specs(settings).items()]
