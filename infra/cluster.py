@@ -142,6 +142,11 @@ class FlinkCluster:
         wait_until(lambda: flink_job_running(self.settings.flink_rest_port), timeout_s,
                    "the job's tasks running on the cluster")
 
+    def pids(self) -> list[int]:
+        """The JobManager's and the TaskManagers' processes (from flink-daemon.sh's pid files)."""
+        return [int(line) for path in (self.home / "pid").glob("*.pid")
+                for line in path.read_text().split() if line.strip().isdigit()]
+
     def jobs(self) -> list[dict[str, Any]]:
         return flink_jobs(self.settings.flink_rest_port)
 
