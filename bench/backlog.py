@@ -52,16 +52,21 @@ def send_backlog(settings: Settings, events: list[Event]) -> list[Event]:
     return events
 
 
-def latest_values(settings: Settings, topic: str) -> dict[bytes, bytes]:
-    """The latest committed value of each key of a compacted topic, read to its end."""
+def all_values(settings: Settings, topic: str) -> list[tuple[bytes, bytes]]:
+    """Every committed (key, value) of a topic, read to its end; a key's records in order."""
     consumer = _read_from_start(settings, topic)
     ends = consumer.end_offsets(list(consumer.assignment()))
-    latest: dict[bytes, bytes] = {}
+    found: list[tuple[bytes, bytes]] = []
     while any(consumer.position(tp) < end for tp, end in ends.items()):
         for records in consumer.poll(timeout_ms=500).values():
-            latest.update((r.key, r.value) for r in records)
+            found += [(r.key, r.value) for r in records]
     consumer.close()
-    return latest
+    return found
+
+
+def latest_values(settings: Settings, topic: str) -> dict[bytes, bytes]:
+    """The latest committed value of each key of a compacted topic, read to its end."""
+    return dict(all_values(settings, topic))
 
 
 def checkpoint_state_bytes(settings: Settings) -> int | None:

@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 
+from bench.backlog import all_values
 from bench.equivalence import latest
 from infra.importer import run_import
 from infra.stack import Stack
+from online_models.mixes import ARMS
 from reco.config import Settings
 from reco.events import Event
 from reco.history import write_jsonl
@@ -27,9 +29,14 @@ from reco.simulator import ShopperSimulation, SimConfig
 from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
 from tests.integration.conftest import eventually, own_settings
+from userstep.serve import Prepared
 
 pytestmark = pytest.mark.integration
 PARALLELISMS = (1, 2, 4)
+# HR@10 on the replay may differ by this much between parallelisms: the lists blend the
+# segment's popular list, and segments are learned per subtask (the features are identical)
+HR_TOLERANCE = 0.05
+TARGETS = {"add_to_cart", "purchase"}
 # stamped at publication, or taken from models shared by users (per subtask today)
 SHARED_FIELDS = ("updated_at_ms", "segment")
 POPULATION_FIELDS = {"dwell": ("zscore", "minmax", "user_mean_ms"),
@@ -86,16 +93,40 @@ def load(settings: Settings, history: Path, what: str) -> None:
     assert summary["catch_up_s"] is not None, f"{what} did not catch up"
 
 
+def hit_rate_at_10(settings: Settings, events: list[Event]) -> tuple[float, int]:
+    """HR@10 on the replay: for each cart or purchase, is its item among the ten items served
+    (the first mix's blend) from the list the user's previous event produced?"""
+    produced = {}
+    for _, raw in all_values(settings, settings.topic_recommendations):
+        listing = pb.RecommendationList.FromString(raw)
+        produced[listing.last_event_id] = listing
+    current: dict[str, pb.RecommendationList] = {}
+    hits = targets = 0
+    for event in events:
+        before = current.get(event.user_id)
+        if event.event_type in TARGETS and before is not None:
+            slate = Prepared([before], False, lambda item: []).slate(ARMS[0], 10, 0.0, ())
+            hits += event.item_id in {item for item, *_ in slate.items}
+            targets += 1
+        if event.event_id in produced:
+            current[event.user_id] = produced[event.event_id]
+    return hits / max(1, targets), targets
+
+
 def run_at(kafka: Any, tmp_path: Any, parallelism: int, history: Path,
-           expected: dict[str, int]) -> dict[str, bytes]:
-    settings = job_settings(kafka, tmp_path, f"par{parallelism}", parallelism)
+           events: list[Event]) -> tuple[dict[str, bytes], float, int]:
+    # a list after every event, so that the replay sees what each event left
+    settings = job_settings(kafka, tmp_path, f"par{parallelism}", parallelism,
+                            profile_min_interval_ms=0)
     ensure_topics(settings)
     stack = Stack(settings)
     try:
         stack.start_job(fresh=True)
         load(settings, history, f"parallelism {parallelism}")
-        return profiles_when(settings, expected,
-                             f"every user's last event published at parallelism {parallelism}")
+        profiles = profiles_when(settings, expected_counts(events),
+                                 f"every user's last event published at parallelism "
+                                 f"{parallelism}")
+        return (profiles, *hit_rate_at_10(settings, events))
     finally:
         stack.down(only_started=True)
 
@@ -121,11 +152,17 @@ def test_per_user_features_are_the_same_at_parallelism_1_2_and_4(kafka, tmp_path
     events = stream(80, 2_000, 23)
     history = tmp_path / "history.jsonl"
     write_jsonl(history, events)
-    expected = expected_counts(events)
-    results = {p: run_at(kafka, tmp_path, p, history, expected) for p in PARALLELISMS}
-    users = sorted(expected)
+    runs = {p: run_at(kafka, tmp_path, p, history, events) for p in PARALLELISMS}
+    results = {p: profiles for p, (profiles, _, _) in runs.items()}
+    users = sorted(expected_counts(events))
     assert len(users) >= 40
     assert not differing(results, users), differing(results, users)
+    rates = {p: rate for p, (_, rate, _) in runs.items()}
+    print(f"HR@10 on the replay by parallelism: {rates}, targets "
+          f"{ {p: t for p, (_, _, t) in runs.items()} }")
+    assert all(targets >= 30 for _, _, targets in runs.values()), runs
+    assert rates[1] > 0, "no hit at all: the replay reads no lists"
+    assert all(abs(rate - rates[1]) <= HR_TOLERANCE for rate in rates.values()), rates
 
 
 def test_a_savepoint_at_parallelism_2_restores_at_4_and_at_1(kafka, tmp_path):
