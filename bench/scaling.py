@@ -26,18 +26,10 @@ from bench.common import RESULTS, machine, process_cpu_s, progress, write_result
 from infra.cluster import FlinkCluster
 from infra.processes import exit_on_sigterm, free_port
 from infra.stack import local_kafka
-from reco.arguments import positive_int
+from reco.arguments import positive_int, positive_ints
 from reco.config import Settings
 from reco.events import Event
 from reco.topics import ensure_topics
-
-
-def parallelisms(text: str) -> list[int]:
-    values = sorted({int(v) for v in text.split(",") if v.strip()})
-    if not values or values[0] < 1:
-        raise argparse.ArgumentTypeError(f"{text}: must be whole numbers of at least 1, "
-                                         "separated by commas")
-    return values
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
@@ -101,7 +93,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=positive_int, default=20_000)
     parser.add_argument("--users", type=positive_int, default=2_000)
-    parser.add_argument("--parallelism", type=parallelisms, default=[1, 2, 4],
+    parser.add_argument("--parallelism", type=positive_ints, default=[1, 2, 4],
                         help="comma-separated parallelisms (default 1,2,4)")
     parser.add_argument("--cluster", action="store_true",
                         help="a standalone cluster per parallelism (a TaskManager per subtask) "

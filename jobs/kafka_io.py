@@ -69,9 +69,12 @@ def create_source(t_env: StreamTableEnvironment, settings: Settings, name: str) 
 
 
 def create_keyed_sink(t_env: StreamTableEnvironment, settings: Settings, name: str,
-                      topic: str, parallelism: int | None = None) -> None:
-    """A sink of Row(key STRING, value BYTES), exactly-once, keyed for compaction. A stream of
-    one key needs parallelism 1, or two writers could reorder its versions."""
+                      topic: str, parallelism: int | None = None,
+                      at_least_once: bool = False) -> None:
+    """A sink of Row(key STRING, value BYTES), keyed for compaction, exactly-once (visible at
+    the checkpoint's commit) or, for upserts that may, at-least-once (visible at once, in order
+    per key: the producer is idempotent). A stream of one key needs parallelism 1, or two
+    writers could reorder its versions."""
     options = {
         "connector": "kafka",
         "topic": topic,
@@ -84,6 +87,10 @@ def create_keyed_sink(t_env: StreamTableEnvironment, settings: Settings, name: s
         "sink.delivery-guarantee": "exactly-once",
         "sink.transactional-id-prefix": f"{settings.job_name}-{name}",
     }
+    if at_least_once:
+        options["sink.delivery-guarantee"] = "at-least-once"
+        options["properties.enable.idempotence"] = "true"
+        del options["sink.transactional-id-prefix"], options["properties.transaction.timeout.ms"]
     if parallelism:
         options["sink.parallelism"] = str(parallelism)
     t_env.execute_sql(f"""

@@ -26,10 +26,13 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     raw = t_env.to_data_stream(t_env.sql_query(
         "SELECT `value`, `topic`, `partition`, `offset` FROM events_source"))
     outputs = build_pipeline(raw, settings)
-    create_keyed_sink(t_env, settings, "recommendations_sink", settings.topic_recommendations)
+    upserts = settings.upserts_at_least_once
+    create_keyed_sink(t_env, settings, "recommendations_sink", settings.topic_recommendations,
+                      at_least_once=upserts)
     create_keyed_sink(t_env, settings, "popular_sink", settings.topic_popular_lists,
                       parallelism=1)
-    create_keyed_sink(t_env, settings, "profiles_sink", settings.topic_user_profiles)
+    create_keyed_sink(t_env, settings, "profiles_sink", settings.topic_user_profiles,
+                      at_least_once=upserts)
     create_keyed_sink(t_env, settings, "filtered_sink", settings.topic_filtered)
     create_keyed_sink(t_env, settings, "item_features_sink", settings.topic_item_features)
     create_keyed_sink(t_env, settings, "policy_sink", settings.topic_policy)

@@ -68,3 +68,15 @@ def topic_name(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{text!r}: must be letters, digits, '.', '_' or '-' (up to 200)")
     return text
+
+
+def positive_ints(text: str) -> list[int]:
+    """A comma-separated list of whole numbers of at least 1, sorted, for argparse."""
+    try:
+        values = sorted({int(v) for v in text.split(",") if v.strip()})
+    except ValueError:
+        values = []
+    if not values or values[0] < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be whole numbers of at least 1, "
+                                         "separated by commas")
+    return values

@@ -65,6 +65,10 @@ class Settings:
     buffer_debloat: bool = _doc(
         "network buffer debloating: Flink sizes the in-flight buffers to what the operators "
         "process in about a second", True)
+    upserts_at_least_once: bool = _doc(
+        "write recommendations and profiles at-least-once, visible at once, instead of at the "
+        "next checkpoint's commit: safe for these keyed upserts (docs/architecture.md: Delivery)",
+        False)
     checkpoint_dir: str = _doc("where checkpoints are kept (the job resumes from the latest)",
                                str(CACHE_DIR / "checkpoints"))
     restart_attempts: int = _doc("fixed-delay restarts before the job fails (0: none)", 3)
