@@ -16,6 +16,7 @@ from kafka.errors import KafkaError
 
 from infra.processes import exit_on_sigterm, port_open, split_address
 from reco.arguments import count, positive, positive_int, share, topic_name
+from reco.catalog import FEED_FORMATS
 from reco.clock import now_ms
 from reco.config import PROJECT_ROOT, Settings, describe, settings_or_exit
 from reco.events import InvalidEvent, event_from_dict
@@ -115,6 +116,32 @@ def cmd_import(args: argparse.Namespace) -> int:
         print("reco import: the job had not caught up within the timeout; is it running? "
               "(reco stack status)", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_items(args: argparse.Namespace) -> int:
+    from infra.catalog_loader import delete_items, load_catalog
+    from reco.catalog import FeedError
+    from reco.topics import ensure_topics
+
+    settings = _kafka_settings("items")
+    ensure_topics(settings)
+    if args.action == "delete":
+        print(f"deleted {delete_items(settings, args.ids)} items")
+        return 0
+    if len(args.ids) != 1:
+        print("reco items load: give one feed file", file=sys.stderr)
+        return 2
+    try:
+        summary = load_catalog(settings, Path(args.ids[0]), args.format, args.delete_missing)
+    except (FeedError, OSError) as exc:
+        print(f"reco items load: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2))
+    if summary["rejected"]:
+        print(f"reco items load: {summary['rejected']} rows rejected (lines "
+              f"{', '.join(map(str, summary['rejected_lines']))}...; each with its reason in "
+              f"{settings.topic_dlq}); the others loaded", file=sys.stderr)
     return 0
 
 
@@ -334,6 +361,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="send every event to this one input topic (under the event prefix) so "
                         "the job reads the file's order; default: a topic per event type")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("items", help="the product catalog: load a feed (CSV, TSV, JSON lines; "
+                       "Google Merchant columns), or delete items")
+    p.add_argument("action", choices=["load", "delete"])
+    p.add_argument("ids", nargs="+", metavar="FILE|ID", help="load: the feed; delete: item ids")
+    p.add_argument("--format", choices=FEED_FORMATS, help="load: default from the extension")
+    p.add_argument("--delete-missing", action="store_true",
+                   help="load: delete the catalog's items that the feed lacks (a full feed)")
+    p.set_defaults(func=cmd_items)
 
     p = sub.add_parser("simulate", help="the seeded shopper simulation: print or --send")
     p.add_argument("--users", type=positive_int, default=200)

@@ -15,13 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
-
 from bench.common import process_cpu_s, progress, thread_cpu_s
 from infra.flink_rest import flink_job_running, job_checkpoints
 from infra.processes import ManagedProcess, child_pids, free_port, wait_until
 from infra.producer import EventProducer
 from infra.stack import LocalKafka
+from infra.topic_reader import read_from_start
 from reco.arguments import positive_int
 from reco.clock import now_ms
 from reco.config import Settings, settings_env
@@ -52,23 +51,6 @@ def send_backlog(settings: Settings, events: list[Event]) -> list[Event]:
     return events
 
 
-def all_values(settings: Settings, topic: str) -> list[tuple[bytes, bytes]]:
-    """Every committed (key, value) of a topic, read to its end; a key's records in order."""
-    consumer = _read_from_start(settings, topic)
-    ends = consumer.end_offsets(list(consumer.assignment()))
-    found: list[tuple[bytes, bytes]] = []
-    while any(consumer.position(tp) < end for tp, end in ends.items()):
-        for records in consumer.poll(timeout_ms=500).values():
-            found += [(r.key, r.value) for r in records]
-    consumer.close()
-    return found
-
-
-def latest_values(settings: Settings, topic: str) -> dict[bytes, bytes]:
-    """The latest committed value of each key of a compacted topic, read to its end."""
-    return dict(all_values(settings, topic))
-
-
 def checkpoint_state_bytes(settings: Settings) -> int | None:
     """Full size of the job's latest completed checkpoint (all keyed state)."""
     stats = job_checkpoints(settings.flink_rest_port) or {}
@@ -96,15 +78,6 @@ def backlog(args: argparse.Namespace) -> list[Event]:
     return [e for _, e in zip(range(args.events or 30_000), sim.events(), strict=False)]
 
 
-def _read_from_start(settings: Settings, topic: str) -> KafkaConsumer:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
-                             isolation_level="read_committed", auto_offset_reset="earliest")
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    return consumer
-
-
 def _rates(progress_at: list[tuple[int, int]], events: int) -> dict[str, float]:
     """From (timestamp ms, events newly processed) points of a backlog of ``events``: the rate
     over what was processed (first output to last; all of it unless a drain timed out), and
@@ -128,7 +101,7 @@ def _rates(progress_at: list[tuple[int, int]], events: int) -> dict[str, float]:
 def drain(settings: Settings, topic: str, expected: int, timeout_s: float) -> dict[str, float]:
     """Reads ``topic`` (one record per event) from the start until ``expected`` records: the
     rates between the records' timestamps (set by the job as it wrote them)."""
-    consumer = _read_from_start(settings, topic)
+    consumer = read_from_start(settings, topic)
     stamps: list[tuple[int, int]] = []
     deadline = time.monotonic() + timeout_s
     while len(stamps) < expected and time.monotonic() < deadline:
@@ -146,7 +119,7 @@ def drain_profiles(settings: Settings, events: list[Event], timeout_s: float) ->
     expected = Counter(e.user_id for e in events)
     counted: Counter[str] = Counter()
     done: set[str] = set()
-    consumer = _read_from_start(settings, settings.topic_user_profiles)
+    consumer = read_from_start(settings, settings.topic_user_profiles)
     progress_at: list[tuple[int, int]] = []
     deadline = time.monotonic() + timeout_s
     shown = time.monotonic()

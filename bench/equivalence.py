@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.backlog import latest_values
 from evaluation.system import InProcessSystem
+from infra.topic_reader import latest_values
 from reco.config import Settings
 from reco.events import Event
 from reco.keys import GLOBAL_LIST

@@ -23,6 +23,7 @@ from infra.client import RecoClient
 from infra.processes import exit_on_sigterm
 from infra.stack import Stack, local_kafka
 from reco.arguments import positive_int, positive_ints
+from reco.config import Settings
 from reco.topics import ensure_topics
 
 MODES = {"exactly-once": False, "at-least-once": True}
@@ -64,10 +65,16 @@ def main() -> None:
     with local_kafka(root) as kafka:
         for mode, at_least_once in MODES.items():
             name = mode.replace("-", "")
+            # topics of its own: the second job must not read the first one's events
+            topics: dict[str, Any] = {f.name: f"{name}.{f.default}"
+                                      for f in dataclasses.fields(Settings)
+                                      if f.name.startswith("topic_")
+                                      and f.name != "topic_partitions"}
             settings = dataclasses.replace(settings_for(kafka, root, name),
                                            store_path=str(root / name / "store"),
+                                           event_topic_prefix=f"{name}.events.",
                                            upserts_at_least_once=at_least_once,
-                                           log_impressions=False)
+                                           log_impressions=False, **topics)
             ensure_topics(settings)
             stack = Stack(settings)
             try:

@@ -25,11 +25,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.backlog import drain_profiles, latest_values, preload, run_job, settings_for
+from bench.backlog import drain_profiles, preload, run_job, settings_for
 from bench.churn import ListChurn
 from bench.common import RESULTS, machine, percentile, process_cpu_s, progress, write_results
 from infra.processes import ManagedProcess, exit_on_sigterm, free_port, port_open, wait_until
 from infra.stack import Stack, local_kafka
+from infra.topic_reader import latest_values
 from reco.arguments import positive, positive_int
 from reco.config import Settings
 from reco.topics import ensure_topics

@@ -20,7 +20,6 @@ from typing import Any
 from bench.backlog import (
     checkpoint_state_bytes,
     drain_profiles,
-    latest_values,
     run_job,
     send_backlog,
     settings_for,
@@ -29,6 +28,7 @@ from bench.common import RESULTS, machine, progress, write_results
 from bench.features import store_bytes
 from infra.processes import exit_on_sigterm, wait_until
 from infra.stack import local_kafka
+from infra.topic_reader import latest_values
 from reco.arguments import positive_int
 from reco.events import Event
 from reco.simulator import ShopperSimulation, SimConfig

@@ -50,6 +50,8 @@ class Settings:
     topic_segments: str = _doc("compacted: job instance -> SegmentModelSummary", "segments")
     topic_item_factors: str = _doc("compacted: chunk -> ItemFactorsChunk (reco train-factors)",
                                    "item_factors")
+    topic_items: str = _doc("compacted: item id -> Item (the product catalog; `reco items load`)",
+                            "items")
     topic_imports: str = _doc("compacted: file digest -> what `reco import` sent from it",
                               "imports")
     topic_partitions: int = _doc("partitions of topics the project creates", 2)

@@ -37,6 +37,7 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
                   settings.topic_item_features: COMPACTED,
                   settings.topic_policy: COMPACTED, settings.topic_segments: COMPACTED,
                   settings.topic_item_factors: COMPACTED,
+                  settings.topic_items: COMPACTED,
                   settings.topic_imports: {"cleanup.policy": "compact"}})
     return specs
 

@@ -1,11 +1,12 @@
 """The loader: materialises the compacted output topics into the serving store.
 
 It reads every partition of ``recommendations``, ``popular_lists``, ``user_profiles``,
-``item_features``, ``policy`` and ``segments`` (no consumer group: each serving replica keeps a
-whole copy), committed records only, and writes each poll as one WriteBatch together with the
-next offsets, from which it resumes after a restart. It runs in a thread of the serving process
-on librdkafka (confluent-kafka), whose network threads do not hold the GIL the request handlers
-need.
+``item_features``, ``policy``, ``segments`` and the catalog, ``items`` (no consumer group:
+each serving replica keeps a whole copy), committed records only, and writes each poll as
+one WriteBatch together with the next offsets, from which it resumes after a restart. It
+runs in a thread of the serving process on librdkafka (confluent-kafka), whose network threads
+do not hold the GIL the request handlers need. A catalog record also marks its item
+unavailable (out of stock, discontinued, deleted) or available again.
 
 ``caught_up`` is set once every partition found at the first look has been read to its end
 (its last committed record: librdkafka reports the end of a partition at the last stable
@@ -21,14 +22,18 @@ import time
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
+from reco.catalog import is_available
 from reco.config import Settings
+from reco.v1.catalog_pb2 import Item
 from serving.store import (
+    CATALOG,
     ITEMS,
     POLICY,
     POPULAR_LISTS,
     PROFILES,
     RECOMMENDATIONS,
     SEGMENTS,
+    UNAVAILABLE,
     Change,
     Store,
 )
@@ -36,6 +41,13 @@ from serving.store import (
 log = logging.getLogger("reco.loader")
 PARTITION_REFRESH_S = 10.0
 BATCH = 2_000  # records per poll, written as one WriteBatch
+
+
+def availability_change(item: str, record: bytes | None) -> Change:
+    """An item leaves every answer when its catalog record says it cannot be bought, or when
+    the record is deleted; it comes back when a record says it can."""
+    shown = record is not None and is_available(Item.FromString(record))
+    return Change(UNAVAILABLE, item, None if shown else b"")
 
 
 class Loader:
@@ -46,7 +58,8 @@ class Loader:
                       settings.topic_popular_lists: POPULAR_LISTS,
                       settings.topic_user_profiles: PROFILES,
                       settings.topic_item_features: ITEMS,
-                      settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS}
+                      settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS,
+                      settings.topic_items: CATALOG}
         self.records_loaded = 0
         # partitions are assigned, never subscribed, and offsets live in the store: the group id
         # (librdkafka wants one) joins no group and commits nothing
@@ -116,8 +129,10 @@ class Loader:
             topic, key = record.topic(), record.key()
             offsets[(topic, record.partition())] = record.offset() + 1
             if key is not None:
-                changes.append(Change(self.kinds[topic], key.decode("utf-8", "replace"),
-                                      record.value()))
+                kind, item = self.kinds[topic], key.decode("utf-8", "replace")
+                changes.append(Change(kind, item, record.value()))
+                if kind == CATALOG:
+                    changes.append(availability_change(item, record.value()))
         if offsets:
             self.store.apply(changes, offsets)
             self.records_loaded += len(changes)

@@ -24,7 +24,7 @@ from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
 from serving.policy import ServingPolicy
 from serving.segments import SegmentDirectory
-from serving.store import ITEMS, POPULAR_LISTS, PROFILES, RECOMMENDATIONS, Store
+from serving.store import ITEMS, POPULAR_LISTS, PROFILES, RECOMMENDATIONS, UNAVAILABLE, Store
 from userstep.serve import Prepared
 
 NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
@@ -133,6 +133,8 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         # prepared): what it was built from, checked by every request
         self._prepared: dict[str, tuple[tuple[bytes | None, ...], tuple[bytes | None, ...],
                                         Prepared]] = {}
+        self._unavailable: frozenset[str] = frozenset()
+        self._unavailable_version = -1
 
     def _neighbours(self, item: str, raw: bytes | None) -> list[tuple[str, float]]:
         """The item's co-occurring items from its record ``raw``, parsed once per version."""
@@ -147,10 +149,21 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self._neighbour_cache[item] = (raw, neighbours)
         return neighbours
 
+    def unavailable(self) -> frozenset[str]:
+        """The items no answer may hold, reloaded when the loader changed them (a catalog
+        update reaches every answer at the next request: prepared lists are rebuilt)."""
+        version = self.store.versions.get(UNAVAILABLE, 0)
+        if version != self._unavailable_version:
+            self._unavailable = frozenset(key for key, _ in self.store.values(UNAVAILABLE))
+            self._unavailable_version = version
+            self._prepared.clear()
+        return self._unavailable
+
     def _prepare(self, user_id: str, device: str, day_part: str) -> Prepared:
         """The user's prepared list; a new user's segment (from context) and its lists, topped
         up with the global popular list (a segment's list is fed by carts and purchases only
         and can be short)."""
+        unavailable = self.unavailable()
         stored = self.store.get(RECOMMENDATIONS, user_id)
         segment = ""
         raws: tuple[bytes | None, ...]
@@ -173,7 +186,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
 
         lists = [pb.RecommendationList.FromString(raw) for raw in raws if raw is not None]
         prepared = Prepared(lists, stored is None, neighbours, segment,
-                            self.default_model_version)
+                            self.default_model_version, unavailable)
         if len(self._prepared) >= MAX_PREPARED:
             self._prepared.clear()
         self._prepared[key] = (raws, tuple(records.get(item) for item in prepared.seeds),

@@ -26,6 +26,8 @@ PROFILES = b"p:"
 ITEMS = b"i:"
 POLICY = b"b:"
 SEGMENTS = b"s:"
+CATALOG = b"k:"  # item id -> reco.v1.Item
+UNAVAILABLE = b"u:"  # item id -> b"" for each item out of stock, discontinued or deleted
 _OFFSETS = b"o:"
 
 TopicPartition = tuple[str, int]
@@ -33,7 +35,7 @@ TopicPartition = tuple[str, int]
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    kind: bytes           # RECOMMENDATIONS, POPULAR_LISTS, PROFILES, ITEMS, POLICY or SEGMENTS
+    kind: bytes           # one of the kinds above
     key: str              # user id (item id for ITEMS)
     value: bytes | None   # None deletes (a tombstone on the compacted topic)
 

@@ -88,7 +88,8 @@ class Prepared:
 
     def __init__(self, lists: Sequence[pb.RecommendationList], cold_start: bool,
                  neighbours: Callable[[str], Sequence[tuple[str, float]]],
-                 segment: str = "", default_model_version: str = "") -> None:
+                 segment: str = "", default_model_version: str = "",
+                 unavailable: Collection[str] = ()) -> None:
         self.cold_start = cold_start
         self.segment = segment
         self.chosen = chosen = lists[0] if lists else pb.RecommendationList()
@@ -101,7 +102,9 @@ class Prepared:
         self.user: dict[str, float] = dict(chosen.features) if not cold_start else {}
         if cold_start and segment:
             self.user[f"seg:{segment}"] = 1.0
-        self.excluded = frozenset(chosen.excluded_item_ids)
+        # bought, and what the catalog says cannot be bought (out of stock, discontinued)
+        self.excluded = frozenset(chosen.excluded_item_ids).union(
+            item for item, *_ in self.pool if item in unavailable)
         self._head = pb.GetRecommendationsResponse(
             segment=segment if cold_start else chosen.segment,
             model_version=chosen.model_version or default_model_version,

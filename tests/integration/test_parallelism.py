@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from bench.backlog import all_values
 from bench.equivalence import latest
 from infra.importer import run_import
 from infra.stack import Stack
+from infra.topic_reader import all_values
 from online_models.mixes import ARMS
 from reco.config import Settings
 from reco.events import Event

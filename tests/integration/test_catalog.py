@@ -1,0 +1,55 @@
+"""The product catalog through the real stack: a feed loaded with ``reco items load`` into the
+compacted ``items`` topic, the server materialising it, and an item set out of stock leaving
+every answer; bad rows dead-lettered with their line, the good ones loaded."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+from kafka import KafkaConsumer
+
+from app.cli import main as reco
+from infra.client import RecoClient
+from infra.producer import EventProducer
+from reco.events import Event
+from tests.integration.conftest import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def served(client: RecoClient, user: str) -> set[str]:
+    return {i.item_id for i in client.recommendations(user, 20).items}
+
+
+def test_an_item_out_of_stock_leaves_the_answers_and_bad_rows_are_dead_lettered(
+        stack, settings, tmp_path, monkeypatch):
+    for name, value in (("KAFKA_BOOTSTRAP", settings.kafka_bootstrap),
+                        ("RECO_TOPIC_ITEMS", settings.topic_items),
+                        ("RECO_TOPIC_DLQ", settings.topic_dlq)):
+        monkeypatch.setenv(name, value)
+    run = uuid.uuid4().hex[:6]
+    user, shoe, sock = f"cat-{run}", f"shoe-{run}", f"sock-{run}"
+    feed = tmp_path / "feed.csv"
+    feed.write_text(f"id,title,availability,price\n{shoe},Shoe,in stock,89.90 EUR\n"
+                    f"{sock},Sock,in stock,4.50 EUR\nbad-{run},Broken,in stock,cheap\n")
+    assert reco(["items", "load", str(feed)]) == 0
+    now = int(time.time() * 1000)
+    with EventProducer(settings) as producer:
+        producer.send_all([Event(f"{run}-{n}", "product_view", user, ts=now + n, item_id=item,
+                                 category="apparel") for n, item in enumerate((shoe, sock))])
+    with RecoClient(settings.grpc_addr, timeout_s=5) as client:
+        eventually(lambda: {shoe, sock} <= served(client, user), 60, "both items served")
+        feed.write_text(f"id,title,availability,price\n{shoe},Shoe,out of stock,89.90 EUR\n"
+                        f"{sock},Sock,in stock,4.50 EUR\n")
+        assert reco(["items", "load", str(feed)]) == 0
+        eventually(lambda: shoe not in served(client, user), 10, "the sold-out shoe gone")
+        assert sock in served(client, user)
+    consumer = KafkaConsumer(settings.topic_dlq, bootstrap_servers=settings.kafka_bootstrap,
+                             auto_offset_reset="earliest", consumer_timeout_ms=2000)
+    letters = [json.loads(m.value) for m in consumer]
+    consumer.close()
+    ours = [x for x in letters if x.get("file") == str(feed)]
+    assert [(x["line"], "price 'cheap'" in x["reason"]) for x in ours] == [(4, True)]
