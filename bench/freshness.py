@@ -4,7 +4,7 @@ at-least-once, visible at once (``upserts_at_least_once``), one after the other 
 the same machine, at the same background rates. Writes bench/results/freshness-<time>.json
 and freshness-latest.png.
 
-  python -m bench.freshness --rates 200,500 --probes 30
+  python -m bench.freshness --rates 200,500 --probes 60
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", type=positive_ints, default=[200, 500],
                         help="background events/s, comma-separated (default 200,500)")
-    parser.add_argument("--probes", type=positive_int, default=30, help="probes per rate")
+    parser.add_argument("--probes", type=positive_int, default=60, help="probes per rate")
+    parser.add_argument("--warmup", type=positive_int, default=20,
+                        help="probes sent and not counted first")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-freshness-"))
     results: dict[str, Any] = {"command": "python -m bench.freshness " + " ".join(sys.argv[1:]),
@@ -81,6 +83,10 @@ def main() -> None:
                 stack.start_job(fresh=True)
                 stack.start_server()
                 with RecoClient(settings.grpc_addr, timeout_s=5) as client:
+                    # a job just started compiles and warms its operators on its first
+                    # events: probes then would time the warm-up, not the path
+                    progress(f"{mode}: warming up for {args.warmup} probes")
+                    freshness(settings, client, min(args.rates), args.warmup)
                     runs = []
                     for rate in args.rates:
                         progress(f"{mode}: {args.probes} probes at {rate} events/s")

@@ -22,6 +22,12 @@ class RecoClient:
                                                exclude_item_ids=list(exclude), context=context)
         return self.stub.GetRecommendations(request, timeout=self.timeout_s)
 
+    def similar(self, item_id: str, k: int = 10, user_id: str = "",
+                exclude: Iterable[str] = ()) -> pb.GetRecommendationsResponse:
+        request = pb.GetSimilarItemsRequest(item_id=item_id, k=k, user_id=user_id,
+                                            exclude_item_ids=list(exclude))
+        return self.stub.GetSimilarItems(request, timeout=self.timeout_s)
+
     def profile(self, user_id: str) -> pb.UserProfile:
         return self.stub.GetUserProfile(pb.GetUserProfileRequest(user_id=user_id),
                                         timeout=self.timeout_s)

@@ -24,7 +24,8 @@ log = logging.getLogger("reco.impressions")
 
 def impression_json(request: pb.GetRecommendationsRequest,
                     response: pb.GetRecommendationsResponse, served_at_ms: int,
-                    features: dict[str, float], items_json: str) -> str:
+                    features: dict[str, float], items_json: str,
+                    placement: str = "personal") -> str:
     """The record (reco/impressions.py reads it back in the job), with its ``items`` already
     JSON (userstep/serve.py keeps them per list and mix): the list is a deterministic
     function of the chosen mix, so every item's propensity is the mix's. Formatted by hand
@@ -34,7 +35,8 @@ def impression_json(request: pb.GetRecommendationsRequest,
     extra = "".join(f",{quoted(key)}:{quoted(value)}" for key, value in context.extra.items())
     learned = ",".join(f"{quoted(name)}:{json_number(value)}" for name, value in features.items())
     return (
-        f'{{"request_id":{quoted(response.request_id)},"user_id":{quoted(request.user_id)},'
+        f'{{"request_id":{quoted(response.request_id)},"placement":{quoted(placement)},'
+        f'"user_id":{quoted(request.user_id)},'
         f'"k":{request.k},"served_at_ms":{served_at_ms},'
         f'"model_version":{quoted(response.model_version)},"policy":{quoted(response.policy)},'
         f'"policy_version":{quoted(response.policy_version)},"arm":{quoted(response.arm)},'
@@ -61,9 +63,10 @@ class ImpressionLog:
 
     def log(self, request: pb.GetRecommendationsRequest,
             response: pb.GetRecommendationsResponse, features: dict[str, float],
-            items_json: str) -> None:
+            items_json: str, placement: str = "personal") -> None:
         try:
-            record = impression_json(request, response, now_ms(), features, items_json)
+            record = impression_json(request, response, now_ms(), features, items_json,
+                                     placement)
             self._producer.produce(self.topic, key=request.user_id.encode(),
                                    value=record.encode())
             self.sent += 1

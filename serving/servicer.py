@@ -8,6 +8,7 @@ request is prepared once per version of the stored list and of its recent items'
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any, NamedTuple
 
 import grpc
@@ -24,8 +25,10 @@ from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
 from serving.policy import ServingPolicy
 from serving.segments import SegmentDirectory
+from serving.similar import PLACEMENT as SIMILAR
+from serving.similar import similar_items
 from serving.store import ITEMS, POPULAR_LISTS, PROFILES, RECOMMENDATIONS, UNAVAILABLE, Store
-from userstep.serve import Prepared
+from userstep.serve import Prepared, Slate
 
 NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
 MAX_PREPARED = 20_000  # users (and segments) whose prepared lists are kept
@@ -82,6 +85,19 @@ def recommendations_request_problem(request: pb.GetRecommendationsRequest) -> st
     return problem or context_problem(request.context)
 
 
+def similar_request_problem(request: pb.GetSimilarItemsRequest) -> str | None:
+    if not request.item_id.strip():
+        return "item_id is empty; pass the id your events and catalog use"
+    if len(request.item_id) > MAX_ID_LEN:
+        return f"item_id is longer than {MAX_ID_LEN} characters"
+    if request.user_id and len(request.user_id) > MAX_USER_ID:
+        return f"user_id is longer than {MAX_USER_ID} characters"
+    probe = pb.GetRecommendationsRequest(user_id=request.user_id or "-", k=request.k,
+                                         exclude_item_ids=request.exclude_item_ids,
+                                         context=request.context)
+    return recommendations_request_problem(probe)
+
+
 UNREADABLE = ("the request is not a valid protobuf message of this method's request type "
               "(or holds invalid UTF-8); use the reco.v1 protos")
 
@@ -103,6 +119,9 @@ def add_to_server(servicer: RecommendationsServicer, server: Any) -> None:
         "GetRecommendations": grpc.unary_unary_rpc_method_handler(
             servicer.GetRecommendations,
             request_deserializer=lenient(pb.GetRecommendationsRequest),
+            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
+        "GetSimilarItems": grpc.unary_unary_rpc_method_handler(
+            servicer.GetSimilarItems, request_deserializer=lenient(pb.GetSimilarItemsRequest),
             response_serializer=pb.GetRecommendationsResponse.SerializeToString),
         "GetUserProfile": grpc.unary_unary_rpc_method_handler(
             servicer.GetUserProfile, request_deserializer=lenient(pb.GetUserProfileRequest),
@@ -228,6 +247,40 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         if self.impressions is not None:
             self.impressions.log(request, answer.response, answer.features,
                                  answer.impression_items)
+        return answer.response
+
+    def similar(self, request: pb.GetSimilarItemsRequest) -> Answer:
+        raw = self.store.get(ITEMS, request.item_id)
+        features = pb.ItemFeatures.FromString(raw) if raw is not None else None
+        bought: Collection[str] = ()
+        if request.user_id:
+            stored = self.store.get(RECOMMENDATIONS, request.user_id)
+            if stored is not None:
+                bought = pb.RecommendationList.FromString(stored).excluded_item_ids
+        popular = self.store.get(POPULAR_LISTS, GLOBAL_LIST)
+        fallback = [pb.RecommendationList.FromString(popular)] if popular is not None else []
+        items = similar_items(request.item_id, features, fallback, request.k,
+                              {*bought, *request.exclude_item_ids}, self.unavailable())
+        slate = Slate(items, pb.GetRecommendationsResponse(
+            model_version=self.default_model_version, policy=SIMILAR, arm=""))
+        response = slate.response(1.0)  # no exploration: the list is what the page shows
+        response.request_id = uuid.uuid4().hex
+        return Answer(response, {}, slate.impression_items(1.0))
+
+    async def GetSimilarItems(self, request: pb.GetSimilarItemsRequest,
+                              context: grpc.aio.ServicerContext
+                              ) -> pb.GetRecommendationsResponse:
+        if request is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNREADABLE)
+        problem = similar_request_problem(request)
+        if problem:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
+        answer = self.similar(request)
+        if self.impressions is not None:
+            logged = pb.GetRecommendationsRequest(user_id=request.user_id, k=request.k,
+                                                  context=request.context)
+            self.impressions.log(logged, answer.response, answer.features,
+                                 answer.impression_items, placement=SIMILAR)
         return answer.response
 
     async def GetUserProfile(self, request: pb.GetUserProfileRequest,

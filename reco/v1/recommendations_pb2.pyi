@@ -42,6 +42,20 @@ class GetRecommendationsRequest(_message.Message):
     exclude_item_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, user_id: _Optional[str] = ..., k: _Optional[int] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class GetSimilarItemsRequest(_message.Message):
+    __slots__ = ("item_id", "k", "user_id", "context", "exclude_item_ids")
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    item_id: str
+    k: int
+    user_id: str
+    context: Context
+    exclude_item_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, item_id: _Optional[str] = ..., k: _Optional[int] = ..., user_id: _Optional[str] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class RecommendedItem(_message.Message):
     __slots__ = ("item_id", "score", "reason", "source", "propensity", "category")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]

@@ -49,6 +49,11 @@ class RecommendationsStub(object):
                 request_serializer=reco_dot_v1_dot_recommendations__pb2.GetUserProfileRequest.SerializeToString,
                 response_deserializer=reco_dot_v1_dot_recommendations__pb2.UserProfile.FromString,
                 _registered_method=True)
+        self.GetSimilarItems = channel.unary_unary(
+                '/reco.v1.Recommendations/GetSimilarItems',
+                request_serializer=reco_dot_v1_dot_recommendations__pb2.GetSimilarItemsRequest.SerializeToString,
+                response_deserializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
+                _registered_method=True)
 
 
 class RecommendationsServicer(object):
@@ -68,6 +73,14 @@ class RecommendationsServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSimilarItems(self, request, context):
+        """Items seen with this one in the same sessions (a product page's "also viewed"); an item
+        without any is answered from the popular list, with that reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecommendationsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +93,11 @@ def add_RecommendationsServicer_to_server(servicer, server):
                     servicer.GetUserProfile,
                     request_deserializer=reco_dot_v1_dot_recommendations__pb2.GetUserProfileRequest.FromString,
                     response_serializer=reco_dot_v1_dot_recommendations__pb2.UserProfile.SerializeToString,
+            ),
+            'GetSimilarItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSimilarItems,
+                    request_deserializer=reco_dot_v1_dot_recommendations__pb2.GetSimilarItemsRequest.FromString,
+                    response_serializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -136,6 +154,33 @@ class Recommendations(object):
             '/reco.v1.Recommendations/GetUserProfile',
             reco_dot_v1_dot_recommendations__pb2.GetUserProfileRequest.SerializeToString,
             reco_dot_v1_dot_recommendations__pb2.UserProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSimilarItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reco.v1.Recommendations/GetSimilarItems',
+            reco_dot_v1_dot_recommendations__pb2.GetSimilarItemsRequest.SerializeToString,
+            reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

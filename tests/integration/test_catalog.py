@@ -1,6 +1,7 @@
 """The product catalog through the real stack: a feed loaded with ``reco items load`` into the
 compacted ``items`` topic, the server materialising it, and an item set out of stock leaving
-every answer; bad rows dead-lettered with their line, the good ones loaded."""
+every answer (the personal list and the product page's similar items); bad rows
+dead-lettered with their line, the good ones loaded."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ def served(client: RecoClient, user: str) -> set[str]:
     return {i.item_id for i in client.recommendations(user, 20).items}
 
 
+def similar(client: RecoClient, item: str) -> set[str]:
+    return {i.item_id for i in client.similar(item, 10).items if i.source == "cooccur"}
+
+
 def test_an_item_out_of_stock_leaves_the_answers_and_bad_rows_are_dead_lettered(
         stack, settings, tmp_path, monkeypatch):
     for name, value in (("KAFKA_BOOTSTRAP", settings.kafka_bootstrap),
@@ -42,11 +47,14 @@ def test_an_item_out_of_stock_leaves_the_answers_and_bad_rows_are_dead_lettered(
                                  category="apparel") for n, item in enumerate((shoe, sock))])
     with RecoClient(settings.grpc_addr, timeout_s=5) as client:
         eventually(lambda: {shoe, sock} <= served(client, user), 60, "both items served")
+        # seen in one session: each is the other's similar item on its product page
+        eventually(lambda: shoe in similar(client, sock), 60, "the shoe similar to the sock")
         feed.write_text(f"id,title,availability,price\n{shoe},Shoe,out of stock,89.90 EUR\n"
                         f"{sock},Sock,in stock,4.50 EUR\n")
         assert reco(["items", "load", str(feed)]) == 0
         eventually(lambda: shoe not in served(client, user), 10, "the sold-out shoe gone")
         assert sock in served(client, user)
+        assert shoe not in {i.item_id for i in client.similar(sock, 10).items}
     consumer = KafkaConsumer(settings.topic_dlq, bootstrap_servers=settings.kafka_bootstrap,
                              auto_offset_reset="earliest", consumer_timeout_ms=2000)
     letters = [json.loads(m.value) for m in consumer]

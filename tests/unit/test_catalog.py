@@ -3,20 +3,26 @@ bought out of every answer (a real store, the servicer's answer logic)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from online_models.mixes import ARMS
 from reco.catalog import FeedError, item_from_row, items_from_rows, read_feed, same_product
 from reco.config import Settings
+from reco.impressions import parse_impression
 from reco.keys import GLOBAL_LIST
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1.catalog_pb2 import DISCONTINUED, IN_STOCK, OUT_OF_STOCK, Item
+from serving.impressions import impression_json
 from serving.loader import availability_change
-from serving.servicer import RecommendationsServicer
-from serving.store import POPULAR_LISTS, RECOMMENDATIONS, Change, Store
+from serving.servicer import RecommendationsServicer, similar_request_problem
+from serving.store import ITEMS, POPULAR_LISTS, RECOMMENDATIONS, Change, Store
 
 FIXED = Settings(policy="fixed:personal")
+NOW = 1_796_000_000_000
 
 
 def listing(user: str, items: list[str]) -> bytes:
@@ -58,18 +64,19 @@ def test_any_row_is_an_item_or_a_reason_never_an_exception(row):
 def test_a_feed_without_an_id_column_is_refused_naming_the_columns(tmp_path):
     feed = tmp_path / "feed.csv"
     feed.write_text("sku,title\n1,Sock\n")
-    with pytest.raises(FeedError, match="no id column.*sku, title.*expected 'id'"):
+    with pytest.raises(FeedError, match=r"no id column.*sku, title.*expected 'id'"):
         list(read_feed(feed))
 
 
 def test_feeds_in_every_format_give_lines_and_items(tmp_path):
     (tmp_path / "f.tsv").write_text("id\ttitle\tavailability\na\tA\tout of stock\nb\tB\tlater\n")
     (tmp_path / "f.jsonl").write_text('{"id": "a", "title": "A"}\n[1]\n')
-    tsv = list(read_feed(tmp_path / "f.tsv"))
-    assert tsv[0][0] == 2 and tsv[0][1].availability == OUT_OF_STOCK
-    assert tsv[1][0] == 3 and "availability 'later'" in tsv[1][1]
-    jsonl = list(read_feed(tmp_path / "f.jsonl"))
-    assert jsonl[0][1].item_id == "a" and jsonl[1] == (2, "not a JSON object: not a JSON object")
+    (line, first), (second_line, second) = read_feed(tmp_path / "f.tsv")
+    assert line == 2 and isinstance(first, Item) and first.availability == OUT_OF_STOCK
+    assert second_line == 3 and "availability 'later'" in str(second)
+    (_, good), bad = read_feed(tmp_path / "f.jsonl")
+    assert isinstance(good, Item) and good.item_id == "a"
+    assert bad == (2, "not a JSON object: not a JSON object")
 
 
 def test_bookkeeping_times_do_not_make_a_change():
@@ -98,3 +105,40 @@ def test_what_cannot_be_bought_leaves_every_answer_and_comes_back(tmp_path):
         assert ("b" not in served("u1")) is gone and ("b" not in served("new-user")) is gone
         assert "a" in served("u1")
     store.close()
+
+
+def test_similar_items_come_from_co_occurrence_and_never_hold_what_cannot_be_bought(tmp_path):
+    store = Store(tmp_path / "db")
+    shoe = pb.ItemFeatures(item_id="shoe", category="shoes", co_occurring=[
+        pb.ItemAffinity(item_id=i, affinity=a) for i, a in (("sock", 5), ("lace", 3),
+                                                            ("bag", 1))])
+    store.apply([Change(ITEMS, "shoe", shoe.SerializeToString()),
+                 Change(POPULAR_LISTS, GLOBAL_LIST, listing(GLOBAL_LIST, ["hat", "sock"])),
+                 availability_change("lace", None)], {})
+    servicer = RecommendationsServicer(store, FIXED)
+    answer = servicer.similar(pb.GetSimilarItemsRequest(item_id="shoe", k=4))
+    assert [(i.item_id, i.source) for i in answer.response.items] == \
+        [("sock", "cooccur"), ("bag", "cooccur"), ("hat", "popular")]
+    assert answer.response.items[2].reason == "popular:top-up"
+    assert all(i.propensity == 1.0 for i in answer.response.items) and answer.response.request_id
+    unknown = servicer.similar(pb.GetSimilarItemsRequest(item_id="nothing", k=2)).response
+    assert [i.reason for i in unknown.items] == ["popular:no-similar-items"] * 2
+    store.close()
+
+
+def test_a_similar_items_impression_names_its_placement():
+    record = json.loads(impression_json(pb.GetRecommendationsRequest(user_id="u", k=2),
+                                        pb.GetRecommendationsResponse(request_id="r"), NOW, {},
+                                        "[]", placement="similar"))
+    assert record["placement"] == "similar" and record["arm"] == ""
+    parsed = parse_impression(json.dumps(record).encode(), now_ms=NOW,
+                                  arms=frozenset(ARMS))
+    assert parsed.request_id == "r"
+
+
+@pytest.mark.parametrize("request_fields,field", [
+    ({"item_id": "", "k": 3}, "item_id"), ({"item_id": "x" * 300, "k": 3}, "item_id"),
+    ({"item_id": "a", "k": 0}, "k must be"), ({"item_id": "a", "k": 3, "user_id": "u" * 300},
+                                               "user_id")])
+def test_bad_similar_items_requests_name_the_field(request_fields, field):
+    assert field in (similar_request_problem(pb.GetSimilarItemsRequest(**request_fields)) or "")
