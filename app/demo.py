@@ -85,6 +85,10 @@ def watch_user(client: RecoClient, producer: EventProducer, events: list[Event])
     profile = client.profile(user)
     liked = ", ".join(f"{c.category} {c.count:g}" for c in profile.category_counts[:3])
     say(f"{user} sent {len(events)} events ({liked or 'no category'}); after: {show(after)}")
+    page = next((e.item_id for e in reversed(events) if e.item_id), None)
+    if page:
+        say(f"{user} on the page of {page}, similar items: "
+            f"{show(client.similar(page, 5, user_id=user))}")
     if delays:
         say(f"{user} event -> updated profile and list via gRPC: median "
             f"{statistics.median(delays) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms")

@@ -102,6 +102,7 @@ def main() -> None:
                 publish(producer, settings.topic_items, item,
                         Item(item_id=item, availability=OUT_OF_STOCK).SerializeToString())
             producer.flush(30)
+            del producer  # before the broker stops under it
             written_at = time.monotonic()
             time.sleep(args.seconds)
             stop.set()

@@ -84,6 +84,9 @@ def delete_items(settings: Settings, item_ids: list[str]) -> int:
 
 def _dead_letter(producer: KafkaProducer, settings: Settings, path: Path, line: int,
                  reason: str) -> None:
-    letter = {"reason": f"catalog row: {reason}", "source": "reco items load",
-              "file": str(path), "line": line}
+    # the dead-letter contract's fields; a row never reached Kafka: no partition or offset,
+    # the file and line locate it
+    letter = {"topic": settings.topic_items, "partition": -1, "offset": -1,
+              "raw": f"{path}:{line}", "reason": f"catalog row: {reason}",
+              "source": "reco items load", "file": str(path), "line": line}
     producer.send(settings.topic_dlq, value=json.dumps(letter).encode())
