@@ -70,6 +70,8 @@ bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	-deploy/build_loadgen.sh  # without Go the lookups fall back to the Python load generator
 	$(PY) -m bench.end_to_end
 	$(PY) -m bench.scaling
+	$(PY) -m bench.freshness
+	$(PY) -m bench.availability
 	if [ -f $(TAOBAO) ]; then $(PY) -m bench.checkpoints --format taobao $(TAOBAO); \
 	else $(PY) -m bench.checkpoints; fi  # the simulation when the data set is not there
 	$(PY) -m bench.state
