@@ -28,6 +28,11 @@ class RecoClient:
                                             exclude_item_ids=list(exclude))
         return self.stub.GetSimilarItems(request, timeout=self.timeout_s)
 
+    def popular(self, category: str = "", k: int = 10, by: str = "trending",
+                user_id: str = "") -> pb.GetRecommendationsResponse:
+        request = pb.GetPopularItemsRequest(category=category, k=k, by=by, user_id=user_id)
+        return self.stub.GetPopularItems(request, timeout=self.timeout_s)
+
     def profile(self, user_id: str) -> pb.UserProfile:
         return self.stub.GetUserProfile(pb.GetUserProfileRequest(user_id=user_id),
                                         timeout=self.timeout_s)

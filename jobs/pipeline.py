@@ -154,19 +154,22 @@ def build_pipeline(raw: DataStream, settings: Settings,
                    .name("segment-top").uid("segment-top"))
     segment_lists = (segment_top.process(PopularListRow(s), output_type=KEYED_BYTES)
                      .name("segment-lists"))
+    # each category's lists from the subtask that owns the category, chained: in order
+    category_lists = (category_tops.process(PopularListRow(s), output_type=KEYED_BYTES)
+                      .name("category-lists"))
     # No uid: with the pinned PyFlink, a uid here stops the job at start with a "hash collision"
     # on it, so this operator's state does not restore across changes to the graph around it.
     policy = (keyed(side_output(routed, REWARDS))
               .process(PolicyLearner(s), output_type=KEYED_BYTES)
               .name("policy-learner"))
     return Outputs(recommendations=side_output(routed, LISTS),
-                   popular=popular_rows.union(segment_lists),
+                   popular=popular_rows.union(segment_lists, category_lists),
                    profiles=side_output(routed, PROFILES),
                    policy=policy,
                    segments=side_output(routed, SEGMENT_SUMMARIES),
                    dead_letters=dead_letters(parsed, checked, users, scores, category_tops,
                                              popular,
                                              routed, popular_rows, segment_top,
-                                             segment_lists, policy),
+                                             segment_lists, category_lists, policy),
                    filtered=side_output(checked, FILTERED),
                    item_features=side_output(scores, ITEM_FEATURES))

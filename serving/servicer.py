@@ -16,87 +16,27 @@ from google.protobuf.message import DecodeError
 
 from features.context import event_context
 from online_models.bandit_context import bandit_context
+from online_models.mixes import PoolItem
 from reco import clock
 from reco.config import Settings
-from reco.events import MAX_ID_LEN, MAX_TS_MS, MAX_ZONE_LEN, MIN_TS_MS, valid_timezone
-from reco.keys import GLOBAL_LIST, segment_list_key
+from reco.keys import GLOBAL_LIST, category_key, new_items_key, segment_list_key
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
+from serving.placements import POPULAR, SIMILAR, popular_items, similar_items
 from serving.policy import ServingPolicy
+from serving.requests import (
+    popular_request_problem,
+    recommendations_request_problem,
+    request_problem,
+    similar_request_problem,
+)
 from serving.segments import SegmentDirectory
-from serving.similar import PLACEMENT as SIMILAR
-from serving.similar import similar_items
 from serving.store import ITEMS, POPULAR_LISTS, PROFILES, RECOMMENDATIONS, UNAVAILABLE, Store
 from userstep.serve import Prepared, Slate
 
 NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
 MAX_PREPARED = 20_000  # users (and segments) whose prepared lists are kept
-
-MAX_K = 100
-MAX_USER_ID = MAX_ID_LEN
-MAX_EXCLUDE = 1000
-# The documented limits of the request context (README: API): what the impression log and the
-# policy can take. Longer values are refused, not cut, so a client learns of them.
-CONTEXT_LIMITS = {"device": 64, "country": 64, "region": 128, "timezone": MAX_ZONE_LEN,
-                  "user_agent": 1024}
-MAX_EXTRA = 32
-MAX_EXTRA_KEY = 64
-MAX_EXTRA_VALUE = 256
-
-
-def request_problem(user_id: str, k: int | None = None, exclude: int = 0) -> str | None:
-    """Why a request is invalid, or None."""
-    if not user_id or not user_id.strip():
-        return "user_id is empty; pass the id your events use"
-    if len(user_id) > MAX_USER_ID:
-        return f"user_id is longer than {MAX_USER_ID} characters"
-    if k is not None and not 1 <= k <= MAX_K:
-        return f"k must be between 1 and {MAX_K}, got {k}"
-    if exclude > MAX_EXCLUDE:
-        return f"at most {MAX_EXCLUDE} exclude_item_ids, got {exclude}"
-    return None
-
-
-def context_problem(ctx: pb.Context) -> str | None:
-    """Why a request's context is invalid (naming the field), or None: the event rules
-    (reco/events.py) applied to the request."""
-    for name, limit in CONTEXT_LIMITS.items():
-        if len(getattr(ctx, name)) > limit:
-            return f"context.{name} is longer than {limit} characters"
-    if ctx.timezone and not valid_timezone(ctx.timezone):
-        return (f"context.timezone {ctx.timezone[:40]!r} is not an IANA time zone name "
-                "(like Europe/Berlin)")
-    if ctx.ts and not MIN_TS_MS <= ctx.ts < MAX_TS_MS:
-        return f"context.ts {ctx.ts} is not epoch milliseconds within 2000..2100 (0: now)"
-    if len(ctx.extra) > MAX_EXTRA:
-        return f"context.extra has more than {MAX_EXTRA} entries"
-    for key, value in ctx.extra.items():
-        if len(key) > MAX_EXTRA_KEY or len(value) > MAX_EXTRA_VALUE:
-            return (f"context.extra[{key[:40]!r}]: keys are at most {MAX_EXTRA_KEY} and values "
-                    f"at most {MAX_EXTRA_VALUE} characters")
-    return None
-
-
-def recommendations_request_problem(request: pb.GetRecommendationsRequest) -> str | None:
-    problem = request_problem(request.user_id, request.k, len(request.exclude_item_ids))
-    if problem is None and any(len(i) > MAX_ID_LEN for i in request.exclude_item_ids):
-        problem = f"exclude_item_ids: an id is longer than {MAX_ID_LEN} characters"
-    return problem or context_problem(request.context)
-
-
-def similar_request_problem(request: pb.GetSimilarItemsRequest) -> str | None:
-    if not request.item_id.strip():
-        return "item_id is empty; pass the id your events and catalog use"
-    if len(request.item_id) > MAX_ID_LEN:
-        return f"item_id is longer than {MAX_ID_LEN} characters"
-    if request.user_id and len(request.user_id) > MAX_USER_ID:
-        return f"user_id is longer than {MAX_USER_ID} characters"
-    probe = pb.GetRecommendationsRequest(user_id=request.user_id or "-", k=request.k,
-                                         exclude_item_ids=request.exclude_item_ids,
-                                         context=request.context)
-    return recommendations_request_problem(probe)
-
 
 UNREADABLE = ("the request is not a valid protobuf message of this method's request type "
               "(or holds invalid UTF-8); use the reco.v1 protos")
@@ -122,6 +62,9 @@ def add_to_server(servicer: RecommendationsServicer, server: Any) -> None:
             response_serializer=pb.GetRecommendationsResponse.SerializeToString),
         "GetSimilarItems": grpc.unary_unary_rpc_method_handler(
             servicer.GetSimilarItems, request_deserializer=lenient(pb.GetSimilarItemsRequest),
+            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
+        "GetPopularItems": grpc.unary_unary_rpc_method_handler(
+            servicer.GetPopularItems, request_deserializer=lenient(pb.GetPopularItemsRequest),
             response_serializer=pb.GetRecommendationsResponse.SerializeToString),
         "GetUserProfile": grpc.unary_unary_rpc_method_handler(
             servicer.GetUserProfile, request_deserializer=lenient(pb.GetUserProfileRequest),
@@ -249,23 +192,38 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
                                  answer.impression_items)
         return answer.response
 
-    def similar(self, request: pb.GetSimilarItemsRequest) -> Answer:
-        raw = self.store.get(ITEMS, request.item_id)
-        features = pb.ItemFeatures.FromString(raw) if raw is not None else None
-        bought: Collection[str] = ()
-        if request.user_id:
-            stored = self.store.get(RECOMMENDATIONS, request.user_id)
-            if stored is not None:
-                bought = pb.RecommendationList.FromString(stored).excluded_item_ids
-        popular = self.store.get(POPULAR_LISTS, GLOBAL_LIST)
-        fallback = [pb.RecommendationList.FromString(popular)] if popular is not None else []
-        items = similar_items(request.item_id, features, fallback, request.k,
-                              {*bought, *request.exclude_item_ids}, self.unavailable())
+    def _bought(self, user_id: str) -> Collection[str]:
+        stored = self.store.get(RECOMMENDATIONS, user_id) if user_id else None
+        return pb.RecommendationList.FromString(stored).excluded_item_ids if stored else ()
+
+    def _lists(self, *keys: str) -> list[pb.RecommendationList]:
+        found = (self.store.get(POPULAR_LISTS, key) for key in keys)
+        return [pb.RecommendationList.FromString(raw) for raw in found if raw is not None]
+
+    def _placement_answer(self, items: list[PoolItem], placement: str) -> Answer:
         slate = Slate(items, pb.GetRecommendationsResponse(
-            model_version=self.default_model_version, policy=SIMILAR, arm=""))
+            model_version=self.default_model_version, policy=placement, arm=""))
         response = slate.response(1.0)  # no exploration: the list is what the page shows
         response.request_id = uuid.uuid4().hex
         return Answer(response, {}, slate.impression_items(1.0))
+
+    def similar(self, request: pb.GetSimilarItemsRequest) -> Answer:
+        raw = self.store.get(ITEMS, request.item_id)
+        features = pb.ItemFeatures.FromString(raw) if raw is not None else None
+        items = similar_items(request.item_id, features, self._lists(GLOBAL_LIST), request.k,
+                              {*self._bought(request.user_id), *request.exclude_item_ids},
+                              self.unavailable())
+        return self._placement_answer(items, SIMILAR)
+
+    def popular(self, request: pb.GetPopularItemsRequest) -> Answer:
+        wanted, fallback = self._lists(GLOBAL_LIST), []
+        if request.category:
+            key = (new_items_key if request.by == "new" else category_key)(request.category)
+            wanted, fallback = self._lists(key), wanted
+        items = popular_items(wanted, fallback, request.k,
+                              {*self._bought(request.user_id), *request.exclude_item_ids},
+                              self.unavailable())
+        return self._placement_answer(items, POPULAR)
 
     async def GetSimilarItems(self, request: pb.GetSimilarItemsRequest,
                               context: grpc.aio.ServicerContext
@@ -276,12 +234,28 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
         answer = self.similar(request)
+        self._log(request, answer, SIMILAR)
+        return answer.response
+
+    async def GetPopularItems(self, request: pb.GetPopularItemsRequest,
+                              context: grpc.aio.ServicerContext
+                              ) -> pb.GetRecommendationsResponse:
+        if request is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNREADABLE)
+        problem = popular_request_problem(request)
+        if problem:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
+        answer = self.popular(request)
+        self._log(request, answer, POPULAR)
+        return answer.response
+
+    def _log(self, request: pb.GetSimilarItemsRequest | pb.GetPopularItemsRequest,
+             answer: Answer, placement: str) -> None:
         if self.impressions is not None:
             logged = pb.GetRecommendationsRequest(user_id=request.user_id, k=request.k,
                                                   context=request.context)
             self.impressions.log(logged, answer.response, answer.features,
-                                 answer.impression_items, placement=SIMILAR)
-        return answer.response
+                                 answer.impression_items, placement=placement)
 
     async def GetUserProfile(self, request: pb.GetUserProfileRequest,
                              context: grpc.aio.ServicerContext) -> pb.UserProfile:

@@ -19,7 +19,13 @@ import zlib
 from online_models.mixes import PoolItem
 from online_models.pool import candidate_pool
 from online_models.trending import Ranked, TrendingRecommender
-from reco.keys import GLOBAL_LIST, POPULAR_LIST, SEGMENT_LIST_PREFIX
+from reco.keys import (
+    CATEGORY_PREFIX,
+    GLOBAL_LIST,
+    NEW_ITEMS_PREFIX,
+    POPULAR_LIST,
+    SEGMENT_LIST_PREFIX,
+)
 from reco.v1 import recommendations_pb2 as pb
 
 
@@ -50,13 +56,18 @@ def list_fingerprint(raw: bytes) -> int:
 
 def popular_list(key: str, ranked: Ranked, size: int, model_version: str,
                  updated_at_ms: int) -> tuple[str, bytes]:
-    """A cold-start list for the popular-lists topic from a ranked top list: the global one
-    (POPULAR_LIST in, GLOBAL_LIST out) or a segment's (segment_list_key(segment))."""
+    """A list for the popular-lists topic from a ranked top list: the global one (POPULAR_LIST
+    in, GLOBAL_LIST out), a segment's (segment_list_key(segment)), a category's trending items
+    (category_key) or its newest (new_items_key), each item with the reason of its list."""
     recs = TrendingRecommender(size).popular(ranked, (), size)
     if key == POPULAR_LIST:
         key = GLOBAL_LIST
     else:
-        segment = key.removeprefix(SEGMENT_LIST_PREFIX)
-        recs = [(item, score, f"popular:segment={segment}") for item, score, _ in recs]
+        for prefix, reason in ((SEGMENT_LIST_PREFIX, "popular:segment="),
+                               (CATEGORY_PREFIX, "trending:category="),
+                               (NEW_ITEMS_PREFIX, "new:category=")):
+            if key.startswith(prefix):
+                recs = [(item, score, reason + key.removeprefix(prefix))
+                        for item, score, _ in recs]
     pool = candidate_pool((), (), recs, len(recs))
     return key, recommendation_list(key, pool, model_version, updated_at_ms)

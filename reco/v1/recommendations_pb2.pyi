@@ -56,6 +56,22 @@ class GetSimilarItemsRequest(_message.Message):
     exclude_item_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, item_id: _Optional[str] = ..., k: _Optional[int] = ..., user_id: _Optional[str] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class GetPopularItemsRequest(_message.Message):
+    __slots__ = ("category", "by", "k", "user_id", "context", "exclude_item_ids")
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    category: str
+    by: str
+    k: int
+    user_id: str
+    context: Context
+    exclude_item_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, category: _Optional[str] = ..., by: _Optional[str] = ..., k: _Optional[int] = ..., user_id: _Optional[str] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class RecommendedItem(_message.Message):
     __slots__ = ("item_id", "score", "reason", "source", "propensity", "category")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]

@@ -54,6 +54,11 @@ class RecommendationsStub(object):
                 request_serializer=reco_dot_v1_dot_recommendations__pb2.GetSimilarItemsRequest.SerializeToString,
                 response_deserializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
                 _registered_method=True)
+        self.GetPopularItems = channel.unary_unary(
+                '/reco.v1.Recommendations/GetPopularItems',
+                request_serializer=reco_dot_v1_dot_recommendations__pb2.GetPopularItemsRequest.SerializeToString,
+                response_deserializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
+                _registered_method=True)
 
 
 class RecommendationsServicer(object):
@@ -81,6 +86,14 @@ class RecommendationsServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPopularItems(self, request, context):
+        """A category's trending or newest items, or the global popular list (category and home
+        pages); a category without a list is answered from the global one, with that reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecommendationsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -97,6 +110,11 @@ def add_RecommendationsServicer_to_server(servicer, server):
             'GetSimilarItems': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSimilarItems,
                     request_deserializer=reco_dot_v1_dot_recommendations__pb2.GetSimilarItemsRequest.FromString,
+                    response_serializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.SerializeToString,
+            ),
+            'GetPopularItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPopularItems,
+                    request_deserializer=reco_dot_v1_dot_recommendations__pb2.GetPopularItemsRequest.FromString,
                     response_serializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.SerializeToString,
             ),
     }
@@ -180,6 +198,33 @@ class Recommendations(object):
             target,
             '/reco.v1.Recommendations/GetSimilarItems',
             reco_dot_v1_dot_recommendations__pb2.GetSimilarItemsRequest.SerializeToString,
+            reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPopularItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reco.v1.Recommendations/GetPopularItems',
+            reco_dot_v1_dot_recommendations__pb2.GetPopularItemsRequest.SerializeToString,
             reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
             options,
             channel_credentials,

@@ -61,3 +61,24 @@ def test_an_item_out_of_stock_leaves_the_answers_and_bad_rows_are_dead_lettered(
     consumer.close()
     ours = [x for x in letters if x.get("file") == str(feed)]
     assert [(x["line"], "price 'cheap'" in x["reason"]) for x in ours] == [(4, True)]
+
+
+def test_a_categorys_popular_items_follow_its_events(stack, settings):
+    run = uuid.uuid4().hex[:6]
+    category, items = f"hats-{run}", [f"hat-{run}-{n}" for n in range(3)]
+    now = int(time.time() * 1000)
+    with EventProducer(settings) as producer:
+        producer.send_all([Event(f"{run}-p{n}", "purchase", f"buyer-{run}-{n}", ts=now + n,
+                                 item_id=item, category=category, price=10.0)
+                           for n, item in enumerate(items)])
+    with RecoClient(settings.grpc_addr, timeout_s=5) as client:
+        def trending() -> set[str]:
+            reply = client.popular(category, 10)
+            return {i.item_id for i in reply.items
+                    if i.reason == f"trending:category={category}"}
+
+        eventually(lambda: set(items) <= trending(), 60, "the category's trending list")
+        newest = {i.item_id for i in client.popular(category, 10, by="new").items}
+        assert set(items) <= newest
+        elsewhere = client.popular(f"nothing-{run}", 3)
+        assert all(i.reason == "popular:top-up" for i in elsewhere.items)

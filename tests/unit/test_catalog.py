@@ -13,12 +13,13 @@ from online_models.mixes import ARMS
 from reco.catalog import FeedError, item_from_row, items_from_rows, read_feed, same_product
 from reco.config import Settings
 from reco.impressions import parse_impression
-from reco.keys import GLOBAL_LIST
+from reco.keys import GLOBAL_LIST, category_key, new_items_key
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1.catalog_pb2 import DISCONTINUED, IN_STOCK, OUT_OF_STOCK, Item
 from serving.impressions import impression_json
 from serving.loader import availability_change
-from serving.servicer import RecommendationsServicer, similar_request_problem
+from serving.requests import popular_request_problem, similar_request_problem
+from serving.servicer import RecommendationsServicer
 from serving.store import ITEMS, POPULAR_LISTS, RECOMMENDATIONS, Change, Store
 
 FIXED = Settings(policy="fixed:personal")
@@ -142,3 +143,29 @@ def test_a_similar_items_impression_names_its_placement():
                                                "user_id")])
 def test_bad_similar_items_requests_name_the_field(request_fields, field):
     assert field in (similar_request_problem(pb.GetSimilarItemsRequest(**request_fields)) or "")
+
+
+def test_popular_items_by_category_trending_or_new_topped_up_from_the_global_list(tmp_path):
+    store = Store(tmp_path / "db")
+    store.apply([Change(POPULAR_LISTS, category_key("shoes"), listing("shoes", ["run", "trail"])),
+                 Change(POPULAR_LISTS, new_items_key("shoes"), listing("shoes", ["fresh"])),
+                 Change(POPULAR_LISTS, GLOBAL_LIST, listing(GLOBAL_LIST, ["hat", "run"])),
+                 availability_change("trail", None)], {})
+    servicer = RecommendationsServicer(store, FIXED)
+
+    def ask(**fields):
+        return [(i.item_id, i.reason) for i in
+                servicer.popular(pb.GetPopularItemsRequest(k=3, **fields)).response.items]
+
+    assert ask(category="shoes") == [("run", "recent"), ("hat", "popular:top-up")]
+    assert ask(category="shoes", by="new")[0] == ("fresh", "recent")
+    assert ask() == [("hat", "recent"), ("run", "recent")]
+    assert ask(category="nothing")[0] == ("hat", "popular:top-up")
+    store.close()
+
+
+@pytest.mark.parametrize("fields,says", [({"by": "views", "k": 3}, "by 'views' is not one of"),
+                                         ({"category": "c" * 300, "k": 3}, "category"),
+                                         ({"k": 101}, "k must be")])
+def test_bad_popular_requests_name_the_field(fields, says):
+    assert says in (popular_request_problem(pb.GetPopularItemsRequest(**fields)) or "")

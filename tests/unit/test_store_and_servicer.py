@@ -13,7 +13,8 @@ from online_models.policy_stats import PolicyStatistics
 from reco.config import Settings
 from reco.keys import GLOBAL_LIST, segment_list_key
 from reco.v1 import recommendations_pb2 as pb
-from serving.servicer import RecommendationsServicer, request_problem
+from serving.requests import request_problem
+from serving.servicer import RecommendationsServicer
 from serving.store import (
     ITEMS,
     POLICY,
@@ -194,9 +195,11 @@ def test_the_impression_record_is_the_json_of_its_fields_whatever_their_strings(
         request_id=awkward[1], model_version=awkward[2], policy="linear-ts",
         policy_version=awkward[3], arm="personal", segment=awkward[0], cold_start=True)
     features = {"bias": 1.0, awkward[0]: -0.0, "recency": 1e-300}
-    record = impression_json(request, response, 5, features, '[{"item_id":"a"}]')
+    record = impression_json(request, response, 5, features, '[{"item_id":"a"}]',
+                             placement=awkward[2])
     assert json.loads(record) == {
-        "request_id": awkward[1], "user_id": awkward[0], "k": 7, "served_at_ms": 5,
+        "request_id": awkward[1], "placement": awkward[2], "user_id": awkward[0], "k": 7,
+        "served_at_ms": 5,
         "model_version": awkward[2], "policy": "linear-ts", "policy_version": awkward[3],
         "arm": "personal", "segment": awkward[0], "cold_start": True, "features": features,
         "context": {"device": awkward[1], "country": awkward[2], "ts": 1_795_680_000_000,
@@ -330,7 +333,7 @@ def test_a_policy_reload_continues_the_random_draws_instead_of_restarting_them(s
     (pb.Context(extra={f"k{n}": "v" for n in range(100)}), "context.extra"),
 ])
 def test_bad_context_fields_are_named(context, field):
-    from serving.servicer import recommendations_request_problem
+    from serving.requests import recommendations_request_problem
     problem = recommendations_request_problem(
         pb.GetRecommendationsRequest(user_id="u1", k=5, context=context))
     assert problem and problem.startswith(field)
@@ -352,7 +355,7 @@ def test_unparseable_request_bytes_become_none_for_an_invalid_argument_answer():
 @settings(max_examples=50, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_request_that_passes_validation_is_answered(store, context):
-    from serving.servicer import recommendations_request_problem
+    from serving.requests import recommendations_request_problem
     request = pb.GetRecommendationsRequest(user_id="stranger", k=3, context=context)
     if recommendations_request_problem(request) is None:
         assert RecommendationsServicer(store, FIXED).recommend(request).response.items

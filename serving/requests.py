@@ -1,0 +1,87 @@
+"""What a request to the Recommendations service may hold: each check says what is wrong,
+naming the field, or gives None (the servicer answers INVALID_ARGUMENT with it)."""
+
+from __future__ import annotations
+
+from reco.events import MAX_ID_LEN, MAX_TS_MS, MAX_ZONE_LEN, MIN_TS_MS, valid_timezone
+from reco.v1 import recommendations_pb2 as pb
+from serving.placements import BY
+
+MAX_K = 100
+MAX_USER_ID = MAX_ID_LEN
+MAX_EXCLUDE = 1000
+# The documented limits of the request context (README: API): what the impression log and the
+# policy can take. Longer values are refused, not cut, so a client learns of them.
+CONTEXT_LIMITS = {"device": 64, "country": 64, "region": 128, "timezone": MAX_ZONE_LEN,
+                  "user_agent": 1024}
+MAX_EXTRA = 32
+MAX_EXTRA_KEY = 64
+MAX_EXTRA_VALUE = 256
+
+
+def request_problem(user_id: str, k: int | None = None, exclude: int = 0) -> str | None:
+    """Why a request is invalid, or None."""
+    if not user_id or not user_id.strip():
+        return "user_id is empty; pass the id your events use"
+    if len(user_id) > MAX_USER_ID:
+        return f"user_id is longer than {MAX_USER_ID} characters"
+    if k is not None and not 1 <= k <= MAX_K:
+        return f"k must be between 1 and {MAX_K}, got {k}"
+    if exclude > MAX_EXCLUDE:
+        return f"at most {MAX_EXCLUDE} exclude_item_ids, got {exclude}"
+    return None
+
+
+def context_problem(ctx: pb.Context) -> str | None:
+    """Why a request's context is invalid (naming the field), or None: the event rules
+    (reco/events.py) applied to the request."""
+    for name, limit in CONTEXT_LIMITS.items():
+        if len(getattr(ctx, name)) > limit:
+            return f"context.{name} is longer than {limit} characters"
+    if ctx.timezone and not valid_timezone(ctx.timezone):
+        return (f"context.timezone {ctx.timezone[:40]!r} is not an IANA time zone name "
+                "(like Europe/Berlin)")
+    if ctx.ts and not MIN_TS_MS <= ctx.ts < MAX_TS_MS:
+        return f"context.ts {ctx.ts} is not epoch milliseconds within 2000..2100 (0: now)"
+    if len(ctx.extra) > MAX_EXTRA:
+        return f"context.extra has more than {MAX_EXTRA} entries"
+    for key, value in ctx.extra.items():
+        if len(key) > MAX_EXTRA_KEY or len(value) > MAX_EXTRA_VALUE:
+            return (f"context.extra[{key[:40]!r}]: keys are at most {MAX_EXTRA_KEY} and values "
+                    f"at most {MAX_EXTRA_VALUE} characters")
+    return None
+
+
+def recommendations_request_problem(request: pb.GetRecommendationsRequest) -> str | None:
+    problem = request_problem(request.user_id, request.k, len(request.exclude_item_ids))
+    if problem is None and any(len(i) > MAX_ID_LEN for i in request.exclude_item_ids):
+        problem = f"exclude_item_ids: an id is longer than {MAX_ID_LEN} characters"
+    return problem or context_problem(request.context)
+
+
+def similar_request_problem(request: pb.GetSimilarItemsRequest) -> str | None:
+    if not request.item_id.strip():
+        return "item_id is empty; pass the id your events and catalog use"
+    if len(request.item_id) > MAX_ID_LEN:
+        return f"item_id is longer than {MAX_ID_LEN} characters"
+    if request.user_id and len(request.user_id) > MAX_USER_ID:
+        return f"user_id is longer than {MAX_USER_ID} characters"
+    probe = pb.GetRecommendationsRequest(user_id=request.user_id or "-", k=request.k,
+                                         exclude_item_ids=request.exclude_item_ids,
+                                         context=request.context)
+    return recommendations_request_problem(probe)
+
+
+def popular_request_problem(request: pb.GetPopularItemsRequest) -> str | None:
+    if request.by and request.by not in BY:
+        return f"by {request.by[:40]!r} is not one of {', '.join(BY)}"
+    if len(request.category) > MAX_ID_LEN:
+        return f"category is longer than {MAX_ID_LEN} characters"
+    if request.user_id and len(request.user_id) > MAX_USER_ID:
+        return f"user_id is longer than {MAX_USER_ID} characters"
+    probe = pb.GetRecommendationsRequest(user_id=request.user_id or "-", k=request.k,
+                                         exclude_item_ids=request.exclude_item_ids,
+                                         context=request.context)
+    return recommendations_request_problem(probe)
+
+
