@@ -60,6 +60,18 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from app.batch import main_batch
+
+    try:
+        main_batch(_settings(), Path(args.items or args.users), args.out and Path(args.out),
+                   args.k, items=bool(args.items))
+    except (FileNotFoundError, OSError) as exc:
+        print(f"reco recommend: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_profile(args: argparse.Namespace) -> int:
     from infra.client import RecoClient
 
@@ -334,6 +346,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--country")
     p.add_argument("--json", action="store_true", help="print the raw response as JSON")
     p.set_defaults(func=cmd_get)
+
+    p = sub.add_parser("recommend", help="top-k for many users (or similar items for many "
+                       "items) as JSON lines, from the serving store")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--users", metavar="FILE", help="user ids, one per line")
+    which.add_argument("--items", metavar="FILE", help="item ids, one per line: similar items")
+    p.add_argument("-k", type=positive_int, default=10)
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser("profile", help="a user's profile (gRPC)")
     p.add_argument("user")
