@@ -59,17 +59,23 @@ def recommendations_request_problem(request: pb.GetRecommendationsRequest) -> st
     return problem or context_problem(request.context)
 
 
-def similar_request_problem(request: pb.GetSimilarItemsRequest) -> str | None:
-    if not request.item_id.strip():
-        return "item_id is empty; pass the id your events and catalog use"
-    if len(request.item_id) > MAX_ID_LEN:
-        return f"item_id is longer than {MAX_ID_LEN} characters"
+def _placement_problem(request: pb.GetSimilarItemsRequest | pb.GetPopularItemsRequest
+                       ) -> str | None:
+    """The fields every placement shares: an optional user, k, exclusions, the context."""
     if request.user_id and len(request.user_id) > MAX_USER_ID:
         return f"user_id is longer than {MAX_USER_ID} characters"
     probe = pb.GetRecommendationsRequest(user_id=request.user_id or "-", k=request.k,
                                          exclude_item_ids=request.exclude_item_ids,
                                          context=request.context)
     return recommendations_request_problem(probe)
+
+
+def similar_request_problem(request: pb.GetSimilarItemsRequest) -> str | None:
+    if not request.item_id.strip():
+        return "item_id is empty; pass the id your events and catalog use"
+    if len(request.item_id) > MAX_ID_LEN:
+        return f"item_id is longer than {MAX_ID_LEN} characters"
+    return _placement_problem(request)
 
 
 def popular_request_problem(request: pb.GetPopularItemsRequest) -> str | None:
@@ -77,11 +83,6 @@ def popular_request_problem(request: pb.GetPopularItemsRequest) -> str | None:
         return f"by {request.by[:40]!r} is not one of {', '.join(BY)}"
     if len(request.category) > MAX_ID_LEN:
         return f"category is longer than {MAX_ID_LEN} characters"
-    if request.user_id and len(request.user_id) > MAX_USER_ID:
-        return f"user_id is longer than {MAX_USER_ID} characters"
-    probe = pb.GetRecommendationsRequest(user_id=request.user_id or "-", k=request.k,
-                                         exclude_item_ids=request.exclude_item_ids,
-                                         context=request.context)
-    return recommendations_request_problem(probe)
+    return _placement_problem(request)
 
 

@@ -8,7 +8,7 @@ request is prepared once per version of the stored list and of its recent items'
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 
 import grpc
@@ -228,34 +228,32 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
     async def GetSimilarItems(self, request: pb.GetSimilarItemsRequest,
                               context: grpc.aio.ServicerContext
                               ) -> pb.GetRecommendationsResponse:
-        if request is None:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNREADABLE)
-        problem = similar_request_problem(request)
-        if problem:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
-        answer = self.similar(request)
-        self._log(request, answer, SIMILAR)
-        return answer.response
+        return await self._serve_placement(request, context, similar_request_problem,
+                                           self.similar, SIMILAR)
 
     async def GetPopularItems(self, request: pb.GetPopularItemsRequest,
                               context: grpc.aio.ServicerContext
                               ) -> pb.GetRecommendationsResponse:
+        return await self._serve_placement(request, context, popular_request_problem,
+                                           self.popular, POPULAR)
+
+    async def _serve_placement(self, request: Any, context: grpc.aio.ServicerContext,
+                               problem_of: Callable[[Any], str | None],
+                               answer_to: Callable[[Any], Answer], placement: str
+                               ) -> pb.GetRecommendationsResponse:
+        """A placement's request checked, answered and logged with its placement's name."""
         if request is None:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNREADABLE)
-        problem = popular_request_problem(request)
+        problem = problem_of(request)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
-        answer = self.popular(request)
-        self._log(request, answer, POPULAR)
-        return answer.response
-
-    def _log(self, request: pb.GetSimilarItemsRequest | pb.GetPopularItemsRequest,
-             answer: Answer, placement: str) -> None:
+        answer = answer_to(request)
         if self.impressions is not None:
             logged = pb.GetRecommendationsRequest(user_id=request.user_id, k=request.k,
                                                   context=request.context)
             self.impressions.log(logged, answer.response, answer.features,
                                  answer.impression_items, placement=placement)
+        return answer.response
 
     async def GetUserProfile(self, request: pb.GetUserProfileRequest,
                              context: grpc.aio.ServicerContext) -> pb.UserProfile:

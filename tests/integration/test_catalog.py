@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 
+import grpc
 import pytest
 from kafka import KafkaConsumer
 
@@ -82,3 +83,14 @@ def test_a_categorys_popular_items_follow_its_events(stack, settings):
         assert set(items) <= newest
         elsewhere = client.popular(f"nothing-{run}", 3)
         assert all(i.reason == "popular:top-up" for i in elsewhere.items)
+
+
+def test_bad_placement_requests_get_invalid_argument_naming_the_field(stack, settings):
+    with RecoClient(settings.grpc_addr, timeout_s=5) as client:
+        for call, field in ((lambda: client.popular("shoes", 5, by="views"), "by 'views'"),
+                            (lambda: client.similar("", 5), "item_id"),
+                            (lambda: client.similar("x", 0), "k must be")):
+            with pytest.raises(grpc.RpcError) as caught:
+                call()
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert field in caught.value.details()
