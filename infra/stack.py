@@ -142,7 +142,8 @@ class Stack:
         python = sys.executable
         self.kafka = LocalKafka(self.run_dir / "kafka", settings.kafka_port,
                                 settings.kafka_controller_port)
-        self.job = ManagedProcess("job", [python, "-m", "jobs.recommend"], self.run_dir,
+        self._job_command = [python, "-m", "jobs.recommend"]
+        self.job = ManagedProcess("job", self._job_command, self.run_dir,
                                   {**os.environ, **env})
         self.server = ManagedProcess("server", [python, "-m", "serving.server"], self.run_dir,
                                      {**os.environ, **env})
@@ -169,7 +170,7 @@ class Stack:
             log.info("the job is already running")
             return
         argv = ["--fresh"] if fresh else ["--from-savepoint", savepoint] if savepoint else []
-        self.job.argv = [*self.job.argv[:3], *argv]
+        self.job.argv = [*self._job_command, *argv]
         log.info("starting the Flink job (MiniCluster, thread mode, RocksDB)")
         self.job.start()
         self.started.append("job")
