@@ -82,6 +82,14 @@ def job_checkpoints(rest_port: int) -> dict[str, Any] | None:
         return None
 
 
+def savepoint_problem(path: str | None) -> str | None:
+    """Why ``path`` (when given) cannot be restored from, or None."""
+    if path and not (Path(path) / "_metadata").exists():
+        return (f"{path} is not a savepoint (no _metadata in it); `reco savepoint` prints the "
+                "path of the one it takes")
+    return None
+
+
 class SavepointError(RuntimeError):
     """Stop-with-savepoint did not complete; the message says why."""
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 from pyflink.table import StreamTableEnvironment
 
+from infra.flink_rest import savepoint_problem
 from jobs.environment import make_environment
 from jobs.kafka_io import create_dead_letter_sink, create_keyed_sink, create_source
 from jobs.pipeline import build_pipeline
@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_or_exit("jobs.recommend")
     logging.info("starting %s on %s (parallelism %d)", settings.job_name,
                  settings.kafka_bootstrap, settings.job_parallelism)
-    if args.from_savepoint and not (Path(args.from_savepoint) / "_metadata").exists():
-        parser.error(f"{args.from_savepoint} is not a savepoint (no _metadata in it)")
+    problem = savepoint_problem(args.from_savepoint)
+    if problem:
+        parser.error(problem)
     run(settings, restore=not args.fresh, savepoint=args.from_savepoint)
 
 
