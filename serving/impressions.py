@@ -17,6 +17,7 @@ from confluent_kafka import KafkaError, Producer
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.v1 import recommendations_pb2 as pb
+from serving.placements import PERSONAL
 from userstep.serve import json_number, json_string
 
 log = logging.getLogger("reco.impressions")
@@ -25,7 +26,7 @@ log = logging.getLogger("reco.impressions")
 def impression_json(request: pb.GetRecommendationsRequest,
                     response: pb.GetRecommendationsResponse, served_at_ms: int,
                     features: dict[str, float], items_json: str,
-                    placement: str = "personal") -> str:
+                    placement: str = PERSONAL) -> str:
     """The record (reco/impressions.py reads it back in the job), with its ``items`` already
     JSON (userstep/serve.py keeps them per list and mix): the list is a deterministic
     function of the chosen mix, so every item's propensity is the mix's. Formatted by hand
@@ -63,7 +64,7 @@ class ImpressionLog:
 
     def log(self, request: pb.GetRecommendationsRequest,
             response: pb.GetRecommendationsResponse, features: dict[str, float],
-            items_json: str, placement: str = "personal") -> None:
+            items_json: str, placement: str = PERSONAL) -> None:
         try:
             record = impression_json(request, response, now_ms(), features, items_json,
                                      placement)

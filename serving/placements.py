@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 from online_models.mixes import PoolItem
 from reco.v1 import recommendations_pb2 as pb
 
-SIMILAR, POPULAR = "similar", "popular"
+PERSONAL, SIMILAR, POPULAR = "personal", "similar", "popular"
 BY = ("trending", "new")  # what a popular answer ranks by: the job's two category lists
 
 

@@ -23,7 +23,7 @@ from reco.keys import GLOBAL_LIST, category_key, new_items_key, segment_list_key
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.impressions import ImpressionLog
-from serving.placements import POPULAR, SIMILAR, popular_items, similar_items
+from serving.placements import PERSONAL, POPULAR, SIMILAR, popular_items, similar_items
 from serving.policy import ServingPolicy
 from serving.requests import (
     popular_request_problem,
@@ -181,16 +181,8 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
     async def GetRecommendations(self, request: pb.GetRecommendationsRequest,
                                  context: grpc.aio.ServicerContext
                                  ) -> pb.GetRecommendationsResponse:
-        if request is None:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNREADABLE)
-        problem = recommendations_request_problem(request)
-        if problem:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
-        answer = self.recommend(request)
-        if self.impressions is not None:
-            self.impressions.log(request, answer.response, answer.features,
-                                 answer.impression_items)
-        return answer.response
+        return await self._serve(request, context, recommendations_request_problem,
+                                 self.recommend, PERSONAL)
 
     def _bought(self, user_id: str) -> Collection[str]:
         stored = self.store.get(RECOMMENDATIONS, user_id) if user_id else None
@@ -228,20 +220,20 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
     async def GetSimilarItems(self, request: pb.GetSimilarItemsRequest,
                               context: grpc.aio.ServicerContext
                               ) -> pb.GetRecommendationsResponse:
-        return await self._serve_placement(request, context, similar_request_problem,
-                                           self.similar, SIMILAR)
+        return await self._serve(request, context, similar_request_problem, self.similar,
+                                 SIMILAR)
 
     async def GetPopularItems(self, request: pb.GetPopularItemsRequest,
                               context: grpc.aio.ServicerContext
                               ) -> pb.GetRecommendationsResponse:
-        return await self._serve_placement(request, context, popular_request_problem,
-                                           self.popular, POPULAR)
+        return await self._serve(request, context, popular_request_problem, self.popular,
+                                 POPULAR)
 
-    async def _serve_placement(self, request: Any, context: grpc.aio.ServicerContext,
-                               problem_of: Callable[[Any], str | None],
-                               answer_to: Callable[[Any], Answer], placement: str
-                               ) -> pb.GetRecommendationsResponse:
-        """A placement's request checked, answered and logged with its placement's name."""
+    async def _serve(self, request: Any, context: grpc.aio.ServicerContext,
+                     problem_of: Callable[[Any], str | None],
+                     answer_to: Callable[[Any], Answer], placement: str
+                     ) -> pb.GetRecommendationsResponse:
+        """A request checked, answered and logged with its placement's name."""
         if request is None:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNREADABLE)
         problem = problem_of(request)
@@ -249,8 +241,9 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
         answer = answer_to(request)
         if self.impressions is not None:
-            logged = pb.GetRecommendationsRequest(user_id=request.user_id, k=request.k,
-                                                  context=request.context)
+            logged = request if isinstance(request, pb.GetRecommendationsRequest) else \
+                pb.GetRecommendationsRequest(user_id=request.user_id, k=request.k,
+                                             context=request.context)
             self.impressions.log(logged, answer.response, answer.features,
                                  answer.impression_items, placement=placement)
         return answer.response
