@@ -129,10 +129,10 @@ class Loader:
             topic, key = record.topic(), record.key()
             offsets[(topic, record.partition())] = record.offset() + 1
             if key is not None:
-                kind, item = self.kinds[topic], key.decode("utf-8", "replace")
-                changes.append(Change(kind, item, record.value()))
+                kind, name = self.kinds[topic], key.decode("utf-8", "replace")
+                changes.append(Change(kind, name, record.value()))
                 if kind == CATALOG:
-                    changes.append(availability_change(item, record.value()))
+                    changes.append(availability_change(name, record.value()))
         if offsets:
             self.store.apply(changes, offsets)
             self.records_loaded += len(changes)
