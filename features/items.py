@@ -19,6 +19,7 @@ False
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from features.slots import SlotState
 from features.trending import TopItems
@@ -31,6 +32,7 @@ from reco.v1 import recommendations_pb2 as pb
 ITEM_WINDOWS = (("1h", 3_600_000, 600_000), ("24h", 86_400_000, 3_600_000))
 RECENT_IDS = 16  # event ids remembered per item, to ignore redelivered duplicates
 UNKNOWN_CATEGORY = "_unknown"
+BOUGHT_WITH = 20  # items kept per item as carted or bought with it
 
 
 class SpaceSavingTop(TopItems):
@@ -47,7 +49,8 @@ class SpaceSavingTop(TopItems):
 
 class ItemState(SlotState):
     __slots__ = ("category", "first_seen", "half_life_ms", "log_score", "neighbours", "price",
-                 "recent_ids", "reported", "windows")
+                 "recent_ids", "reported", "windows", "bought_with")
+    added_slots = {"bought_with": lambda: SpaceSavingTop(BOUGHT_WITH)}
 
     def __init__(self, half_life_ms: int, cooccurring: int = 20) -> None:
         self.half_life_ms = half_life_ms
@@ -59,6 +62,7 @@ class ItemState(SlotState):
         self.neighbours = SpaceSavingTop(cooccurring)
         self.first_seen = 0
         self.price: float | None = None  # the last price an event carried
+        self.bought_with = SpaceSavingTop(BOUGHT_WITH)  # carted or bought in one session
 
     def add_interaction(self, weight: float, ts: int, event_id: str, category: str,
                         price: float | None = None) -> bool:
@@ -76,9 +80,11 @@ class ItemState(SlotState):
 
     def add_neighbour(self, item: str) -> bool:
         """Counts a session co-occurrence; True when the kept neighbours changed."""
-        before = self.neighbours.members()
-        self.neighbours.count(item)
-        return self.neighbours.members() != before
+        return _count(self.neighbours, item)
+
+    def add_bought_with(self, item: str) -> bool:
+        """Counts a basket co-occurrence; True when the kept items changed."""
+        return _count(self.bought_with, item)
 
     def should_report(self, step: float) -> bool:
         """True (and remembered) when the score grew by ``step`` (log2) since the last report,
@@ -114,6 +120,8 @@ class ItemState(SlotState):
             interactions=counts, velocity=counts["1h"] / day_rate if day_rate > 0 else 0.0,
             co_occurring=[pb.ItemAffinity(item_id=i, affinity=c)
                           for i, c in self.neighbours.ranked()],
+            bought_with=[pb.ItemAffinity(item_id=i, affinity=c)
+                         for i, c in self.bought_with.ranked()],
             updated_at_ms=updated_at_ms, first_seen_ms=self.first_seen,
             price_band=price_band(self.price))
 
@@ -132,6 +140,8 @@ def learn_signal(state: ItemState, signal: ItemSignal, step: float
     """
     if signal.neighbour is not None:
         return [], state.add_neighbour(signal.neighbour)
+    if signal.bought_with is not None:
+        return [], state.add_bought_with(signal.bought_with)
     new = state.first_seen == 0
     if not state.add_interaction(signal.weight, signal.ts, signal.event_id, signal.category,
                                  signal.price):
@@ -147,6 +157,12 @@ def learn_signal(state: ItemState, signal: ItemSignal, step: float
     return offers, changed
 
 
+def _count(top: SpaceSavingTop, item: str) -> bool:
+    before = top.members()
+    top.count(item)
+    return top.members() != before
+
+
 def price_band(price: float | None) -> int:
     """A content feature: 0 unknown, else 1 + floor(log2(price)) clipped to 1..20 (a band
     per doubling: 1-2, 2-4, ... currency units)."""
@@ -159,19 +175,38 @@ def report_step(emit_ratio: float) -> float:
     return math.log2(emit_ratio) if emit_ratio > 1 else 0.0
 
 
-Session = tuple[int, str | None]  # (last interaction ts, the session's latest item)
+# (last interaction ts, the session's latest item, the items carted or bought in it); states
+# stored before baskets were kept have no third value
+Session = tuple[int, str | None] | tuple[int, str | None, tuple[str, ...]]
+MAX_BASKET = 10  # the session's carted items an added one is paired with
 
 
-def pair_with_previous(session: Session, item: str, ts: int, gap_ms: int
-                       ) -> tuple[str | None, Session]:
-    """The session's previous item to pair ``item`` with for co-occurrence (None when the
-    session ended or it is the same item), and the session after this interaction.
+class Paired(NamedTuple):
+    previous: str | None            # the session's previous item (view co-occurrence)
+    basket: tuple[str, ...]         # items carted or bought before in the session
+    session: Session                # the session after this interaction
 
-    >>> pair_with_previous((1_000, "a"), "b", 2_000, gap_ms=60_000)
-    ('a', (2000, 'b'))
-    >>> pair_with_previous((1_000, "a"), "b", 100_000, gap_ms=60_000)[0] is None
-    True
+
+def pair_in_session(session: Session, item: str, ts: int, gap_ms: int,
+                    to_basket: bool = False) -> Paired:
+    """What ``item`` pairs with in its session: the previous item (None when the session ended
+    or it is the same item) and, when it goes into the basket (``to_basket``: carted or
+    bought), the items carted or bought before it in the session (once per item).
+
+    >>> pair_in_session((1_000, "a"), "b", 2_000, gap_ms=60_000)
+    Paired(previous='a', basket=(), session=(2000, 'b', ()))
+    >>> pair_in_session((1_000, "a", ("x",)), "b", 2_000, gap_ms=60_000, to_basket=True).basket
+    ('x',)
+    >>> pair_in_session((1_000, "a", ("x",)), "b", 100_000, gap_ms=60_000, to_basket=True)
+    Paired(previous=None, basket=(), session=(100000, 'b', ('b',)))
     """
-    last_ts, previous = session
-    paired = None if ts - last_ts > gap_ms or previous == item else previous
-    return paired, (max(last_ts, ts), item)
+    last_ts, previous, *rest = session
+    basket: tuple[str, ...] = rest[0] if rest else ()
+    ended = ts - last_ts > gap_ms
+    if ended:
+        basket = ()
+    partners: tuple[str, ...] = ()
+    if to_basket and item not in basket:
+        partners, basket = basket, (*basket, item)[-MAX_BASKET:]
+    return Paired(None if ended or previous == item else previous, partners,
+                  (max(last_ts, ts), item, basket))

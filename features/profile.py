@@ -33,6 +33,8 @@ from features.windows import SlidingWindowSum
 from reco.decay import EVENT_WEIGHTS
 from reco.events import EVENT_TYPES, Event
 
+MINUTE = 60_000
+
 _CONTEXT_FIELDS = ("device", "country", "region", "timezone")
 # Window keys: event types by code, three numeric sums, and categories by name.
 TYPE_CODES = {name: code for code, name in enumerate(sorted(EVENT_TYPES))}
@@ -80,12 +82,16 @@ class UserProfileState(SlotState):
                  "last_event_id", "last_scroll", "last_scroll_imputed", "last_seen",
                  "last_session_ms", "preferences", "profile_pending", "profile_sent_ms",
                  "published", "purchased", "recent_items", "rfm", "scroll", "segment",
-                 "session_length", "sessions", "type_counts", "windows")
+                 "session_length", "sessions", "type_counts", "windows", "recent_seen")
+    added_slots = {"recent_seen": list}
 
     def __init__(self, config: ProfileConfig) -> None:
         self.event_count = 0
         self.type_counts: dict[int, int] = {}  # by TYPE_CODES
         self.recent_items: list[str] = []
+        # minutes from each recent item's last interaction to last_seen's minute (-1: unknown):
+        # small integers, which pickle in a byte or two (see recent_times)
+        self.recent_seen: list[int] = []
         self.purchased: list[str] = []
         self.cart: list[str] = []  # added and not yet bought or removed
         self.windows = [SlidingWindowSum(w, b) for _, w, b in parse_windows(config.windows)]
@@ -118,7 +124,7 @@ class UserProfileState(SlotState):
         code = TYPE_CODES[event.event_type]
         self.type_counts[code] = self.type_counts.get(code, 0) + 1
         self.first_seen = min(self.first_seen or event.ts, event.ts)
-        self.last_seen = max(self.last_seen, event.ts)
+        reference, self.last_seen = self.last_seen, max(self.last_seen, event.ts)
         self.last_event_id = event.event_id
         self._update_context(event)
         view = event.event_type == "product_view"
@@ -132,7 +138,7 @@ class UserProfileState(SlotState):
         if view:
             self._update_dwell(event, population, config)
         self._update_windows(event)
-        self._update_items(event, population, config)
+        self._update_items(event, population, config, reference)
 
     def _update_context(self, event: Event) -> None:
         for name in _CONTEXT_FIELDS:
@@ -174,13 +180,25 @@ class UserProfileState(SlotState):
                 window.add(SCROLL_KEY, event.scroll_depth, event.ts)
                 window.add(SCROLL_N_KEY, 1, event.ts)
 
+    def recent_times(self, reference: int | None = None) -> list[int]:
+        """When each recent item was last interacted with (event time, to the minute; 0:
+        unknown), as encoded against ``reference`` (default: last_seen)."""
+        now = (self.last_seen if reference is None else reference) // MINUTE
+        times = [(now - age) * MINUTE if age >= 0 else 0 for age in self.recent_seen]
+        return (times + [0] * len(self.recent_items))[:len(self.recent_items)]
+
     def _update_items(self, event: Event, population: Population,
-                      config: ProfileConfig) -> None:
+                      config: ProfileConfig, reference: int) -> None:
         item = event.item_id
         if item is None:
             return
         if event.event_type != "skip":
+            seen = dict(zip(self.recent_items, self.recent_times(reference), strict=True))
+            seen[item] = max(seen.get(item, 0), event.ts)
             self.recent_items = _push_front(self.recent_items, item, config.recent_n)
+            now = self.last_seen // MINUTE
+            self.recent_seen = [now - seen[i] // MINUTE if seen.get(i) else -1
+                                for i in self.recent_items]
         if event.event_type == "add_to_cart":
             self.cart = _push_front(self.cart, item, config.recent_n)
         elif event.event_type in ("purchase", "remove_from_cart") and item in self.cart:

@@ -94,7 +94,8 @@ def profile_message(state: UserProfileState, user_id: str, event_ts: int, now_ms
     return pb.UserProfile(
         user_id=user_id, event_count=state.event_count,
         event_type_counts={TYPE_NAMES[k]: v for k, v in state.type_counts.items()},
-        recent_item_ids=state.recent_items, purchased_item_ids=state.purchased,
+        recent_item_ids=state.recent_items, recent_item_ts_ms=state.recent_times(),
+        purchased_item_ids=state.purchased,
         category_counts=[pb.CategoryCount(category=k, count=v) for k, v in ranked],
         last_context=pb.Context(device=c.get("device", ""), country=c.get("country", ""),
                                 region=c.get("region", ""), timezone=c.get("timezone", "")),

@@ -1,7 +1,7 @@
 """The data-quality step before anything learns from an event, per user: drops redelivered
 event ids (the user's last ``dedup_window`` ids, features/dedup.py), applies the bot and noise
 rules (features/bots.py), and pairs a clean interaction with the session's previous item for
-co-occurrence (features/items.py).
+co-occurrence, and a carted or bought one with the session's basket (features/items.py).
 
 >>> from reco.events import Event
 >>> gate = QualityGate(BotRules(max_per_second=2), dedup_window=8, session_gap_ms=60_000)
@@ -11,8 +11,8 @@ co-occurrence (features/items.py).
 >>> for event in [*views, views[1]]:
 ...     verdict, state = gate.check(state, event)
 ...     print(verdict)
-Verdict(rule=None, flagged_until=0, item_signal=True, previous=None)
-Verdict(rule=None, flagged_until=0, item_signal=True, previous='i0')
+Verdict(rule=None, flagged_until=0, item_signal=True, previous=None, basket=())
+Verdict(rule=None, flagged_until=0, item_signal=True, previous='i0', basket=())
 None
 """
 
@@ -22,8 +22,10 @@ from typing import NamedTuple
 
 from features.bots import BotFilter, BotRules, BotState
 from features.dedup import RecentIds
-from features.items import Session, pair_with_previous
+from features.items import Session, pair_in_session
 from reco.decay import EVENT_WEIGHTS
+
+BASKET_EVENTS = frozenset({"add_to_cart", "purchase"})
 from reco.events import Event
 
 # (recent event ids, bot counters, the session's last interaction and item): a user's state
@@ -35,6 +37,7 @@ class Verdict(NamedTuple):
     flagged_until: int      # when the user's bot flag expires (0: not flagged)
     item_signal: bool       # a clean interaction with an item: it counts for the item
     previous: str | None    # the session's previous item, to count the pair's co-occurrence
+    basket: tuple[str, ...] = ()  # carted or bought: what was before in the session's basket
 
 
 class QualityGate:
@@ -54,9 +57,11 @@ class QualityGate:
         rule = self.bots.check(bots, event)
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         item_signal = rule is None and weight > 0 and event.item_id is not None
-        previous = None
+        previous, basket = None, ()
         if item_signal:
-            previous, session = pair_with_previous(session, str(event.item_id), event.ts,
-                                                   self.session_gap_ms)
-        verdict = Verdict(rule, bots.flagged_until if rule else 0, item_signal, previous)
+            previous, basket, session = pair_in_session(
+                session, str(event.item_id), event.ts, self.session_gap_ms,
+                event.event_type in BASKET_EVENTS)
+        verdict = Verdict(rule, bots.flagged_until if rule else 0, item_signal, previous,
+                          basket)
         return verdict, (recent, bots, session)

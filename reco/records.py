@@ -15,7 +15,8 @@ from dataclasses import dataclass
 class ItemSignal:
     """What the per-item operator learns (keyed by ``item_id``): a clean interaction (with
     the session's previous item for co-occurrence), or, with ``neighbour`` set, that
-    ``neighbour`` followed this item in a session."""
+    ``neighbour`` followed this item in a session, or, with ``bought_with`` set, that the two
+    were carted or bought in one session."""
 
     item_id: str
     category: str = ""
@@ -25,6 +26,7 @@ class ItemSignal:
     previous: str | None = None
     price: float | None = None
     neighbour: str | None = None
+    bought_with: str | None = None   # set: ``bought_with`` went into a basket with this item
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,7 +133,8 @@ class UserStep:
         """The quality step: the verdict on ``event`` and its item signals, and the user's
         quality state after it. Without the feature engine (the skeleton) every event is
         clean and its profile drops redelivered ids itself."""
-        previous = None
+        previous: str | None = None
+        basket: tuple[str, ...] = ()
         if self.gate is None:
             signal = EVENT_WEIGHTS.get(event.event_type, 0.0) > 0
             verdict: Checked = CLEAN
@@ -142,7 +143,7 @@ class UserStep:
             if found is None:
                 return Checked(duplicate=True), quality
             verdict = Checked(rule=found.rule, flagged_until=found.flagged_until)
-            signal, previous = found.item_signal, found.previous
+            signal, previous, basket = found.item_signal, found.previous, found.basket
         if verdict.rule is not None or not signal or event.item_id is None:
             return verdict, quality
         signals = [ItemSignal(event.item_id, event.category or "",
@@ -150,6 +151,9 @@ class UserStep:
                               previous, event.price)]
         if previous is not None:
             signals.append(ItemSignal(previous, ts=event.ts, neighbour=event.item_id))
+        for other in basket:  # both ways: the basket's items complement each other
+            signals.append(ItemSignal(other, ts=event.ts, bought_with=event.item_id))
+            signals.append(ItemSignal(event.item_id, ts=event.ts, bought_with=other))
         return Checked(item_signals=tuple(signals)), quality
 
     def learn(self, state: UserState, event: Event, checked: Checked = CLEAN) -> Learned:

@@ -5,6 +5,48 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Filters(_message.Message):
+    __slots__ = ("include_categories", "exclude_categories", "include_brands", "exclude_brands", "include_labels", "exclude_labels", "min_price", "max_price", "include_out_of_stock", "include_bought", "exclude_viewed_minutes", "max_per_category", "max_per_brand", "promotion", "pinned_item_ids")
+    INCLUDE_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_BRANDS_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_BRANDS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_LABELS_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_LABELS_FIELD_NUMBER: _ClassVar[int]
+    MIN_PRICE_FIELD_NUMBER: _ClassVar[int]
+    MAX_PRICE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_OUT_OF_STOCK_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_BOUGHT_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_VIEWED_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_PER_CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    MAX_PER_BRAND_FIELD_NUMBER: _ClassVar[int]
+    PROMOTION_FIELD_NUMBER: _ClassVar[int]
+    PINNED_ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    include_categories: _containers.RepeatedScalarFieldContainer[str]
+    exclude_categories: _containers.RepeatedScalarFieldContainer[str]
+    include_brands: _containers.RepeatedScalarFieldContainer[str]
+    exclude_brands: _containers.RepeatedScalarFieldContainer[str]
+    include_labels: _containers.RepeatedScalarFieldContainer[str]
+    exclude_labels: _containers.RepeatedScalarFieldContainer[str]
+    min_price: float
+    max_price: float
+    include_out_of_stock: bool
+    include_bought: bool
+    exclude_viewed_minutes: int
+    max_per_category: int
+    max_per_brand: int
+    promotion: Promotion
+    pinned_item_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, include_categories: _Optional[_Iterable[str]] = ..., exclude_categories: _Optional[_Iterable[str]] = ..., include_brands: _Optional[_Iterable[str]] = ..., exclude_brands: _Optional[_Iterable[str]] = ..., include_labels: _Optional[_Iterable[str]] = ..., exclude_labels: _Optional[_Iterable[str]] = ..., min_price: _Optional[float] = ..., max_price: _Optional[float] = ..., include_out_of_stock: bool = ..., include_bought: bool = ..., exclude_viewed_minutes: _Optional[int] = ..., max_per_category: _Optional[int] = ..., max_per_brand: _Optional[int] = ..., promotion: _Optional[_Union[Promotion, _Mapping]] = ..., pinned_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Promotion(_message.Message):
+    __slots__ = ("label", "min_items")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    MIN_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    min_items: int
+    def __init__(self, label: _Optional[str] = ..., min_items: _Optional[int] = ...) -> None: ...
+
 class Context(_message.Message):
     __slots__ = ("device", "country", "ts", "region", "timezone", "user_agent", "extra")
     class ExtraEntry(_message.Message):
@@ -31,46 +73,68 @@ class Context(_message.Message):
     def __init__(self, device: _Optional[str] = ..., country: _Optional[str] = ..., ts: _Optional[int] = ..., region: _Optional[str] = ..., timezone: _Optional[str] = ..., user_agent: _Optional[str] = ..., extra: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GetRecommendationsRequest(_message.Message):
-    __slots__ = ("user_id", "k", "context", "exclude_item_ids")
+    __slots__ = ("user_id", "k", "context", "exclude_item_ids", "filters")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     k: int
     context: Context
     exclude_item_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, user_id: _Optional[str] = ..., k: _Optional[int] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    filters: Filters
+    def __init__(self, user_id: _Optional[str] = ..., k: _Optional[int] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ..., filters: _Optional[_Union[Filters, _Mapping]] = ...) -> None: ...
 
 class GetSimilarItemsRequest(_message.Message):
-    __slots__ = ("item_id", "k", "user_id", "context", "exclude_item_ids")
+    __slots__ = ("item_id", "k", "user_id", "context", "exclude_item_ids", "filters")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     k: int
     user_id: str
     context: Context
     exclude_item_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, item_id: _Optional[str] = ..., k: _Optional[int] = ..., user_id: _Optional[str] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    filters: Filters
+    def __init__(self, item_id: _Optional[str] = ..., k: _Optional[int] = ..., user_id: _Optional[str] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ..., filters: _Optional[_Union[Filters, _Mapping]] = ...) -> None: ...
+
+class GetComplementaryItemsRequest(_message.Message):
+    __slots__ = ("item_ids", "k", "user_id", "context", "exclude_item_ids", "filters")
+    ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    item_ids: _containers.RepeatedScalarFieldContainer[str]
+    k: int
+    user_id: str
+    context: Context
+    exclude_item_ids: _containers.RepeatedScalarFieldContainer[str]
+    filters: Filters
+    def __init__(self, item_ids: _Optional[_Iterable[str]] = ..., k: _Optional[int] = ..., user_id: _Optional[str] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ..., filters: _Optional[_Union[Filters, _Mapping]] = ...) -> None: ...
 
 class GetPopularItemsRequest(_message.Message):
-    __slots__ = ("category", "by", "k", "user_id", "context", "exclude_item_ids")
+    __slots__ = ("category", "by", "k", "user_id", "context", "exclude_item_ids", "filters")
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     BY_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
     category: str
     by: str
     k: int
     user_id: str
     context: Context
     exclude_item_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, category: _Optional[str] = ..., by: _Optional[str] = ..., k: _Optional[int] = ..., user_id: _Optional[str] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    filters: Filters
+    def __init__(self, category: _Optional[str] = ..., by: _Optional[str] = ..., k: _Optional[int] = ..., user_id: _Optional[str] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., exclude_item_ids: _Optional[_Iterable[str]] = ..., filters: _Optional[_Union[Filters, _Mapping]] = ...) -> None: ...
 
 class RecommendedItem(_message.Message):
     __slots__ = ("item_id", "score", "reason", "source", "propensity", "category")
@@ -333,7 +397,7 @@ class ItemAffinity(_message.Message):
     def __init__(self, item_id: _Optional[str] = ..., affinity: _Optional[float] = ...) -> None: ...
 
 class UserProfile(_message.Message):
-    __slots__ = ("user_id", "event_count", "event_type_counts", "recent_item_ids", "category_counts", "purchased_item_ids", "last_context", "first_seen_ms", "last_seen_ms", "last_event_id", "updated_at_ms", "segment", "windows", "rfm", "category_preferences", "item_affinities", "sessions", "dwell", "context", "flags", "filtered_events", "flagged_until_ms")
+    __slots__ = ("user_id", "event_count", "event_type_counts", "recent_item_ids", "category_counts", "purchased_item_ids", "last_context", "first_seen_ms", "last_seen_ms", "last_event_id", "updated_at_ms", "segment", "windows", "rfm", "category_preferences", "item_affinities", "sessions", "dwell", "context", "flags", "filtered_events", "flagged_until_ms", "recent_item_ts_ms")
     class EventTypeCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -370,6 +434,7 @@ class UserProfile(_message.Message):
     FLAGS_FIELD_NUMBER: _ClassVar[int]
     FILTERED_EVENTS_FIELD_NUMBER: _ClassVar[int]
     FLAGGED_UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    RECENT_ITEM_TS_MS_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     event_count: int
     event_type_counts: _containers.ScalarMap[str, int]
@@ -392,10 +457,11 @@ class UserProfile(_message.Message):
     flags: _containers.RepeatedScalarFieldContainer[str]
     filtered_events: int
     flagged_until_ms: int
-    def __init__(self, user_id: _Optional[str] = ..., event_count: _Optional[int] = ..., event_type_counts: _Optional[_Mapping[str, int]] = ..., recent_item_ids: _Optional[_Iterable[str]] = ..., category_counts: _Optional[_Iterable[_Union[CategoryCount, _Mapping]]] = ..., purchased_item_ids: _Optional[_Iterable[str]] = ..., last_context: _Optional[_Union[Context, _Mapping]] = ..., first_seen_ms: _Optional[int] = ..., last_seen_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., segment: _Optional[str] = ..., windows: _Optional[_Iterable[_Union[WindowFeatures, _Mapping]]] = ..., rfm: _Optional[_Union[RfmFeatures, _Mapping]] = ..., category_preferences: _Optional[_Mapping[str, float]] = ..., item_affinities: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., sessions: _Optional[_Union[SessionFeatures, _Mapping]] = ..., dwell: _Optional[_Union[DwellFeatures, _Mapping]] = ..., context: _Optional[_Union[ContextFeatures, _Mapping]] = ..., flags: _Optional[_Iterable[str]] = ..., filtered_events: _Optional[int] = ..., flagged_until_ms: _Optional[int] = ...) -> None: ...
+    recent_item_ts_ms: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, user_id: _Optional[str] = ..., event_count: _Optional[int] = ..., event_type_counts: _Optional[_Mapping[str, int]] = ..., recent_item_ids: _Optional[_Iterable[str]] = ..., category_counts: _Optional[_Iterable[_Union[CategoryCount, _Mapping]]] = ..., purchased_item_ids: _Optional[_Iterable[str]] = ..., last_context: _Optional[_Union[Context, _Mapping]] = ..., first_seen_ms: _Optional[int] = ..., last_seen_ms: _Optional[int] = ..., last_event_id: _Optional[str] = ..., updated_at_ms: _Optional[int] = ..., segment: _Optional[str] = ..., windows: _Optional[_Iterable[_Union[WindowFeatures, _Mapping]]] = ..., rfm: _Optional[_Union[RfmFeatures, _Mapping]] = ..., category_preferences: _Optional[_Mapping[str, float]] = ..., item_affinities: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., sessions: _Optional[_Union[SessionFeatures, _Mapping]] = ..., dwell: _Optional[_Union[DwellFeatures, _Mapping]] = ..., context: _Optional[_Union[ContextFeatures, _Mapping]] = ..., flags: _Optional[_Iterable[str]] = ..., filtered_events: _Optional[int] = ..., flagged_until_ms: _Optional[int] = ..., recent_item_ts_ms: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ItemFeatures(_message.Message):
-    __slots__ = ("item_id", "category", "trending_score", "interactions", "velocity", "co_occurring", "updated_at_ms", "first_seen_ms", "price_band")
+    __slots__ = ("item_id", "category", "trending_score", "interactions", "velocity", "co_occurring", "updated_at_ms", "first_seen_ms", "price_band", "bought_with")
     class InteractionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -412,6 +478,7 @@ class ItemFeatures(_message.Message):
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     FIRST_SEEN_MS_FIELD_NUMBER: _ClassVar[int]
     PRICE_BAND_FIELD_NUMBER: _ClassVar[int]
+    BOUGHT_WITH_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     category: str
     trending_score: float
@@ -421,7 +488,8 @@ class ItemFeatures(_message.Message):
     updated_at_ms: int
     first_seen_ms: int
     price_band: int
-    def __init__(self, item_id: _Optional[str] = ..., category: _Optional[str] = ..., trending_score: _Optional[float] = ..., interactions: _Optional[_Mapping[str, float]] = ..., velocity: _Optional[float] = ..., co_occurring: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., updated_at_ms: _Optional[int] = ..., first_seen_ms: _Optional[int] = ..., price_band: _Optional[int] = ...) -> None: ...
+    bought_with: _containers.RepeatedCompositeFieldContainer[ItemAffinity]
+    def __init__(self, item_id: _Optional[str] = ..., category: _Optional[str] = ..., trending_score: _Optional[float] = ..., interactions: _Optional[_Mapping[str, float]] = ..., velocity: _Optional[float] = ..., co_occurring: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., updated_at_ms: _Optional[int] = ..., first_seen_ms: _Optional[int] = ..., price_band: _Optional[int] = ..., bought_with: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ...) -> None: ...
 
 class ItemFactorsChunk(_message.Message):
     __slots__ = ("version", "chunk", "chunks", "dim", "item_ids", "factors", "regularization", "alpha", "trained_at_ms")

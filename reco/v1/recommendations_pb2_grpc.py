@@ -59,6 +59,11 @@ class RecommendationsStub(object):
                 request_serializer=reco_dot_v1_dot_recommendations__pb2.GetPopularItemsRequest.SerializeToString,
                 response_deserializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
                 _registered_method=True)
+        self.GetComplementaryItems = channel.unary_unary(
+                '/reco.v1.Recommendations/GetComplementaryItems',
+                request_serializer=reco_dot_v1_dot_recommendations__pb2.GetComplementaryItemsRequest.SerializeToString,
+                response_deserializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
+                _registered_method=True)
 
 
 class RecommendationsServicer(object):
@@ -94,6 +99,14 @@ class RecommendationsServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetComplementaryItems(self, request, context):
+        """Items bought together with the basket's (the cart's "frequently bought together"), never
+        the basket's items nor close substitutes of them (same category, similar price).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecommendationsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -115,6 +128,11 @@ def add_RecommendationsServicer_to_server(servicer, server):
             'GetPopularItems': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPopularItems,
                     request_deserializer=reco_dot_v1_dot_recommendations__pb2.GetPopularItemsRequest.FromString,
+                    response_serializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.SerializeToString,
+            ),
+            'GetComplementaryItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComplementaryItems,
+                    request_deserializer=reco_dot_v1_dot_recommendations__pb2.GetComplementaryItemsRequest.FromString,
                     response_serializer=reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.SerializeToString,
             ),
     }
@@ -225,6 +243,33 @@ class Recommendations(object):
             target,
             '/reco.v1.Recommendations/GetPopularItems',
             reco_dot_v1_dot_recommendations__pb2.GetPopularItemsRequest.SerializeToString,
+            reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetComplementaryItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reco.v1.Recommendations/GetComplementaryItems',
+            reco_dot_v1_dot_recommendations__pb2.GetComplementaryItemsRequest.SerializeToString,
             reco_dot_v1_dot_recommendations__pb2.GetRecommendationsResponse.FromString,
             options,
             channel_credentials,

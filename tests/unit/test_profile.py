@@ -34,6 +34,31 @@ def test_recent_items_are_most_recent_first_and_bounded():
     assert profile.recent_items == ["b", "d", "c"]
 
 
+def test_recent_items_know_when_they_were_last_seen_to_the_minute_late_events_included():
+    base = 1_700_000_000_000
+    minutes = [0, 5, 30, 31]  # a, b, c, then b again; then a late event for c
+    events = [event(n, item=item, ts=base + m * 60_000 + 7)
+              for n, (item, m) in enumerate(zip("abcb", minutes, strict=True))]
+    events.append(event(9, item="c", ts=base + 2 * 60_000))
+    profile, _ = feed(events)
+    assert profile.recent_items == ["c", "b", "a"]
+    # c keeps its latest time (30 min), not the late event's
+    assert profile.recent_times() == [(base + m * 60_000 + 7) // 60_000 * 60_000
+                                      for m in (30, 31, 0)]
+    assert list(profile_message(profile, "u1", 0, 0, Population(), CONFIG).recent_item_ts_ms) \
+        == profile.recent_times()
+
+
+def test_a_profile_stored_before_recent_times_restores_with_them_unknown():
+    profile, population = feed([event(i, item=item) for i, item in enumerate("ab")])
+    old = profile.__getstate__()[:-1]  # the state as stored before the slot existed
+    restored = UserProfileState.__new__(UserProfileState)
+    restored.__setstate__(old)
+    assert restored.recent_items == ["b", "a"] and restored.recent_times() == [0, 0]
+    restored.update(event(5, item="c", ts=600_000), population, CONFIG)
+    assert restored.recent_times() == [600_000, 0, 0]
+
+
 def test_purchases_feed_rfm_and_are_bounded():
     profile, _ = feed([event(i, "purchase", item=item, price=10.0, quantity=2)
                        for i, item in enumerate("xyz")])

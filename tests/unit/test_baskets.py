@@ -1,0 +1,58 @@
+"""Basket co-occurrence (frequently bought together): what the quality gate pairs and what the
+item state keeps, including states stored before baskets were kept."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from features.bots import BotRules
+from features.items import MAX_BASKET, ItemState, learn_signal, pair_in_session
+from features.quality import QualityGate
+from reco.events import Event
+from reco.records import ItemSignal
+
+GAP = 60_000
+
+
+def test_carted_and_bought_items_of_a_session_pair_and_views_do_not():
+    gate = QualityGate(BotRules(max_per_second=100), dedup_window=8, session_gap_ms=GAP)
+    state = gate.new()
+    kinds = [("add_to_cart", "a"), ("product_view", "v"), ("add_to_cart", "b"),
+             ("purchase", "a"), ("purchase", "c")]
+    baskets = []
+    for n, (kind, item) in enumerate(kinds):
+        price = 10.0 if kind == "purchase" else None
+        verdict, state = gate.check(state, Event(f"e{n}", kind, "u", ts=1_000 * n,
+                                                 item_id=item, price=price))
+        baskets.append(verdict.basket)
+    assert baskets == [(), (), ("a",), (), ("a", "b")]
+    # a new session starts an empty basket
+    verdict, state = gate.check(state, Event("e9", "add_to_cart", "u", ts=10 * GAP,
+                                             item_id="d"))
+    assert verdict.basket == ()
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdefghijklmnop"), st.integers(0, 3 * GAP),
+                          st.booleans()), max_size=60))
+def test_a_basket_partner_is_never_the_item_itself_and_the_basket_stays_bounded(steps):
+    session: tuple = (0, None)
+    for item, ts, to_basket in steps:
+        paired = pair_in_session(session, item, ts, GAP, to_basket)
+        assert item not in paired.basket and len(set(paired.basket)) == len(paired.basket)
+        session = paired.session
+        assert len(session[2]) <= MAX_BASKET
+
+
+def test_item_state_publishes_what_was_bought_with_it_and_old_states_restore():
+    state = ItemState(half_life_ms=3_600_000)
+    learn_signal(state, ItemSignal("a", "shoes", 1.0, 0, "e1"), 0.0)
+    for other in ["sock", "lace", "sock"]:
+        _, changed = learn_signal(state, ItemSignal("a", ts=0, bought_with=other), 0.0)
+    message = state.to_proto("a", updated_at_ms=0)
+    assert [(o.item_id, o.affinity) for o in message.bought_with] == [("sock", 2.0),
+                                                                      ("lace", 1.0)]
+    assert not message.co_occurring
+    old = state.__getstate__()[:-1]  # as stored before the slot existed
+    restored = ItemState.__new__(ItemState)
+    restored.__setstate__(old)
+    assert restored.bought_with.ranked() == []
+    assert learn_signal(restored, ItemSignal("a", ts=0, bought_with="x"), 0.0)[1]
