@@ -48,8 +48,9 @@ class SpaceSavingTop(TopItems):
 
 
 class ItemState(SlotState):
-    __slots__ = ("category", "first_seen", "half_life_ms", "log_score", "neighbours", "price",
-                 "recent_ids", "reported", "windows", "bought_with")
+    # the pickled layout (features/slots.py): new slots go last, never sorted in
+    __slots__ = ("category", "first_seen", "half_life_ms", "log_score", "neighbours",  # noqa: RUF023
+                 "price", "recent_ids", "reported", "windows", "bought_with")
     added_slots = {"bought_with": lambda: SpaceSavingTop(BOUGHT_WITH)}
 
     def __init__(self, half_life_ms: int, cooccurring: int = 20) -> None:

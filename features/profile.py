@@ -77,8 +77,9 @@ class UserProfileState(SlotState):
     """Pickled as a tuple of slot values (features/slots.py): no slot names in every user's
     state."""
 
-    __slots__ = ("affinity", "cart", "context", "dwell", "event_count", "filtered", "first_seen",
-                 "flag_rule", "flagged_until", "last_dwell", "last_dwell_imputed",
+    # the pickled layout (features/slots.py): new slots go last, never sorted in
+    __slots__ = ("affinity", "cart", "context", "dwell", "event_count", "filtered",  # noqa: RUF023
+                 "first_seen", "flag_rule", "flagged_until", "last_dwell", "last_dwell_imputed",
                  "last_event_id", "last_scroll", "last_scroll_imputed", "last_seen",
                  "last_session_ms", "preferences", "profile_pending", "profile_sent_ms",
                  "published", "purchased", "recent_items", "rfm", "scroll", "segment",

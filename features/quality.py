@@ -24,9 +24,9 @@ from features.bots import BotFilter, BotRules, BotState
 from features.dedup import RecentIds
 from features.items import Session, pair_in_session
 from reco.decay import EVENT_WEIGHTS
+from reco.events import Event
 
 BASKET_EVENTS = frozenset({"add_to_cart", "purchase"})
-from reco.events import Event
 
 # (recent event ids, bot counters, the session's last interaction and item): a user's state
 QualityState = tuple[RecentIds, BotState, Session]
@@ -57,7 +57,8 @@ class QualityGate:
         rule = self.bots.check(bots, event)
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         item_signal = rule is None and weight > 0 and event.item_id is not None
-        previous, basket = None, ()
+        previous: str | None = None
+        basket: tuple[str, ...] = ()
         if item_signal:
             previous, basket, session = pair_in_session(
                 session, str(event.item_id), event.ts, self.session_gap_ms,

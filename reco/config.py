@@ -183,6 +183,10 @@ class Settings:
         "each job instance publishes its segment sizes and centroids this often", 10_000)
     candidates_per_source: int = _doc("candidates per source in a user's published pool", 10)
     diversity: float = _doc("MMR re-ranking by category at serving: 0 off, up to 1", 0.0)
+    repurchase_categories: str = _doc(
+        "comma-separated categories whose bought items may be recommended again (consumables: "
+        "every placement leaves out other bought items unless a request's filters include them)",
+        "")
     grpc_grace_s: float = _doc("graceful-shutdown grace period of the gRPC server", 2.0)
     kafka_port: int = _doc("port of the local broker started by `make up`/`make run`", 9092)
     kafka_controller_port: int = _doc("KRaft controller port of the local broker", 9093)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from online_models.mixes import PoolItem
+from reco.v1 import recommendations_pb2 as pb
 
 PINNED_REASON = "pinned"
 
@@ -193,3 +194,24 @@ def _leaf(facts: Facts | None, category: str) -> str:
     if facts is not None and facts.category_path:
         return facts.category_path[-1].casefold()
     return category.casefold()
+
+
+def rules_from_proto(filters: pb.Filters, excluded_items: frozenset[str],
+                     unavailable: Collection[str]) -> Rules:
+    """A request's filters (checked by serving/requests.py) as rules."""
+    def folded(values: Iterable[str]) -> frozenset[str]:
+        return frozenset(value.casefold() for value in values)
+    return Rules(
+        include_categories=folded(filters.include_categories),
+        exclude_categories=folded(filters.exclude_categories),
+        include_brands=folded(filters.include_brands),
+        exclude_brands=folded(filters.exclude_brands),
+        include_labels=folded(filters.include_labels),
+        exclude_labels=folded(filters.exclude_labels),
+        min_price=filters.min_price if filters.HasField("min_price") else None,
+        max_price=filters.max_price if filters.HasField("max_price") else None,
+        include_out_of_stock=filters.include_out_of_stock, excluded_items=excluded_items,
+        max_per_category=filters.max_per_category, max_per_brand=filters.max_per_brand,
+        promotion_label=filters.promotion.label.casefold(),
+        promotion_min=filters.promotion.min_items,
+        pinned=tuple(dict.fromkeys(filters.pinned_item_ids)), unavailable=unavailable)

@@ -1,10 +1,14 @@
-"""The placements beside the personal list. Each leaves out what the user bought, what the
-request excludes and what the catalog says cannot be bought, and tops a short answer up from
-the global popular list, saying so in the reason.
+"""The placements beside the personal list, as ranked candidates: each placement's own items,
+then its fallback's, whose reason says they top the answer up. The filters and business rules
+(serving/filters.py) then choose what is shown, so what cannot be bought, what the user bought
+and what a request filters out never reach an answer, and a short answer is topped up.
 
 - ``similar``, the product page: items seen with this one in the same sessions (the job's
   per-item co-occurrence, on the ``item_features`` topic), strongest first, scored relative
   to the strongest.
+- ``complementary``, the cart: items carted or bought in one session with the basket's
+  (``bought_with``), summed over the basket, never the basket's own items nor close
+  substitutes of them (same category, price within ``SUBSTITUTE_PRICE_RATIO``).
 - ``popular``, category and home pages: a category's trending items or its newest ones (the
   job's category lists, on ``popular_lists``), or the global popular list.
 
@@ -12,57 +16,112 @@ the global popular list, saying so in the reason.
 >>> shoe = pb.ItemFeatures(item_id="shoe", category="shoes", co_occurring=[
 ...     pb.ItemAffinity(item_id="sock", affinity=4), pb.ItemAffinity(item_id="lace", affinity=2)])
 >>> popular = pb.RecommendationList(items=[pb.RecommendedItem(item_id="hat", score=1.0)])
->>> [(i[0], i[1], i[3]) for i in similar_items("shoe", shoe, [popular], 3, set(), {"lace"})]
-[('sock', 1.0, 'cooccur:with=shoe'), ('hat', 1.0, 'popular:top-up')]
+>>> for item, score, _, reason, _ in similar_items("shoe", shoe, [popular]):
+...     print(item, score, reason)
+sock 1.0 cooccur:with=shoe
+lace 0.5 cooccur:with=shoe
+hat 1.0 popular:top-up
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Sequence
 
+from features.items import UNKNOWN_CATEGORY
 from online_models.mixes import PoolItem
 from reco.v1 import recommendations_pb2 as pb
+from serving.filters import Facts
 
-PERSONAL, SIMILAR, POPULAR = "personal", "similar", "popular"
+PERSONAL, SIMILAR, COMPLEMENTARY, POPULAR = "personal", "similar", "complementary", "popular"
 BY = ("trending", "new")  # what a popular answer ranks by: the job's two category lists
+TOP_UP = "popular:top-up"
+SUBSTITUTE_PRICE_RATIO = 1.5  # same category and within this price ratio: a substitute
 
 
 def similar_items(item_id: str, features: pb.ItemFeatures | None,
-                  fallback: Sequence[pb.RecommendationList], k: int, excluded: Collection[str],
-                  unavailable: Collection[str]) -> list[PoolItem]:
-    """Up to ``k`` items for the page of ``item_id``."""
-    left_out = {item_id, *excluded, *unavailable}
+                  fallback: Sequence[pb.RecommendationList]) -> list[PoolItem]:
+    """The candidates for the page of ``item_id``."""
     chosen: list[PoolItem] = []
     if features is not None and features.co_occurring:
         strongest = max(o.affinity for o in features.co_occurring) or 1.0
         chosen = [(o.item_id, o.affinity / strongest, "cooccur", f"cooccur:with={item_id}",
                    features.category)
-                  for o in features.co_occurring if o.item_id not in left_out][:k]
-    return _top_up(chosen, fallback, k, left_out,
-                   "popular:top-up" if chosen else "popular:no-similar-items")
+                  for o in features.co_occurring if o.item_id != item_id]
+    return chosen + from_lists(fallback, TOP_UP if chosen else "popular:no-similar-items")
+
+
+def complementary_items(basket: Sequence[str],
+                        features_of: Callable[[str], pb.ItemFeatures | None],
+                        facts_of: Callable[[str], Facts | None],
+                        fallback: Sequence[pb.RecommendationList]) -> list[PoolItem]:
+    """The candidates for a cart holding ``basket``: what was bought with its items, each
+    basket item's partners scored relative to its strongest, summed over the basket.
+
+    >>> from reco.v1 import recommendations_pb2 as pb
+    >>> shoe = pb.ItemFeatures(item_id="shoe", category="shoes", bought_with=[
+    ...     pb.ItemAffinity(item_id="sock", affinity=3),
+    ...     pb.ItemAffinity(item_id="boot", affinity=1)])
+    >>> facts = {"shoe": Facts(("Shoes",), price=80.0), "boot": Facts(("Shoes",), price=90.0)}
+    >>> [(i[0], i[3]) for i in complementary_items(["shoe"], {"shoe": shoe}.get, facts.get, [])]
+    [('sock', 'bought-with:shoe')]
+    """
+    scores: dict[str, float] = {}
+    best: dict[str, tuple[float, str]] = {}  # item -> (its largest share, from which item)
+    for held in dict.fromkeys(basket):
+        features = features_of(held)
+        if features is None or not features.bought_with:
+            continue
+        strongest = max(o.affinity for o in features.bought_with) or 1.0
+        for other in features.bought_with:
+            share = other.affinity / strongest
+            scores[other.item_id] = scores.get(other.item_id, 0.0) + share
+            if share > best.get(other.item_id, (0.0, ""))[0]:
+                best[other.item_id] = (share, held)
+    top = max(scores.values(), default=1.0)
+    ranked = sorted(scores, key=lambda item: (-scores[item], item))
+    chosen = [(item, scores[item] / top, "bought_with", f"bought-with:{best[item][1]}", "")
+              for item in ranked]
+    candidates = chosen + from_lists(fallback, TOP_UP if chosen else "popular:no-basket-items")
+    basket_items = [(facts_of(item), _category(features_of(item))) for item in basket]
+    in_basket = set(basket)
+    return [c for c in candidates if c[0] not in in_basket
+            and not any(substitutes(facts_of(c[0]), c[4] or _category(features_of(c[0])),
+                                    known, category) for known, category in basket_items)]
+
+
+def _category(features: pb.ItemFeatures | None) -> str:
+    known = features is not None and features.category != UNKNOWN_CATEGORY
+    return features.category if known and features is not None else ""
+
+
+def substitutes(facts: Facts | None, category: str, other: Facts | None,
+                other_category: str) -> bool:
+    """Whether two items are close substitutes: the same most specific category (the
+    catalog's, else their events'), and prices within ``SUBSTITUTE_PRICE_RATIO`` of each
+    other (or unknown)."""
+    def leaf(known: Facts | None, fallback: str) -> str:
+        return (known.category_path[-1] if known is not None and known.category_path
+                else fallback).casefold()
+    mine = leaf(facts, category)
+    if not mine or mine != leaf(other, other_category):
+        return False
+    mine_price = facts.price if facts is not None else None
+    their_price = other.price if other is not None else None
+    if mine_price is None or their_price is None or min(mine_price, their_price) <= 0:
+        return True
+    return max(mine_price, their_price) / min(mine_price, their_price) <= SUBSTITUTE_PRICE_RATIO
 
 
 def popular_items(wanted: Sequence[pb.RecommendationList],
-                  fallback: Sequence[pb.RecommendationList], k: int, excluded: Collection[str],
-                  unavailable: Collection[str]) -> list[PoolItem]:
-    """Up to ``k`` items of the list asked for (none when it does not exist), in its order,
-    then of the fallback, saying so in their reason."""
-    left_out = {*excluded, *unavailable}
-    chosen = _top_up([], wanted, k, left_out, "")
-    return _top_up(chosen, fallback, k, left_out, "popular:top-up")
+                  fallback: Sequence[pb.RecommendationList]) -> list[PoolItem]:
+    """The items of the list asked for (none when it does not exist), in its order, then of
+    the fallback, saying so in their reason."""
+    return from_lists(wanted, "") + from_lists(fallback, TOP_UP)
 
 
-def _top_up(chosen: list[PoolItem], lists: Sequence[pb.RecommendationList], k: int,
-            left_out: Collection[str], reason: str) -> list[PoolItem]:
-    """``chosen`` and then the lists' items not left out nor chosen, up to ``k``; a top-up
-    (``reason`` given) says so in place of the items' own reasons and sources."""
-    taken = {item for item, *_ in chosen}
-    for listing in lists:
-        for i in listing.items:
-            if len(chosen) >= k:
-                return chosen
-            if i.item_id not in left_out and i.item_id not in taken:
-                source = "popular" if reason else i.source or "popular"
-                chosen.append((i.item_id, i.score, source, reason or i.reason, i.category))
-                taken.add(i.item_id)
-    return chosen
+def from_lists(lists: Sequence[pb.RecommendationList], reason: str) -> list[PoolItem]:
+    """The lists' items in order; with ``reason``, a top-up, which says so in place of the
+    items' own reasons and sources."""
+    return [(i.item_id, i.score, "popular" if reason else i.source or "popular",
+             reason or i.reason, i.category)
+            for listing in lists for i in listing.items]

@@ -3,6 +3,8 @@ naming the field, or gives None (the servicer answers INVALID_ARGUMENT with it).
 
 from __future__ import annotations
 
+import math
+
 from reco.events import MAX_ID_LEN, MAX_TS_MS, MAX_ZONE_LEN, MIN_TS_MS, valid_timezone
 from reco.v1 import recommendations_pb2 as pb
 from serving.placements import BY
@@ -56,17 +58,17 @@ def recommendations_request_problem(request: pb.GetRecommendationsRequest) -> st
     problem = request_problem(request.user_id, request.k, len(request.exclude_item_ids))
     if problem is None and any(len(i) > MAX_ID_LEN for i in request.exclude_item_ids):
         problem = f"exclude_item_ids: an id is longer than {MAX_ID_LEN} characters"
-    return problem or context_problem(request.context)
+    return problem or context_problem(request.context) or filters_problem(request.filters)
 
 
 def _placement_problem(request: pb.GetSimilarItemsRequest | pb.GetPopularItemsRequest
-                       ) -> str | None:
+                       | pb.GetComplementaryItemsRequest) -> str | None:
     """The fields every placement shares: an optional user, k, exclusions, the context."""
     if request.user_id and len(request.user_id) > MAX_USER_ID:
         return f"user_id is longer than {MAX_USER_ID} characters"
     probe = pb.GetRecommendationsRequest(user_id=request.user_id or "-", k=request.k,
                                          exclude_item_ids=request.exclude_item_ids,
-                                         context=request.context)
+                                         context=request.context, filters=request.filters)
     return recommendations_request_problem(probe)
 
 
@@ -86,3 +88,51 @@ def popular_request_problem(request: pb.GetPopularItemsRequest) -> str | None:
     return _placement_problem(request)
 
 
+
+
+MAX_BASKET = 100
+MAX_FILTER_VALUES = 100  # names per include/exclude list, and pinned items
+MAX_VIEWED_MINUTES = 43_200  # 30 days
+FILTER_NAMES = ("include_categories", "exclude_categories", "include_brands",
+                "exclude_brands", "include_labels", "exclude_labels", "pinned_item_ids")
+
+
+def filters_problem(filters: pb.Filters) -> str | None:
+    """Why a request's filters are invalid (naming the field), or None."""
+    for name in FILTER_NAMES:
+        values = getattr(filters, name)
+        if len(values) > MAX_FILTER_VALUES:
+            return f"filters.{name} has more than {MAX_FILTER_VALUES} entries"
+        if any(not value.strip() or len(value) > MAX_ID_LEN for value in values):
+            return f"filters.{name}: every entry must be 1..{MAX_ID_LEN} characters"
+    for name in ("min_price", "max_price"):
+        value = getattr(filters, name)
+        if filters.HasField(name) and not (math.isfinite(value) and value >= 0):
+            return f"filters.{name} must be a finite price of 0 or more, got {value}"
+    if (filters.HasField("min_price") and filters.HasField("max_price")
+            and filters.min_price > filters.max_price):
+        return (f"filters.min_price {filters.min_price} is above filters.max_price "
+                f"{filters.max_price}")
+    if not 0 <= filters.exclude_viewed_minutes <= MAX_VIEWED_MINUTES:
+        return f"filters.exclude_viewed_minutes must be between 0 and {MAX_VIEWED_MINUTES}"
+    for name in ("max_per_category", "max_per_brand"):
+        if not 0 <= getattr(filters, name) <= MAX_K:
+            return f"filters.{name} must be between 0 (no cap) and {MAX_K}"
+    promotion = filters.promotion
+    if not 0 <= promotion.min_items <= MAX_K:
+        return f"filters.promotion.min_items must be between 0 and {MAX_K}"
+    if promotion.min_items and not promotion.label.strip():
+        return "filters.promotion.label is empty; name the label to promote (like sale)"
+    if len(promotion.label) > MAX_ID_LEN:
+        return f"filters.promotion.label is longer than {MAX_ID_LEN} characters"
+    return None
+
+
+def complementary_request_problem(request: pb.GetComplementaryItemsRequest) -> str | None:
+    if not request.item_ids:
+        return "item_ids is empty; pass the basket's item ids"
+    if len(request.item_ids) > MAX_BASKET:
+        return f"at most {MAX_BASKET} item_ids, got {len(request.item_ids)}"
+    if any(not item.strip() or len(item) > MAX_ID_LEN for item in request.item_ids):
+        return f"item_ids: every id must be 1..{MAX_ID_LEN} characters"
+    return _placement_problem(request)

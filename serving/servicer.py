@@ -8,7 +8,7 @@ request is prepared once per version of the stored list and of its recent items'
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import grpc
@@ -22,15 +22,28 @@ from reco.config import Settings
 from reco.keys import GLOBAL_LIST, category_key, new_items_key, segment_list_key
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
+from serving.filters import select
 from serving.impressions import ImpressionLog
-from serving.placements import PERSONAL, POPULAR, SIMILAR, popular_items, similar_items
+from serving.placements import (
+    COMPLEMENTARY,
+    PERSONAL,
+    POPULAR,
+    SIMILAR,
+    TOP_UP,
+    complementary_items,
+    from_lists,
+    popular_items,
+    similar_items,
+)
 from serving.policy import ServingPolicy
 from serving.requests import (
+    complementary_request_problem,
     popular_request_problem,
     recommendations_request_problem,
     request_problem,
     similar_request_problem,
 )
+from serving.rules import RequestRules
 from serving.segments import SegmentDirectory
 from serving.store import ITEMS, POPULAR_LISTS, PROFILES, RECOMMENDATIONS, UNAVAILABLE, Store
 from userstep.serve import Prepared, Slate
@@ -66,6 +79,10 @@ def add_to_server(servicer: RecommendationsServicer, server: Any) -> None:
         "GetPopularItems": grpc.unary_unary_rpc_method_handler(
             servicer.GetPopularItems, request_deserializer=lenient(pb.GetPopularItemsRequest),
             response_serializer=pb.GetRecommendationsResponse.SerializeToString),
+        "GetComplementaryItems": grpc.unary_unary_rpc_method_handler(
+            servicer.GetComplementaryItems,
+            request_deserializer=lenient(pb.GetComplementaryItemsRequest),
+            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
         "GetUserProfile": grpc.unary_unary_rpc_method_handler(
             servicer.GetUserProfile, request_deserializer=lenient(pb.GetUserProfileRequest),
             response_serializer=pb.UserProfile.SerializeToString),
@@ -90,6 +107,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self.impressions = impressions
         self.policy = ServingPolicy(settings, store)
         self.segments = SegmentDirectory(store)
+        self.rules = RequestRules(store, settings.repurchase_categories.split(","))
         self._neighbour_cache: dict[str, tuple[bytes, list[tuple[str, float]]]] = {}
         # user (or "\0" + segment for new users) -> (stored lists, seeds' item records,
         # prepared): what it was built from, checked by every request
@@ -167,7 +185,12 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         features = bandit_context(prepared.user, prepared.last_event_ts, now_ms, ctx.device,
                                   local.day_part)
         arm, propensity = self.policy.choose(features)
-        slate = prepared.slate(arm, request.k, self.diversity, request.exclude_item_ids)
+        if request.HasField("filters") or self.rules.repurchase:
+            candidates = (prepared.ranked(arm, self.diversity, request.exclude_item_ids)
+                          + from_lists(self._lists(GLOBAL_LIST), TOP_UP))
+            slate = prepared.slate_of(self._select(candidates, request, now_ms))
+        else:
+            slate = prepared.slate(arm, request.k, self.diversity, request.exclude_item_ids)
         response = slate.response(propensity)
         response.request_id = uuid.uuid4().hex
         response.policy, response.arm = self.policy.name, arm
@@ -184,9 +207,23 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         return await self._serve(request, context, recommendations_request_problem,
                                  self.recommend, PERSONAL)
 
-    def _bought(self, user_id: str) -> Collection[str]:
-        stored = self.store.get(RECOMMENDATIONS, user_id) if user_id else None
-        return pb.RecommendationList.FromString(stored).excluded_item_ids if stored else ()
+    def _select(self, candidates: list[PoolItem], request: Any, now_ms: int | None
+                ) -> list[PoolItem]:
+        """The request's k of the candidates, by its filters and business rules."""
+        rules = self.rules.rules(request.filters, request.user_id, request.exclude_item_ids,
+                                 self.unavailable(), now_ms or clock.now_ms())
+        return select(candidates, request.k, rules, self.rules.facts)
+
+    def _features(self, item: str) -> pb.ItemFeatures | None:
+        raw = self.store.get(ITEMS, item)
+        return pb.ItemFeatures.FromString(raw) if raw is not None else None
+
+    def _category_lists(self, item: str) -> list[pb.RecommendationList]:
+        """The trending lists of the item's categories as the catalog knows them, most
+        specific first (what a page of an item without signals falls back on)."""
+        facts = self.rules.facts(item)
+        levels = reversed(facts.category_path) if facts is not None else ()
+        return self._lists(*(category_key(level) for level in levels))
 
     def _lists(self, *keys: str) -> list[pb.RecommendationList]:
         found = (self.store.get(POPULAR_LISTS, key) for key in keys)
@@ -199,29 +236,39 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         response.request_id = uuid.uuid4().hex
         return Answer(response, {}, slate.impression_items(1.0))
 
-    def similar(self, request: pb.GetSimilarItemsRequest) -> Answer:
-        raw = self.store.get(ITEMS, request.item_id)
-        features = pb.ItemFeatures.FromString(raw) if raw is not None else None
-        items = similar_items(request.item_id, features, self._lists(GLOBAL_LIST), request.k,
-                              {*self._bought(request.user_id), *request.exclude_item_ids},
-                              self.unavailable())
-        return self._placement_answer(items, SIMILAR)
+    def similar(self, request: pb.GetSimilarItemsRequest, now_ms: int | None = None
+                ) -> Answer:
+        fallback = [*self._category_lists(request.item_id), *self._lists(GLOBAL_LIST)]
+        candidates = [c for c in similar_items(request.item_id, self._features(request.item_id),
+                                               fallback) if c[0] != request.item_id]
+        return self._placement_answer(self._select(candidates, request, now_ms), SIMILAR)
 
-    def popular(self, request: pb.GetPopularItemsRequest) -> Answer:
+    def complementary(self, request: pb.GetComplementaryItemsRequest,
+                      now_ms: int | None = None) -> Answer:
+        candidates = complementary_items(request.item_ids, self._features, self.rules.facts,
+                                         self._lists(GLOBAL_LIST))
+        return self._placement_answer(self._select(candidates, request, now_ms), COMPLEMENTARY)
+
+    def popular(self, request: pb.GetPopularItemsRequest, now_ms: int | None = None
+                ) -> Answer:
         wanted, fallback = self._lists(GLOBAL_LIST), []
         if request.category:
             key = (new_items_key if request.by == "new" else category_key)(request.category)
             wanted, fallback = self._lists(key), wanted
-        items = popular_items(wanted, fallback, request.k,
-                              {*self._bought(request.user_id), *request.exclude_item_ids},
-                              self.unavailable())
-        return self._placement_answer(items, POPULAR)
+        candidates = popular_items(wanted, fallback)
+        return self._placement_answer(self._select(candidates, request, now_ms), POPULAR)
 
     async def GetSimilarItems(self, request: pb.GetSimilarItemsRequest,
                               context: grpc.aio.ServicerContext
                               ) -> pb.GetRecommendationsResponse:
         return await self._serve(request, context, similar_request_problem, self.similar,
                                  SIMILAR)
+
+    async def GetComplementaryItems(self, request: pb.GetComplementaryItemsRequest,
+                                    context: grpc.aio.ServicerContext
+                                    ) -> pb.GetRecommendationsResponse:
+        return await self._serve(request, context, complementary_request_problem,
+                                 self.complementary, COMPLEMENTARY)
 
     async def GetPopularItems(self, request: pb.GetPopularItemsRequest,
                               context: grpc.aio.ServicerContext

@@ -115,6 +115,14 @@ class Prepared:
     def last_event_ts(self) -> int:
         return 0 if self.cold_start else self.chosen.last_event_ts
 
+    def ranked(self, arm: str, diversity: float, exclude: Collection[str]) -> list[PoolItem]:
+        """The whole pool ranked by the mix ``arm``, bought and unavailable items included:
+        for a request's filters (serving/filters.py), which decide about them."""
+        return serve(self.pool, arm, exclude, len(self.pool), diversity)
+
+    def slate_of(self, items: list[PoolItem]) -> Slate:
+        return Slate(items, self._head)
+
     def slate(self, arm: str, k: int, diversity: float, exclude: Collection[str]) -> Slate:
         """The pool blended by the mix ``arm``: kept unless the request excludes items."""
         if exclude:

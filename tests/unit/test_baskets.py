@@ -46,7 +46,7 @@ def test_item_state_publishes_what_was_bought_with_it_and_old_states_restore():
     state = ItemState(half_life_ms=3_600_000)
     learn_signal(state, ItemSignal("a", "shoes", 1.0, 0, "e1"), 0.0)
     for other in ["sock", "lace", "sock"]:
-        _, changed = learn_signal(state, ItemSignal("a", ts=0, bought_with=other), 0.0)
+        learn_signal(state, ItemSignal("a", ts=0, bought_with=other), 0.0)
     message = state.to_proto("a", updated_at_ms=0)
     assert [(o.item_id, o.affinity) for o in message.bought_with] == [("sock", 2.0),
                                                                       ("lace", 1.0)]

@@ -1,0 +1,78 @@
+"""A request's rules from what the server knows: the catalog's facts of each item (parsed once
+per version of its record), what the user bought (but in the categories a shop lets them buy
+again, the ``repurchase_categories`` setting) and what they viewed lately (their profile)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from reco.catalog import is_available
+from reco.v1 import recommendations_pb2 as pb
+from reco.v1.catalog_pb2 import OUT_OF_STOCK, Item
+from serving.filters import Facts, Rules, rules_from_proto
+from serving.store import CATALOG, ITEMS, PROFILES, RECOMMENDATIONS, Store
+
+FACTS_CACHE = 100_000  # items whose parsed catalog records are kept
+MINUTE_MS = 60_000
+
+
+def facts_of(item: Item) -> Facts:
+    return Facts(tuple(item.category_path), item.brand, frozenset(item.labels),
+                 item.price if item.price > 0 else None, is_available(item),
+                 item.availability == OUT_OF_STOCK)
+
+
+class RequestRules:
+    def __init__(self, store: Store, repurchase_categories: Collection[str] = ()) -> None:
+        self.store = store
+        self.repurchase = frozenset(c.strip().casefold() for c in repurchase_categories
+                                    if c.strip())
+        self._facts: dict[str, tuple[bytes, Facts]] = {}
+
+    def facts(self, item: str) -> Facts | None:
+        """What the catalog says of ``item`` (None: the catalog does not know it)."""
+        raw = self.store.get(CATALOG, item)
+        if raw is None:
+            return None
+        cached = self._facts.get(item)
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        facts = facts_of(Item.FromString(raw))
+        if len(self._facts) >= FACTS_CACHE:
+            self._facts.clear()
+        self._facts[item] = (raw, facts)
+        return facts
+
+    def bought(self, user_id: str) -> list[str]:
+        """What the user bought and may not be shown again."""
+        stored = self.store.get(RECOMMENDATIONS, user_id) if user_id else None
+        bought = pb.RecommendationList.FromString(stored).excluded_item_ids if stored else ()
+        return [item for item in bought if not self.repurchasable(item)]
+
+    def repurchasable(self, item: str) -> bool:
+        if not self.repurchase:
+            return False
+        facts = self.facts(item)
+        categories = {c.casefold() for c in facts.category_path} if facts else set()
+        raw = self.store.get(ITEMS, item)
+        if raw is not None:
+            categories.add(pb.ItemFeatures.FromString(raw).category.casefold())
+        return bool(categories & self.repurchase)
+
+    def viewed_since(self, user_id: str, since_ms: int) -> list[str]:
+        raw = self.store.get(PROFILES, user_id) if user_id else None
+        if raw is None:
+            return []
+        profile = pb.UserProfile.FromString(raw)
+        return [item for item, ts in zip(profile.recent_item_ids, profile.recent_item_ts_ms,
+                                         strict=False) if ts >= since_ms]
+
+    def rules(self, filters: pb.Filters, user_id: str, exclude: Collection[str],
+              unavailable: Collection[str], now_ms: int) -> Rules:
+        excluded = set(exclude)
+        if not filters.include_bought:
+            excluded.update(self.bought(user_id))
+        if filters.exclude_viewed_minutes:
+            excluded.update(self.viewed_since(
+                user_id, now_ms - filters.exclude_viewed_minutes * MINUTE_MS))
+        return rules_from_proto(filters, frozenset(excluded), unavailable)
