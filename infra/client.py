@@ -17,20 +17,34 @@ class RecoClient:
         self.timeout_s = timeout_s
 
     def recommendations(self, user_id: str, k: int = 10, exclude: Iterable[str] = (),
-                        context: pb.Context | None = None) -> pb.GetRecommendationsResponse:
+                        context: pb.Context | None = None, filters: pb.Filters | None = None
+                        ) -> pb.GetRecommendationsResponse:
         request = pb.GetRecommendationsRequest(user_id=user_id, k=k,
-                                               exclude_item_ids=list(exclude), context=context)
+                                               exclude_item_ids=list(exclude), context=context,
+                                               filters=filters)
         return self.stub.GetRecommendations(request, timeout=self.timeout_s)
 
     def similar(self, item_id: str, k: int = 10, user_id: str = "",
-                exclude: Iterable[str] = ()) -> pb.GetRecommendationsResponse:
+                exclude: Iterable[str] = (), filters: pb.Filters | None = None
+                ) -> pb.GetRecommendationsResponse:
         request = pb.GetSimilarItemsRequest(item_id=item_id, k=k, user_id=user_id,
-                                            exclude_item_ids=list(exclude))
+                                            exclude_item_ids=list(exclude), filters=filters)
         return self.stub.GetSimilarItems(request, timeout=self.timeout_s)
 
+    def complementary(self, item_ids: Iterable[str], k: int = 10, user_id: str = "",
+                      exclude: Iterable[str] = (), filters: pb.Filters | None = None
+                      ) -> pb.GetRecommendationsResponse:
+        request = pb.GetComplementaryItemsRequest(item_ids=list(item_ids), k=k,
+                                                  user_id=user_id,
+                                                  exclude_item_ids=list(exclude),
+                                                  filters=filters)
+        return self.stub.GetComplementaryItems(request, timeout=self.timeout_s)
+
     def popular(self, category: str = "", k: int = 10, by: str = "trending",
-                user_id: str = "") -> pb.GetRecommendationsResponse:
-        request = pb.GetPopularItemsRequest(category=category, k=k, by=by, user_id=user_id)
+                user_id: str = "", filters: pb.Filters | None = None
+                ) -> pb.GetRecommendationsResponse:
+        request = pb.GetPopularItemsRequest(category=category, k=k, by=by, user_id=user_id,
+                                            filters=filters)
         return self.stub.GetPopularItems(request, timeout=self.timeout_s)
 
     def profile(self, user_id: str) -> pb.UserProfile:

@@ -43,11 +43,19 @@ class RequestRules:
         self._facts[item] = (raw, facts)
         return facts
 
-    def bought(self, user_id: str) -> list[str]:
-        """What the user bought and may not be shown again."""
+    def _profile(self, user_id: str) -> pb.UserProfile | None:
+        raw = self.store.get(PROFILES, user_id) if user_id else None
+        return pb.UserProfile.FromString(raw) if raw is not None else None
+
+    def bought(self, user_id: str, profile: pb.UserProfile | None = None) -> list[str]:
+        """What the user bought (their profile's recent purchases) and may not be shown
+        again, with the list's exclusions (older purchases the job still knows of)."""
+        profile = profile or self._profile(user_id)
         stored = self.store.get(RECOMMENDATIONS, user_id) if user_id else None
-        bought = pb.RecommendationList.FromString(stored).excluded_item_ids if stored else ()
-        return [item for item in bought if not self.repurchasable(item)]
+        bought = [*(profile.purchased_item_ids if profile is not None else ()),
+                  *(pb.RecommendationList.FromString(stored).excluded_item_ids
+                    if stored else ())]
+        return [item for item in dict.fromkeys(bought) if not self.repurchasable(item)]
 
     def repurchasable(self, item: str) -> bool:
         if not self.repurchase:
@@ -59,20 +67,20 @@ class RequestRules:
             categories.add(pb.ItemFeatures.FromString(raw).category.casefold())
         return bool(categories & self.repurchase)
 
-    def viewed_since(self, user_id: str, since_ms: int) -> list[str]:
-        raw = self.store.get(PROFILES, user_id) if user_id else None
-        if raw is None:
+    @staticmethod
+    def viewed_since(profile: pb.UserProfile | None, since_ms: int) -> list[str]:
+        if profile is None:
             return []
-        profile = pb.UserProfile.FromString(raw)
         return [item for item, ts in zip(profile.recent_item_ids, profile.recent_item_ts_ms,
                                          strict=False) if ts >= since_ms]
 
     def rules(self, filters: pb.Filters, user_id: str, exclude: Collection[str],
               unavailable: Collection[str], now_ms: int) -> Rules:
         excluded = set(exclude)
+        profile = self._profile(user_id)
         if not filters.include_bought:
-            excluded.update(self.bought(user_id))
+            excluded.update(self.bought(user_id, profile))
         if filters.exclude_viewed_minutes:
             excluded.update(self.viewed_since(
-                user_id, now_ms - filters.exclude_viewed_minutes * MINUTE_MS))
+                profile, now_ms - filters.exclude_viewed_minutes * MINUTE_MS))
         return rules_from_proto(filters, frozenset(excluded), unavailable)
