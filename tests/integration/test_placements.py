@@ -42,7 +42,8 @@ def load_feed(settings, tmp_path, monkeypatch, run: str) -> None:
 
 
 def shop_events(run: str, now: int) -> list[Event]:
-    category, events = f"gear-{run}", []
+    category = f"gear-{run}"
+    events: list[Event] = []
 
     def add(kind: str, user: str, item: str, at: int) -> None:
         events.append(Event(f"{run}-{len(events)}", kind, user, ts=now + at,

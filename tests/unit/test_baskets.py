@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from features.bots import BotRules
-from features.items import MAX_BASKET, ItemState, learn_signal, pair_in_session
+from features.items import MAX_BASKET, ItemState, Session, learn_signal, pair_in_session
 from features.quality import QualityGate
 from reco.events import Event
 from reco.records import ItemSignal
@@ -23,23 +23,24 @@ def test_carted_and_bought_items_of_a_session_pair_and_views_do_not():
         price = 10.0 if kind == "purchase" else None
         verdict, state = gate.check(state, Event(f"e{n}", kind, "u", ts=1_000 * n,
                                                  item_id=item, price=price))
+        assert verdict is not None
         baskets.append(verdict.basket)
     assert baskets == [(), (), ("a",), (), ("a", "b")]
     # a new session starts an empty basket
     verdict, state = gate.check(state, Event("e9", "add_to_cart", "u", ts=10 * GAP,
                                              item_id="d"))
-    assert verdict.basket == ()
+    assert verdict is not None and verdict.basket == ()
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcdefghijklmnop"), st.integers(0, 3 * GAP),
                           st.booleans()), max_size=60))
 def test_a_basket_partner_is_never_the_item_itself_and_the_basket_stays_bounded(steps):
-    session: tuple = (0, None)
+    session: Session = (0, None)
     for item, ts, to_basket in steps:
         paired = pair_in_session(session, item, ts, GAP, to_basket)
         assert item not in paired.basket and len(set(paired.basket)) == len(paired.basket)
         session = paired.session
-        assert len(session[2]) <= MAX_BASKET
+        assert len(session) == 3 and len(session[-1]) <= MAX_BASKET
 
 
 def test_item_state_publishes_what_was_bought_with_it_and_old_states_restore():

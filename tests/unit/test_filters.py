@@ -86,7 +86,8 @@ def test_every_returned_item_satisfies_every_rule(catalog, candidates, rules, k)
 
 
 def _assert_caps(chosen, catalog, rules):
-    by_category, by_brand = {}, {}
+    by_category: dict[str, int] = {}
+    by_brand: dict[str, int] = {}
     for item, *_, category in chosen:
         facts = catalog.get(item)
         leaf = (facts.category_path[-1] if facts and facts.category_path else category).casefold()
