@@ -81,11 +81,16 @@ class ItemState(SlotState):
 
     def add_neighbour(self, item: str) -> bool:
         """Counts a session co-occurrence; True when the kept neighbours changed."""
-        return _count(self.neighbours, item)
+        before = self.neighbours.members()
+        self.neighbours.count(item)
+        return self.neighbours.members() != before
 
     def add_bought_with(self, item: str) -> bool:
-        """Counts a basket co-occurrence; True when the kept items changed."""
-        return _count(self.bought_with, item)
+        """Counts a basket co-occurrence; True when the kept items or their order changed
+        (baskets are rare next to views: their counts are worth publishing as they move)."""
+        before = [i for i, _ in self.bought_with.ranked()]
+        self.bought_with.count(item)
+        return [i for i, _ in self.bought_with.ranked()] != before
 
     def should_report(self, step: float) -> bool:
         """True (and remembered) when the score grew by ``step`` (log2) since the last report,
@@ -156,12 +161,6 @@ def learn_signal(state: ItemState, signal: ItemSignal, step: float
         offers.append(TopOffer(category_key(state.category), signal.item_id, state.log_score))
     changed = (signal.previous is not None and state.add_neighbour(signal.previous)) or report
     return offers, changed
-
-
-def _count(top: SpaceSavingTop, item: str) -> bool:
-    before = top.members()
-    top.count(item)
-    return top.members() != before
 
 
 def price_band(price: float | None) -> int:

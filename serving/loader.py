@@ -6,7 +6,8 @@ each serving replica keeps a whole copy), committed records only, and writes eac
 one WriteBatch together with the next offsets, from which it resumes after a restart. It
 runs in a thread of the serving process on librdkafka (confluent-kafka), whose network threads
 do not hold the GIL the request handlers need. A catalog record also marks its item
-unavailable (out of stock, discontinued, deleted) or available again.
+unavailable (out of stock, discontinued, deleted) or available again, and updates the content
+model's similar items (serving/content.py).
 
 ``caught_up`` is set once every partition found at the first look has been read to its end
 (its last committed record: librdkafka reports the end of a partition at the last stable
@@ -21,10 +22,12 @@ import threading
 import time
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from google.protobuf.message import DecodeError
 
 from reco.catalog import is_available
 from reco.config import Settings
 from reco.v1.catalog_pb2 import Item
+from serving.content import ContentIndex
 from serving.store import (
     CATALOG,
     ITEMS,
@@ -44,10 +47,25 @@ BATCH = 2_000  # records per poll, written as one WriteBatch
 
 
 def availability_change(item: str, record: bytes | None) -> Change:
-    """An item leaves every answer when its catalog record says it cannot be bought, or when
-    the record is deleted; it comes back when a record says it can."""
+    """An item leaves every answer when its catalog record says it cannot be bought, when the
+    record is deleted, or when it is not a catalog record at all; it comes back when a record
+    says it can be bought."""
     shown = record is not None and is_available(Item.FromString(record))
     return Change(UNAVAILABLE, item, None if shown else b"")
+
+
+def catalog_record(item: str, record: bytes | None) -> bytes | None:
+    """The record if it is a ``reco.v1.Item`` (None for a tombstone, or, with a warning, for
+    bytes that are not one: the item is then treated as deleted, never shown)."""
+    if record is None:
+        return None
+    try:
+        Item.FromString(record)
+    except DecodeError:
+        log.warning("loader: the catalog record of %r is not a reco.v1.Item; treating the item "
+                    "as deleted (write it with `reco items load`)", item[:80])
+        return None
+    return record
 
 
 class Loader:
@@ -61,6 +79,7 @@ class Loader:
                       settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS,
                       settings.topic_items: CATALOG}
         self.records_loaded = 0
+        self.content = ContentIndex(store, settings.cooccurring_items)
         # partitions are assigned, never subscribed, and offsets live in the store: the group id
         # (librdkafka wants one) joins no group and commits nothing
         self._consumer = Consumer({
@@ -130,9 +149,13 @@ class Loader:
             offsets[(topic, record.partition())] = record.offset() + 1
             if key is not None:
                 kind, name = self.kinds[topic], key.decode("utf-8", "replace")
-                changes.append(Change(kind, name, record.value()))
+                value = record.value()
                 if kind == CATALOG:
-                    changes.append(availability_change(name, record.value()))
+                    value = catalog_record(name, value)
+                    changes.append(availability_change(name, value))
+                    self.content.update(name, value)
+                changes.append(Change(kind, name, value))
+        changes += self.content.flush()
         if offsets:
             self.store.apply(changes, offsets)
             self.records_loaded += len(changes)

@@ -4,8 +4,9 @@ then its fallback's, whose reason says they top the answer up. The filters and b
 and what a request filters out never reach an answer, and a short answer is topped up.
 
 - ``similar``, the product page: items seen with this one in the same sessions (the job's
-  per-item co-occurrence, on the ``item_features`` topic), strongest first, scored relative
-  to the strongest.
+  per-item co-occurrence, on the ``item_features`` topic) blended with the items most like it
+  by content (serving/content.py): a new item is similar to items like it before any event,
+  and the blend moves to behaviour as its co-occurrences accumulate.
 - ``complementary``, the cart: items carted or bought in one session with the basket's
   (``bought_with``), summed over the basket, never the basket's own items nor close
   substitutes of them (same category, price within ``SUBSTITUTE_PRICE_RATIO``).
@@ -16,11 +17,14 @@ and what a request filters out never reach an answer, and a short answer is topp
 >>> shoe = pb.ItemFeatures(item_id="shoe", category="shoes", co_occurring=[
 ...     pb.ItemAffinity(item_id="sock", affinity=4), pb.ItemAffinity(item_id="lace", affinity=2)])
 >>> popular = pb.RecommendationList(items=[pb.RecommendedItem(item_id="hat", score=1.0)])
->>> for item, score, _, reason, _ in similar_items("shoe", shoe, [popular]):
-...     print(item, score, reason)
-sock 1.0 cooccur:with=shoe
-lace 0.5 cooccur:with=shoe
-hat 1.0 popular:top-up
+>>> boot = [pb.ItemAffinity(item_id="boot", affinity=0.9)]
+>>> for item, score, source, reason, _ in similar_items("shoe", shoe, boot, lambda i: False,
+...                                                     [popular]):
+...     print(item, round(score, 2), source, reason)
+sock 1.0 cooccur cooccur:with=shoe
+boot 0.75 new new:similar-to=shoe
+lace 0.5 cooccur cooccur:with=shoe
+hat 1.0 popular popular:top-up
 """
 
 from __future__ import annotations
@@ -36,18 +40,39 @@ PERSONAL, SIMILAR, COMPLEMENTARY, POPULAR = "personal", "similar", "complementar
 BY = ("trending", "new")  # what a popular answer ranks by: the job's two category lists
 TOP_UP = "popular:top-up"
 SUBSTITUTE_PRICE_RATIO = 1.5  # same category and within this price ratio: a substitute
+BLEND_PRIOR = 5.0  # co-occurrences at which a product page weighs behaviour as much as content
 
 
 def similar_items(item_id: str, features: pb.ItemFeatures | None,
+                  content: Sequence[pb.ItemAffinity], has_signals: Callable[[str], bool],
                   fallback: Sequence[pb.RecommendationList]) -> list[PoolItem]:
-    """The candidates for the page of ``item_id``."""
-    chosen: list[PoolItem] = []
-    if features is not None and features.co_occurring:
-        strongest = max(o.affinity for o in features.co_occurring) or 1.0
-        chosen = [(o.item_id, o.affinity / strongest, "cooccur", f"cooccur:with={item_id}",
-                   features.category)
-                  for o in features.co_occurring if o.item_id != item_id]
+    """The candidates for the page of ``item_id``: its session co-occurrence blended with its
+    content similarity, the blend shifting from content to behaviour as the item's
+    co-occurrences accumulate (half and half at ``BLEND_PRIOR``)."""
+    cooccurring = list(features.co_occurring) if features is not None else []
+    seen = sum(o.affinity for o in cooccurring)
+    behaviour = seen / (seen + BLEND_PRIOR)
+    scored: dict[str, tuple[float, float, str]] = {}  # item -> (score, best share, reason)
+    strongest = max((o.affinity for o in cooccurring), default=0.0) or 1.0
+    category = features.category if features is not None else ""
+    for o in cooccurring:
+        _blend(scored, o.item_id, behaviour * o.affinity / strongest, f"cooccur:with={item_id}")
+    for o in content:
+        kind = "content" if has_signals(o.item_id) else "new"
+        _blend(scored, o.item_id, (1 - behaviour) * o.affinity, f"{kind}:similar-to={item_id}")
+    top = max((score for score, _, _ in scored.values()), default=0.0) or 1.0
+    ranked = sorted(scored, key=lambda item: (-scored[item][0], item))
+    chosen = [(item, scored[item][0] / top, scored[item][2].split(":", 1)[0],
+               scored[item][2], category if scored[item][2].startswith("cooccur") else "")
+              for item in ranked if item != item_id]
     return chosen + from_lists(fallback, TOP_UP if chosen else "popular:no-similar-items")
+
+
+def _blend(scored: dict[str, tuple[float, float, str]], item: str, share: float,
+           reason: str) -> None:
+    """Adds one source's share to an item's score; the larger share names the reason."""
+    score, best, why = scored.get(item, (0.0, -1.0, reason))
+    scored[item] = (score + share, share, reason) if share > best else (score + share, best, why)
 
 
 def complementary_items(basket: Sequence[str],

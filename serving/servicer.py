@@ -45,7 +45,15 @@ from serving.requests import (
 )
 from serving.rules import RequestRules
 from serving.segments import SegmentDirectory
-from serving.store import ITEMS, POPULAR_LISTS, PROFILES, RECOMMENDATIONS, UNAVAILABLE, Store
+from serving.store import (
+    CONTENT,
+    ITEMS,
+    POPULAR_LISTS,
+    PROFILES,
+    RECOMMENDATIONS,
+    UNAVAILABLE,
+    Store,
+)
 from userstep.serve import Prepared, Slate
 
 NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
@@ -239,8 +247,12 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
     def similar(self, request: pb.GetSimilarItemsRequest, now_ms: int | None = None
                 ) -> Answer:
         fallback = [*self._category_lists(request.item_id), *self._lists(GLOBAL_LIST)]
-        candidates = [c for c in similar_items(request.item_id, self._features(request.item_id),
-                                               fallback) if c[0] != request.item_id]
+        content = self.store.get(CONTENT, request.item_id)
+        candidates = [c for c in similar_items(
+            request.item_id, self._features(request.item_id),
+            pb.ContentNeighbours.FromString(content).items if content is not None else (),
+            lambda item: self.store.get(ITEMS, item) is not None, fallback)
+            if c[0] != request.item_id]
         return self._placement_answer(self._select(candidates, request, now_ms), SIMILAR)
 
     def complementary(self, request: pb.GetComplementaryItemsRequest,

@@ -28,6 +28,7 @@ POLICY = b"b:"
 SEGMENTS = b"s:"
 CATALOG = b"k:"  # item id -> reco.v1.Item
 UNAVAILABLE = b"u:"  # item id -> b"" for each item out of stock, discontinued or deleted
+CONTENT = b"n:"  # item id -> reco.v1.ContentNeighbours (serving/content.py)
 _OFFSETS = b"o:"
 
 TopicPartition = tuple[str, int]

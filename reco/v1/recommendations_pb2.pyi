@@ -491,6 +491,14 @@ class ItemFeatures(_message.Message):
     bought_with: _containers.RepeatedCompositeFieldContainer[ItemAffinity]
     def __init__(self, item_id: _Optional[str] = ..., category: _Optional[str] = ..., trending_score: _Optional[float] = ..., interactions: _Optional[_Mapping[str, float]] = ..., velocity: _Optional[float] = ..., co_occurring: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ..., updated_at_ms: _Optional[int] = ..., first_seen_ms: _Optional[int] = ..., price_band: _Optional[int] = ..., bought_with: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ...) -> None: ...
 
+class ContentNeighbours(_message.Message):
+    __slots__ = ("item_id", "items")
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    item_id: str
+    items: _containers.RepeatedCompositeFieldContainer[ItemAffinity]
+    def __init__(self, item_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ItemAffinity, _Mapping]]] = ...) -> None: ...
+
 class ItemFactorsChunk(_message.Message):
     __slots__ = ("version", "chunk", "chunks", "dim", "item_ids", "factors", "regularization", "alpha", "trained_at_ms")
     VERSION_FIELD_NUMBER: _ClassVar[int]

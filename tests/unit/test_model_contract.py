@@ -21,6 +21,7 @@ from features.items import ItemState
 from features.trending import TopItems
 from online_models.als import ImplicitALS
 from online_models.bandit_context import context_features
+from online_models.content import ContentSimilarity
 from online_models.baselines import RiverBandit
 from online_models.factors import ItemFactors
 from online_models.linear_ts import LinearThompsonSampling
@@ -154,6 +155,28 @@ def cooccurrence_case() -> Case:
                 grow=lambda m, i: m.add_neighbour(f"i{i}"))
 
 
+def content_case() -> Case:
+    words = ["wool", "trail", "shoe", "hat", "red", "blue", "cotton", "sock"]
+
+    def record(i: int) -> dict[str, Any]:
+        return {"item_id": f"i{i % 23}", "title": f"{words[i % 8]} {words[(i * 3) % 8]}",
+                "category_path": [f"c{i % 3}"], "brand": f"b{i % 5}", "price": float(i % 50)}
+
+    def hostile(model: ContentSimilarity) -> None:
+        for bad in (math.nan, math.inf):
+            with pytest.raises(ValueError):
+                model.learn_one({"item_id": "x", "title": "wool", "price": bad})
+        model.learn_one({"item_id": "x", "title": "wool", "price": 1e300})  # the top band
+
+    return Case("content similarity", lambda seed: ContentSimilarity(n=5, seed=seed),
+                lambda m, i: m.learn_one(record(i)),
+                lambda m, probe: m.predict_one({"item_id": probe, "title": "wool hat"}),
+                hostile, "O(items x tokens per item): a vector and postings per item",
+                lambda n: n * 400,
+                grow=lambda m, i: m.learn_one({"item_id": f"n{i}", "title": f"{words[i % 8]}",
+                                               "brand": f"b{i % 50}"}))
+
+
 class Trending:
     """Items' decayed scores offered to per-category top lists, recommended from."""
 
@@ -225,6 +248,7 @@ CASES = [
     revisit_case(),
     als_case(),
     cooccurrence_case(),
+    content_case(),
     top_case("trending", Trending.trending),
     top_case("popular", Trending.popular_list),
     Case("candidate blend", Blend, Blend.learn, Blend.predict, Blend.hostile,

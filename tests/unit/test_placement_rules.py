@@ -9,7 +9,8 @@ from reco.config import Settings
 from reco.keys import GLOBAL_LIST
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1.catalog_pb2 import OUT_OF_STOCK, Item
-from serving.loader import availability_change
+from serving.content import ContentIndex
+from serving.loader import availability_change, catalog_record
 from serving.requests import complementary_request_problem, filters_problem
 from serving.servicer import RecommendationsServicer
 from serving.store import CATALOG, ITEMS, POPULAR_LISTS, PROFILES, RECOMMENDATIONS, Change, Store
@@ -147,3 +148,23 @@ def test_bad_filters_name_the_field(filters, says):
 def test_bad_complementary_requests_name_the_field(fields, says):
     assert says in (complementary_request_problem(pb.GetComplementaryItemsRequest(**fields))
                     or "")
+
+
+def test_a_new_catalog_item_shows_on_the_page_of_an_item_like_it(servicer):
+    index = ContentIndex(servicer.store, n=5)  # built from the catalog already in the store
+    fresh = Item(item_id="fresh", title="Knit wool sock", category_path=["Socks"], brand="Knit",
+                 price=6.0)
+    index.update("fresh", fresh.SerializeToString())
+    servicer.store.apply([*index.flush(), Change(CATALOG, "fresh", fresh.SerializeToString())],
+                         {})
+    page = servicer.similar(pb.GetSimilarItemsRequest(item_id="sock", k=5), NOW).response
+    assert ("fresh", "new:similar-to=sock") in [(i.item_id, i.reason) for i in page.items]
+    own = servicer.similar(pb.GetSimilarItemsRequest(item_id="fresh", k=3), NOW).response
+    assert own.items[0].item_id == "sock" and own.items[0].reason == "content:similar-to=fresh"
+
+
+def test_bytes_that_are_not_a_catalog_record_make_the_item_unavailable_not_a_crash():
+    assert catalog_record("x", b"\xff\xff\xff") is None
+    assert availability_change("x", catalog_record("x", b"\xff\xff\xff")).value == b""
+    good = Item(item_id="x").SerializeToString()
+    assert catalog_record("x", good) == good
