@@ -21,8 +21,8 @@ from features.items import ItemState
 from features.trending import TopItems
 from online_models.als import ImplicitALS
 from online_models.bandit_context import context_features
-from online_models.content import ContentSimilarity
 from online_models.baselines import RiverBandit
+from online_models.content import ContentSimilarity
 from online_models.factors import ItemFactors
 from online_models.linear_ts import LinearThompsonSampling
 from online_models.linucb import LinUCB
