@@ -89,6 +89,10 @@ def watch_user(client: RecoClient, producer: EventProducer, events: list[Event])
     if page:
         say(f"{user} on the page of {page}, similar items: "
             f"{show(client.similar(page, 5, user_id=user))}")
+        basket = list(dict.fromkeys(e.item_id for e in events
+                                    if e.event_type == "add_to_cart" and e.item_id)) or [page]
+        say(f"{user} with {', '.join(basket)} in the cart, complements: "
+            f"{show(client.complementary(basket, 5, user_id=user))}")
     if delays:
         say(f"{user} event -> updated profile and list via gRPC: median "
             f"{statistics.median(delays) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms")
