@@ -7,6 +7,7 @@ users, the user's RFM segment at the target, the length of the user's history). 
 report with tables and plots goes to ``reports/eval-<data set>/``.
 
   reco eval --dataset taobao ../shared/datasets/taobao-userbehavior-head/UserBehavior_head.csv
+  reco eval --placement similar --dataset taobao ...   (or complementary, popular)
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any, Protocol
 
 from evaluation.baselines import CoOccurrence, DailyALS, MostPopular, RecentTrending, UserRecent
 from evaluation.metrics import KS, Metrics, comparison, reachability
+from evaluation.placements import PLACEMENTS
+from evaluation.placements import report as placement_report
 from evaluation.report import (
     machine,
     markdown_table,
@@ -253,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=positive_int, help="replay only the first N events")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", help="report folder name (default: eval-<dataset>)")
+    parser.add_argument("--placement", choices=PLACEMENTS,
+                        help="instead: item-to-item next-event prediction for a placement "
+                             "beside the personal list (evaluation/placements.py)")
     parser.add_argument("--stack", type=positive_int, metavar="TARGETS",
                         help="instead: replay through the real stack (Kafka, the job, gRPC) "
                              "for this many targets, next to the in-process system")
@@ -262,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         events = load_dataset(args.dataset, args.path)[:args.limit]
     except (DatasetError, OSError) as exc:  # the input: say what is wrong with it
         parser.error(str(exc))
+    if args.placement:
+        settings = settings_for_data(settings_or_exit("reco eval"), events)
+        print(placement_report(events, args.placement, settings, args.dataset,
+                               "reco eval " + " ".join(argv or []), args.seed))
+        return 0
     targets = set(args.targets.split(","))
     n_targets = sum(1 for e in events if e.event_type in targets)
     progress(f"{len(events)} events, {len({e.user_id for e in events})} users, "
