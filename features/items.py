@@ -25,7 +25,7 @@ from features.slots import SlotState
 from features.trending import TopItems
 from features.windows import SlidingWindowSum
 from reco.decay import add_decayed, value_at
-from reco.keys import category_key, new_items_key
+from reco.keys import category_key, new_items_key, ranking_key
 from reco.records import ItemSignal, TopOffer
 from reco.v1 import recommendations_pb2 as pb
 
@@ -33,6 +33,7 @@ ITEM_WINDOWS = (("1h", 3_600_000, 600_000), ("24h", 86_400_000, 3_600_000))
 RECENT_IDS = 16  # event ids remembered per item, to ignore redelivered duplicates
 UNKNOWN_CATEGORY = "_unknown"
 BOUGHT_WITH = 20  # items kept per item as carted or bought with it
+RANKED_EVENTS = {"product_view": "views", "click": "views", "purchase": "purchases"}
 
 
 class SpaceSavingTop(TopItems):
@@ -50,8 +51,8 @@ class SpaceSavingTop(TopItems):
 class ItemState(SlotState):
     # the pickled layout (features/slots.py): new slots go last, never sorted in
     __slots__ = ("category", "first_seen", "half_life_ms", "log_score", "neighbours",  # noqa: RUF023
-                 "price", "recent_ids", "reported", "windows", "bought_with")
-    added_slots = {"bought_with": lambda: SpaceSavingTop(BOUGHT_WITH)}
+                 "price", "recent_ids", "reported", "windows", "bought_with", "rankings")
+    added_slots = {"bought_with": lambda: SpaceSavingTop(BOUGHT_WITH), "rankings": dict}
 
     def __init__(self, half_life_ms: int, cooccurring: int = 20) -> None:
         self.half_life_ms = half_life_ms
@@ -64,6 +65,8 @@ class ItemState(SlotState):
         self.first_seen = 0
         self.price: float | None = None  # the last price an event carried
         self.bought_with = SpaceSavingTop(BOUGHT_WITH)  # carted or bought in one session
+        # "views" / "purchases" -> (decayed log2 count, the value last reported to the rankings)
+        self.rankings: dict[str, tuple[float, float | None]] = {}
 
     def add_interaction(self, weight: float, ts: int, event_id: str, category: str,
                         price: float | None = None) -> bool:
@@ -91,6 +94,15 @@ class ItemState(SlotState):
         before = [i for i, _ in self.bought_with.ranked()]
         self.bought_with.count(item)
         return [i for i, _ in self.bought_with.ranked()] != before
+
+    def rank(self, kind: str, ts: int, step: float) -> float | None:
+        """Counts one view or purchase; its decayed log2 count when it grew by ``step`` since
+        last reported (the item's offer to the rankings), else None."""
+        score, reported = self.rankings.get(kind, (None, None))
+        score = add_decayed(score, 1.0, ts, self.half_life_ms)
+        report = reported is None or score - reported >= step
+        self.rankings[kind] = (score, score if report else reported)
+        return score if report else None
 
     def should_report(self, step: float) -> bool:
         """True (and remembered) when the score grew by ``step`` (log2) since the last report,
@@ -136,8 +148,10 @@ def learn_signal(state: ItemState, signal: ItemSignal, step: float
                  ) -> tuple[list[TopOffer], bool]:
     """The per-item operator's step: learns one signal; returns the offers to the top lists
     (the item's new score to its category's list when it grew by ``step`` (log2) since the
-    last report, and the item to its category's newest items when first seen) and whether the
-    item's published features changed (False for a redelivered event).
+    last report, the item to its category's newest items when first seen, and a view's or a
+    purchase's decayed count to the category's and the overall ranking of its kind, on the
+    same rule) and whether the item's published features changed (False for a redelivered
+    event).
 
     >>> state = ItemState(half_life_ms=3_600_000)
     >>> offers, changed = learn_signal(state, ItemSignal("i1", "shoes", 1.0, 0, "e1"), 0.0)
@@ -159,6 +173,11 @@ def learn_signal(state: ItemState, signal: ItemSignal, step: float
     report = state.should_report(step)
     if report and state.log_score is not None:
         offers.append(TopOffer(category_key(state.category), signal.item_id, state.log_score))
+    kind = RANKED_EVENTS.get(signal.event_type)
+    ranked = state.rank(kind, signal.ts, step) if kind is not None else None
+    if kind is not None and ranked is not None:
+        offers += [TopOffer(ranking_key(kind, state.category), signal.item_id, ranked),
+                   TopOffer(ranking_key(kind, None), signal.item_id, ranked)]
     changed = (signal.previous is not None and state.add_neighbour(signal.previous)) or report
     return offers, changed
 

@@ -53,7 +53,7 @@ from operators.users import (
 )
 from reco.clock import now_ms
 from reco.config import Settings
-from reco.keys import POPULAR_LIST
+from reco.keys import POPULAR_LIST, is_ranking_key
 from userstep.lists import popular_list
 
 RAW_RECORD = Types.ROW_NAMED(["value", "topic", "partition", "offset"],
@@ -137,8 +137,10 @@ def build_pipeline(raw: DataStream, settings: Settings,
                .process(PopularMerge(s.reco_list_size, s.top_emit_interval_ms),
                         output_type=PICKLED)
                .name("popular").uid("popular").set_parallelism(1))
-    # top lists and item factor chunks, to every instance of the user operator
-    top_lists = category_tops.union(popular, side_output(parsed, FACTOR_CHUNKS)) \
+    # top lists and item factor chunks, to every instance of the user operator (the views and
+    # purchases rankings serve the popular placement only: they are published, not broadcast)
+    broadcast_tops = category_tops.filter(lambda top: not is_ranking_key(top[0]))
+    top_lists = broadcast_tops.union(popular, side_output(parsed, FACTOR_CHUNKS)) \
         .broadcast(TOP_LISTS)
     users = (keyed(checked)
              .connect(top_lists)

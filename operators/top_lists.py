@@ -14,7 +14,7 @@ from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
 from reco.decay import add_decayed
-from reco.keys import NEW_ITEMS_PREFIX, POPULAR_LIST, segment_list_key
+from reco.keys import CATEGORY_PREFIX, POPULAR_LIST, segment_list_key
 from reco.records import SegmentSignal, TopOffer
 
 
@@ -63,8 +63,9 @@ class ThrottledTopList(KeyedProcessFunction):
 
 class CategoryTop(ThrottledTopList):
     """Input: TopOffer(category_key(category), item_id, log_score), or
-    TopOffer(new_items_key(category), item_id, first seen): the newest items of a category.
-    Output: (key, ranked list)."""
+    TopOffer(new_items_key(category), item_id, first seen): the newest items of a category, or
+    TopOffer(ranking_key(kind, category or None), item_id, log count): the most viewed and
+    best-selling items. Output: (key, ranked list)."""
 
     def offer(self, top: TopItems, value: TopOffer) -> TopItems | None:
         return top if top.offer(value.item_id, value.score) else None
@@ -77,8 +78,8 @@ class PopularMerge(ThrottledTopList):
 
     def offer(self, top: TopItems, value: Any) -> TopItems | None:
         category, ranked = value
-        if category.startswith(NEW_ITEMS_PREFIX):
-            return None  # newest items, not trending ones
+        if not category.startswith(CATEGORY_PREFIX):
+            return None  # newest items, most viewed, best sellers: not trending ones
         return top if offer_ranked(top, ranked) else None
 
     def output_key(self, key: str) -> str:

@@ -15,6 +15,8 @@ recommendations topic.
 True
 >>> segment_list_key(2), GLOBAL_LIST
 ('segment:2', 'global')
+>>> ranking_key("views", "shoes"), ranking_key("purchases", None), is_ranking_key("views/x")
+('views/shoes', 'purchases', True)
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ POPULAR_LIST = "popular"
 CATEGORY_PREFIX = "category/"
 NEW_ITEMS_PREFIX = "new/"
 FACTORS_PREFIX = "factors/"
+# rankings for the popular placement only (not broadcast to the user operator): a category's
+# most viewed and best-selling items, and exactly "views" / "purchases" over all categories
+VIEWS_PREFIX = "views/"
+PURCHASES_PREFIX = "purchases/"
+ALL_VIEWS = "views"
+ALL_PURCHASES = "purchases"
 
 # keys of the popular-lists topic (the cold-start lists)
 GLOBAL_LIST = "global"
@@ -38,6 +46,19 @@ def category_key(category: str) -> str:
 def new_items_key(category: str) -> str:
     """The broadcast key of a category's newest items."""
     return NEW_ITEMS_PREFIX + category
+
+
+def ranking_key(kind: str, category: str | None) -> str:
+    """The key of a category's (``None``: every category's) ranking by ``kind``, ``views`` or
+    ``purchases``."""
+    prefix, overall = {"views": (VIEWS_PREFIX, ALL_VIEWS),
+                       "purchases": (PURCHASES_PREFIX, ALL_PURCHASES)}[kind]
+    return overall if category is None else prefix + category
+
+
+def is_ranking_key(key: str) -> bool:
+    """Whether a key names a views or purchases ranking (published, never broadcast)."""
+    return key in (ALL_VIEWS, ALL_PURCHASES) or key.startswith((VIEWS_PREFIX, PURCHASES_PREFIX))
 
 
 def factors_key(chunk: int) -> str:

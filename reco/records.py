@@ -27,6 +27,7 @@ class ItemSignal:
     price: float | None = None
     neighbour: str | None = None
     bought_with: str | None = None   # set: ``bought_with`` went into a basket with this item
+    event_type: str = ""             # of an interaction: views and purchases are also ranked
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from reco.v1 import recommendations_pb2 as pb
 from serving.filters import Facts
 
 PERSONAL, SIMILAR, COMPLEMENTARY, POPULAR = "personal", "similar", "complementary", "popular"
-BY = ("trending", "new")  # what a popular answer ranks by: the job's two category lists
+BY = ("trending", "new", "views", "purchases")  # what a popular answer ranks by (the job's lists)
 TOP_UP = "popular:top-up"
 SUBSTITUTE_PRICE_RATIO = 1.5  # same category and within this price ratio: a substitute
 # co-occurrences at which a product page weighs behaviour as much as content: chosen on the first
@@ -124,8 +124,8 @@ def _category(features: pb.ItemFeatures | None) -> str:
 def substitutes(facts: Facts | None, category: str, other: Facts | None,
                 other_category: str) -> bool:
     """Whether two items are close substitutes: the same most specific category (the
-    catalog's, else their events'), and prices within ``SUBSTITUTE_PRICE_RATIO`` of each
-    other (or unknown)."""
+    catalog's, else their events'), and known prices within ``SUBSTITUTE_PRICE_RATIO`` of each
+    other (without both prices, nothing says they are alike enough to replace each other)."""
     def leaf(known: Facts | None, fallback: str) -> str:
         return (known.category_path[-1] if known is not None and known.category_path
                 else fallback).casefold()
@@ -135,7 +135,7 @@ def substitutes(facts: Facts | None, category: str, other: Facts | None,
     mine_price = facts.price if facts is not None else None
     their_price = other.price if other is not None else None
     if mine_price is None or their_price is None or min(mine_price, their_price) <= 0:
-        return True
+        return False
     return max(mine_price, their_price) / min(mine_price, their_price) <= SUBSTITUTE_PRICE_RATIO
 
 

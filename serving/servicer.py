@@ -19,7 +19,13 @@ from online_models.bandit_context import bandit_context
 from online_models.mixes import PoolItem
 from reco import clock
 from reco.config import Settings
-from reco.keys import GLOBAL_LIST, category_key, new_items_key, segment_list_key
+from reco.keys import (
+    GLOBAL_LIST,
+    category_key,
+    new_items_key,
+    ranking_key,
+    segment_list_key,
+)
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.filters import select
@@ -264,7 +270,10 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
     def popular(self, request: pb.GetPopularItemsRequest, now_ms: int | None = None
                 ) -> Answer:
         wanted, fallback = self._lists(GLOBAL_LIST), []
-        if request.category:
+        if request.by in ("views", "purchases"):
+            wanted, fallback = self._lists(ranking_key(request.by, request.category or None)), \
+                wanted
+        elif request.category:
             key = (new_items_key if request.by == "new" else category_key)(request.category)
             wanted, fallback = self._lists(key), wanted
         candidates = popular_items(wanted, fallback)

@@ -20,11 +20,15 @@ from online_models.mixes import PoolItem
 from online_models.pool import candidate_pool
 from online_models.trending import Ranked, TrendingRecommender
 from reco.keys import (
+    ALL_PURCHASES,
+    ALL_VIEWS,
     CATEGORY_PREFIX,
     GLOBAL_LIST,
     NEW_ITEMS_PREFIX,
     POPULAR_LIST,
+    PURCHASES_PREFIX,
     SEGMENT_LIST_PREFIX,
+    VIEWS_PREFIX,
 )
 from reco.v1 import recommendations_pb2 as pb
 
@@ -62,10 +66,15 @@ def popular_list(key: str, ranked: Ranked, size: int, model_version: str,
     recs = TrendingRecommender(size).popular(ranked, (), size)
     if key == POPULAR_LIST:
         key = GLOBAL_LIST
+    elif key in (ALL_VIEWS, ALL_PURCHASES):
+        reason = "most-viewed" if key == ALL_VIEWS else "best-sellers"
+        recs = [(item, score, reason) for item, score, _ in recs]
     else:
         for prefix, reason in ((SEGMENT_LIST_PREFIX, "popular:segment="),
                                (CATEGORY_PREFIX, "trending:category="),
-                               (NEW_ITEMS_PREFIX, "new:category=")):
+                               (NEW_ITEMS_PREFIX, "new:category="),
+                               (VIEWS_PREFIX, "most-viewed:category="),
+                               (PURCHASES_PREFIX, "best-sellers:category=")):
             if key.startswith(prefix):
                 recs = [(item, score, reason + key.removeprefix(prefix))
                         for item, score, _ in recs]

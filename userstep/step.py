@@ -148,7 +148,7 @@ class UserStep:
             return verdict, quality
         signals = [ItemSignal(event.item_id, event.category or "",
                               EVENT_WEIGHTS[event.event_type], event.ts, event.event_id,
-                              previous, event.price)]
+                              previous, event.price, event_type=event.event_type)]
         if previous is not None:
             signals.append(ItemSignal(previous, ts=event.ts, neighbour=event.item_id))
         for other in basket:  # both ways: the basket's items complement each other

@@ -92,8 +92,8 @@ class RecommendationsServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetPopularItems(self, request, context):
-        """A category's trending or newest items, or the global popular list (category and home
-        pages); a category without a list is answered from the global one, with that reason.
+        """A category's trending, newest, most viewed or best-selling items, or over all categories
+        (category and home pages); a list that does not exist is topped up from the global one.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -87,7 +87,7 @@ def test_a_categorys_popular_items_follow_its_events(stack, settings):
 
 def test_bad_placement_requests_get_invalid_argument_naming_the_field(stack, settings):
     with RecoClient(settings.grpc_addr, timeout_s=5) as client:
-        for call, field in ((lambda: client.popular("shoes", 5, by="views"), "by 'views'"),
+        for call, field in ((lambda: client.popular("shoes", 5, by="likes"), "by 'likes'"),
                             (lambda: client.similar("", 5), "item_id"),
                             (lambda: client.similar("x", 0), "k must be")):
             with pytest.raises(grpc.RpcError) as caught:

@@ -52,8 +52,26 @@ def test_item_state_publishes_what_was_bought_with_it_and_old_states_restore():
     assert [(o.item_id, o.affinity) for o in message.bought_with] == [("sock", 2.0),
                                                                       ("lace", 1.0)]
     assert not message.co_occurring
-    old = state.__getstate__()[:-1]  # as stored before the slot existed
+    old = state.__getstate__()[:-2]  # as stored before baskets and rankings were kept
     restored = ItemState.__new__(ItemState)
     restored.__setstate__(old)
-    assert restored.bought_with.ranked() == []
+    assert restored.bought_with.ranked() == [] and restored.rankings == {}
     assert learn_signal(restored, ItemSignal("a", ts=0, bought_with="x"), 0.0)[1]
+
+
+def test_views_and_purchases_are_offered_to_their_category_and_overall_rankings():
+    state = ItemState(half_life_ms=3_600_000)
+    offers, _ = learn_signal(state, ItemSignal("a", "shoes", 1.0, 0, "e1",
+                                               event_type="product_view"), 1.0)
+    assert {(o.key, o.item_id) for o in offers} >= {("views/shoes", "a"), ("views", "a")}
+    offers, _ = learn_signal(state, ItemSignal("a", "shoes", 5.0, 1, "e2",
+                                               event_type="purchase"), 1.0)
+    assert {o.key for o in offers} >= {"purchases/shoes", "purchases"}
+    # a view is offered when the count grew by the step since it was last (log2: doubled):
+    # the second view (2 = 2 x 1) and the fourth (4 = 2 x 2), not the third
+    offered = []
+    for n in range(2, 5):
+        offers, _ = learn_signal(state, ItemSignal("a", "shoes", 1.0, n, f"v{n}",
+                                                   event_type="product_view"), 1.0)
+        offered.append("views" in {o.key for o in offers})
+    assert offered == [True, False, True]

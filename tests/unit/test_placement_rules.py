@@ -168,3 +168,14 @@ def test_bytes_that_are_not_a_catalog_record_make_the_item_unavailable_not_a_cra
     assert availability_change("x", catalog_record("x", b"\xff\xff\xff")).value == b""
     good = Item(item_id="x").SerializeToString()
     assert catalog_record("x", good) == good
+
+
+def test_most_viewed_and_best_sellers_come_from_their_rankings(servicer):
+    servicer.store.apply([
+        Change(POPULAR_LISTS, "purchases/Care", ranked("purchases/Care", ["wax"], "popular")),
+        Change(POPULAR_LISTS, "views", ranked("views", ["lace", "sock"], "popular"))], {})
+    best = servicer.popular(pb.GetPopularItemsRequest(k=2, category="Care", by="purchases"), NOW)
+    assert ids(best) == ["wax", "gala"]  # topped up from the global list
+    assert best.response.items[1].reason == "popular:top-up"
+    viewed = servicer.popular(pb.GetPopularItemsRequest(k=2, by="views"), NOW)
+    assert ids(viewed) == ["lace", "sock"]
