@@ -225,7 +225,8 @@ def evaluate(events: Sequence[Event], placement: str, settings: Settings, seed: 
     gap = settings.session_gap_ms
     methods: list[PlacementMethod] = [
         ShippedPlacements(settings, catalog),
-        Baseline("co-occurrence only", gap, catalog, "counts"),
+        Baseline("global popular" if placement == "popular" else "co-occurrence only", gap,
+                 catalog, "counts"),
         Baseline("same-category popular", gap, catalog, "category"),
         Baseline("random", gap, catalog, "random", seed)]
     metrics = {m.name: Metrics() for m in methods}
