@@ -29,7 +29,7 @@ hat 1.0 popular popular:top-up
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from features.items import UNKNOWN_CATEGORY
 from online_models.mixes import PoolItem
@@ -56,7 +56,6 @@ def similar_items(item_id: str, features: pb.ItemFeatures | None,
     behaviour = seen / (seen + BLEND_PRIOR)
     scored: dict[str, tuple[float, float, str]] = {}  # item -> (score, best share, reason)
     strongest = max((o.affinity for o in cooccurring), default=0.0) or 1.0
-    category = features.category if features is not None else ""
     for o in cooccurring:
         _blend(scored, o.item_id, behaviour * o.affinity / strongest, f"cooccur:with={item_id}")
     for o in content:
@@ -64,9 +63,9 @@ def similar_items(item_id: str, features: pb.ItemFeatures | None,
         _blend(scored, o.item_id, (1 - behaviour) * o.affinity, f"{kind}:similar-to={item_id}")
     top = max((score for score, _, _ in scored.values()), default=0.0) or 1.0
     ranked = sorted(scored, key=lambda item: (-scored[item][0], item))
+    # a neighbour's own category is not in the record: "" (the catalog may know it)
     chosen = [(item, scored[item][0] / top, scored[item][2].split(":", 1)[0],
-               scored[item][2], category if scored[item][2].startswith("cooccur") else "")
-              for item in ranked if item != item_id]
+               scored[item][2], "") for item in ranked if item != item_id]
     return chosen + from_lists(fallback, TOP_UP if chosen else "popular:no-similar-items")
 
 
@@ -75,6 +74,30 @@ def _blend(scored: dict[str, tuple[float, float, str]], item: str, share: float,
     """Adds one source's share to an item's score; the larger share names the reason."""
     score, best, why = scored.get(item, (0.0, -1.0, reason))
     scored[item] = (score + share, share, reason) if share > best else (score + share, best, why)
+
+
+def personalised(candidates: list[PoolItem], preferences: Mapping[str, float],
+                 categories_of: Callable[[PoolItem], Collection[str]]) -> list[PoolItem]:
+    """A placement's own candidates re-ranked for a user: each score times 1 + her preference
+    for the item's categories (``preferences``: casefolded, 0..1); the fallback's items keep
+    their place after them.
+
+    >>> pool = [("a", 1.0, "cooccur", "r", "hats"), ("b", 0.8, "cooccur", "r", "shoes"),
+    ...         ("c", 1.0, "popular", "popular:top-up", "")]
+    >>> [i[0] for i in personalised(pool, {"shoes": 0.9}, lambda c: {c[4]})]
+    ['b', 'a', 'c']
+    """
+    if not preferences:
+        return candidates
+    split = next((n for n, c in enumerate(candidates) if c[3].startswith("popular:")),
+                 len(candidates))
+
+    def boosted(candidate: PoolItem) -> float:
+        liked = max((preferences.get(c, 0.0) for c in categories_of(candidate)), default=0.0)
+        return candidate[1] * (1.0 + liked)
+
+    own = sorted(((boosted(c), c) for c in candidates[:split]), key=lambda p: (-p[0], p[1][0]))
+    return [(c[0], score, c[2], c[3], c[4]) for score, c in own] + candidates[split:]
 
 
 def complementary_items(basket: Sequence[str],

@@ -43,14 +43,14 @@ class RequestRules:
         self._facts[item] = (raw, facts)
         return facts
 
-    def _profile(self, user_id: str) -> pb.UserProfile | None:
+    def profile(self, user_id: str) -> pb.UserProfile | None:
         raw = self.store.get(PROFILES, user_id) if user_id else None
         return pb.UserProfile.FromString(raw) if raw is not None else None
 
     def bought(self, user_id: str, profile: pb.UserProfile | None = None) -> list[str]:
         """What the user bought (their profile's recent purchases) and may not be shown
         again, with the list's exclusions (older purchases the job still knows of)."""
-        profile = profile or self._profile(user_id)
+        profile = profile or self.profile(user_id)
         stored = self.store.get(RECOMMENDATIONS, user_id) if user_id else None
         bought = [*(profile.purchased_item_ids if profile is not None else ()),
                   *(pb.RecommendationList.FromString(stored).excluded_item_ids
@@ -77,7 +77,7 @@ class RequestRules:
     def rules(self, filters: pb.Filters, user_id: str, exclude: Collection[str],
               unavailable: Collection[str], now_ms: int) -> Rules:
         excluded = set(exclude)
-        profile = self._profile(user_id)
+        profile = self.profile(user_id)
         if not filters.include_bought:
             excluded.update(self.bought(user_id, profile))
         if filters.exclude_viewed_minutes:

@@ -38,6 +38,7 @@ from serving.placements import (
     TOP_UP,
     complementary_items,
     from_lists,
+    personalised,
     popular_items,
     similar_items,
 )
@@ -259,7 +260,18 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
             pb.ContentNeighbours.FromString(content).items if content is not None else (),
             lambda item: self.store.get(ITEMS, item) is not None, fallback)
             if c[0] != request.item_id]
+        profile = self.rules.profile(request.user_id)
+        if profile is not None:
+            candidates = personalised(
+                candidates, {c.casefold(): v for c, v in profile.category_preferences.items()},
+                self._categories)
         return self._placement_answer(self._select(candidates, request, now_ms), SIMILAR)
+
+    def _categories(self, candidate: PoolItem) -> set[str]:
+        """A candidate's categories: its catalog path's levels and the one its events carry."""
+        facts = self.rules.facts(candidate[0])
+        found = {c.casefold() for c in facts.category_path} if facts is not None else set()
+        return found | ({candidate[4].casefold()} if candidate[4] else set())
 
     def complementary(self, request: pb.GetComplementaryItemsRequest,
                       now_ms: int | None = None) -> Answer:

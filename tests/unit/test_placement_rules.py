@@ -179,3 +179,16 @@ def test_most_viewed_and_best_sellers_come_from_their_rankings(servicer):
     assert best.response.items[1].reason == "popular:top-up"
     viewed = servicer.popular(pb.GetPopularItemsRequest(k=2, by="views"), NOW)
     assert ids(viewed) == ["lace", "sock"]
+
+
+def test_similar_items_for_a_user_lean_to_the_categories_she_prefers(servicer):
+    boot = pb.ItemFeatures(item_id="boot", category="Shoes", co_occurring=[
+        pb.ItemAffinity(item_id="sock", affinity=5), pb.ItemAffinity(item_id="lace", affinity=4)])
+    servicer.store.apply([
+        Change(ITEMS, "boot", boot.SerializeToString()),
+        Change(PROFILES, "u2", pb.UserProfile(user_id="u2", category_preferences={
+            "laces": 0.9, "socks": 0.1}).SerializeToString())], {})
+    anyone = servicer.similar(pb.GetSimilarItemsRequest(item_id="boot", k=2), NOW)
+    assert ids(anyone) == ["sock", "lace"]
+    her = servicer.similar(pb.GetSimilarItemsRequest(item_id="boot", k=2, user_id="u2"), NOW)
+    assert ids(her) == ["lace", "sock"]
