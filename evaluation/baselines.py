@@ -1,6 +1,7 @@
 """Baselines of the prequential evaluation, each with ``learn(event)`` and
 ``recommend(user, k, now_ms)``: most popular, recent trending, the user's own recent items,
-item-to-item co-occurrence over the user's last items, and batch implicit ALS retrained once
+item-to-item co-occurrence over the user's last items (plain, after the user's own items, and
+cosine-normalised item-kNN), session kNN (SKNN, V-SKNN), and batch implicit ALS retrained once
 per simulated day.
 
 >>> from reco.events import Event
@@ -18,6 +19,7 @@ from collections import defaultdict
 from features.trending import TopItems
 from online_models.als import ImplicitALS
 from online_models.interactions import training_data
+from online_models.session_knn import SessionKNN
 from reco.decay import EVENT_WEIGHTS, add_decayed
 from reco.events import Event
 
@@ -144,3 +146,66 @@ class DailyALS:
             return []
         vector = self.model.fold_in(self.user_items[user])
         return [item for item, _ in self.model.recommend(vector, k)]
+
+
+class HistoryThenCoOccurrence(CoOccurrence):
+    """The user's recent items first, then the items that co-occur with them."""
+
+    name = "recent items + co-occurrence"
+
+    def recommend(self, user: str, k: int, now_ms: int) -> list[str]:
+        own = self.items.get(user, [])[:k]
+        others = [i for i in super().recommend(user, k + len(own), now_ms) if i not in own]
+        return (own + others)[:k]
+
+
+class ItemKNN(CoOccurrence):
+    """Item-to-item kNN: co-occurrence counts normalised by the items' own counts (cosine),
+    summed over the user's last items."""
+
+    name = "item-kNN (cosine)"
+
+    def __init__(self, window: int = 20) -> None:
+        super().__init__(window)
+        self.seen: dict[str, float] = {}
+
+    def learn(self, event: Event) -> None:
+        if event.item_id and _weight(event) > 0:
+            self.seen[event.item_id] = self.seen.get(event.item_id, 0.0) + 1.0
+        super().learn(event)
+
+    def recommend(self, user: str, k: int, now_ms: int) -> list[str]:
+        scores: dict[str, float] = {}
+        for item in self.items.get(user, []):
+            for other, count in self.pairs.get(item, {}).items():
+                norm = (self.seen.get(item, 1.0) * self.seen.get(other, 1.0)) ** 0.5
+                scores[other] = scores.get(other, 0.0) + count / norm
+        return sorted(scores, key=lambda i: (-scores[i], i))[:k]
+
+
+class SessionKNNBaseline:
+    """SKNN or V-SKNN (online_models/session_knn.py) over each user's sessions (a gap of
+    ``gap_ms`` closes one): the current session, else the user's last, is the query."""
+
+    def __init__(self, weighted: bool, gap_ms: int = 30 * 60_000) -> None:
+        self.name = "V-SKNN" if weighted else "SKNN"
+        self.model = SessionKNN(weighted=weighted)
+        self.gap_ms = gap_ms
+        self.open: dict[str, tuple[int, list[str]]] = {}  # user -> (last ts, items)
+        self.last: dict[str, list[str]] = {}
+
+    def learn(self, event: Event) -> None:
+        if not event.item_id or _weight(event) <= 0:
+            return
+        last_ts, items = self.open.get(event.user_id, (event.ts, []))
+        if items and event.ts - last_ts > self.gap_ms:
+            self.model.learn_one(items)
+            self.last[event.user_id] = items
+            items = []
+        self.open[event.user_id] = (max(last_ts, event.ts), [*items, event.item_id])
+
+    def recommend(self, user: str, k: int, now_ms: int) -> list[str]:
+        last_ts, items = self.open.get(user, (0, []))
+        query = items if items and now_ms - last_ts <= self.gap_ms else \
+            items or self.last.get(user, [])
+        return [item for item, _ in self.model.predict_one(query, k)]

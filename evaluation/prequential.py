@@ -19,7 +19,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from evaluation.baselines import CoOccurrence, DailyALS, MostPopular, RecentTrending, UserRecent
+from evaluation.baselines import (
+    CoOccurrence,
+    DailyALS,
+    HistoryThenCoOccurrence,
+    ItemKNN,
+    MostPopular,
+    RecentTrending,
+    SessionKNNBaseline,
+    UserRecent,
+)
 from evaluation.metrics import KS, Metrics, comparison, reachability
 from evaluation.placements import PLACEMENTS
 from evaluation.placements import report as placement_report
@@ -49,20 +58,21 @@ class Method(Protocol):
 
 def methods(seed: int, events: list[Event]) -> list[Method]:
     return [InProcessSystem(settings_for_data(settings_or_exit("reco eval"), events), seed=seed),
-            UserRecent(), CoOccurrence(),
+            UserRecent(), CoOccurrence(), HistoryThenCoOccurrence(), ItemKNN(),
+            SessionKNNBaseline(weighted=False), SessionKNNBaseline(weighted=True),
             MostPopular(), RecentTrending(), DailyALS(seed=seed)]
 
 
 SEGMENT, HISTORY = "segment:", "history:"
 # the user's events before the target (0 is the "new" group): bounds of the history groups
-HISTORY_GROUPS = ((1, "1-9 events"), (10, "10-49 events"), (50, "50+ events"))
+HISTORY_GROUPS = ((1, "1-4 events"), (5, "5+ events"))
 
 
 def history_group(prior_events: int) -> str | None:
     """The history group of a user with ``prior_events`` earlier events (None: a new user).
 
-    >>> [history_group(n) for n in (0, 1, 9, 10, 50, 400)]
-    [None, '1-9 events', '1-9 events', '10-49 events', '50+ events', '50+ events']
+    >>> [history_group(n) for n in (0, 1, 4, 5, 400)]
+    [None, '1-4 events', '1-4 events', '5+ events', '5+ events']
     """
     name = None
     for low, label in HISTORY_GROUPS:

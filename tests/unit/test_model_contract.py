@@ -30,6 +30,7 @@ from online_models.mixes import ARMS, serve
 from online_models.policy_stats import PolicyStatistics
 from online_models.revisit import RevisitRanker, revisit_features
 from online_models.segments import SegmentModel
+from online_models.session_knn import SessionKNN
 from online_models.trending import TrendingRecommender
 from reco.decay import add_decayed
 
@@ -177,6 +178,24 @@ def content_case() -> Case:
                                                "brand": f"b{i % 50}"}))
 
 
+def session_knn_case(weighted: bool) -> Case:
+    def session(i: int) -> list[str]:
+        return [f"i{(i * 7 + j) % 19}" for j in range(1 + i % 4)]
+
+    def hostile(model: SessionKNN) -> None:
+        model.learn_one([])  # an empty session is no session
+        model.learn_one(["x"] * 10_000)  # a huge one of one item
+        assert model.predict_one([]) == []
+
+    return Case("V-SKNN" if weighted else "SKNN",
+                lambda seed: SessionKNN(k=20, sample=50, max_sessions=1_000, weighted=weighted,
+                                        seed=seed),
+                lambda m, i: m.learn_one(session(i)),
+                lambda m, probe: m.predict_one([probe, "i3"], n=5), hostile,
+                "O(max_sessions x session length): older sessions are dropped",
+                lambda n: 1_000 * 200, grow=lambda m, i: m.learn_one([f"n{i}", f"n{i + 1}"]))
+
+
 class Trending:
     """Items' decayed scores offered to per-category top lists, recommended from."""
 
@@ -249,6 +268,8 @@ CASES = [
     als_case(),
     cooccurrence_case(),
     content_case(),
+    session_knn_case(weighted=False),
+    session_knn_case(weighted=True),
     top_case("trending", Trending.trending),
     top_case("popular", Trending.popular_list),
     Case("candidate blend", Blend, Blend.learn, Blend.predict, Blend.hostile,

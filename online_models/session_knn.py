@@ -1,0 +1,89 @@
+"""Session-based k-nearest neighbours (SKNN, and V-SKNN with ``weighted=True``; Ludewig and
+Jannach, "Evaluation of session-based recommendation algorithms", 2018): the items of the past
+sessions most like the current one. A session is the set of items it touched; past sessions
+that share an item with the current one are its candidates (the ``sample`` most recent ones),
+the ``k`` most similar are its neighbours, and an item's score is the summed similarity of the
+neighbours holding it. SKNN's similarity is the cosine of the two item sets; V-SKNN weighs the
+current session's items by position (the latest counts 1, the first 1/length), so what the
+visitor did last matters most.
+
+Memory is bounded: the ``max_sessions`` most recent closed sessions are kept, and per item the
+``sample`` most recent of them.
+
+>>> model = SessionKNN(k=10, seed=0)
+>>> for session in (["a", "b", "c"], ["a", "c"], ["b", "d"]):
+...     model.learn_one(session)
+>>> [(item, round(score, 2)) for item, score in model.predict_one(["a"], n=3)]
+[('c', 1.28), ('b', 0.58)]
+>>> [item for item, _ in SessionKNN(weighted=True).predict_one(["x"])]
+[]
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+
+
+class SessionKNN:
+    def __init__(self, k: int = 100, sample: int = 500, max_sessions: int = 100_000,
+                 weighted: bool = False, seed: int = 0) -> None:
+        self.k, self.sample, self.max_sessions = k, sample, max_sessions
+        self.weighted = weighted
+        self.seed = seed  # deterministic; kept for the models' common contract
+        self.sessions: OrderedDict[int, frozenset[str]] = OrderedDict()
+        self.by_item: dict[str, deque[int]] = {}
+        self.next_id = 0
+
+    def learn_one(self, session: Sequence[str]) -> None:
+        """Keeps one closed session (its items, in order)."""
+        items = frozenset(session)
+        if not items:
+            return
+        sid, self.next_id = self.next_id, self.next_id + 1
+        self.sessions[sid] = items
+        for item in items:
+            self.by_item.setdefault(item, deque(maxlen=self.sample)).append(sid)
+        while len(self.sessions) > self.max_sessions:
+            old, gone = self.sessions.popitem(last=False)
+            for item in gone:
+                holders = self.by_item.get(item)
+                if holders is not None and holders and holders[0] == old:
+                    holders.popleft()
+                    if not holders:
+                        del self.by_item[item]
+
+    def predict_one(self, session: Sequence[str], n: int = 20) -> list[tuple[str, float]]:
+        """The ``n`` best items for a current session (its items, oldest first), never its
+        own, with their scores."""
+        if not session:
+            return []
+        weights = self._weights(session)
+        candidates: set[int] = set()
+        for item in weights:
+            candidates.update(sid for sid in self.by_item.get(item, ()) if sid in self.sessions)
+        recent = sorted(candidates, reverse=True)[:self.sample]
+        scored = []
+        for sid in recent:
+            other = self.sessions[sid]
+            shared = sum(w for item, w in weights.items() if item in other)
+            similarity = shared if self.weighted else \
+                shared / math.sqrt(len(weights) * len(other))
+            if similarity > 0:
+                scored.append((similarity, sid))
+        scored.sort(key=lambda pair: (-pair[0], -pair[1]))
+        scores: dict[str, float] = {}
+        for similarity, sid in scored[:self.k]:
+            for item in self.sessions[sid]:
+                if item not in weights:
+                    scores[item] = scores.get(item, 0.0) + similarity
+        return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:n]
+
+    def _weights(self, session: Sequence[str]) -> dict[str, float]:
+        """Each distinct item of the current session: 1 (SKNN), or by its last position
+        (V-SKNN: the latest 1, the first 1/length)."""
+        if not self.weighted:
+            return dict.fromkeys(session, 1.0)
+        length = len(session)
+        return {item: (position + 1) / length for position, item in enumerate(session)}
