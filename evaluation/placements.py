@@ -9,8 +9,8 @@ for the placements beside the personal list, replayed in time order on a real da
 
 Each method answers before the event is learned. The system is the shipped code: the job's
 quality step pairing items in sessions and baskets (userstep/step.py), its per-item step
-(features/items.py) and category lists, the server's placements (serving/placements.py) and
-filters (serving/filters.py), with the content model (online_models/content.py) over a catalog
+(features/items.py) and category lists, the server's placements (userstep/placements.py) and
+filters (userstep/filters.py), with the content model (online_models/content.py) over a catalog
 made of what the data set says of its items (category, price), known from the start as a shop's
 feed is, while the items' events stay hidden until they happen. Targets whose item had no event
 before count as *new items*: only content and fallbacks can find them.
@@ -34,9 +34,9 @@ from reco.decay import EVENT_WEIGHTS
 from reco.events import Event
 from reco.keys import CATEGORY_PREFIX, category_key
 from reco.v1 import recommendations_pb2 as pb
-from serving.filters import Facts, Rules, select
-from serving.placements import complementary_items, popular_items, similar_items
+from userstep.filters import Facts, Rules, select
 from userstep.lists import popular_list
+from userstep.placements import complementary_items, popular_items, similar_items
 from userstep.step import UserStep
 
 PLACEMENTS = ("similar", "complementary", "popular")

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from features.slots import SlotState
 from features.trending import TopItems
 from features.windows import SlidingWindowSum
+from reco.catalog import price_band
 from reco.decay import add_decayed, value_at
 from reco.keys import category_key, new_items_key, ranking_key
 from reco.records import ItemSignal, TopOffer
@@ -180,14 +181,6 @@ def learn_signal(state: ItemState, signal: ItemSignal, step: float
                    TopOffer(ranking_key(kind, None), signal.item_id, ranked)]
     changed = (signal.previous is not None and state.add_neighbour(signal.previous)) or report
     return offers, changed
-
-
-def price_band(price: float | None) -> int:
-    """A content feature: 0 unknown, else 1 + floor(log2(price)) clipped to 1..20 (a band
-    per doubling: 1-2, 2-4, ... currency units)."""
-    if price is None or price <= 0:
-        return 0
-    return min(20, max(1, 1 + math.floor(math.log2(price))))
 
 
 def report_step(emit_ratio: float) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from features.knn_imputer import KNNImputer
 from features.rfm import RfmPopulation
 from features.stats import RunningStats
 
@@ -33,3 +34,6 @@ class Population:
         self.scroll = RunningStats.seeded(PRIOR_N, *SCROLL_PRIOR)
         self.session = RunningStats.seeded(PRIOR_N, *SESSION_PRIOR)
         self.rfm = RfmPopulation()
+        # recent users' observed dwell times by device type and category (a small window: it
+        # is searched whole for each imputation)
+        self.dwell_neighbours = KNNImputer(k=10, window=200)

@@ -152,14 +152,19 @@ class UserProfileState(SlotState):
 
     def _update_dwell(self, event: Event, population: Population, config: ProfileConfig) -> None:
         """Observed values train the statistics; missing ones are imputed from the user's own
-        mean, else the population's, and marked (imputed values never train)."""
+        mean, else from the views of similar users (same device type, same category: k nearest
+        neighbours), else the population's mean, and marked (imputed values never train)."""
+        similar = self._imputation_features(event)
         if event.dwell_ms is not None:
             self.last_dwell, self.last_dwell_imputed = float(event.dwell_ms), False
             self.dwell.add(math.log1p(event.dwell_ms))
             population.dwell.add(math.log1p(event.dwell_ms))
+            population.dwell_neighbours.learn_one(similar, math.log1p(event.dwell_ms))
         else:
-            source = self.dwell if self.dwell.n >= 3 else population.dwell
-            self.last_dwell, self.last_dwell_imputed = math.expm1(source.mean), True
+            mean = self.dwell.mean if self.dwell.n >= 3 else \
+                population.dwell_neighbours.predict_one(similar)
+            mean = population.dwell.mean if mean is None else mean
+            self.last_dwell, self.last_dwell_imputed = math.expm1(mean), True
         if event.scroll_depth is not None:
             self.last_scroll, self.last_scroll_imputed = event.scroll_depth, False
             self.scroll.add(event.scroll_depth)
@@ -167,6 +172,11 @@ class UserProfileState(SlotState):
         else:
             source = self.scroll if self.scroll.n >= 3 else population.scroll
             self.last_scroll, self.last_scroll_imputed = source.mean, True
+
+    def _imputation_features(self, event: Event) -> dict[str, float]:
+        """Who is viewing what, for imputing from similar users' views."""
+        device = self.context.get("device_type") or self.context.get("device", "")
+        return {f"device:{device}": 1.0, f"category:{event.category or ''}": 1.0}
 
     def _update_windows(self, event: Event) -> None:
         # Small integer keys and values keep the pickled state compact (see WINDOW_KEYS).

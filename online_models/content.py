@@ -28,7 +28,7 @@ from typing import Any
 
 from river.feature_extraction import BagOfWords
 
-from features.items import price_band
+from reco.catalog import price_band
 
 WORD_WEIGHT, CATEGORY_WEIGHT, BRAND_WEIGHT, PRICE_WEIGHT = 1.0, 2.0, 1.5, 1.0
 

@@ -165,3 +165,11 @@ def same_product(a: Item, b: Item) -> bool:
         item.ClearField("created_ms")
         item.ClearField("updated_ms")
     return a.SerializeToString(deterministic=True) == b.SerializeToString(deterministic=True)
+
+
+def price_band(price: float | None) -> int:
+    """A content feature: 0 unknown, else 1 + floor(log2(price)) clipped to 1..20 (a band
+    per doubling: 1-2, 2-4, ... currency units)."""
+    if price is None or price <= 0:
+        return 0
+    return min(20, max(1, 1 + math.floor(math.log2(price))))

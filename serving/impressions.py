@@ -17,7 +17,7 @@ from confluent_kafka import KafkaError, Producer
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.v1 import recommendations_pb2 as pb
-from serving.placements import PERSONAL
+from userstep.placements import PERSONAL
 from userstep.serve import json_number, json_string
 
 log = logging.getLogger("reco.impressions")

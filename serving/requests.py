@@ -7,7 +7,7 @@ import math
 
 from reco.events import MAX_ID_LEN, MAX_TS_MS, MAX_ZONE_LEN, MIN_TS_MS, valid_timezone
 from reco.v1 import recommendations_pb2 as pb
-from serving.placements import BY
+from userstep.placements import BY
 
 MAX_K = 100
 MAX_USER_ID = MAX_ID_LEN

@@ -9,8 +9,8 @@ from collections.abc import Collection
 from reco.catalog import is_available
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1.catalog_pb2 import OUT_OF_STOCK, Item
-from serving.filters import Facts, Rules, rules_from_proto
 from serving.store import CATALOG, ITEMS, PROFILES, RECOMMENDATIONS, Store
+from userstep.filters import Facts, Rules, rules_from_proto
 
 FACTS_CACHE = 100_000  # items whose parsed catalog records are kept
 MINUTE_MS = 60_000

@@ -28,20 +28,7 @@ from reco.keys import (
 )
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
-from serving.filters import select
 from serving.impressions import ImpressionLog
-from serving.placements import (
-    COMPLEMENTARY,
-    PERSONAL,
-    POPULAR,
-    SIMILAR,
-    TOP_UP,
-    complementary_items,
-    from_lists,
-    personalised,
-    popular_items,
-    similar_items,
-)
 from serving.policy import ServingPolicy
 from serving.requests import (
     complementary_request_problem,
@@ -60,6 +47,19 @@ from serving.store import (
     RECOMMENDATIONS,
     UNAVAILABLE,
     Store,
+)
+from userstep.filters import select
+from userstep.placements import (
+    COMPLEMENTARY,
+    PERSONAL,
+    POPULAR,
+    SIMILAR,
+    TOP_UP,
+    complementary_items,
+    from_lists,
+    personalised,
+    popular_items,
+    similar_items,
 )
 from userstep.serve import Prepared, Slate
 

@@ -117,7 +117,7 @@ class Prepared:
 
     def ranked(self, arm: str, diversity: float, exclude: Collection[str]) -> list[PoolItem]:
         """The whole pool ranked by the mix ``arm``, bought and unavailable items included:
-        for a request's filters (serving/filters.py), which decide about them."""
+        for a request's filters (userstep/filters.py), which decide about them."""
         return serve(self.pool, arm, exclude, len(self.pool), diversity)
 
     def slate_of(self, items: list[PoolItem]) -> Slate:

@@ -27,8 +27,9 @@ def test_a_replay_scores_every_method_and_writes_the_report(tmp_path, monkeypatc
     result = json.loads((folder / "report.json").read_text())
     summary = result["summary"]
     assert set(summary) == {"reco-stream (this system)", "user's recent items",
-                            "co-occurrence (last 20)", "most popular", "recent trending",
-                            "batch ALS (daily)"}
+                            "co-occurrence (last 20)", "recent items + co-occurrence",
+                            "item-kNN (cosine)", "SKNN", "V-SKNN", "most popular",
+                            "recent trending", "batch ALS (daily)"}
     for name, s in summary.items():
         assert s["all"]["targets"] == result["targets"] > 0, name
         assert 0 <= s["all"]["hr@5"] <= s["all"]["hr@10"] <= s["all"]["hr@20"] <= 1, name

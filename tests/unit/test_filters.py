@@ -1,10 +1,10 @@
-"""The filter and business-rule selection (serving/filters.py), driven by Hypothesis over random
+"""The filter and business-rule selection (userstep/filters.py), driven by Hypothesis over random
 catalogs, candidate lists and rules: every returned item satisfies every rule."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serving.filters import PINNED_REASON, Facts, Rules, select
+from userstep.filters import PINNED_REASON, Facts, Rules, select
 
 ITEMS = [f"i{n}" for n in range(30)]
 CATEGORIES = ["Shoes", "Hats", "Socks", "Bags"]

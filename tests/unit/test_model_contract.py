@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from features.items import ItemState
+from features.knn_imputer import KNNImputer
 from features.trending import TopItems
 from online_models.als import ImplicitALS
 from online_models.bandit_context import context_features
@@ -196,6 +197,24 @@ def session_knn_case(weighted: bool) -> Case:
                 lambda n: 1_000 * 200, grow=lambda m, i: m.learn_one([f"n{i}", f"n{i + 1}"]))
 
 
+def knn_imputer_case() -> Case:
+    def x(i: int) -> dict[str, float]:
+        return {f"device:{i % 3}": 1.0, f"category:{i % 5}": 1.0}
+
+    def hostile(model: KNNImputer) -> None:
+        for bad in (math.nan, math.inf):
+            with pytest.raises(ValueError):
+                model.learn_one(x(0), bad)
+            with pytest.raises(ValueError):
+                model.learn_one({"device:0": bad}, 1.0)
+
+    return Case("KNN imputer", lambda seed: KNNImputer(k=5, window=100, seed=seed),
+                lambda m, i: m.learn_one(x(i), float(i % 7)),
+                lambda m, probe: m.predict_one({f"device:{probe}": 1.0}), hostile,
+                "O(window): the last observations only", lambda n: 30_000,
+                grow=lambda m, i: m.learn_one({f"user:{i}": 1.0}, 1.0))
+
+
 class Trending:
     """Items' decayed scores offered to per-category top lists, recommended from."""
 
@@ -270,6 +289,7 @@ CASES = [
     content_case(),
     session_knn_case(weighted=False),
     session_knn_case(weighted=True),
+    knn_imputer_case(),
     top_case("trending", Trending.trending),
     top_case("popular", Trending.popular_list),
     Case("candidate blend", Blend, Blend.learn, Blend.predict, Blend.hostile,

@@ -1,6 +1,6 @@
 """The placements beside the personal list, as ranked candidates: each placement's own items,
 then its fallback's, whose reason says they top the answer up. The filters and business rules
-(serving/filters.py) then choose what is shown, so what cannot be bought, what the user bought
+(userstep/filters.py) then choose what is shown, so what cannot be bought, what the user bought
 and what a request filters out never reach an answer, and a short answer is topped up.
 
 - ``similar``, the product page: items seen with this one in the same sessions (the job's
@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from features.items import UNKNOWN_CATEGORY
 from online_models.mixes import PoolItem
 from reco.v1 import recommendations_pb2 as pb
-from serving.filters import Facts
+from userstep.filters import Facts
 
 PERSONAL, SIMILAR, COMPLEMENTARY, POPULAR = "personal", "similar", "complementary", "popular"
 BY = ("trending", "new", "views", "purchases")  # what a popular answer ranks by (the job's lists)
