@@ -13,6 +13,7 @@ report with tables and plots goes to ``reports/eval-<data set>/``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -82,10 +83,12 @@ def history_group(prior_events: int) -> str | None:
 
 
 def replay(events: list[Event], methods: list[Method], targets: set[str],
-           segment_of: Callable[[str, int], str] | None = None) -> dict[str, Any]:
+           segment_of: Callable[[str, int], str] | None = None,
+           scored: set[str] | None = None) -> dict[str, Any]:
     """Asks, scores, then learns, event by event; shows progress on stderr. Each target also
     counts in the group of the user's history length and, given ``segment_of`` (user, time ->
-    name), in the user's segment at that time."""
+    name), in the user's segment at that time. Given ``scored`` (event ids), only those events
+    are targets; the others are learned only."""
     metrics = {m.name: Metrics() for m in methods}
     daily: dict[str, dict[int, list[int]]] = {m.name: defaultdict(lambda: [0, 0])
                                              for m in methods}
@@ -93,7 +96,8 @@ def replay(events: list[Event], methods: list[Method], targets: set[str],
     started = time.monotonic()
     step = max(1, len(events) // 20)
     for n, event in enumerate(events, 1):
-        if event.event_type in targets and event.item_id:
+        if event.event_type in targets and event.item_id and (
+                scored is None or event.event_id in scored):
             day = event.ts // DAY_MS
             history = history_group(prior[event.user_id])
             groups = [HISTORY + history] if history else []
@@ -118,6 +122,27 @@ def replay(events: list[Event], methods: list[Method], targets: set[str],
             "versus": {other: comparison(metrics[first], metrics[other]) for other in others},
             "daily_hr10": {name: {day: hits / total for day, (hits, total) in sorted(d.items())}
                            for name, d in daily.items()}}
+
+
+def with_test_sessions(train: list[Event], test: list[Event]) -> tuple[list[Event], set[str]]:
+    """The training events then the test ones (their ids made distinct from the training
+    file's), and the ids of the test events to score: each after its session's first.
+
+    >>> a = [Event("1", "product_view", "s1", ts=1, item_id="x")]
+    >>> b = [Event("1", "product_view", "s2", ts=5, item_id="x"),
+    ...      Event("2", "product_view", "s2", ts=6, item_id="y")]
+    >>> events, scored = with_test_sessions(a, b)
+    >>> [e.event_id for e in events], sorted(scored)
+    (['1', 'test-1', 'test-2'], ['test-2'])
+    """
+    test = [dataclasses.replace(e, event_id=f"test-{e.event_id}") for e in test]
+    seen: set[str] = set()
+    scored = set()
+    for event in test:
+        if event.user_id in seen:
+            scored.add(event.event_id)
+        seen.add(event.user_id)
+    return sorted(train + test, key=lambda e: e.ts), scored
 
 
 def versus_table(versus: dict[str, dict[str, dict[str, float]]], first: str) -> str:
@@ -266,6 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=positive_int, help="replay only the first N events")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", help="report folder name (default: eval-<dataset>)")
+    parser.add_argument("--test", metavar="FILE",
+                        help="the session-rec protocol: learn the data set (e.g. its "
+                             "_train_full), then predict each next item within the sessions of "
+                             "FILE (its _test), every event after a session's first; methods "
+                             "keep learning online from the test events once asked")
     parser.add_argument("--placement", choices=PLACEMENTS,
                         help="instead: item-to-item next-event prediction for a placement "
                              "beside the personal list (evaluation/placements.py)")
@@ -274,8 +304,11 @@ def main(argv: list[str] | None = None) -> int:
                              "for this many targets, next to the in-process system")
     args = parser.parse_args(argv)
     progress(f"loading {args.dataset} from {args.path}")
+    scored: set[str] | None = None
     try:
         events = load_dataset(args.dataset, args.path)[:args.limit]
+        if args.test:
+            events, scored = with_test_sessions(events, load_dataset(args.dataset, args.test))
     except (DatasetError, OSError) as exc:  # the input: say what is wrong with it
         parser.error(str(exc))
     if args.placement:
@@ -284,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
                                "reco eval " + " ".join(argv or []), args.seed))
         return 0
     targets = set(args.targets.split(","))
-    n_targets = sum(1 for e in events if e.event_type in targets)
+    n_targets = sum(1 for e in events if e.event_type in targets
+                    and (scored is None or e.event_id in scored))
     progress(f"{len(events)} events, {len({e.user_id for e in events})} users, "
              f"{len({e.item_id for e in events})} items, {n_targets} targets "
              f"({', '.join(sorted(targets))})")
@@ -296,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     systems = methods(args.seed, events)
     system = systems[0]
     result = replay(events, systems, targets, segment_of=system.rfm_segment
-                    if isinstance(system, InProcessSystem) else None)
+                    if isinstance(system, InProcessSystem) else None, scored=scored)
     result["reachability"] = reachability(events, targets)
     folder = report_dir(args.name or f"eval-{args.dataset}")
     command = "reco eval " + " ".join(argv or [])
