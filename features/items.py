@@ -27,7 +27,7 @@ from features.windows import SlidingWindowSum
 from reco.catalog import price_band
 from reco.decay import add_decayed, value_at
 from reco.keys import category_key, new_items_key, ranking_key
-from reco.records import ItemSignal, TopOffer
+from reco.records import CatalogEntry, ItemSignal, TopOffer
 from reco.v1 import recommendations_pb2 as pb
 
 ITEM_WINDOWS = (("1h", 3_600_000, 600_000), ("24h", 86_400_000, 3_600_000))
@@ -52,8 +52,10 @@ class SpaceSavingTop(TopItems):
 class ItemState(SlotState):
     # the pickled layout (features/slots.py): new slots go last, never sorted in
     __slots__ = ("category", "first_seen", "half_life_ms", "log_score", "neighbours",  # noqa: RUF023
-                 "price", "recent_ids", "reported", "windows", "bought_with", "rankings")
-    added_slots = {"bought_with": lambda: SpaceSavingTop(BOUGHT_WITH), "rankings": dict}
+                 "price", "recent_ids", "reported", "windows", "bought_with", "rankings",
+                 "catalogued")
+    added_slots = {"bought_with": lambda: SpaceSavingTop(BOUGHT_WITH), "rankings": dict,
+                   "catalogued": bool}
 
     def __init__(self, half_life_ms: int, cooccurring: int = 20) -> None:
         self.half_life_ms = half_life_ms
@@ -68,6 +70,7 @@ class ItemState(SlotState):
         self.bought_with = SpaceSavingTop(BOUGHT_WITH)  # carted or bought in one session
         # "views" / "purchases" -> (decayed log2 count, the value last reported to the rankings)
         self.rankings: dict[str, tuple[float, float | None]] = {}
+        self.catalogued = False  # the catalog gave category and price: events do not change them
 
     def add_interaction(self, weight: float, ts: int, event_id: str, category: str,
                         price: float | None = None) -> bool:
@@ -75,9 +78,10 @@ class ItemState(SlotState):
         if event_id in self.recent_ids:
             return False
         self.recent_ids = (event_id, *self.recent_ids[:RECENT_IDS - 1])
-        self.category = category or self.category
+        if not self.catalogued:
+            self.category = category or self.category
+            self.price = price if price is not None else self.price
         self.first_seen = min(self.first_seen or ts, ts)
-        self.price = price if price is not None else self.price
         self.log_score = add_decayed(self.log_score, weight, ts, self.half_life_ms)
         for window in self.windows:
             window.add(0, weight, ts)
@@ -145,7 +149,33 @@ class ItemState(SlotState):
             price_band=price_band(self.price))
 
 
-def learn_signal(state: ItemState, signal: ItemSignal, step: float
+def learn_catalog(state: ItemState, entry: CatalogEntry) -> tuple[list[TopOffer], bool]:
+    """The catalog joined with the item's signals: its category and price become the
+    catalog's (events no longer change them), and an item the catalog lists before any event
+    joins its category's newest items at once (content-based, for cold items).
+
+    >>> state = ItemState(half_life_ms=3_600_000)
+    >>> offers, changed = learn_catalog(state, CatalogEntry("i1", "Boots", 70.0, 5))
+    >>> [(o.key, o.item_id, o.score) for o in offers], state.category, changed
+    ([('new/Boots', 'i1', 5.0)], 'Boots', True)
+    >>> _ = learn_signal(state, ItemSignal("i1", "shoes", 1.0, 9, "e1", price=9.0), 0.0)
+    >>> state.category, state.price
+    ('Boots', 70.0)
+    """
+    before = (state.category, state.price)
+    if entry.category:
+        state.category = entry.category
+    if entry.price is not None and entry.price > 0:
+        state.price = entry.price
+    state.catalogued = bool(entry.category) or state.catalogued
+    offers = []
+    if state.first_seen == 0 and entry.category:
+        offers.append(TopOffer(new_items_key(state.category), entry.item_id,
+                               float(entry.created_ms)))
+    return offers, (state.category, state.price) != before
+
+
+def learn_signal(state: ItemState, signal: ItemSignal | CatalogEntry, step: float
                  ) -> tuple[list[TopOffer], bool]:
     """The per-item operator's step: learns one signal; returns the offers to the top lists
     (the item's new score to its category's list when it grew by ``step`` (log2) since the
@@ -159,6 +189,8 @@ def learn_signal(state: ItemState, signal: ItemSignal, step: float
     >>> [(o.key, o.item_id) for o in offers], changed
     ([('new/shoes', 'i1'), ('category/shoes', 'i1')], True)
     """
+    if isinstance(signal, CatalogEntry):
+        return learn_catalog(state, signal)
     if signal.neighbour is not None:
         return [], state.add_neighbour(signal.neighbour)
     if signal.bought_with is not None:

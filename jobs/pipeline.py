@@ -37,7 +37,7 @@ from pyflink.java_gateway import get_gateway
 
 from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
 from operators.items import ITEM_FEATURES, ItemTrending
-from operators.parse import FACTOR_CHUNKS, ParseEvents
+from operators.parse import CATALOG_ENTRIES, FACTOR_CHUNKS, ParseEvents
 from operators.policy import PolicyLearner
 from operators.quality import FILTERED, ITEM_SIGNALS, QualityFilter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS
@@ -122,11 +122,14 @@ def build_pipeline(raw: DataStream, settings: Settings,
     parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
                                      impressions_topic=s.topic_impressions,
                                      factors_topic=s.topic_item_factors,
-                                     max_future_ms=s.max_future_ms),
+                                     max_future_ms=s.max_future_ms,
+                                     items_topic=s.topic_items),
                          output_type=KEYED_PICKLED).name("parse").uid("parse")
     checked = (keyed(parsed).process(QualityFilter(s), output_type=KEYED_PICKLED)
                .name("quality").uid("quality"))
-    scores = (keyed(side_output(checked, ITEM_SIGNALS))
+    # the catalog joins the item signals in the per-item operator's keyed state
+    item_inputs = side_output(checked, ITEM_SIGNALS).union(side_output(parsed, CATALOG_ENTRIES))
+    scores = (keyed(item_inputs)
               .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms,
                                     s.trending_emit_ratio, s.cooccurring_items),
                        output_type=PICKLED).name("item-features").uid("item-features"))

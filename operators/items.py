@@ -20,14 +20,15 @@ from features.items import ItemState, learn_signal, report_step
 from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import KEYED_BYTES, value_state
 from reco.clock import now_ms
-from reco.records import ItemSignal
+from reco.records import CatalogEntry, ItemSignal
 
 ITEM_FEATURES = OutputTag("item-features", KEYED_BYTES)
 
 
 class ItemTrending(KeyedProcessFunction):
     """Input: reco.records.ItemSignal, an interaction or a neighbour (each pair of consecutive
-    items of a session is counted on both items). Output: TopOffer(category_key(category),
+    items of a session is counted on both items), or reco.records.CatalogEntry, the catalog
+    joined with the signals (features/items.py: learn_catalog). Output: TopOffer(category_key(category),
     item_id, log2 score), and TopOffer(new_items_key(category), item_id, first seen ms) once
     per item; side output ITEM_FEATURES: Row(item_id, ItemFeatures bytes)."""
 
@@ -43,7 +44,8 @@ class ItemTrending(KeyedProcessFunction):
         self.failures = failure_counter(runtime_context)
 
     @dead_letter_on_error("item-features")
-    def process_element(self, signal: ItemSignal, ctx: KeyedProcessFunction.Context
+    def process_element(self, signal: ItemSignal | CatalogEntry,
+                        ctx: KeyedProcessFunction.Context
                         ) -> Iterator[Any]:
         state = self.item.value() or ItemState(self.half_life_ms, self.cooccurring)
         offers, changed = learn_signal(state, signal, self.step)

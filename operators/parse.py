@@ -15,6 +15,8 @@ from pyflink.datastream.functions import ProcessFunction, RuntimeContext
 from online_models.factors import chunk_problem
 from online_models.mixes import ARMS
 from operators.guard import DEAD_LETTERS, Count, dead_letter_on_error, failure_counter
+from operators.state import KEYED_PICKLED
+from reco.catalog import catalog_entry
 from reco.clock import now_ms
 from reco.events import DEFAULT_MAX_FUTURE_MS, InvalidEvent, parse_event
 from reco.impressions import parse_impression
@@ -23,6 +25,8 @@ from reco.v1 import recommendations_pb2 as pb
 
 # (factors_key(chunk), ItemFactorsChunk bytes), for the broadcast to the user operator
 FACTOR_CHUNKS = OutputTag("factor-chunks", Types.PICKLED_BYTE_ARRAY())
+# Row(item id, reco.records.CatalogEntry): the catalog, for the per-item operator
+CATALOG_ENTRIES = OutputTag("catalog-entries", KEYED_PICKLED)
 
 
 def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_bytes: int) -> str:
@@ -43,17 +47,20 @@ def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_byt
 class ParseEvents(ProcessFunction):
     """Input rows: (value, topic, partition, offset); output: KEYED_PICKLED rows of the user id
     and the ``reco.events.Event``, or the ``reco.impressions.Impression`` for records of the
-    impressions topic; item factor chunks to the FACTOR_CHUNKS side output."""
+    impressions topic; item factor chunks to the FACTOR_CHUNKS side output and catalog records
+    (the items topic) to CATALOG_ENTRIES."""
 
     def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
                  impressions_topic: str = "impressions",
                  factors_topic: str = "item_factors",
-                 max_future_ms: int = DEFAULT_MAX_FUTURE_MS) -> None:
+                 max_future_ms: int = DEFAULT_MAX_FUTURE_MS,
+                 items_topic: str = "items") -> None:
         self.max_event_bytes = max_event_bytes
         self.max_future_ms = max_future_ms
         self.dlq_raw_max_bytes = dlq_raw_max_bytes
         self.impressions_topic = impressions_topic
         self.factors_topic = factors_topic
+        self.items_topic = items_topic
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.failures = failure_counter(runtime_context)
@@ -71,6 +78,11 @@ class ParseEvents(ProcessFunction):
                 return
             if row[1] == self.factors_topic:
                 yield from self._factor_chunk(raw)
+                return
+            if row[1] == self.items_topic:
+                if raw is not None:  # a tombstone: the server drops the item at lookup
+                    entry = catalog_entry(raw)
+                    yield CATALOG_ENTRIES, Row(entry.item_id, entry)
                 return
             event = parse_event(raw, self.max_event_bytes, now_ms(), self.max_future_ms)
         except InvalidEvent as exc:

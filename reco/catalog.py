@@ -27,6 +27,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.message import DecodeError
+
+from reco.events import InvalidEvent
+from reco.records import CatalogEntry
 from reco.v1.catalog_pb2 import (
     DISCONTINUED,
     IN_STOCK,
@@ -173,3 +177,24 @@ def price_band(price: float | None) -> int:
     if price is None or price <= 0:
         return 0
     return min(20, max(1, 1 + math.floor(math.log2(price))))
+
+
+def catalog_entry(raw: bytes) -> CatalogEntry:
+    """A catalog record of the ``items`` topic as the job's per-item operator learns it;
+    InvalidEvent (with the reason) for bytes that are not a usable ``reco.v1.Item``.
+
+    >>> catalog_entry(Item(item_id="i1", category_path=["Gear", "Boots"], price=70.0,
+    ...                    created_ms=5).SerializeToString())
+    CatalogEntry(item_id='i1', category='Boots', price=70.0, created_ms=5)
+    """
+    try:
+        item = Item.FromString(raw)
+    except DecodeError:
+        raise InvalidEvent("catalog record: not a reco.v1.Item protobuf") from None
+    if not item.item_id or len(item.item_id) > MAX_ID or any(c < " " for c in item.item_id):
+        raise InvalidEvent("catalog record: item_id is empty, too long or has control "
+                           "characters")
+    if not math.isfinite(item.price) or item.price < 0:
+        raise InvalidEvent(f"catalog record: price {item.price} is not a finite price")
+    return CatalogEntry(item.item_id, item.category_path[-1] if item.category_path else "",
+                        item.price or None, max(item.created_ms, 0))

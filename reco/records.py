@@ -31,6 +31,17 @@ class ItemSignal:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """What the catalog says of an item, for the per-item operator (keyed by ``item_id``): its
+    most specific category, its price and when the feed first had it."""
+
+    item_id: str
+    category: str = ""
+    price: float | None = None
+    created_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class TopOffer:
     """An item's score offered to a top list (keyed by the list's key, reco/keys.py)."""
 
