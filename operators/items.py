@@ -28,9 +28,9 @@ ITEM_FEATURES = OutputTag("item-features", KEYED_BYTES)
 class ItemTrending(KeyedProcessFunction):
     """Input: reco.records.ItemSignal, an interaction or a neighbour (each pair of consecutive
     items of a session is counted on both items), or reco.records.CatalogEntry, the catalog
-    joined with the signals (features/items.py: learn_catalog). Output:
-    TopOffer(category_key(category), item_id, log2 score), and TopOffer(new_items_key(category), item_id, first seen ms) once
-    per item; side output ITEM_FEATURES: Row(item_id, ItemFeatures bytes)."""
+    joined with the signals (features/items.py: learn_catalog). Output: the offers of
+    features/items.py's learn_signal (a category's trending and newest items, the views and
+    purchases rankings); side output ITEM_FEATURES: Row(item_id, ItemFeatures bytes)."""
 
     def __init__(self, half_life_ms: int, ttl_ms: int, emit_ratio: float,
                  cooccurring: int) -> None:
