@@ -288,6 +288,14 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         elif request.category:
             key = (new_items_key if request.by == "new" else category_key)(request.category)
             wanted, fallback = self._lists(key), wanted
+        elif request.context.device:
+            # the home page: what the visitor's segment (device, part of day) likes most
+            ctx = request.context
+            local = event_context(ctx.ts or now_ms or clock.now_ms(), ctx.timezone or None,
+                                  ctx.country or None)
+            segment = self._context_segment(ctx.device, local.day_part)
+            if segment:
+                wanted, fallback = self._lists(segment_list_key(segment)), wanted
         candidates = popular_items(wanted, fallback)
         return self._placement_answer(self._select(candidates, request, now_ms), POPULAR)
 

@@ -368,3 +368,22 @@ def test_an_impression_that_cannot_be_written_never_fails_the_lookup():
         extra={"blob": "x" * 2_000_000}))  # over the producer's message.max.bytes
     log.log(request, pb.GetRecommendationsResponse(request_id="r"), {}, "[]")
     assert log.dropped == 1 and log.sent == 0
+
+
+def test_the_home_pages_popular_items_follow_the_visitors_segment(store):
+    summary = pb.SegmentModelSummary(instance="instance-0", segments=[
+        pb.Segment(id=0, size=5, centroid={"device:mobile": 1.0}),
+        pb.Segment(id=1, size=5, centroid={"device:desktop": 1.0})])
+    segment_list = pb.RecommendationList(user_id=segment_list_key(1), items=[
+        pb.RecommendedItem(item_id="d1", score=1.0, source="popular",
+                           reason="popular:segment=1")]).SerializeToString()
+    store.apply([Change(SEGMENTS, "instance-0", summary.SerializeToString()),
+                 Change(POPULAR_LISTS, segment_list_key(1), segment_list)], {})
+    servicer = RecommendationsServicer(store, Settings(policy="fixed:personal"))
+
+    def home(device: str) -> list[tuple[str, str]]:
+        request = pb.GetPopularItemsRequest(k=2, context=pb.Context(device=device))
+        return [(i.item_id, i.reason) for i in servicer.popular(request).response.items]
+
+    assert home("desktop") == [("d1", "popular:segment=1"), ("p", "popular:top-up")]
+    assert [item for item, _ in home("mobile")] == ["p", "a"]  # no list for its segment
