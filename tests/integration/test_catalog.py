@@ -64,7 +64,7 @@ def test_an_item_out_of_stock_leaves_the_answers_and_bad_rows_are_dead_lettered(
     assert [(x["line"], "price 'cheap'" in x["reason"]) for x in ours] == [(4, True)]
 
 
-def test_a_categorys_popular_items_follow_its_events(stack, settings):
+def test_a_categorys_trending_new_and_best_selling_items_follow_its_events(stack, settings):
     run = uuid.uuid4().hex[:6]
     category, items = f"hats-{run}", [f"hat-{run}-{n}" for n in range(3)]
     now = int(time.time() * 1000)
@@ -81,6 +81,13 @@ def test_a_categorys_popular_items_follow_its_events(stack, settings):
         eventually(lambda: set(items) <= trending(), 60, "the category's trending list")
         newest = {i.item_id for i in client.popular(category, 10, by="new").items}
         assert set(items) <= newest
+
+        def best_sellers() -> set[str]:
+            reply = client.popular(category, 10, by="purchases")
+            return {i.item_id for i in reply.items
+                    if i.reason == f"best-sellers:category={category}"}
+
+        eventually(lambda: set(items) <= best_sellers(), 30, "the category's best sellers")
         elsewhere = client.popular(f"nothing-{run}", 3)
         assert all(i.reason == "popular:top-up" for i in elsewhere.items)
 
