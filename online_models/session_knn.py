@@ -14,7 +14,7 @@ Memory is bounded: the ``max_sessions`` most recent closed sessions are kept, an
 >>> for session in (["a", "b", "c"], ["a", "c"], ["b", "d"]):
 ...     model.learn_one(session)
 >>> [(item, round(score, 2)) for item, score in model.predict_one(["a"], n=3)]
-[('c', 1.28), ('b', 0.58)]
+[('a', 1.28), ('c', 1.28), ('b', 0.58)]
 >>> [item for item, _ in SessionKNN(weighted=True).predict_one(["x"])]
 []
 """
@@ -55,8 +55,9 @@ class SessionKNN:
                         del self.by_item[item]
 
     def predict_one(self, session: Sequence[str], n: int = 20) -> list[tuple[str, float]]:
-        """The ``n`` best items for a current session (its items, oldest first), never its
-        own, with their scores."""
+        """The ``n`` best items for a current session (its items, oldest first), with their
+        scores; its own items are not left out (visitors come back to what they saw, and the
+        neighbours that share them say how much)."""
         if not session:
             return []
         weights = self._weights(session)
@@ -76,8 +77,7 @@ class SessionKNN:
         scores: dict[str, float] = {}
         for similarity, sid in scored[:self.k]:
             for item in self.sessions[sid]:
-                if item not in weights:
-                    scores[item] = scores.get(item, 0.0) + similarity
+                scores[item] = scores.get(item, 0.0) + similarity
         return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:n]
 
     def _weights(self, session: Sequence[str]) -> dict[str, float]:
