@@ -185,27 +185,26 @@ class ItemKNN(CoOccurrence):
 
 class SessionKNNBaseline:
     """SKNN or V-SKNN (online_models/session_knn.py) over each user's sessions (a gap of
-    ``gap_ms`` closes one): the current session, else the user's last, is the query."""
+    ``gap_ms`` starts a new one), each indexed as it grows: the current session, else the
+    user's last, is the query."""
 
     def __init__(self, weighted: bool, gap_ms: int = 30 * 60_000) -> None:
         self.name = "V-SKNN" if weighted else "SKNN"
         self.model = SessionKNN(weighted=weighted)
         self.gap_ms = gap_ms
-        self.open: dict[str, tuple[int, list[str]]] = {}  # user -> (last ts, items)
-        self.last: dict[str, list[str]] = {}
+        # user -> (session start, last ts, items)
+        self.open: dict[str, tuple[int, int, list[str]]] = {}
 
     def learn(self, event: Event) -> None:
         if not event.item_id or _weight(event) <= 0:
             return
-        last_ts, items = self.open.get(event.user_id, (event.ts, []))
+        start, last_ts, items = self.open.get(event.user_id, (event.ts, event.ts, []))
         if items and event.ts - last_ts > self.gap_ms:
-            self.model.learn_one(items)
-            self.last[event.user_id] = items
-            items = []
-        self.open[event.user_id] = (max(last_ts, event.ts), [*items, event.item_id])
+            start, items = event.ts, []
+        items = [*items, event.item_id]
+        self.open[event.user_id] = (start, max(last_ts, event.ts), items)
+        self.model.learn_one(items, key=f"{event.user_id}@{start}")
 
     def recommend(self, user: str, k: int, now_ms: int) -> list[str]:
-        last_ts, items = self.open.get(user, (0, []))
-        query = items if items and now_ms - last_ts <= self.gap_ms else \
-            items or self.last.get(user, [])
-        return [item for item, _ in self.model.predict_one(query, k)]
+        start, _, items = self.open.get(user, (0, 0, []))
+        return [item for item, _ in self.model.predict_one(items, k, own=f"{user}@{start}")]

@@ -34,16 +34,26 @@ class SessionKNN:
         self.seed = seed  # deterministic; kept for the models' common contract
         self.sessions: OrderedDict[int, frozenset[str]] = OrderedDict()
         self.by_item: dict[str, deque[int]] = {}
+        self.keys: OrderedDict[str, int] = OrderedDict()  # an open session's key -> its id
         self.next_id = 0
 
-    def learn_one(self, session: Sequence[str]) -> None:
-        """Keeps one closed session (its items, in order)."""
+    def learn_one(self, session: Sequence[str], key: str | None = None) -> None:
+        """Keeps one session (its items, in order). With ``key``, a session still open: a
+        later call with the same key replaces it with what it has grown to (a stream does not
+        say when a session ends)."""
         items = frozenset(session)
         if not items:
             return
-        sid, self.next_id = self.next_id, self.next_id + 1
+        sid = self.keys.get(key) if key is not None else None
+        if sid is None or sid not in self.sessions:
+            sid, self.next_id = self.next_id, self.next_id + 1
+            if key is not None:
+                self.keys[key] = sid
+                while len(self.keys) > self.max_sessions:
+                    self.keys.popitem(last=False)
+        before = self.sessions.get(sid, frozenset())
         self.sessions[sid] = items
-        for item in items:
+        for item in items - before:
             self.by_item.setdefault(item, deque(maxlen=self.sample)).append(sid)
         while len(self.sessions) > self.max_sessions:
             old, gone = self.sessions.popitem(last=False)
@@ -54,16 +64,20 @@ class SessionKNN:
                     if not holders:
                         del self.by_item[item]
 
-    def predict_one(self, session: Sequence[str], n: int = 20) -> list[tuple[str, float]]:
+    def predict_one(self, session: Sequence[str], n: int = 20, own: str | None = None
+                    ) -> list[tuple[str, float]]:
         """The ``n`` best items for a current session (its items, oldest first), with their
         scores; its own items are not left out (visitors come back to what they saw, and the
-        neighbours that share them say how much)."""
+        neighbours that share them say how much). ``own``: the key the current session was
+        learned under, so that it is not its own neighbour."""
         if not session:
             return []
         weights = self._weights(session)
+        mine = self.keys.get(own) if own is not None else None  # not its own neighbour
         candidates: set[int] = set()
         for item in weights:
-            candidates.update(sid for sid in self.by_item.get(item, ()) if sid in self.sessions)
+            candidates.update(sid for sid in self.by_item.get(item, ())
+                              if sid in self.sessions and sid != mine)
         recent = sorted(candidates, reverse=True)[:self.sample]
         scored = []
         for sid in recent:
