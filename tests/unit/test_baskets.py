@@ -52,10 +52,11 @@ def test_item_state_publishes_what_was_bought_with_it_and_old_states_restore():
     assert [(o.item_id, o.affinity) for o in message.bought_with] == [("sock", 2.0),
                                                                       ("lace", 1.0)]
     assert not message.co_occurring
-    old = state.__getstate__()[:-2]  # as stored before baskets and rankings were kept
+    old = state.__getstate__()[:-3]  # as stored before baskets, rankings, catalog were kept
     restored = ItemState.__new__(ItemState)
     restored.__setstate__(old)
     assert restored.bought_with.ranked() == [] and restored.rankings == {}
+    assert restored.catalogued is False
     assert learn_signal(restored, ItemSignal("a", ts=0, bought_with="x"), 0.0)[1]
 
 
