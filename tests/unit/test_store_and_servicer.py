@@ -268,7 +268,8 @@ def test_unknown_policies_are_refused_with_the_choices(store):
         RecommendationsServicer(store, Settings(policy="greedy"))
 
 
-def test_a_new_user_gets_the_list_of_their_segment_when_there_is_one(store):
+def store_device_segments(store):
+    """Two segments, mobile (0) and desktop (1); segment 1 has a cold-start list: d1."""
     summary = pb.SegmentModelSummary(instance="instance-0", segments=[
         pb.Segment(id=0, size=5, centroid={"device:mobile": 1.0}),
         pb.Segment(id=1, size=5, centroid={"device:desktop": 1.0})])
@@ -277,6 +278,10 @@ def test_a_new_user_gets_the_list_of_their_segment_when_there_is_one(store):
                            reason="popular:segment=1")]).SerializeToString()
     store.apply([Change(SEGMENTS, "instance-0", summary.SerializeToString()),
                  Change(POPULAR_LISTS, segment_list_key(1), segment_list)], {})
+
+
+def test_a_new_user_gets_the_list_of_their_segment_when_there_is_one(store):
+    store_device_segments(store)  # desktop: segment 1, with a list of its own
     desktop = ask(store, "stranger", context=pb.Context(device="desktop"))
     # the segment's list leads, topped up with the global one (a segment's list can be short)
     assert desktop.cold_start and [i.item_id for i in desktop.items] == ["d1", "p", "a", "q", "r"]
@@ -371,14 +376,7 @@ def test_an_impression_that_cannot_be_written_never_fails_the_lookup():
 
 
 def test_the_home_pages_popular_items_follow_the_visitors_segment(store):
-    summary = pb.SegmentModelSummary(instance="instance-0", segments=[
-        pb.Segment(id=0, size=5, centroid={"device:mobile": 1.0}),
-        pb.Segment(id=1, size=5, centroid={"device:desktop": 1.0})])
-    segment_list = pb.RecommendationList(user_id=segment_list_key(1), items=[
-        pb.RecommendedItem(item_id="d1", score=1.0, source="popular",
-                           reason="popular:segment=1")]).SerializeToString()
-    store.apply([Change(SEGMENTS, "instance-0", summary.SerializeToString()),
-                 Change(POPULAR_LISTS, segment_list_key(1), segment_list)], {})
+    store_device_segments(store)  # desktop: segment 1, with a list of its own
     servicer = RecommendationsServicer(store, Settings(policy="fixed:personal"))
 
     def home(device: str) -> list[tuple[str, str]]:
