@@ -104,8 +104,12 @@ class Settings:
         "profile features (to measure what the feature engine costs)", True)
     dedup_window: int = _doc("event ids remembered per user for de-duplication (4 bytes each)",
                              256)
-    user_state_ttl_ms: int = _doc("per-user state expires after this long without events",
-                                  30 * 86_400_000)
+    user_state_ttl_ms: int = _doc("per-user state expires after this long without events "
+                                  "(retention: docs/privacy.md)", 90 * 86_400_000)
+    raw_retention_ms: int = _doc(
+        "how long raw records stay on the topics that hold them (events, impressions, the DLQ, "
+        "filtered events): their retention.ms when `reco topics` creates them",
+        30 * 86_400_000)
     recent_items: int = _doc("recently interacted items kept per user", 20)
     purchased_items: int = _doc("purchased items kept per user (excluded from lists unless "
                                 "relisted)", 50)

@@ -26,11 +26,14 @@ def event_topic(settings: Settings, event_type: str, name: str | None = None) ->
 
 
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
-    """Every topic the project uses, with its configuration."""
-    specs: dict[str, dict[str, str]] = {event_topic(settings, t): INPUT
+    """Every topic the project uses, with its configuration. Topics of raw records (with user
+    ids and what they did) keep them ``raw_retention_ms``; the compacted ones keep the latest
+    record per key until a tombstone."""
+    raw = {"retention.ms": str(settings.raw_retention_ms)}
+    specs: dict[str, dict[str, str]] = {event_topic(settings, t): {**INPUT, **raw}
                                          for t in sorted(EVENT_TYPES)}
-    specs.update({settings.topic_dlq: {}, settings.topic_filtered: {},
-                  settings.topic_impressions: INPUT,
+    specs.update({settings.topic_dlq: raw, settings.topic_filtered: raw,
+                  settings.topic_impressions: {**INPUT, **raw},
                   settings.topic_recommendations: COMPACTED,
                   settings.topic_popular_lists: COMPACTED,
                   settings.topic_user_profiles: COMPACTED,

@@ -57,3 +57,15 @@ def test_settings_env_reproduces_the_settings():
 
 def test_every_setting_is_described():
     assert all(doc for _, _, _, doc in describe(Settings()))
+
+
+def test_raw_topics_keep_records_for_the_retention_and_compacted_ones_until_a_tombstone():
+    from reco.topics import topic_specs
+
+    settings = Settings(raw_retention_ms=7 * 86_400_000)
+    specs = topic_specs(settings)
+    raw = [settings.topic_impressions, settings.topic_dlq, settings.topic_filtered,
+           f"{settings.event_topic_prefix}purchase"]
+    assert all(specs[t]["retention.ms"] == str(7 * 86_400_000) for t in raw)
+    assert "retention.ms" not in specs[settings.topic_user_profiles]
+    assert specs[settings.topic_user_profiles]["cleanup.policy"] == "compact"
