@@ -21,7 +21,7 @@ it (a rule a shop sets must hold, not be guessed at).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -101,19 +101,18 @@ def select(candidates: Iterable[PoolItem], k: int, rules: Rules,
            facts: Callable[[str], Facts | None]) -> list[PoolItem]:
     """At most ``k`` candidates passing the rules: pinned ones first, in their order; then the
     rest in the candidates' order, within the per-category and per-brand caps, keeping room for
-    the promotion quota as long as enough promoted candidates remain."""
-    eligible: list[tuple[PoolItem, Facts | None]] = []
-    seen: set[str] = set()
-    for entry in [*_pinned(rules), *candidates]:
-        item = entry[0]
-        if item in seen:
-            continue
-        seen.add(item)
-        known = facts(item)
-        if rules.admits(item, known, entry[4]):
-            eligible.append((entry, known))
-    pinned = set(rules.pinned)
+    the promotion quota as long as enough promoted candidates remain. Without a quota the
+    candidates are looked at only until the answer is full (a placement offers many more)."""
+    stream = _eligible([*_pinned(rules), *candidates], rules, facts)
     chosen = _Chosen(k, rules)
+    if not (rules.promotion_label and rules.promotion_min):
+        for entry, known in stream:
+            chosen.add(entry, known)
+            if chosen.room() <= 0:
+                break
+        return chosen.items
+    eligible = list(stream)
+    pinned = set(rules.pinned)
     for entry, known in eligible:
         if entry[0] in pinned:
             chosen.add(entry, known)
@@ -132,6 +131,20 @@ def select(candidates: Iterable[PoolItem], k: int, rules: Rules,
     for entry, known in held:  # promoted items the caps turned away left room after all
         chosen.add(entry, known)
     return chosen.items
+
+
+def _eligible(entries: Iterable[PoolItem], rules: Rules,
+              facts: Callable[[str], Facts | None]) -> Iterator[tuple[PoolItem, Facts | None]]:
+    """Each item once (its first entry), with its facts, if it passes the per-item rules."""
+    seen: set[str] = set()
+    for entry in entries:
+        item = entry[0]
+        if item in seen:
+            continue
+        seen.add(item)
+        known = facts(item)
+        if rules.admits(item, known, entry[4]):
+            yield entry, known
 
 
 class _Chosen:
