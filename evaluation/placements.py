@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from evaluation.metrics import Metrics
@@ -29,6 +29,7 @@ from features.items import ItemState, Session, learn_signal, pair_in_session, re
 from features.quality import BASKET_EVENTS
 from features.trending import TopItems, offer_ranked
 from online_models.content import ContentSimilarity
+from online_models.mixes import PoolItem
 from reco.config import Settings
 from reco.decay import EVENT_WEIGHTS
 from reco.events import Event
@@ -103,6 +104,7 @@ class ShippedPlacements:
                     if placement != "popular" and self.facts.get(query[0], Facts()).category_path
                     else None, self._list()]
         lists = [found for found in fallback if found is not None]
+        candidates: Iterable[PoolItem]
         if placement == "similar":
             candidates = similar_items(query[0], self._features(query[0]),
                                        self._similar_content(query[0]),

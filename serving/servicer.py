@@ -8,7 +8,7 @@ request is prepared once per version of the stored list and of its recent items'
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import grpc
@@ -222,7 +222,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         return await self._serve(request, context, recommendations_request_problem,
                                  self.recommend, PERSONAL)
 
-    def _select(self, candidates: list[PoolItem], request: Any, now_ms: int | None
+    def _select(self, candidates: Iterable[PoolItem], request: Any, now_ms: int | None
                 ) -> list[PoolItem]:
         """The request's k of the candidates, by its filters and business rules."""
         rules = self.rules.rules(request.filters, request.user_id, request.exclude_item_ids,

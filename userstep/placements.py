@@ -29,7 +29,7 @@ hat 1.0 popular popular:top-up
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 from features.items import UNKNOWN_CATEGORY
 from online_models.mixes import PoolItem
@@ -103,8 +103,10 @@ def personalised(candidates: list[PoolItem], preferences: Mapping[str, float],
 def complementary_items(basket: Sequence[str],
                         features_of: Callable[[str], pb.ItemFeatures | None],
                         facts_of: Callable[[str], Facts | None],
-                        fallback: Sequence[pb.RecommendationList]) -> list[PoolItem]:
-    """The candidates for a cart holding ``basket``: what was bought with its items, each
+                        fallback: Sequence[pb.RecommendationList]) -> Iterator[PoolItem]:
+    """The candidates for a cart holding ``basket``, lazily (the substitute check reads each
+    candidate's records; the selection stops once its answer is full): what was bought with
+    its items, each
     basket item's partners scored relative to its strongest, summed over the basket.
 
     >>> from reco.v1 import recommendations_pb2 as pb
@@ -134,9 +136,15 @@ def complementary_items(basket: Sequence[str],
     candidates = chosen + from_lists(fallback, TOP_UP if chosen else "popular:no-basket-items")
     basket_items = [(facts_of(item), _category(features_of(item))) for item in basket]
     in_basket = set(basket)
-    return [c for c in candidates if c[0] not in in_basket
-            and not any(substitutes(facts_of(c[0]), c[4] or _category(features_of(c[0])),
-                                    known, category) for known, category in basket_items)]
+    for candidate in candidates:
+        if candidate[0] in in_basket:
+            continue
+        facts = facts_of(candidate[0])
+        category = "" if facts is not None and facts.category_path else \
+            candidate[4] or _category(features_of(candidate[0]))
+        if not any(substitutes(facts, category, known, theirs)
+                   for known, theirs in basket_items):
+            yield candidate
 
 
 def _category(features: pb.ItemFeatures | None) -> str:
