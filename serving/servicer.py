@@ -124,6 +124,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self.segments = SegmentDirectory(store)
         self.rules = RequestRules(store, settings.repurchase_categories.split(","))
         self._neighbour_cache: dict[str, tuple[bytes, list[tuple[str, float]]]] = {}
+        self._signals_cache: dict[str, tuple[bytes, bool]] = {}
         # user (or "\0" + segment for new users) -> (stored lists, seeds' item records,
         # prepared): what it was built from, checked by every request
         self._prepared: dict[str, tuple[tuple[bytes | None, ...], tuple[bytes | None, ...],
@@ -258,7 +259,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         candidates = [c for c in similar_items(
             request.item_id, self._features(request.item_id),
             pb.ContentNeighbours.FromString(content).items if content is not None else (),
-            lambda item: self.store.get(ITEMS, item) is not None, fallback)
+            self._has_signals, fallback)
             if c[0] != request.item_id]
         profile = self.rules.profile(request.user_id)
         if profile is not None:
@@ -266,6 +267,20 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
                 candidates, {c.casefold(): v for c, v in profile.category_preferences.items()},
                 self._categories)
         return self._placement_answer(self._select(candidates, request, now_ms), SIMILAR)
+
+    def _has_signals(self, item: str) -> bool:
+        """Whether anyone interacted with the item (the job publishes features of catalog
+        items before that, with no first interaction), parsed once per record version."""
+        raw = self.store.get(ITEMS, item)
+        if raw is None:
+            return False
+        cached = self._signals_cache.get(item)
+        if cached is None or cached[0] != raw:
+            if len(self._signals_cache) >= NEIGHBOUR_CACHE:
+                self._signals_cache.clear()
+            cached = self._signals_cache[item] = (
+                raw, pb.ItemFeatures.FromString(raw).first_seen_ms > 0)
+        return cached[1]
 
     def _categories(self, candidate: PoolItem) -> set[str]:
         """A candidate's categories: its catalog path's levels and the one its events carry."""

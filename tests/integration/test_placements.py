@@ -21,12 +21,14 @@ from tests.integration.conftest import eventually
 pytestmark = pytest.mark.integration
 
 # id: (category path, brand, price, labels, availability)
-PRODUCTS = {"shoe": ("Gear > Shoes", "Acme", 80, "", "in stock"),
-            "boot": ("Gear > Shoes", "Acme", 95, "", "in stock"),
-            "sock": ("Gear > Socks", "Knit", 5, "sale", "in stock"),
-            "lace": ("Gear > Laces", "Knit", 2, "", "in stock"),
-            "wax": ("Gear > Care", "Zeta", 9, "sale", "in stock"),
-            "gone": ("Gear > Care", "Zeta", 7, "", "out of stock")}
+# id: (the catalog path's top level, brand, price, labels, availability); the path's leaf is
+# the run's own category (the job takes an item's category from the catalog: its leaf)
+PRODUCTS = {"shoe": ("Shoes", "Acme", 80, "", "in stock"),
+            "boot": ("Shoes", "Acme", 95, "", "in stock"),
+            "sock": ("Socks", "Knit", 5, "sale", "in stock"),
+            "lace": ("Laces", "Knit", 2, "", "in stock"),
+            "wax": ("Care", "Zeta", 9, "sale", "in stock"),
+            "gone": ("Care", "Zeta", 7, "", "out of stock")}
 
 
 TITLES = {"shoe": "Trail running shoe", "boot": "Leather boot"}
@@ -38,11 +40,13 @@ def load_feed(settings, tmp_path, monkeypatch, run: str) -> None:
                         ("RECO_TOPIC_DLQ", settings.topic_dlq)):
         monkeypatch.setenv(name, value)
     feed = tmp_path / "feed.csv"
-    rows = [f"{item}-{run},{name},{path},{brand},{price}.00 EUR,{label},{availability}"
+    rows = [f"{item}-{run},{name},{path} > gear-{run},{brand},{price}.00 EUR,{label},"
+            f"{availability}"
             for item, (path, brand, price, label, availability) in PRODUCTS.items()
             for name in [TITLES.get(item, item.title())]]
     # in the catalog, never in an event: it shows on the page of the shoe it looks like
-    rows.append(f"fresh-{run},Trail running shoe in red,Gear > Shoes,Acme,85.00 EUR,,in stock")
+    rows.append(f"fresh-{run},Trail running shoe in red,Shoes > gear-{run},Acme,85.00 EUR,,"
+                "in stock")
     feed.write_text("id,title,product_type,brand,price,custom_label_0,availability\n"
                     + "\n".join(rows) + "\n")
     assert reco(["items", "load", str(feed)]) == 0
@@ -137,7 +141,7 @@ def check_filters(client: RecoClient, category: str, viewer: str, item: dict[str
     assert item["gone"] in asked(include_out_of_stock=True)
     assert item["lace"] not in asked(exclude_viewed_minutes=60) and item["lace"] in default
     shoes = {item["shoe"], item["boot"]}
-    assert len(shoes & set(asked(max_per_category=1))) == 1 and shoes <= default
+    assert len(asked(max_per_category=1)) == 1 and shoes <= default  # one leaf: gear-<run>
     assert len(shoes & set(asked(max_per_brand=1))) == 1
     promoted = asked(2, include_bought=True, promotion=pb.Promotion(label="sale", min_items=2))
     assert set(promoted) == {item["sock"], item["wax"]}

@@ -43,10 +43,10 @@ def servicer(tmp_path):
     for item_id, item in CATALOG_ITEMS.items():
         raw = item.SerializeToString()
         changes += [Change(CATALOG, item_id, raw), availability_change(item_id, raw)]
-    shoe = pb.ItemFeatures(item_id="shoe", category="Shoes", bought_with=[
+    shoe = pb.ItemFeatures(item_id="shoe", category="Shoes", first_seen_ms=NOW, bought_with=[
         pb.ItemAffinity(item_id=i, affinity=a)
         for i, a in (("boot", 9), ("sock", 6), ("gone", 5), ("lace", 3))])
-    sock = pb.ItemFeatures(item_id="sock", category="Socks", bought_with=[
+    sock = pb.ItemFeatures(item_id="sock", category="Socks", first_seen_ms=NOW, bought_with=[
         pb.ItemAffinity(item_id="wax", affinity=2), pb.ItemAffinity(item_id="lace", affinity=2)])
     changes += [Change(ITEMS, "shoe", shoe.SerializeToString()),
                 Change(ITEMS, "sock", sock.SerializeToString()),
