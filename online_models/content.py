@@ -5,8 +5,10 @@ tokeniser, sublinear term frequency), every level of its category path, its bran
 band, weighted by inverse document frequency over the catalog as it is when asked; the
 similarity of two items is the cosine of their vectors. ``learn_one`` indexes a catalog record
 (replacing the item's previous one), ``forget_one`` drops a deleted item, ``predict_one`` gives
-an item's most similar items. Tokens held by more than ``max_posting`` items are too common to
-tell items apart and too long to scan: a query skips them.
+an item's most similar items. A query looks at the ``scan`` items that most recently got each
+of its tokens, and an item's norm is recomputed only when the catalog has grown by a tenth
+since (the IDF moves with the catalog): a query costs O(tokens x scan) whatever the catalog's
+size.
 
 >>> model = ContentSimilarity(n=2, seed=0)
 >>> for item_id, title, path, price in [("a", "Trail running shoe", ["Shoes"], 90.0),
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from itertools import islice
 from typing import Any
 
 from river.feature_extraction import BagOfWords
@@ -34,13 +37,15 @@ WORD_WEIGHT, CATEGORY_WEIGHT, BRAND_WEIGHT, PRICE_WEIGHT = 1.0, 2.0, 1.5, 1.0
 
 
 class ContentSimilarity:
-    def __init__(self, n: int = 20, max_posting: int = 5_000, seed: int = 0) -> None:
+    def __init__(self, n: int = 20, scan: int = 300, seed: int = 0) -> None:
         self.n = n
-        self.max_posting = max_posting
+        self.scan = scan
         self.seed = seed  # the model is deterministic; kept for the models' common contract
         self.bag = BagOfWords(lowercase=True, strip_accents=True)
         self.vectors: dict[str, dict[str, float]] = {}
-        self.postings: dict[str, set[str]] = {}
+        self.norms: dict[str, tuple[float, int]] = {}  # item -> (norm, catalog size then)
+        # token -> the items holding it, in the order they got it (a dict: ordered, O(1) removal)
+        self.postings: dict[str, dict[str, None]] = {}
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -70,13 +75,15 @@ class ContentSimilarity:
         self.forget_one(item)
         self.vectors[item] = vector
         for token in vector:
-            self.postings.setdefault(token, set()).add(item)
+            self.postings.setdefault(token, {})[item] = None
+        self._norm_of(item)
 
     def forget_one(self, item: str) -> None:
+        self.norms.pop(item, None)
         for token in self.vectors.pop(item, {}):
             holders = self.postings.get(token)
             if holders is not None:
-                holders.discard(item)
+                holders.pop(item, None)
                 if not holders:
                     del self.postings[token]
 
@@ -91,12 +98,12 @@ class ContentSimilarity:
             return []
         scores: dict[str, float] = {}
         for token, weight in query.items():
-            holders = self.postings.get(token, ())
-            if len(holders) > self.max_posting:
-                continue
-            for other in holders:
+            holders = self.postings.get(token, {})
+            idf = self._idf(token)
+            for other in islice(reversed(holders), self.scan):
                 if other != item:
-                    scores[other] = scores.get(other, 0.0) + weight * self._weight(other, token)
+                    scores[other] = scores.get(other, 0.0) + \
+                        weight * self.vectors[other][token] * idf
         ranked = sorted(((-score / (norm * self._norm_of(other)), other)
                          for other, score in scores.items() if score > 0))
         return [(other, min(1.0, -negative)) for negative, other in ranked[:self.n]]
@@ -104,14 +111,15 @@ class ContentSimilarity:
     def _idf(self, token: str) -> float:
         return math.log((1 + len(self.vectors)) / (1 + len(self.postings.get(token, ())))) + 1
 
+    def _norm_of(self, item: str) -> float:
+        norm, size = self.norms.get(item, (0.0, 0))
+        if len(self.vectors) > 1.1 * size:
+            norm = _norm(self._weighted(self.vectors[item]).values()) or 1.0
+            self.norms[item] = (norm, len(self.vectors))
+        return norm
+
     def _weighted(self, vector: Mapping[str, float]) -> dict[str, float]:
         return {token: weight * self._idf(token) for token, weight in vector.items()}
-
-    def _weight(self, item: str, token: str) -> float:
-        return self.vectors[item][token] * self._idf(token)
-
-    def _norm_of(self, item: str) -> float:
-        return _norm(self._weighted(self.vectors[item]).values()) or 1.0
 
 
 def _norm(values: Iterable[float]) -> float:
