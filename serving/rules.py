@@ -10,7 +10,7 @@ from reco.catalog import is_available
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1.catalog_pb2 import OUT_OF_STOCK, Item
 from serving.store import CATALOG, ITEMS, PROFILES, RECOMMENDATIONS, Store
-from userstep.filters import Facts, Rules, rules_from_proto
+from userstep.filters import Facts, Rules, categories_of, rules_from_proto
 
 FACTS_CACHE = 100_000  # items whose parsed catalog records are kept
 MINUTE_MS = 60_000
@@ -60,12 +60,9 @@ class RequestRules:
     def repurchasable(self, item: str) -> bool:
         if not self.repurchase:
             return False
-        facts = self.facts(item)
-        categories = {c.casefold() for c in facts.category_path} if facts else set()
         raw = self.store.get(ITEMS, item)
-        if raw is not None:
-            categories.add(pb.ItemFeatures.FromString(raw).category.casefold())
-        return bool(categories & self.repurchase)
+        category = pb.ItemFeatures.FromString(raw).category if raw is not None else ""
+        return bool(categories_of(self.facts(item), category) & self.repurchase)
 
     @staticmethod
     def viewed_since(profile: pb.UserProfile | None, since_ms: int) -> list[str]:

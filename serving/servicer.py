@@ -48,7 +48,7 @@ from serving.store import (
     UNAVAILABLE,
     Store,
 )
-from userstep.filters import select
+from userstep.filters import categories_of, select
 from userstep.placements import (
     COMPLEMENTARY,
     PERSONAL,
@@ -282,11 +282,8 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
                 raw, pb.ItemFeatures.FromString(raw).first_seen_ms > 0)
         return cached[1]
 
-    def _categories(self, candidate: PoolItem) -> set[str]:
-        """A candidate's categories: its catalog path's levels and the one its events carry."""
-        facts = self.rules.facts(candidate[0])
-        found = {c.casefold() for c in facts.category_path} if facts is not None else set()
-        return found | ({candidate[4].casefold()} if candidate[4] else set())
+    def _categories(self, candidate: PoolItem) -> frozenset[str]:
+        return categories_of(self.rules.facts(candidate[0]), candidate[4])
 
     def complementary(self, request: pb.GetComplementaryItemsRequest,
                       now_ms: int | None = None) -> Answer:

@@ -70,7 +70,7 @@ class Rules:
         if item in self.unavailable and not (
                 self.include_out_of_stock and facts is not None and facts.out_of_stock):
             return False
-        categories = _categories(facts, category)
+        categories = categories_of(facts, category)
         if self.include_categories and not categories & self.include_categories:
             return False
         if categories & self.exclude_categories:
@@ -166,7 +166,7 @@ class _Chosen:
     def add(self, entry: PoolItem, known: Facts | None) -> None:
         if self.room() <= 0:
             return
-        category = _leaf(known, entry[4])
+        category = leaf_category(known, entry[4])
         brand = known.brand.casefold() if known is not None else ""
         caps = self.rules.max_per_category, self.rules.max_per_brand
         if caps[0] and category and self.categories.get(category, 0) >= caps[0]:
@@ -194,7 +194,7 @@ def _labels(facts: Facts | None) -> frozenset[str]:
         else frozenset()
 
 
-def _categories(facts: Facts | None, category: str) -> frozenset[str]:
+def categories_of(facts: Facts | None, category: str) -> frozenset[str]:
     """Every level of the item's category path, and the category its events carry."""
     levels = {level.casefold() for level in facts.category_path} if facts is not None else set()
     if category:
@@ -202,7 +202,7 @@ def _categories(facts: Facts | None, category: str) -> frozenset[str]:
     return frozenset(levels)
 
 
-def _leaf(facts: Facts | None, category: str) -> str:
+def leaf_category(facts: Facts | None, category: str) -> str:
     """The category a diversity cap counts: the catalog's most specific, else the events'."""
     if facts is not None and facts.category_path:
         return facts.category_path[-1].casefold()

@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from features.items import UNKNOWN_CATEGORY
 from online_models.mixes import PoolItem
 from reco.v1 import recommendations_pb2 as pb
-from userstep.filters import Facts
+from userstep.filters import Facts, leaf_category
 
 PERSONAL, SIMILAR, COMPLEMENTARY, POPULAR = "personal", "similar", "complementary", "popular"
 BY = ("trending", "new", "views", "purchases")  # what a popular answer ranks by (the job's lists)
@@ -157,11 +157,8 @@ def substitutes(facts: Facts | None, category: str, other: Facts | None,
     """Whether two items are close substitutes: the same most specific category (the
     catalog's, else their events'), and known prices within ``SUBSTITUTE_PRICE_RATIO`` of each
     other (without both prices, nothing says they are alike enough to replace each other)."""
-    def leaf(known: Facts | None, fallback: str) -> str:
-        return (known.category_path[-1] if known is not None and known.category_path
-                else fallback).casefold()
-    mine = leaf(facts, category)
-    if not mine or mine != leaf(other, other_category):
+    mine = leaf_category(facts, category)
+    if not mine or mine != leaf_category(other, other_category):
         return False
     mine_price = facts.price if facts is not None else None
     their_price = other.price if other is not None else None
