@@ -63,7 +63,7 @@ from userstep.placements import (
 )
 from userstep.serve import Prepared, Slate
 
-NEIGHBOUR_CACHE = 50_000  # items whose parsed co-occurrences are kept
+ITEM_CACHE = 50_000  # items whose parsed features are kept
 MAX_PREPARED = 20_000  # users (and segments) whose prepared lists are kept
 
 UNREADABLE = ("the request is not a valid protobuf message of this method's request type "
@@ -123,8 +123,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self.policy = ServingPolicy(settings, store)
         self.segments = SegmentDirectory(store)
         self.rules = RequestRules(store, settings.repurchase_categories.split(","))
-        self._neighbour_cache: dict[str, tuple[bytes, list[tuple[str, float]]]] = {}
-        self._signals_cache: dict[str, tuple[bytes, bool]] = {}
+        self._item_cache: dict[str, tuple[bytes, pb.ItemFeatures]] = {}
         # user (or "\0" + segment for new users) -> (stored lists, seeds' item records,
         # prepared): what it was built from, checked by every request
         self._prepared: dict[str, tuple[tuple[bytes | None, ...], tuple[bytes | None, ...],
@@ -132,18 +131,24 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self._unavailable: frozenset[str] = frozenset()
         self._unavailable_version = -1
 
-    def _neighbours(self, item: str, raw: bytes | None) -> list[tuple[str, float]]:
-        """The item's co-occurring items from its record ``raw``, parsed once per version."""
+    def _item_features(self, item: str, raw: bytes | None) -> pb.ItemFeatures | None:
+        """The item's features from its record ``raw``, parsed once per version (shared by
+        every reader: read-only)."""
         if raw is None:
-            return []
-        cached = self._neighbour_cache.get(item)
+            return None
+        cached = self._item_cache.get(item)
         if cached is not None and cached[0] == raw:
             return cached[1]
-        neighbours = [(o.item_id, o.affinity) for o in pb.ItemFeatures.FromString(raw).co_occurring]
-        if len(self._neighbour_cache) >= NEIGHBOUR_CACHE:
-            self._neighbour_cache.clear()
-        self._neighbour_cache[item] = (raw, neighbours)
-        return neighbours
+        features = pb.ItemFeatures.FromString(raw)
+        if len(self._item_cache) >= ITEM_CACHE:
+            self._item_cache.clear()
+        self._item_cache[item] = (raw, features)
+        return features
+
+    def _neighbours(self, item: str, raw: bytes | None) -> list[tuple[str, float]]:
+        """The item's co-occurring items from its record ``raw``."""
+        features = self._item_features(item, raw)
+        return [(o.item_id, o.affinity) for o in features.co_occurring] if features else []
 
     def unavailable(self) -> frozenset[str]:
         """The items no answer may hold, reloaded when the loader changed them (a catalog
@@ -231,8 +236,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         return select(candidates, request.k, rules, self.rules.facts)
 
     def _features(self, item: str) -> pb.ItemFeatures | None:
-        raw = self.store.get(ITEMS, item)
-        return pb.ItemFeatures.FromString(raw) if raw is not None else None
+        return self._item_features(item, self.store.get(ITEMS, item))
 
     def _category_lists(self, item: str) -> list[pb.RecommendationList]:
         """The trending lists of the item's categories as the catalog knows them, most
@@ -270,17 +274,9 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
 
     def _has_signals(self, item: str) -> bool:
         """Whether anyone interacted with the item (the job publishes features of catalog
-        items before that, with no first interaction), parsed once per record version."""
-        raw = self.store.get(ITEMS, item)
-        if raw is None:
-            return False
-        cached = self._signals_cache.get(item)
-        if cached is None or cached[0] != raw:
-            if len(self._signals_cache) >= NEIGHBOUR_CACHE:
-                self._signals_cache.clear()
-            cached = self._signals_cache[item] = (
-                raw, pb.ItemFeatures.FromString(raw).first_seen_ms > 0)
-        return cached[1]
+        items before that, with no first interaction)."""
+        features = self._features(item)
+        return features is not None and features.first_seen_ms > 0
 
     def _categories(self, candidate: PoolItem) -> frozenset[str]:
         return categories_of(self.rules.facts(candidate[0]), candidate[4])
