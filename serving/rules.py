@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from reco.catalog import is_available
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1.catalog_pb2 import OUT_OF_STOCK, Item
 from serving.store import CATALOG, ITEMS, PROFILES, RECOMMENDATIONS, Store
@@ -18,8 +17,7 @@ MINUTE_MS = 60_000
 
 def facts_of(item: Item) -> Facts:
     return Facts(tuple(item.category_path), item.brand, frozenset(item.labels),
-                 item.price if item.price > 0 else None, is_available(item),
-                 item.availability == OUT_OF_STOCK)
+                 item.price if item.price > 0 else None, item.availability == OUT_OF_STOCK)
 
 
 class RequestRules:

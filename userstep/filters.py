@@ -38,7 +38,6 @@ class Facts(NamedTuple):
     brand: str = ""
     labels: frozenset[str] = frozenset()
     price: float | None = None
-    available: bool = True        # in stock (or preorder, or never said)
     out_of_stock: bool = False    # not available only for now (discontinued items never are)
 
 

@@ -31,6 +31,7 @@ from json.encoder import encode_basestring_ascii
 from online_models.mixes import PoolItem, serve
 from online_models.pool import cooccurring
 from reco.v1 import recommendations_pb2 as pb
+from userstep.placements import from_lists
 
 COOCCUR_SEEDS = 3  # recent items whose co-occurring items join the pool
 json_string = encode_basestring_ascii  # a str as a JSON string, as json.dumps writes it
@@ -93,9 +94,7 @@ class Prepared:
         self.cold_start = cold_start
         self.segment = segment
         self.chosen = chosen = lists[0] if lists else pb.RecommendationList()
-        self.pool: list[PoolItem] = [
-            (i.item_id, i.score, i.source or "popular", i.reason, i.category)
-            for found in lists for i in found.items]
+        self.pool: list[PoolItem] = from_lists(lists, "")
         recent = [i.item_id for i in chosen.items if i.source == "recent"]
         self.seeds = tuple(recent[:COOCCUR_SEEDS])  # whose item records the pool depends on
         self.pool += cooccurring(recent, neighbours, COOCCUR_SEEDS)

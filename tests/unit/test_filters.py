@@ -17,7 +17,6 @@ facts_strategy = st.builds(
     brand=st.sampled_from(["", *BRANDS]),
     labels=st.frozensets(st.sampled_from(LABELS), max_size=2),
     price=st.none() | st.floats(0, 500, allow_nan=False),
-    available=st.booleans(),
     out_of_stock=st.booleans())
 catalog_strategy = st.dictionaries(st.sampled_from(ITEMS), facts_strategy, max_size=30)
 candidates_strategy = st.lists(
