@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from evaluation.daily_factors import DailyFactors
 from evaluation.metrics import Metrics
 from evaluation.report import progress
 from features.items import ItemState, Session, learn_signal, pair_in_session, report_step
@@ -37,7 +38,12 @@ from reco.keys import CATEGORY_PREFIX, category_key
 from reco.v1 import recommendations_pb2 as pb
 from userstep.filters import Facts, Rules, select
 from userstep.lists import popular_list
-from userstep.placements import complementary_items, popular_items, similar_items
+from userstep.placements import (
+    FACTOR_EVIDENCE,
+    complementary_items,
+    popular_items,
+    similar_items,
+)
 from userstep.step import UserStep
 
 PLACEMENTS = ("similar", "complementary", "popular")
@@ -68,8 +74,12 @@ def catalog_of(events: Sequence[Event]) -> dict[str, dict[str, Any]]:
 class ShippedPlacements:
     name = "reco-stream (this system)"
 
-    def __init__(self, settings: Settings, catalog: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, settings: Settings, catalog: dict[str, dict[str, Any]],
+                 factor_evidence: float = FACTOR_EVIDENCE, seed: int = 0) -> None:
         self.settings = settings
+        self.factor_evidence = factor_evidence
+        self.daily = DailyFactors(seed=seed)
+        self.now_ms = 0
         self.step = UserStep(settings)
         self.quality: dict[str, Any] = {}
         self.items: dict[str, ItemState] = {}
@@ -86,6 +96,9 @@ class ShippedPlacements:
     def learn(self, event: Event) -> None:
         checked, self.quality[event.user_id] = self.step.check(
             self.quality.get(event.user_id), event)
+        self.now_ms = max(self.now_ms, event.ts)
+        if checked.rule is None:
+            self.daily.learn(event)
         for signal in checked.item_signals:
             state = self.items.get(signal.item_id)
             if state is None:
@@ -106,9 +119,13 @@ class ShippedPlacements:
         lists = [found for found in fallback if found is not None]
         candidates: Iterable[PoolItem]
         if placement == "similar":
+            factors = self.daily.current(self.now_ms) if self.factor_evidence > 0 else None
             candidates = similar_items(query[0], self._features(query[0]),
                                        self._similar_content(query[0]),
-                                       lambda item: item in self.items, lists)
+                                       lambda item: item in self.items, lists,
+                                       factors.similar(query[0], self.settings.cooccurring_items)
+                                       if factors is not None else (),
+                                       self.factor_evidence)
         elif placement == "complementary":
             candidates = complementary_items(query, self._features, self.facts.get, lists)
         else:

@@ -22,14 +22,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from evaluation.daily_factors import DailyFactors
 from features.context import event_context
 from features.items import ItemState, learn_signal, report_step
 from features.trending import TopItems, offer_ranked
-from online_models.als import ImplicitALS
 from online_models.bandit_context import bandit_context, context_features
 from online_models.factors import ItemFactors
 from online_models.feedback import Sample
-from online_models.interactions import training_data
 from online_models.linear_ts import LinearThompsonSampling
 from online_models.mixes import ARMS
 from online_models.segments import context_segment
@@ -45,7 +44,6 @@ from userstep.lists import popular_list
 from userstep.serve import Prepared
 from userstep.step import Shared, UserState, UserStep
 
-DAY_MS = 86_400_000
 PAGE_K = 10  # items a page shows: what an impression logs
 PAGE_VIEWS = frozenset({"product_view", "click"})  # each opens a page that shows a list
 
@@ -86,11 +84,8 @@ class InProcessSystem:
         self.requests = 0
         self.swept_ms = 0
         self.waiting: set[str] = set()  # users with impressions waiting for feedback
-        self.events: list[Event] = []
-        self.factor_count = factors
+        self.daily = DailyFactors(factors, seed) if retrain_factors else None
         self.factors: ItemFactors | None = None
-        self.trained_day = -1
-        self.retrain_factors = retrain_factors
         self.seed = seed
 
     def profile(self, user: str) -> Any:
@@ -115,7 +110,8 @@ class InProcessSystem:
         else:
             state.profile.profile_pending = True
         if checked.rule is None:
-            self.events.append(event)
+            if self.daily is not None:
+                self.daily.learn(event)
             if self.page_requests and event.event_type in PAGE_VIEWS:
                 self.recommend(user, PAGE_K, event.ts, event)
 
@@ -187,14 +183,8 @@ class InProcessSystem:
             self.policy.update(sample.arm, sample.reward, sample.context, sample.weight)
 
     def _retrain(self, now_ms: int) -> None:
-        day = now_ms // DAY_MS
-        if not self.retrain_factors or day == self.trained_day or not self.events:
-            return
-        self.trained_day = day
-        data = training_data(self.events, now_ms, 7 * DAY_MS, ipw_exponent=0.5, holdout=False)
-        model = ImplicitALS(self.factor_count, iterations=8, seed=self.seed).fit(
-            data.users, data.items, data.weights)
-        self.factors = model.item_model(f"day-{day}")
+        if self.daily is not None:
+            self.factors = self.daily.current(now_ms)
 
     def rfm_segment(self, user: str, now_ms: int) -> str:
         """The user's RFM segment at ``now_ms`` as the job names it (features/rfm.py:

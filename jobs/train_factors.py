@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from online_models.als import ImplicitALS
+from online_models.factors import ItemFactors
 from online_models.interactions import training_data
 from reco.arguments import non_negative, positive, positive_int
 from reco.clock import now_ms
@@ -71,8 +72,9 @@ def clean(events: Iterator[Event] | list[Event], settings: Settings) -> list[Eve
     return [e for e in ordered if engine.process(e) is None]
 
 
-def publish(settings: Settings, model: ImplicitALS, version: str) -> int:
-    chunks = model.item_model(version).to_chunks(CHUNK_ITEMS, now_ms())
+def publish(settings: Settings, factors: ItemFactors) -> int:
+    """Writes one version's chunks to the item factors topic; returns how many."""
+    chunks = factors.to_chunks(CHUNK_ITEMS, now_ms())
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
                              max_request_size=2_000_000, client_id="reco-train-factors")
     for chunk in chunks:
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     if args.dry_run:
         return 0
     version = time.strftime("%Y%m%dT%H%M%S")
-    chunks = publish(settings, model, version)
+    chunks = publish(settings, model.item_model(version))
     log(f"published version {version}: {len(model.item_ids)} items in {chunks} chunks to "
         f"{settings.topic_item_factors}")
     return 0

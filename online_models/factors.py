@@ -20,6 +20,8 @@ and swaps it in whole.
 [False, False, True]
 >>> sorted(i for i, _ in model.top_n(model.fold_in({"i0": 1.0, "i1": 1.0}), 3, {"i0", "i1"}))
 ['i2', 'i3', 'i4']
+>>> sorted(i for i, _ in model.similar("i0", 4))  # the items users of i0 also had
+['i1', 'i2', 'i3', 'i4']
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class ItemFactors:
         self.index = {item: n for n, item in enumerate(self.item_ids)}
         k = self.factors.shape[1]
         self.gram = self.factors.T @ self.factors + regularization * np.eye(k)
+        self._unit: np.ndarray | None = None  # rows scaled to length 1, made on first use
 
     def fold_in(self, interactions: dict[str, float]) -> np.ndarray | None:
         """The user's factors from their weighted interactions (items unknown to this version
@@ -74,6 +77,24 @@ class ItemFactors:
                 if len(out) == n:
                     break
         return out
+
+    def similar(self, item_id: str, n: int) -> list[tuple[str, float]]:
+        """The ``n`` items whose factors point most nearly the way ``item_id``'s do (cosine,
+        positive only), best first; [] for an item this version does not know."""
+        row = self.index.get(item_id)
+        if row is None or n <= 0:
+            return []
+        if self._unit is None:
+            norms = np.linalg.norm(self.factors, axis=1, keepdims=True)
+            self._unit = self.factors / np.where(norms > 0, norms, 1.0)
+        cosines = self._unit @ self._unit[row]
+        cosines[row] = -np.inf
+        want = min(n, len(cosines) - 1)
+        if want <= 0:
+            return []
+        best = np.argpartition(-cosines, want - 1)[:want]
+        return [(self.item_ids[j], float(cosines[j])) for j in best[np.argsort(-cosines[best])]
+                if cosines[j] > 0]
 
     def to_chunks(self, chunk_items: int, trained_at_ms: int) -> list[pb.ItemFactorsChunk]:
         total = max(1, -(-len(self.item_ids) // chunk_items))

@@ -1,13 +1,14 @@
 """The loader: materialises the compacted output topics into the serving store.
 
 It reads every partition of ``recommendations``, ``popular_lists``, ``user_profiles``,
-``item_features``, ``policy``, ``segments`` and the catalog, ``items`` (no consumer group:
-each serving replica keeps a whole copy), committed records only, and writes each poll as
-one WriteBatch together with the next offsets, from which it resumes after a restart. It
-runs in a thread of the serving process on librdkafka (confluent-kafka), whose network threads
-do not hold the GIL the request handlers need. A catalog record also marks its item
-unavailable (out of stock, discontinued, deleted) or available again, and updates the content
-model's similar items (serving/content.py).
+``item_features``, ``policy``, ``segments``, ``item_factors`` and the catalog, ``items``
+(no consumer group: each serving replica keeps a whole copy), committed records only, and
+writes each poll as one WriteBatch together with the next offsets, from which it resumes
+after a restart. It runs in a thread of the serving process on librdkafka (confluent-kafka),
+whose network threads do not hold the GIL the request handlers need. A catalog record also
+marks its item unavailable (out of stock, discontinued, deleted) or available again, and
+updates the content model's similar items (serving/content.py); a factors chunk is kept for
+the product page's factor neighbours (serving/factors.py).
 
 ``caught_up`` is set once every partition found at the first look has been read to its end
 (its last committed record: librdkafka reports the end of a partition at the last stable
@@ -28,8 +29,10 @@ from reco.catalog import is_available
 from reco.config import Settings
 from reco.v1.catalog_pb2 import Item
 from serving.content import ContentIndex
+from serving.factors import factor_changes
 from serving.store import (
     CATALOG,
+    FACTORS,
     ITEMS,
     POLICY,
     POPULAR_LISTS,
@@ -77,7 +80,7 @@ class Loader:
                       settings.topic_user_profiles: PROFILES,
                       settings.topic_item_features: ITEMS,
                       settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS,
-                      settings.topic_items: CATALOG}
+                      settings.topic_items: CATALOG, settings.topic_item_factors: FACTORS}
         self.records_loaded = 0
         self.content = ContentIndex(store, settings.cooccurring_items)
         # partitions are assigned, never subscribed, and offsets live in the store: the group id
@@ -150,6 +153,9 @@ class Loader:
             if key is not None:
                 kind, name = self.kinds[topic], key.decode("utf-8", "replace")
                 value = record.value()
+                if kind == FACTORS:
+                    changes += factor_changes(name, value)
+                    continue
                 if kind == CATALOG:
                     value = catalog_record(name, value)
                     changes.append(availability_change(name, value))

@@ -28,14 +28,14 @@ from reco.v1 import recommendations_pb2 as pb
 from serving.impressions import ImpressionLog
 from serving.loader import Loader
 from serving.servicer import RecommendationsServicer, add_to_server
-from serving.store import POLICY, SEGMENTS, UNAVAILABLE, Store
+from serving.store import FACTORS_SEEN, POLICY, SEGMENTS, UNAVAILABLE, Store
 
 log = logging.getLogger("reco.server")
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Recommendations"].full_name
 
 
 # small kinds a worker's readers reload when they change
-WATCHED = (POLICY, SEGMENTS, UNAVAILABLE)
+WATCHED = (POLICY, SEGMENTS, UNAVAILABLE, FACTORS_SEEN)
 
 
 def _open_store(settings: Settings, worker: int) -> tuple[Store, Loader | None]:

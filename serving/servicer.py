@@ -28,6 +28,7 @@ from reco.keys import (
 )
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
+from serving.factors import FactorDirectory
 from serving.impressions import ImpressionLog
 from serving.policy import ServingPolicy
 from serving.requests import (
@@ -122,6 +123,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self.impressions = impressions
         self.policy = ServingPolicy(settings, store)
         self.segments = SegmentDirectory(store)
+        self.factors = FactorDirectory(store, settings.cooccurring_items)
         self.rules = RequestRules(store, settings.repurchase_categories.split(","))
         self._item_cache: dict[str, tuple[bytes, pb.ItemFeatures]] = {}
         # user (or "\0" + segment for new users) -> (stored lists, seeds' item records,
@@ -263,7 +265,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         candidates = [c for c in similar_items(
             request.item_id, self._features(request.item_id),
             pb.ContentNeighbours.FromString(content).items if content is not None else (),
-            self._has_signals, fallback)
+            self._has_signals, fallback, self.factors.similar(request.item_id))
             if c[0] != request.item_id]
         profile = self.rules.profile(request.user_id)
         if profile is not None:

@@ -43,24 +43,37 @@ SUBSTITUTE_PRICE_RATIO = 1.5  # same category and within this price ratio: a sub
 # co-occurrences at which a product page weighs behaviour as much as content: chosen on the first
 # 40,000 events of Taobao (HR@10 0.1454, 0.1743, 0.1996 for 5, 1, 0.2; docs/evaluation.md)
 BLEND_PRIOR = 0.2
+# the weight of the factor neighbours when the last training knew the item (as if it had this
+# many co-occurrences), chosen on the first 50,000 YooChoose and 40,000 Taobao events: HR@10
+# 0.4063 -> 0.4268 and 0.1995 -> 0.1982 for 0 -> 0.2 (1: the same and 0.1976; docs/evaluation.md)
+FACTOR_EVIDENCE = 0.2
 
 
 def similar_items(item_id: str, features: pb.ItemFeatures | None,
                   content: Sequence[pb.ItemAffinity], has_signals: Callable[[str], bool],
-                  fallback: Sequence[pb.RecommendationList]) -> list[PoolItem]:
-    """The candidates for the page of ``item_id``: its session co-occurrence blended with its
-    content similarity, the blend shifting from content to behaviour as the item's
-    co-occurrences accumulate (half and half at ``BLEND_PRIOR``)."""
+                  fallback: Sequence[pb.RecommendationList],
+                  factors: Sequence[tuple[str, float]] = (),
+                  factor_evidence: float = FACTOR_EVIDENCE) -> list[PoolItem]:
+    """The candidates for the page of ``item_id``: its session co-occurrence, its factor
+    neighbours (the last training's, ``ItemFactors.similar``) and its content similarity,
+    each weighed by its evidence: co-occurrence by how much was seen, factors by
+    ``factor_evidence`` when the training knew the item, content by ``BLEND_PRIOR``. The blend
+    thus shifts from content to behaviour as the item's co-occurrences accumulate."""
     cooccurring = list(features.co_occurring) if features is not None else []
     seen = sum(o.affinity for o in cooccurring)
-    behaviour = seen / (seen + BLEND_PRIOR)
+    known = factor_evidence if factors else 0.0
+    total = seen + known + BLEND_PRIOR
     scored: dict[str, tuple[float, float, str]] = {}  # item -> (score, best share, reason)
     strongest = max((o.affinity for o in cooccurring), default=0.0) or 1.0
     for o in cooccurring:
-        _blend(scored, o.item_id, behaviour * o.affinity / strongest, f"cooccur:with={item_id}")
+        _blend(scored, o.item_id, seen / total * o.affinity / strongest,
+               f"cooccur:with={item_id}")
+    for other, cosine in factors:
+        _blend(scored, other, known / total * cosine, f"factors:similar-to={item_id}")
     for o in content:
         kind = "content" if has_signals(o.item_id) else "new"
-        _blend(scored, o.item_id, (1 - behaviour) * o.affinity, f"{kind}:similar-to={item_id}")
+        _blend(scored, o.item_id, BLEND_PRIOR / total * o.affinity,
+               f"{kind}:similar-to={item_id}")
     top = max((score for score, _, _ in scored.values()), default=0.0) or 1.0
     ranked = sorted(scored, key=lambda item: (-scored[item][0], item))
     # a neighbour's own category is not in the record: "" (the catalog may know it)
@@ -71,7 +84,10 @@ def similar_items(item_id: str, features: pb.ItemFeatures | None,
 
 def _blend(scored: dict[str, tuple[float, float, str]], item: str, share: float,
            reason: str) -> None:
-    """Adds one source's share to an item's score; the larger share names the reason."""
+    """Adds one source's share to an item's score; the larger share names the reason (a
+    source without weight adds nothing, nor the item)."""
+    if share <= 0:
+        return
     score, best, why = scored.get(item, (0.0, -1.0, reason))
     scored[item] = (score + share, share, reason) if share > best else (score + share, best, why)
 

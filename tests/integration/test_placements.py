@@ -9,6 +9,7 @@ import time
 import uuid
 
 import grpc
+import numpy as np
 import pytest
 
 from app.cli import main as reco
@@ -152,3 +153,22 @@ def check_filters(client: RecoClient, category: str, viewer: str, item: dict[str
                                                filters=pb.Filters(max_price=10.0)).items
              if i.reason != "popular:top-up"]
     assert cheap and set(cheap) <= {item["sock"], item["lace"], item["wax"]}
+
+
+def test_a_product_page_shows_the_factor_neighbours_of_the_last_training(stack, settings):
+    from jobs.train_factors import publish
+    from online_models.factors import ItemFactors
+
+    run = uuid.uuid4().hex[:6]
+    left, near, far = (f"{name}-{run}" for name in ("left", "near", "far"))
+    factors = ItemFactors(f"test-{run}", [left, near, far],
+                          np.array([[1.0, 0.0], [0.9, 0.2], [-1.0, 0.3]]), 0.1, 1.0)
+    assert publish(settings, factors) == 1
+    with RecoClient(settings.grpc_addr, timeout_s=5) as client:
+        def page() -> list[tuple[str, str]]:
+            return [(i.item_id, i.reason) for i in client.similar(left, 5).items]
+
+        # no event and no catalog record: only the factors know these items
+        eventually(lambda: (near, f"factors:similar-to={left}") in page(), 60,
+                   "the factor neighbour on the product page")
+        assert far not in [item for item, _ in page()]  # it points the other way
