@@ -98,13 +98,13 @@ class InProcessSystem:
         checked, self.quality[user] = self.step.check(self.quality.get(user), event)
         if checked.duplicate:
             return
-        for signal in checked.item_signals:
-            self._learn_item(signal)
+        for item_signal in checked.item_signals:
+            self._learn_item(item_signal)
         state = self.states.get(user) or self.states.setdefault(user, self.step.new_state())
         learned = self.step.learn(state, event, checked)
         self._learn_rewards(learned.rewards, user)
-        if learned.segment_signal is not None:
-            self._learn_segment(learned.segment_signal)
+        for signal in learned.segment_signals:
+            self._learn_segment(signal)
         if event.ts - state.profile.profile_sent_ms >= self.settings.profile_min_interval_ms:
             self._publish(user, state, event.ts)
         else:
@@ -138,9 +138,9 @@ class InProcessSystem:
                 self._popular_list = None
 
     def _learn_segment(self, signal: SegmentSignal) -> None:
-        top = self.segment_tops.get(signal.segment)
+        top = self.segment_tops.get(signal.key)
         if top is None:
-            top = self.segment_tops[signal.segment] = TopItems(self.settings.reco_list_size)
+            top = self.segment_tops[signal.key] = TopItems(self.settings.reco_list_size)
         top.offer(signal.item_id, add_decayed(top.score(signal.item_id), signal.weight,
                                               signal.ts, self.settings.trending_half_life_ms))
 
@@ -206,7 +206,7 @@ class InProcessSystem:
         found = context_segment(self.step.segments.centers, device, day_part)
         segment = str(found) if found is not None else ""
         lists = []
-        top = self.segment_tops.get(segment)
+        top = self.segment_tops.get(segment_list_key(segment))
         if top is not None:
             _, raw = popular_list(segment_list_key(segment), top.ranked(),
                                   self.settings.reco_list_size, self.settings.model_version, 0)

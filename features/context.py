@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ua_parser
@@ -84,6 +85,25 @@ def parse_agent(user_agent: str) -> tuple[str, str, str]:
 
 def agent_kind(user_agent: str | None) -> str:
     return parse_agent(user_agent)[0] if user_agent else "unknown"
+
+
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    """ISO 3166 alpha-2 codes, from the IANA time zone database's table (the pinned tzdata)."""
+    table = resources.files("tzdata.zoneinfo").joinpath("iso3166.tab").read_text("utf-8")
+    return frozenset(line.split("\t", 1)[0] for line in table.splitlines()
+                     if line and not line.startswith("#"))
+
+
+def country_code(country: str | None) -> str | None:
+    """The ISO 3166 alpha-2 code an event's country names, upper-cased, or None for anything
+    else (lists per country exist for real countries only: a bounded set of keys).
+
+    >>> country_code("de"), country_code(" US "), country_code("Germany"), country_code(None)
+    ('DE', 'US', None, None)
+    """
+    code = (country or "").strip().upper()
+    return code if code in _country_codes() else None
 
 
 def local_time(ts: int, timezone: str | None, country: str | None) -> datetime:

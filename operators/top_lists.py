@@ -14,7 +14,7 @@ from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
 from reco.decay import add_decayed
-from reco.keys import CATEGORY_PREFIX, POPULAR_LIST, segment_list_key
+from reco.keys import CATEGORY_PREFIX, POPULAR_LIST
 from reco.records import SegmentSignal, TopOffer
 
 
@@ -87,9 +87,10 @@ class PopularMerge(ThrottledTopList):
 
 
 class SegmentTop(ThrottledTopList):
-    """Input: SegmentSignal, keyed by segment: the items users of a segment
-    wishlist, cart and buy, by decayed weight (an item that drops out of the top loses its score).
-    Output: (segment_list_key(segment), ranked list), the cold-start list of the segment."""
+    """Input: SegmentSignal, keyed by its list key (``segment:<id>`` or ``country:<code>``):
+    the items users of a segment or a country wishlist, cart and buy, by decayed weight (an
+    item that drops out of the top loses its score). Output: (list key, ranked list): a
+    segment's cold-start list, a country's home-page list."""
 
     def __init__(self, n: int, interval_ms: int, half_life_ms: int) -> None:
         super().__init__(n, interval_ms)
@@ -99,7 +100,4 @@ class SegmentTop(ThrottledTopList):
         score = add_decayed(top.score(value.item_id), value.weight, value.ts,
                             self.half_life_ms)
         return top if top.offer(value.item_id, score) else None
-
-    def output_key(self, key: str) -> str:
-        return segment_list_key(key)
 

@@ -115,8 +115,8 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             return
         event, checked = value
         learned = self.step.learn(state, event, checked)
-        if learned.segment_signal is not None:
-            yield SEGMENT_SIGNALS, Row(learned.segment_signal.segment, learned.segment_signal)
+        for signal in learned.segment_signals:
+            yield SEGMENT_SIGNALS, Row(signal.key, signal)
         yield from self._publish(state, event.user_id, ctx)
         self.state.update(state)
         yield from self._rewards(learned.rewards)

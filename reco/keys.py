@@ -13,8 +13,8 @@ recommendations topic.
 >>> category_key("popular") != POPULAR_LIST and not category_key("factors/1").startswith(
 ...     FACTORS_PREFIX)
 True
->>> segment_list_key(2), GLOBAL_LIST
-('segment:2', 'global')
+>>> segment_list_key(2), country_list_key("DE"), GLOBAL_LIST
+('segment:2', 'country:DE', 'global')
 >>> ranking_key("views", "shoes"), ranking_key("purchases", None), is_ranking_key("views/x")
 ('views/shoes', 'purchases', True)
 """
@@ -36,6 +36,7 @@ ALL_PURCHASES = "purchases"
 # keys of the popular-lists topic (the cold-start lists)
 GLOBAL_LIST = "global"
 SEGMENT_LIST_PREFIX = "segment:"
+COUNTRY_LIST_PREFIX = "country:"
 
 
 def category_key(category: str) -> str:
@@ -69,3 +70,8 @@ def factors_key(chunk: int) -> str:
 def segment_list_key(segment: int | str) -> str:
     """The popular-lists key of a segment's cold-start list."""
     return f"{SEGMENT_LIST_PREFIX}{segment}"
+
+
+def country_list_key(code: str) -> str:
+    """The popular-lists key of the list of what a country's users want (an ISO 3166 code)."""
+    return COUNTRY_LIST_PREFIX + code

@@ -52,10 +52,11 @@ class TopOffer:
 
 @dataclass(frozen=True, slots=True)
 class SegmentSignal:
-    """A wishlist save, cart or purchase of a user of ``segment``: feeds the segment's
-    cold-start list (keyed by segment)."""
+    """A wishlist save, cart or purchase of a user of a segment or a country: feeds that
+    group's popular list, ``key`` on the popular-lists topic (reco/keys.py), by which the job
+    keys it."""
 
-    segment: str
+    key: str
     item_id: str
     weight: float
     ts: int

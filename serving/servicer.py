@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import grpc
 from google.protobuf.message import DecodeError
 
-from features.context import event_context
+from features.context import country_code, event_context
 from online_models.bandit_context import bandit_context
 from online_models.mixes import PoolItem
 from reco import clock
@@ -22,6 +22,7 @@ from reco.config import Settings
 from reco.keys import (
     GLOBAL_LIST,
     category_key,
+    country_list_key,
     new_items_key,
     ranking_key,
     segment_list_key,
@@ -298,16 +299,28 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         elif request.category:
             key = (new_items_key if request.by == "new" else category_key)(request.category)
             wanted, fallback = self._lists(key), wanted
-        elif request.context.device:
-            # the home page: what the visitor's segment (device, part of day) likes most
-            ctx = request.context
+        else:
+            local = self._home_page_lists(request.context, now_ms)
+            if local:
+                wanted, fallback = local, wanted
+        candidates = popular_items(wanted, fallback)
+        return self._placement_answer(self._select(candidates, request, now_ms), POPULAR)
+
+    def _home_page_lists(self, ctx: pb.Context, now_ms: int | None
+                         ) -> list[pb.RecommendationList]:
+        """The home page's lists: what the visitor's country likes most, then her segment
+        (device, part of the day), each when the context names it and the list exists."""
+        keys = []
+        country = country_code(ctx.country)
+        if country:
+            keys.append(country_list_key(country))
+        if ctx.device:
             local = event_context(ctx.ts or now_ms or clock.now_ms(), ctx.timezone or None,
                                   ctx.country or None)
             segment = self._context_segment(ctx.device, local.day_part)
             if segment:
-                wanted, fallback = self._lists(segment_list_key(segment)), wanted
-        candidates = popular_items(wanted, fallback)
-        return self._placement_answer(self._select(candidates, request, now_ms), POPULAR)
+                keys.append(segment_list_key(segment))
+        return self._lists(*keys)
 
     async def GetSimilarItems(self, request: pb.GetSimilarItemsRequest,
                               context: grpc.aio.ServicerContext

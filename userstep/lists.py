@@ -23,6 +23,7 @@ from reco.keys import (
     ALL_PURCHASES,
     ALL_VIEWS,
     CATEGORY_PREFIX,
+    COUNTRY_LIST_PREFIX,
     GLOBAL_LIST,
     NEW_ITEMS_PREFIX,
     POPULAR_LIST,
@@ -61,7 +62,8 @@ def list_fingerprint(raw: bytes) -> int:
 def popular_list(key: str, ranked: Ranked, size: int, model_version: str,
                  updated_at_ms: int) -> tuple[str, bytes]:
     """A list for the popular-lists topic from a ranked top list: the global one (POPULAR_LIST
-    in, GLOBAL_LIST out), a segment's (segment_list_key(segment)), a category's trending items
+    in, GLOBAL_LIST out), a segment's (segment_list_key(segment)), a country's
+    (country_list_key(code)), a category's trending items
     (category_key) or its newest (new_items_key), each item with the reason of its list."""
     recs = TrendingRecommender(size).popular(ranked, (), size)
     if key == POPULAR_LIST:
@@ -71,6 +73,7 @@ def popular_list(key: str, ranked: Ranked, size: int, model_version: str,
         recs = [(item, score, reason) for item, score, _ in recs]
     else:
         for prefix, reason in ((SEGMENT_LIST_PREFIX, "popular:segment="),
+                               (COUNTRY_LIST_PREFIX, "popular:country="),
                                (CATEGORY_PREFIX, "trending:category="),
                                (NEW_ITEMS_PREFIX, "new:category="),
                                (VIEWS_PREFIX, "most-viewed:category="),

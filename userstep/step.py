@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from features.context import country_code
 from features.quality import QualityState
 from online_models.factors import ItemFactors
 from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
@@ -54,6 +55,7 @@ from reco.config import Settings
 from reco.decay import EVENT_WEIGHTS
 from reco.events import Event
 from reco.impressions import Impression
+from reco.keys import country_list_key, segment_list_key
 from reco.records import ItemSignal, SegmentSignal
 from reco.v1 import recommendations_pb2 as pb
 from userstep.configured import profiles_for, quality_gate, reward_weights
@@ -103,7 +105,7 @@ class Learned:
     """What learning one event gives the job to emit."""
 
     rewards: list[Sample] = field(default_factory=list)
-    segment_signal: SegmentSignal | None = None
+    segment_signals: list[SegmentSignal] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -170,11 +172,14 @@ class UserStep:
         if event.event_type in REWARDED_EVENTS:
             out.rewards = self._rewards(state, event)
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
-        if weight >= SEGMENT_SIGNAL_WEIGHT and event.item_id and state.profile.segment >= 0:
-            # what this segment's users want (views are most of the traffic and say less):
-            # the cold-start list for new users like them
-            out.segment_signal = SegmentSignal(str(state.profile.segment), event.item_id,
-                                               weight, event.ts)
+        if weight >= SEGMENT_SIGNAL_WEIGHT and event.item_id:
+            # what this segment's and this country's users want (views are most of the
+            # traffic and say less): the lists for new users like them and for home pages
+            country = country_code(event.country)
+            keys = ([segment_list_key(state.profile.segment)] if state.profile.segment >= 0
+                    else []) + ([country_list_key(country)] if country else [])
+            out.segment_signals = [SegmentSignal(key, event.item_id, weight, event.ts)
+                                   for key in keys]
         return out
 
     def _rewards(self, state: UserState, event: Event) -> list[Sample]:

@@ -14,7 +14,7 @@ from features.profile_view import profile_message
 from infra.producer import event_to_proto
 from reco.decay import EVENT_WEIGHTS, add_decayed
 from reco.events import Event, InvalidEvent, parse_event
-from reco.keys import GLOBAL_LIST, SEGMENT_LIST_PREFIX
+from reco.keys import COUNTRY_LIST_PREFIX, GLOBAL_LIST, SEGMENT_LIST_PREFIX
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.v1 import recommendations_pb2 as pb
 from tests.flink.harness import PAUSE, run_pipeline
@@ -331,6 +331,21 @@ def test_each_segment_gets_a_cold_start_list_of_what_its_users_like(run):
         assert segment in segments
         assert value.items and all(i.reason == f"popular:segment={segment}"
                                    for i in value.items)
+
+
+def test_each_country_gets_a_home_page_list_of_what_its_users_buy(run):
+    lists = last_by_key(run["out"]["popular_lists"], pb.RecommendationList)
+    countries = {key.removeprefix(COUNTRY_LIST_PREFIX): value for key, value in lists.items()
+                 if key.startswith(COUNTRY_LIST_PREFIX)}
+    bought: dict[str, set[str]] = {}  # items saved, carted or bought, by the buyer's country
+    for event, verdict in run["verdicts"]:
+        if verdict is None and event.country and event.item_id \
+                and event.event_type in ("purchase", "add_to_cart", "wishlist"):
+            bought.setdefault(event.country.upper(), set()).add(event.item_id)
+    assert countries and set(countries) <= set(bought)
+    for code, value in countries.items():
+        assert all(i.reason == f"popular:country={code}" for i in value.items)
+        assert {i.item_id for i in value.items} <= bought[code]
 
 
 def test_the_catalog_joins_the_item_signals_and_lists_new_items_before_any_event(tmp_path):

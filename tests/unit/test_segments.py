@@ -100,3 +100,25 @@ def test_the_same_seed_gives_the_same_segments_in_another_process():
 
     runs = {segments(seed) for seed in (1, 2, 3)}
     assert len(runs) == 1 and len(set(ast.literal_eval(runs.pop()))) > 1
+
+
+def test_a_purchase_feeds_the_lists_of_the_buyers_segment_and_country():
+    from reco.config import Settings
+    from reco.events import Event
+    from userstep.step import UserStep
+
+    step = UserStep(Settings())
+    state = step.new_state()
+
+    def signals(n: int, kind: str, country: str | None) -> list[str]:
+        event = Event(f"e{n}", kind, "u1", ts=1_000_000_000_000 + n, item_id="i1",
+                      country=country, price=9.5 if kind == "purchase" else None)
+        checked, _ = step.check(None, event)
+        assert checked.rule is None
+        return [s.key for s in step.learn(state, event, checked).segment_signals]
+
+    assert signals(1, "purchase", "de") == ["country:DE"]  # no segment assigned yet
+    state.profile.segment = 3
+    assert signals(2, "purchase", "de") == ["segment:3", "country:DE"]
+    assert signals(3, "purchase", "Atlantis") == ["segment:3"]  # not an ISO code
+    assert signals(4, "product_view", "DE") == []  # views say less: no signal

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from online_models.bandit_context import context_features
 from online_models.policy_stats import PolicyStatistics
 from reco.config import Settings
-from reco.keys import GLOBAL_LIST, segment_list_key
+from reco.keys import GLOBAL_LIST, country_list_key, segment_list_key
 from reco.v1 import recommendations_pb2 as pb
 from serving.requests import request_problem
 from serving.servicer import RecommendationsServicer
@@ -385,3 +385,20 @@ def test_the_home_pages_popular_items_follow_the_visitors_segment(store):
 
     assert home("desktop") == [("d1", "popular:segment=1"), ("p", "popular:top-up")]
     assert [item for item, _ in home("mobile")] == ["p", "a"]  # no list for its segment
+
+
+def test_the_home_pages_popular_items_lead_with_the_visitors_country(store):
+    store_device_segments(store)
+    german = pb.RecommendationList(user_id=country_list_key("DE"), items=[
+        pb.RecommendedItem(item_id="g1", score=1.0, source="popular", reason="popular")])
+    store.apply([Change(POPULAR_LISTS, country_list_key("DE"), german.SerializeToString())], {})
+    servicer = RecommendationsServicer(store, Settings(policy="fixed:personal"))
+
+    def home(**context: str) -> list[str]:
+        request = pb.GetPopularItemsRequest(k=3, context=pb.Context(**context))
+        return [i.item_id for i in servicer.popular(request).response.items]
+
+    assert home(country="de", device="desktop") == ["g1", "d1", "p"]  # then segment, global
+    assert home(country="DE") == ["g1", "p", "a"]
+    assert home(country="FR", device="desktop") == ["d1", "p", "a"]  # no list for France
+    assert home(country="Germany") == ["p", "a", "q"]  # not an ISO code: no country list
