@@ -35,7 +35,7 @@ def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:
                     flink_rest_port=free_port(), stack_dir=str(root / name),
                     checkpoint_dir=str(root / name / "ck"), store_path=str(root / "store"),
                     job_name=f"bench-{name}", consumer_group=f"bench-{name}-{uuid.uuid4().hex}",
-                    restart_attempts=0)
+                    restart_attempts=0, consent_default="allow")  # loadgen: no consent
 
 
 def preload(settings: Settings, users: int, limit: int) -> list[Event]:

@@ -23,6 +23,7 @@ import dataclasses
 from typing import Any
 
 from evaluation.daily_factors import DailyFactors
+from features.consent import Consent
 from features.context import event_context
 from features.items import ItemState, learn_signal, report_step
 from features.trending import TopItems, offer_ranked
@@ -52,7 +53,10 @@ def settings_for_data(settings: Settings, events: list[Event]) -> Settings:
     """The deployed settings, except for what a data set does not log: without click events
     (the public ones log product views only) a view of a shown item counts as its click, and
     without prices (Taobao) purchases are learned, where a shop's own events would be filtered
-    as ``purchase_without_price``."""
+    as ``purchase_without_price``. The public data sets carry no consent: their users' events
+    are learned as a shop's with ``consent_default = allow`` would learn them."""
+    if not any(e.personalization is not None or e.analytics is not None for e in events):
+        settings = dataclasses.replace(settings, consent_default="allow")
     if not any(event.event_type == "click" for event in events):
         settings = dataclasses.replace(settings, reward_view=settings.reward_click)
     if not any(event.price is not None for event in events):
@@ -71,6 +75,7 @@ class InProcessSystem:
         self.learn_policy = learn_policy
         self.step = UserStep(settings)
         self.quality: dict[str, Any] = {}
+        self.consent: dict[str, Consent] = {}
         self.states: dict[str, UserState] = {}
         self.lists: dict[str, bytes] = {}      # each user's latest list: the serving store
         self.published: dict[str, bytes] = {}  # each user's latest profile, likewise
@@ -95,10 +100,20 @@ class InProcessSystem:
     def learn(self, event: Event) -> None:
         self._sweep(event.ts)
         user = event.user_id
+        verdict, self.consent[user] = self.step.admit(self.consent.get(user), event)
+        if verdict.withdrawn:
+            self.quality.pop(user, None)
+            self.states.pop(user, None)
+            self.lists.pop(user, None)
+            self.published.pop(user, None)
+        if not verdict.personal:
+            for item_signal in self.step.anonymous_signals(event) if verdict.analytics else ():
+                self._learn_item(item_signal)
+            return
         checked, self.quality[user] = self.step.check(self.quality.get(user), event)
         if checked.duplicate:
             return
-        for item_signal in checked.item_signals:
+        for item_signal in checked.item_signals if verdict.analytics else ():
             self._learn_item(item_signal)
         state = self.states.get(user) or self.states.setdefault(user, self.step.new_state())
         learned = self.step.learn(state, event, checked)

@@ -39,7 +39,7 @@ from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
 from operators.items import ITEM_FEATURES, ItemTrending
 from operators.parse import CATALOG_ENTRIES, FACTOR_CHUNKS, ParseEvents
 from operators.policy import PolicyLearner
-from operators.quality import FILTERED, ITEM_SIGNALS, QualityFilter
+from operators.quality import CONSENT, FILTERED, ITEM_SIGNALS, QualityFilter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge, SegmentTop
 from operators.users import (
@@ -72,6 +72,7 @@ class Outputs:
     item_features: DataStream    # Row(key, value): ItemFeatures bytes
     policy: DataStream           # Row(shard, PolicyParameters bytes)
     segments: DataStream         # Row(instance, SegmentModelSummary bytes)
+    consent: DataStream          # Row(user id, ConsentState bytes)
 
 
 class PopularListRow(ProcessFunction):
@@ -177,4 +178,5 @@ def build_pipeline(raw: DataStream, settings: Settings,
                                              routed, popular_rows, segment_top,
                                              segment_lists, category_lists, policy),
                    filtered=side_output(checked, FILTERED),
+                   consent=side_output(checked, CONSENT),
                    item_features=side_output(scores, ITEM_FEATURES))

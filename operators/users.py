@@ -37,6 +37,7 @@ from reco.clock import now_ms
 from reco.config import Settings
 from reco.impressions import Impression
 from reco.keys import FACTORS_PREFIX
+from reco.records import Forget
 from reco.v1 import recommendations_pb2 as pb
 from userstep.step import Shared, UserState, UserStep
 
@@ -82,8 +83,8 @@ def reward_shard(request_id: str, shards: int) -> str:
 
 
 class UserRecommendations(KeyedBroadcastProcessFunction):
-    """Input: KEYED_PICKLED rows (user id, (Event, Checked)) or (user id, Impression) from the
-    quality operator."""
+    """Input: KEYED_PICKLED rows (user id, (Event, Checked)), (user id, Impression) or (user
+    id, Forget) from the quality operator."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -105,6 +106,13 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     @dead_letter_on_error("user-recommendations")
     def process_element(self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
+        if isinstance(value, Forget):
+            # the user withdrew consent: nothing of her stays here, and the compacted topics
+            # keep a tombstone for her list and profile (the server deletes them on it)
+            self.state.clear()
+            yield PROFILE, Row(value.user_id, None)
+            yield LIST, Row(value.user_id, None)
+            return
         state: UserState = self.state.value() or self.step.new_state()
         if isinstance(value, Impression):
             samples = self.step.impression(state, value, now_ms())

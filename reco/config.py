@@ -50,6 +50,8 @@ class Settings:
     topic_segments: str = _doc("compacted: job instance -> SegmentModelSummary", "segments")
     topic_item_factors: str = _doc("compacted: chunk -> ItemFactorsChunk (reco train-factors)",
                                    "item_factors")
+    topic_consent: str = _doc(
+        "compacted: user id -> ConsentState, each user's consent as the job holds it", "consent")
     topic_items: str = _doc("compacted: item id -> Item (the product catalog; `reco items load`)",
                             "items")
     topic_imports: str = _doc("compacted: file digest -> what `reco import` sent from it",
@@ -106,6 +108,9 @@ class Settings:
                              256)
     user_state_ttl_ms: int = _doc("per-user state expires after this long without events "
                                   "(retention: docs/privacy.md)", 90 * 86_400_000)
+    consent_default: str = _doc(
+        "consent to a purpose a user never stated: deny (opt-in: no per-user state, no "
+        "counting, until the user grants it) or allow (opt-out)", "deny")
     raw_retention_ms: int = _doc(
         "how long raw records stay on the topics that hold them (events, impressions, the DLQ, "
         "filtered events): their retention.ms when `reco topics` creates them",
@@ -220,8 +225,16 @@ PORTS = {"flink_rest_port", "flink_rpc_port", "kafka_port", "kafka_controller_po
 SHARES = {"diversity"}
 
 
+CHOICES = {"consent_default": ("deny", "allow")}
+
+
 def setting_problem(settings: Settings) -> str | None:
-    """What is wrong with the first out-of-range numeric setting, or None."""
+    """What is wrong with the first out-of-range numeric setting or a setting that is not one
+    of its choices, or None."""
+    for name, choices in CHOICES.items():
+        if getattr(settings, name) not in choices:
+            return (f"setting {name} ({env_name(name)}) is {getattr(settings, name)!r}: use "
+                    f"one of {', '.join(choices)}")
     for f in fields(settings):
         value = getattr(settings, f.name)
         if isinstance(value, bool) or not isinstance(value, int | float):

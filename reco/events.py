@@ -36,7 +36,12 @@ EVENT_TYPES = frozenset({
     "product_view", "click", "add_to_cart", "remove_from_cart", "wishlist",
     "checkout_start", "purchase", "skip",
 })
-TYPES_WITHOUT_ITEM = frozenset({"checkout_start"})
+# A change of the user's consent, and nothing else: it goes to ``events.consent`` (consent may
+# also ride on any event). Not a behaviour: kept apart from EVENT_TYPES, whose codes profiles
+# store.
+CONSENT_EVENT = "consent"
+PURPOSES = ("personalization", "analytics")
+TYPES_WITHOUT_ITEM = frozenset({"checkout_start", CONSENT_EVENT})
 
 MIN_TS_MS = 946_684_800_000     # 2000-01-01: anything earlier is a unit mistake or garbage
 MAX_TS_MS = 4_102_444_800_000   # 2100-01-01
@@ -75,7 +80,8 @@ class Event:
     region: str | None = None
     timezone: str | None = None
     request_id: str | None = None
-    personalization: bool | None = None
+    personalization: bool | None = None  # consent to each purpose: granted, denied, not said
+    analytics: bool | None = None
     # data-quality flags: fields dropped at validation ("timezone_dropped"); not on the wire
     flags: tuple[str, ...] = ()
 
@@ -83,9 +89,9 @@ class Event:
         """The wire form: set fields only, consent nested as in the contract."""
         out = {k: v for k, v in asdict(self).items() if v is not None}
         del out["flags"]
-        consent = out.pop("personalization", None)
-        if consent is not None:
-            out["consent"] = {"personalization": consent}
+        consent = {purpose: out.pop(purpose) for purpose in PURPOSES if purpose in out}
+        if consent:
+            out["consent"] = consent
         return out
 
     def to_json(self) -> bytes:
@@ -183,16 +189,26 @@ def _number(doc: dict[str, Any], name: str, low: float, high: float,
     return int(value) if integer else float(value)
 
 
-def _consent(doc: dict[str, Any]) -> bool | None:
+def _consent(doc: dict[str, Any], event_type: str) -> dict[str, bool]:
+    """The purposes the event grants (true) or denies (false); a consent event must say
+    something of one."""
     consent = doc.get("consent")
-    if consent is None:
-        return None
+    if consent is None or consent == {}:
+        if event_type == CONSENT_EVENT:
+            raise InvalidEvent("a consent event needs consent, like {\"personalization\": "
+                               "false, \"analytics\": true}")
+        return {}
     if not isinstance(consent, dict):
         raise InvalidEvent("consent must be an object like {\"personalization\": true}")
-    value = consent.get("personalization")
-    if value is not None and not isinstance(value, bool):
-        raise InvalidEvent("consent.personalization must be true or false")
-    return value
+    unknown = sorted(str(k)[:40] for k in consent if k not in PURPOSES)
+    if unknown:
+        raise InvalidEvent(f"consent: unknown purpose {unknown[0]!r}; the purposes are "
+                           + ", ".join(PURPOSES))
+    said = {k: v for k, v in consent.items() if v is not None}
+    for purpose, value in said.items():
+        if not isinstance(value, bool):
+            raise InvalidEvent(f"consent.{purpose} must be true or false")
+    return said
 
 
 def event_from_dict(doc: Any, now_ms: int | None = None,
@@ -202,9 +218,9 @@ def event_from_dict(doc: Any, now_ms: int | None = None,
     if not isinstance(doc, dict):
         raise InvalidEvent(f"event must be a JSON object, got {type(doc).__name__}")
     event_type = _string(doc, "event_type", 64, required=True)
-    if event_type not in EVENT_TYPES:
+    if event_type not in EVENT_TYPES and event_type != CONSENT_EVENT:
         raise InvalidEvent(f"unknown event_type {event_type!r}; expected one of "
-                           + ", ".join(sorted(EVENT_TYPES)))
+                           + ", ".join(sorted(EVENT_TYPES | {CONSENT_EVENT})))
     ids: dict[str, Any] = {name: _string(doc, name, MAX_ID_LEN,
                                          required=name in ("event_id", "user_id"))
                            for name in _ID_FIELDS}
@@ -221,6 +237,7 @@ def event_from_dict(doc: Any, now_ms: int | None = None,
     if texts["timezone"] is not None and not valid_timezone(texts["timezone"]):
         texts["timezone"], flags = None, ("timezone_dropped",)
     price = _number(doc, "price", 0.0, MAX_PRICE)
+    consent = _consent(doc, event_type)
     return Event(
         event_type=event_type,
         ts=ts,
@@ -229,7 +246,8 @@ def event_from_dict(doc: Any, now_ms: int | None = None,
         scroll_depth=_number(doc, "scroll_depth", 0.0, 1.0),
         price=price,
         quantity=_number(doc, "quantity", 1, MAX_QUANTITY, integer=True),
-        personalization=_consent(doc),
+        personalization=consent.get("personalization"),
+        analytics=consent.get("analytics"),
         **ids,
         **texts,
     )
@@ -247,8 +265,8 @@ def event_from_proto(raw: bytes) -> dict[str, Any]:
     except DecodeError:
         raise InvalidEvent("neither a JSON object nor a protobuf reco.v1.Event") from None
     doc: dict[str, Any] = {f.name: v for f, v in msg.ListFields() if f.name != "consent"}
-    if msg.HasField("consent") and msg.consent.HasField("personalization"):
-        doc["consent"] = {"personalization": msg.consent.personalization}
+    if msg.HasField("consent"):
+        doc["consent"] = {f.name: v for f, v in msg.consent.ListFields()}
     return doc
 
 

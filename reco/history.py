@@ -16,8 +16,8 @@ field), ``jsonl`` (one event of the project's schema per line), and the public d
 >>> history = read_history(path, "csv")
 >>> [(e.user_id, e.event_type) for e in history.events], history.rejected
 ([('u1', 'product_view'), ('u2', 'purchase')], [(3, "unknown event_type 'teleport'; expected \
-one of add_to_cart, checkout_start, click, product_view, purchase, remove_from_cart, skip, \
-wishlist")])
+one of add_to_cart, checkout_start, click, consent, product_view, purchase, remove_from_cart, \
+skip, wishlist")])
 >>> read_history(path, "csv").events[0].event_id == history.events[0].event_id
 True
 """

@@ -60,3 +60,12 @@ class SegmentSignal:
     item_id: str
     weight: float
     ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """The user withdrew consent to personalization (or asked to be erased): the user
+    operator drops her state and tombstones her list and profile."""
+
+    user_id: str
+    reason: str

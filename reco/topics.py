@@ -10,7 +10,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from reco.config import Settings
-from reco.events import EVENT_TYPES
+from reco.events import CONSENT_EVENT, EVENT_TYPES
 
 log = logging.getLogger("reco.topics")
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
@@ -31,7 +31,7 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     record per key until a tombstone."""
     raw = {"retention.ms": str(settings.raw_retention_ms)}
     specs: dict[str, dict[str, str]] = {event_topic(settings, t): {**INPUT, **raw}
-                                         for t in sorted(EVENT_TYPES)}
+                                         for t in sorted(EVENT_TYPES | {CONSENT_EVENT})}
     specs.update({settings.topic_dlq: raw, settings.topic_filtered: raw,
                   settings.topic_impressions: {**INPUT, **raw},
                   settings.topic_recommendations: COMPACTED,
@@ -40,7 +40,7 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
                   settings.topic_item_features: COMPACTED,
                   settings.topic_policy: COMPACTED, settings.topic_segments: COMPACTED,
                   settings.topic_item_factors: COMPACTED,
-                  settings.topic_items: COMPACTED,
+                  settings.topic_items: COMPACTED, settings.topic_consent: COMPACTED,
                   settings.topic_imports: {"cleanup.policy": "compact"}})
     return specs
 

@@ -1,9 +1,9 @@
 """The loader: materialises the compacted output topics into the serving store.
 
 It reads every partition of ``recommendations``, ``popular_lists``, ``user_profiles``,
-``item_features``, ``policy``, ``segments``, ``item_factors`` and the catalog, ``items``
-(no consumer group: each serving replica keeps a whole copy), committed records only, and
-writes each poll as one WriteBatch together with the next offsets, from which it resumes
+``item_features``, ``policy``, ``segments``, ``item_factors``, ``consent`` and the catalog,
+``items`` (no consumer group: each serving replica keeps a whole copy), committed records
+only, and writes each poll as one WriteBatch together with the next offsets, from which it resumes
 after a restart. It runs in a thread of the serving process on librdkafka (confluent-kafka),
 whose network threads do not hold the GIL the request handlers need. A catalog record also
 marks its item unavailable (out of stock, discontinued, deleted) or available again, and
@@ -32,6 +32,7 @@ from serving.content import ContentIndex
 from serving.factors import factor_changes
 from serving.store import (
     CATALOG,
+    CONSENT_STATES,
     FACTORS,
     ITEMS,
     POLICY,
@@ -80,7 +81,8 @@ class Loader:
                       settings.topic_user_profiles: PROFILES,
                       settings.topic_item_features: ITEMS,
                       settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS,
-                      settings.topic_items: CATALOG, settings.topic_item_factors: FACTORS}
+                      settings.topic_items: CATALOG, settings.topic_item_factors: FACTORS,
+                      settings.topic_consent: CONSENT_STATES}
         self.records_loaded = 0
         self.content = ContentIndex(store, settings.cooccurring_items)
         # partitions are assigned, never subscribed, and offsets live in the store: the group id

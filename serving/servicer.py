@@ -29,6 +29,7 @@ from reco.keys import (
 )
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
+from serving.consent import CONSENT_REASON, ConsentBook
 from serving.factors import FactorDirectory
 from serving.impressions import ImpressionLog
 from serving.policy import ServingPolicy
@@ -125,6 +126,7 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         self.policy = ServingPolicy(settings, store)
         self.segments = SegmentDirectory(store)
         self.factors = FactorDirectory(store, settings.cooccurring_items)
+        self.consent = ConsentBook(store, settings.consent_default == "allow")
         self.rules = RequestRules(store, settings.repurchase_categories.split(","))
         self._item_cache: dict[str, tuple[bytes, pb.ItemFeatures]] = {}
         # user (or "\0" + segment for new users) -> (stored lists, seeds' item records,
@@ -350,14 +352,29 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         problem = problem_of(request)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
+        return self.answer(request, answer_to, placement).response
+
+    def answer(self, request: Any, answer_to: Callable[[Any], Answer], placement: str
+               ) -> Answer:
+        """A valid request answered as its user's consent allows, and logged (an impression
+        with the placement's name) when it does."""
+        personal = not request.user_id or self.consent.personalised(request.user_id)
+        if not personal:  # answered as for an anonymous visitor
+            anonymous = type(request)()
+            anonymous.CopyFrom(request)
+            anonymous.user_id = ""
+            request = anonymous
         answer = answer_to(request)
-        if self.impressions is not None:
+        if not personal:
+            for item in answer.response.items:
+                item.reason = CONSENT_REASON
+        elif self.impressions is not None:
             logged = request if isinstance(request, pb.GetRecommendationsRequest) else \
                 pb.GetRecommendationsRequest(user_id=request.user_id, k=request.k,
                                              context=request.context)
             self.impressions.log(logged, answer.response, answer.features,
                                  answer.impression_items, placement=placement)
-        return answer.response
+        return answer
 
     async def GetUserProfile(self, request: pb.GetUserProfileRequest,
                              context: grpc.aio.ServicerContext) -> pb.UserProfile:
@@ -366,6 +383,10 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         problem = request_problem(request.user_id)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
+        if not self.consent.personalised(request.user_id):
+            await context.abort(grpc.StatusCode.NOT_FOUND,
+                                f"no profile for user {request.user_id!r}: the user has not "
+                                "consented to personalization")
         raw = self.store.get(PROFILES, request.user_id)
         if raw is None:
             await context.abort(grpc.StatusCode.NOT_FOUND,

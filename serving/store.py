@@ -30,6 +30,7 @@ CATALOG = b"k:"  # item id -> reco.v1.Item
 UNAVAILABLE = b"u:"  # item id -> b"" for each item out of stock, discontinued or deleted
 CONTENT = b"n:"  # item id -> reco.v1.ContentNeighbours (serving/content.py)
 FACTORS = b"f:"  # chunk key -> reco.v1.ItemFactorsChunk (serving/factors.py)
+CONSENT_STATES = b"a:"  # user id -> reco.v1.ConsentState (serving/consent.py)
 FACTORS_SEEN = b"g:"  # "last" -> the key and size of the last factors record loaded
 _OFFSETS = b"o:"
 

@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from features.consent import Consent, ConsentGate, Verdict
 from features.context import country_code
 from features.quality import QualityState
 from online_models.factors import ItemFactors
@@ -114,10 +115,18 @@ class Published:
     recommendations: bytes | None  # the RecommendationList, when it changed
 
 
+def _item_signal(event: Event, previous: str | None) -> ItemSignal:
+    assert event.item_id is not None
+    return ItemSignal(event.item_id, event.category or "", EVENT_WEIGHTS[event.event_type],
+                      event.ts, event.event_id, previous, event.price,
+                      event_type=event.event_type)
+
+
 class UserStep:
     def __init__(self, settings: Settings, segments: SegmentModel | None = None) -> None:
         self.settings = settings
         self.gate = quality_gate(settings) if settings.feature_engine else None
+        self.consent = ConsentGate(settings.consent_default == "allow")
         self.profiles = profiles_for(settings)
         self.weights = reward_weights(settings)
         self.segments = segments or SegmentModel(settings.segments, seed=settings.policy_seed)
@@ -129,6 +138,19 @@ class UserStep:
 
     def new_quality(self) -> QualityState | None:
         return self.gate.new() if self.gate else None
+
+    def admit(self, consent: Consent | None, event: Event) -> tuple[Verdict, Consent]:
+        """The consent gate, before anything else: whether the event may reach per-user
+        state (then ``check`` and ``learn`` it) or only the anonymous aggregates (then its
+        ``anonymous_signals``), and the user's consent after it (features/consent.py)."""
+        return self.consent.check(consent, event)
+
+    def anonymous_signals(self, event: Event) -> tuple[ItemSignal, ...]:
+        """What an event counts for in the aggregates without any per-user state: its item's
+        interaction (no session, so no co-occurrence)."""
+        if EVENT_WEIGHTS.get(event.event_type, 0.0) <= 0 or event.item_id is None:
+            return ()
+        return (_item_signal(event, None),)
 
     def check(self, quality: QualityState | None, event: Event
               ) -> tuple[Checked, QualityState | None]:
@@ -148,9 +170,7 @@ class UserStep:
             signal, previous, basket = found.item_signal, found.previous, found.basket
         if verdict.rule is not None or not signal or event.item_id is None:
             return verdict, quality
-        signals = [ItemSignal(event.item_id, event.category or "",
-                              EVENT_WEIGHTS[event.event_type], event.ts, event.event_id,
-                              previous, event.price, event_type=event.event_type)]
+        signals = [_item_signal(event, previous)]
         if previous is not None:
             signals.append(ItemSignal(previous, ts=event.ts, neighbour=event.item_id))
         for other in basket:  # both ways: the basket's items complement each other

@@ -5,10 +5,12 @@ from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Opti
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Consent(_message.Message):
-    __slots__ = ("personalization",)
+    __slots__ = ("personalization", "analytics")
     PERSONALIZATION_FIELD_NUMBER: _ClassVar[int]
+    ANALYTICS_FIELD_NUMBER: _ClassVar[int]
     personalization: bool
-    def __init__(self, personalization: bool = ...) -> None: ...
+    analytics: bool
+    def __init__(self, personalization: bool = ..., analytics: bool = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("event_id", "event_type", "user_id", "item_id", "ts", "session_id", "dwell_ms", "scroll_depth", "price", "quantity", "category", "user_agent", "device", "country", "region", "timezone", "request_id", "consent")

@@ -396,6 +396,18 @@ class ItemAffinity(_message.Message):
     affinity: float
     def __init__(self, item_id: _Optional[str] = ..., affinity: _Optional[float] = ...) -> None: ...
 
+class ConsentState(_message.Message):
+    __slots__ = ("user_id", "personalization", "analytics", "updated_at_ms")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PERSONALIZATION_FIELD_NUMBER: _ClassVar[int]
+    ANALYTICS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    personalization: bool
+    analytics: bool
+    updated_at_ms: int
+    def __init__(self, user_id: _Optional[str] = ..., personalization: bool = ..., analytics: bool = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
 class UserProfile(_message.Message):
     __slots__ = ("user_id", "event_count", "event_type_counts", "recent_item_ids", "category_counts", "purchased_item_ids", "last_context", "first_seen_ms", "last_seen_ms", "last_event_id", "updated_at_ms", "segment", "windows", "rfm", "category_preferences", "item_affinities", "sessions", "dwell", "context", "flags", "filtered_events", "flagged_until_ms", "recent_item_ts_ms")
     class EventTypeCountsEntry(_message.Message):

@@ -17,7 +17,7 @@ from reco.config import Settings
 # broadcast to the user operator) is processed before what comes after (a user's events).
 PAUSE = b"\x00pause"
 KINDS = ("recommendations", "popular_lists", "profiles", "dead_letters", "filtered",
-         "item_features", "policy", "segments")
+         "item_features", "policy", "segments", "consent")
 
 
 def raw_rows(records: Iterable[bytes | tuple[bytes, str]],
@@ -42,6 +42,10 @@ def _pause(row: Row) -> Iterable[Row]:
         yield row
 
 
+def _value(raw: Any) -> bytes | None:
+    return None if raw is None else bytes(raw)
+
+
 def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
                  settings: Settings, **pipeline_options: Any) -> dict[str, list[Any]]:
     """Runs the whole pipeline and returns its outputs by kind. Records are spread over the
@@ -56,11 +60,14 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
     # the popular list's versions stay in order on one channel (parallelism 1), as on Kafka
     popular = out.popular.map(lambda r: ("popular_lists", r[0], bytes(r[1])),
                               output_type=Types.PICKLED_BYTE_ARRAY()).set_parallelism(1)
-    tagged = out.recommendations.map(lambda r: ("recommendations", r[0], bytes(r[1])),
+    # a None value is a tombstone (the user withdrew consent)
+    tagged = out.recommendations.map(lambda r: ("recommendations", r[0], _value(r[1])),
                                      output_type=Types.PICKLED_BYTE_ARRAY()).union(
         popular,
-        out.profiles.map(lambda r: ("profiles", r[0], bytes(r[1])),
+        out.profiles.map(lambda r: ("profiles", r[0], _value(r[1])),
                          output_type=Types.PICKLED_BYTE_ARRAY()),
+        out.consent.map(lambda r: ("consent", r[0], bytes(r[1])),
+                        output_type=Types.PICKLED_BYTE_ARRAY()),
         out.filtered.map(lambda r: ("filtered", r[0], bytes(r[1])),
                          output_type=Types.PICKLED_BYTE_ARRAY()),
         out.item_features.map(lambda r: ("item_features", r[0], bytes(r[1])),

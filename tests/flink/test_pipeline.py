@@ -27,6 +27,11 @@ BAD = [b"{not json", b'{"event_id": "b1", "event_type": "zap", "user_id": "u", "
        b"\xff\xfe\xfd"]
 
 
+# these tests' crafted events say nothing of consent: the job treats them as allowed (the
+# consent gate has its own test, with the default, deny)
+ALLOW = "allow"
+
+
 def ev(n: int, user: str, kind: str, item: str, category: str, **extra) -> Event:
     return Event(f"{user}-{n}", kind, user, ts=T0 + n * 1000, item_id=item, category=category,
                  **extra)
@@ -57,6 +62,7 @@ def run(tmp_path_factory):
     records += [duplicate.to_json()] * 3 + [PAUSE] + [e.to_json() for e in alice()]
     records.append(event_to_proto(ev(400, "pb-user", "wishlist", "s2", "shoes")))
     settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        consent_default=ALLOW,
                         trending_emit_ratio=1.0, profile_min_interval_ms=0,
                         checkpoint_dir=str(tmp_path_factory.mktemp("ck")),
                         stack_dir=str(tmp_path_factory.mktemp("flink")))
@@ -211,6 +217,7 @@ def test_the_skeleton_dedups_publishes_lists_and_filters_nothing(tmp_path):
     from reco.config import Settings
 
     settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        consent_default=ALLOW,
                         trending_emit_ratio=1.0, profile_min_interval_ms=0,
                         feature_engine=False, checkpoint_dir=str(tmp_path / "ck"),
                         stack_dir=str(tmp_path / "flink"))
@@ -247,6 +254,7 @@ def test_impressions_join_later_events_into_rewards_that_update_the_policy(tmp_p
     from reco.config import Settings
 
     settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        consent_default=ALLOW,
                         profile_min_interval_ms=0, policy_publish_interval_ms=0,
                         checkpoint_dir=str(tmp_path / "ck"), stack_dir=str(tmp_path / "flink"))
     # served now: the job closes an impression's window by the wall clock, as the server's
@@ -294,6 +302,7 @@ def test_users_are_folded_into_the_item_factors_the_trainer_published(tmp_path):
     from reco.config import Settings
 
     settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        consent_default=ALLOW,
                         profile_min_interval_ms=0, checkpoint_dir=str(tmp_path / "ck"),
                         stack_dir=str(tmp_path / "flink"))
     users = [f"t{u}" for u in range(30) for _ in range(3)]
@@ -356,6 +365,7 @@ def test_the_catalog_joins_the_item_signals_and_lists_new_items_before_any_event
     from reco.v1.catalog_pb2 import Item
 
     settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
+                        consent_default=ALLOW,
                         trending_emit_ratio=1.0, profile_min_interval_ms=0,
                         checkpoint_dir=str(tmp_path / "ck"), stack_dir=str(tmp_path / "flink"))
     boot = Item(item_id="boot-c", category_path=["Gear", "Boots"], price=70.0, created_ms=T0)
@@ -373,3 +383,41 @@ def test_the_catalog_joins_the_item_signals_and_lists_new_items_before_any_event
     assert "boot-c" in {i.item_id for i in lists["category/Boots"].items}
     [letter] = [json.loads(d) for d in out["dead_letters"]]
     assert letter["topic"] == "items" and "not a reco.v1.Item" in letter["reason"]
+
+
+def test_the_consent_gate_keeps_nothing_without_consent_and_forgets_on_withdrawal(tmp_path):
+    """Opt-in (the default): carol grants and later withdraws personalization, dave says
+    nothing, erin allows analytics only. Only what consent allows leaves the job, and carol's
+    withdrawal leaves tombstones for her list and profile."""
+    from reco.config import Settings
+
+    def said(n: int, user: str, **purposes: bool) -> Event:
+        return Event(f"{user}-c{n}", "consent", user, ts=T0 + n * 1000, **purposes)
+
+    records = [said(0, "carol", personalization=True, analytics=True),
+               ev(1, "carol", "product_view", "c1", "shoes"),
+               ev(2, "carol", "purchase", "c2", "shoes", price=20.0),
+               ev(3, "dave", "purchase", "d1", "toys", price=5.0),
+               said(4, "erin", personalization=False, analytics=True),
+               ev(5, "erin", "purchase", "e1", "toys", price=5.0),
+               PAUSE,
+               said(6, "carol", personalization=False),
+               ev(7, "carol", "product_view", "c3", "shoes"),
+               ev(8, "dave", "product_view", "d1", "toys", personalization=True)]
+    settings = Settings(restart_attempts=0, top_emit_interval_ms=0, trending_emit_ratio=1.0,
+                        profile_min_interval_ms=0, consent_default="deny",
+                        checkpoint_dir=str(tmp_path / "ck"), stack_dir=str(tmp_path / "f"))
+    out = run_pipeline([r.to_json() if isinstance(r, Event) else r for r in records],
+                       settings)
+    profiles = dict(out["profiles"])  # the last value per key
+    assert "carol" in profiles and profiles["carol"] is None  # published, then tombstoned
+    assert dict(out["recommendations"]).get("carol", b"") is None
+    assert "erin" not in profiles  # analytics only: no per-user state
+    assert pb.UserProfile.FromString(profiles["dave"]).event_count == 1  # from his consent on
+    consent = {key: pb.ConsentState.FromString(v) for key, v in out["consent"]}
+    assert consent["carol"].HasField("personalization") and not consent["carol"].personalization
+    assert consent["erin"].analytics and "dave" in consent
+    counted = {key for key, _ in out["item_features"]}
+    # carol's items, also after she withdrew (her consent to analytics stands), and erin's
+    assert {"c1", "c2", "c3", "e1"} <= counted
+    assert not {"d1"} & counted  # dave allowed personalization only, never analytics

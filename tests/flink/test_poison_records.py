@@ -50,6 +50,7 @@ def test_a_record_that_makes_the_user_step_raise_is_dead_lettered_and_the_job_go
         tmp_path):
     from reco.config import Settings
     settings = Settings(job_parallelism=1, stack_dir=str(tmp_path), profile_min_interval_ms=0,
+                        consent_default="allow",  # the crafted events say nothing of it
                         restart_attempts=0)
     records = [view(1, "victim", "s1"), view(2, "other", "s2"),
                view(3, "victim", "s3", event_id=POISON),

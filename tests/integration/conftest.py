@@ -32,6 +32,11 @@ def eventually(probe: Callable[[], T | None], timeout_s: float = 60.0, what: str
     raise AssertionError(f"not within {timeout_s:.0f} s: {what} (last: {last!r})")
 
 
+# Most tests' events say nothing of consent: the stacks treat that as allowed. The consent
+# tests send explicit consent (granted, denied, withdrawn); the default, deny, is the unit tests'.
+ALLOW = "allow"
+
+
 def own_settings(kafka: LocalKafka, root: Path, run: str, **overrides: Any) -> Settings:
     """Settings of a job of its own on the session's broker: its topics, consumer group,
     ports and folders named after ``run``, restarts off, quick checkpoints and discovery."""
@@ -42,7 +47,7 @@ def own_settings(kafka: LocalKafka, root: Path, run: str, **overrides: Any) -> S
         flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
         store_path=str(root / "store"), job_name=run, consumer_group=run,
         restart_attempts=0, checkpoint_interval_ms=500, partition_discovery_ms=1000,
-        event_topic_prefix=f"{run}.events."), **topics, **overrides)
+        event_topic_prefix=f"{run}.events.", consent_default=ALLOW), **topics, **overrides)
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +65,7 @@ def settings(kafka, tmp_path_factory) -> Settings:
         flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
         store_path=str(root / "store"), job_name=f"it-{run}", consumer_group=f"it-{run}",
         restart_attempts=0, top_emit_interval_ms=200, partition_discovery_ms=2000,
-        checkpoint_interval_ms=500)
+        checkpoint_interval_ms=500, consent_default=ALLOW)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from reco.v1 import recommendations_pb2 as pb
 from serving.requests import request_problem
 from serving.servicer import RecommendationsServicer
 from serving.store import (
+    CONSENT_STATES,
     ITEMS,
     POLICY,
     POPULAR_LISTS,
@@ -402,3 +403,32 @@ def test_the_home_pages_popular_items_lead_with_the_visitors_country(store):
     assert home(country="DE") == ["g1", "p", "a"]
     assert home(country="FR", device="desktop") == ["d1", "p", "a"]  # no list for France
     assert home(country="Germany") == ["p", "a", "q"]  # not an ISO code: no country list
+
+
+def test_a_user_without_consent_to_personalization_gets_the_anonymous_list(store):
+    """Opt-in (the default): u1 has a stored list but never consented, u2 granted, u3 denied
+    after granting; a lookup answers as consent allows (RecommendationsServicer.answer, what
+    each RPC runs after validation)."""
+    from reco.v1.recommendations_pb2 import ConsentState
+
+    said = {"u2": True, "u3": False}
+    store.apply([Change(RECOMMENDATIONS, "u2", rec_list("u2", ["x", "y"])),
+                 Change(RECOMMENDATIONS, "u3", rec_list("u3", ["z"]))]
+                + [Change(CONSENT_STATES, user, ConsentState(
+                    user_id=user, personalization=value).SerializeToString())
+                   for user, value in said.items()], {})
+    servicer = RecommendationsServicer(store, Settings(policy="fixed:personal"))
+
+    def lookup(user: str) -> list[tuple[str, str]]:
+        request = pb.GetRecommendationsRequest(user_id=user, k=2)
+        answer = servicer.answer(request, servicer.recommend, "personal")
+        return [(i.item_id, i.reason) for i in answer.response.items]
+
+    assert lookup("u1") == [("p", "consent"), ("a", "consent")]  # the global list
+    assert [item for item, _ in lookup("u2")] == ["x", "y"]
+    assert lookup("u3") == [("p", "consent"), ("a", "consent")]
+    allowing = RecommendationsServicer(store, Settings(policy="fixed:personal",
+                                                       consent_default="allow"))
+    request = pb.GetRecommendationsRequest(user_id="u1", k=2)
+    assert [i.item_id for i in allowing.answer(request, allowing.recommend,
+                                               "personal").response.items] == ["a", "b"]
