@@ -391,10 +391,12 @@ def test_the_consent_gate_keeps_nothing_without_consent_and_forgets_on_withdrawa
     withdrawal leaves tombstones for her list and profile."""
     from reco.config import Settings
 
-    def said(n: int, user: str, **purposes: bool) -> Event:
-        return Event(f"{user}-c{n}", "consent", user, ts=T0 + n * 1000, **purposes)
+    def said(n: int, user: str, personalization: bool | None = None,
+             analytics: bool | None = None) -> Event:
+        return Event(f"{user}-c{n}", "consent", user, ts=T0 + n * 1000,
+                     personalization=personalization, analytics=analytics)
 
-    records = [said(0, "carol", personalization=True, analytics=True),
+    records: list[Event | bytes] = [said(0, "carol", personalization=True, analytics=True),
                ev(1, "carol", "product_view", "c1", "shoes"),
                ev(2, "carol", "purchase", "c2", "shoes", price=20.0),
                ev(3, "dave", "purchase", "d1", "toys", price=5.0),

@@ -22,8 +22,10 @@ from tests.integration.conftest import eventually
 pytestmark = pytest.mark.integration
 
 
-def said(user: str, at: int, **purposes: bool) -> Event:
-    return Event(f"{user}-consent-{at}", "consent", user, ts=at, **purposes)
+def said(user: str, at: int, personalization: bool | None = None,
+         analytics: bool | None = None) -> Event:
+    return Event(f"{user}-consent-{at}", "consent", user, ts=at,
+                 personalization=personalization, analytics=analytics)
 
 
 def behaviour(user: str, at: int, run: str) -> list[Event]:

@@ -18,8 +18,10 @@ statements = st.lists(st.tuples(st.sampled_from(["personalization", "analytics"]
 def replay(gate: ConsentGate, said: list[tuple[str, bool, int]]) -> Consent:
     consent = None
     for n, (purpose, value, ts) in enumerate(said):
-        _, consent = gate.check(consent, Event(f"c{n}", "consent", "u", ts=ts,
-                                               **{purpose: value}))
+        event = Event(f"c{n}", "consent", "u", ts=ts,
+                      personalization=value if purpose == "personalization" else None,
+                      analytics=value if purpose == "analytics" else None)
+        _, consent = gate.check(consent, event)
     assert consent is not None
     return consent
 

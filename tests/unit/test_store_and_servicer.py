@@ -395,8 +395,9 @@ def test_the_home_pages_popular_items_lead_with_the_visitors_country(store):
     store.apply([Change(POPULAR_LISTS, country_list_key("DE"), german.SerializeToString())], {})
     servicer = RecommendationsServicer(store, Settings(policy="fixed:personal"))
 
-    def home(**context: str) -> list[str]:
-        request = pb.GetPopularItemsRequest(k=3, context=pb.Context(**context))
+    def home(country: str, device: str = "") -> list[str]:
+        request = pb.GetPopularItemsRequest(k=3, context=pb.Context(country=country,
+                                                                    device=device))
         return [i.item_id for i in servicer.popular(request).response.items]
 
     assert home(country="de", device="desktop") == ["g1", "d1", "p"]  # then segment, global
