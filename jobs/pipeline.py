@@ -43,6 +43,7 @@ from operators.quality import CONSENT, FILTERED, ITEM_SIGNALS, QualityFilter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge, SegmentTop
 from operators.users import (
+    ERASURES_DONE,
     LISTS,
     PROFILES,
     REWARDS,
@@ -72,7 +73,8 @@ class Outputs:
     item_features: DataStream    # Row(key, value): ItemFeatures bytes
     policy: DataStream           # Row(shard, PolicyParameters bytes)
     segments: DataStream         # Row(instance, SegmentModelSummary bytes)
-    consent: DataStream          # Row(user id, ConsentState bytes)
+    consent: DataStream          # Row(user id, ConsentState bytes or None: erased)
+    erasures_done: DataStream    # Row(user id, the job's erasure completion record)
 
 
 class PopularListRow(ProcessFunction):
@@ -124,7 +126,8 @@ def build_pipeline(raw: DataStream, settings: Settings,
                                      impressions_topic=s.topic_impressions,
                                      factors_topic=s.topic_item_factors,
                                      max_future_ms=s.max_future_ms,
-                                     items_topic=s.topic_items),
+                                     items_topic=s.topic_items,
+                                     erasure_topic=s.topic_erasure),
                          output_type=KEYED_PICKLED).name("parse").uid("parse")
     checked = (keyed(parsed).process(QualityFilter(s), output_type=KEYED_PICKLED)
                .name("quality").uid("quality"))
@@ -179,4 +182,5 @@ def build_pipeline(raw: DataStream, settings: Settings,
                                              segment_lists, category_lists, policy),
                    filtered=side_output(checked, FILTERED),
                    consent=side_output(checked, CONSENT),
+                   erasures_done=side_output(routed, ERASURES_DONE),
                    item_features=side_output(scores, ITEM_FEATURES))

@@ -18,6 +18,7 @@ from operators.guard import DEAD_LETTERS, Count, dead_letter_on_error, failure_c
 from operators.state import KEYED_PICKLED
 from reco.catalog import catalog_entry
 from reco.clock import now_ms
+from reco.erasure import parse_erasure
 from reco.events import DEFAULT_MAX_FUTURE_MS, InvalidEvent, parse_event
 from reco.impressions import parse_impression
 from reco.keys import factors_key
@@ -47,20 +48,22 @@ def dead_letter(reason: str, raw: bytes | None, source: dict[str, Any], keep_byt
 class ParseEvents(ProcessFunction):
     """Input rows: (value, topic, partition, offset); output: KEYED_PICKLED rows of the user id
     and the ``reco.events.Event``, or the ``reco.impressions.Impression`` for records of the
-    impressions topic; item factor chunks to the FACTOR_CHUNKS side output and catalog records
-    (the items topic) to CATALOG_ENTRIES."""
+    impressions topic, or the ``reco.erasure.ErasureRequest`` of the erasure topic; item factor
+    chunks to the FACTOR_CHUNKS side output and catalog records (the items topic) to
+    CATALOG_ENTRIES."""
 
     def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
                  impressions_topic: str = "impressions",
                  factors_topic: str = "item_factors",
                  max_future_ms: int = DEFAULT_MAX_FUTURE_MS,
-                 items_topic: str = "items") -> None:
+                 items_topic: str = "items", erasure_topic: str = "erasure") -> None:
         self.max_event_bytes = max_event_bytes
         self.max_future_ms = max_future_ms
         self.dlq_raw_max_bytes = dlq_raw_max_bytes
         self.impressions_topic = impressions_topic
         self.factors_topic = factors_topic
         self.items_topic = items_topic
+        self.erasure_topic = erasure_topic
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.failures = failure_counter(runtime_context)
@@ -78,6 +81,11 @@ class ParseEvents(ProcessFunction):
                 return
             if row[1] == self.factors_topic:
                 yield from self._factor_chunk(raw)
+                return
+            if row[1] == self.erasure_topic:
+                if raw is not None:  # a tombstone: compaction of an old request
+                    request = parse_erasure(raw)
+                    yield Row(request.user_id, request)
                 return
             if row[1] == self.items_topic:
                 if raw is not None:  # a tombstone: the server drops the item at lookup

@@ -25,6 +25,7 @@ from operators.guard import Count, dead_letter_on_error, failure_counter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, value_state
 from reco.clock import now_ms
 from reco.config import Settings
+from reco.erasure import ErasureRequest
 from reco.events import Event
 from reco.impressions import Impression
 from reco.records import Forget
@@ -63,6 +64,13 @@ class QualityFilter(KeyedProcessFunction):
 
     @dead_letter_on_error("quality")
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
+        if isinstance(value, ErasureRequest):
+            # forget her here (consent included: she is a stranger again) and downstream
+            self.state.clear()
+            self.consent.clear()
+            yield CONSENT, Row(value.user_id, None)
+            yield Row(value.user_id, Forget(value.user_id, "erasure", value))
+            return
         consent: Consent | None = self.consent.value()
         if isinstance(value, Impression):
             # a lookup for a user without consent logs none; one in flight when she withdrew

@@ -35,6 +35,7 @@ from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS, value_state
 from reco.clock import now_ms
 from reco.config import Settings
+from reco.erasure import erasure_done
 from reco.impressions import Impression
 from reco.keys import FACTORS_PREFIX
 from reco.records import Forget
@@ -44,12 +45,14 @@ from userstep.step import Shared, UserState, UserStep
 # Tags of the main output (timers can only emit there): (PROFILE, Row), (LIST, Row),
 # (REWARD, shard, Sample), (SEGMENTS, Row), (FAILED, dead-letter string)
 PROFILE, LIST, REWARD, SEGMENTS, FAILED = "profile", "list", "reward", "segments", "failed"
+DONE = "erasure-done"
 # where RouteOutputs sends each tag: rows for the sinks, (key, value) rows for keyed steps
 LISTS = OutputTag("lists", KEYED_BYTES)
 PROFILES = OutputTag("profiles", KEYED_BYTES)
 SEGMENT_SUMMARIES = OutputTag("segment-summaries", KEYED_BYTES)
+ERASURES_DONE = OutputTag("erasures-done", KEYED_BYTES)
 REWARDS = OutputTag("rewards", KEYED_PICKLED)
-_ROWS = {LIST: LISTS, PROFILE: PROFILES, SEGMENTS: SEGMENT_SUMMARIES}
+_ROWS = {LIST: LISTS, PROFILE: PROFILES, SEGMENTS: SEGMENT_SUMMARIES, DONE: ERASURES_DONE}
 # a side output of the user operator itself: segment signals (keyed by segment)
 SEGMENT_SIGNALS = OutputTag("segment-signals", KEYED_PICKLED)
 
@@ -112,6 +115,9 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             self.state.clear()
             yield PROFILE, Row(value.user_id, None)
             yield LIST, Row(value.user_id, None)
+            if value.request is not None:  # committed with the tombstones, at the checkpoint
+                yield DONE, Row(value.user_id, erasure_done(
+                    value.user_id, value.request.request_id, "job", now_ms()))
             return
         state: UserState = self.state.value() or self.step.new_state()
         if isinstance(value, Impression):

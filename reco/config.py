@@ -36,6 +36,8 @@ def _doc(text: str, default: Any) -> Any:
 class Settings:
     kafka_bootstrap: str = _doc("Kafka bootstrap servers", "127.0.0.1:9092")
     grpc_addr: str = _doc("address the gRPC server listens on and clients call", "127.0.0.1:50051")
+    admin_addr: str = _doc("address of the Admin service (EraseUser): keep it on localhost, it "
+                           "has no authentication yet", "127.0.0.1:50052")
     event_topic_prefix: str = _doc("producers write events to <prefix><event_type>", "events.")
     topic_dlq: str = _doc("dead-letter topic: malformed events with the reason", "events.dlq")
     topic_filtered: str = _doc("events held back by data-quality rules", "events.filtered")
@@ -52,6 +54,12 @@ class Settings:
                                    "item_factors")
     topic_consent: str = _doc(
         "compacted: user id -> ConsentState, each user's consent as the job holds it", "consent")
+    topic_erasure: str = _doc(
+        "compacted: user id -> erasure request (`reco erase`, the Admin service); the job reads "
+        "it as a source, so a restore from an older checkpoint replays it", "erasure")
+    topic_erasure_done: str = _doc(
+        "compacted: user id -> the last completion of her erasure, per store (job, servers)",
+        "erasure.done")
     topic_items: str = _doc("compacted: item id -> Item (the product catalog; `reco items load`)",
                             "items")
     topic_imports: str = _doc("compacted: file digest -> what `reco import` sent from it",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reco.erasure import ErasureRequest
+
 
 @dataclass(frozen=True, slots=True)
 class ItemSignal:
@@ -64,8 +66,10 @@ class SegmentSignal:
 
 @dataclass(frozen=True, slots=True)
 class Forget:
-    """The user withdrew consent to personalization (or asked to be erased): the user
-    operator drops her state and tombstones her list and profile."""
+    """The user withdrew consent to personalization, or asked to be erased (``request``): the
+    user operator drops her state and tombstones her list and profile (and, for a request,
+    reports it done)."""
 
     user_id: str
     reason: str
+    request: ErasureRequest | None = None

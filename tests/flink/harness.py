@@ -17,7 +17,8 @@ from reco.config import Settings
 # broadcast to the user operator) is processed before what comes after (a user's events).
 PAUSE = b"\x00pause"
 KINDS = ("recommendations", "popular_lists", "profiles", "dead_letters", "filtered",
-         "item_features", "policy", "segments", "consent")
+         "item_features", "policy", "segments", "consent",
+         "erasures_done")
 
 
 def raw_rows(records: Iterable[bytes | tuple[bytes, str]],
@@ -66,8 +67,10 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
         popular,
         out.profiles.map(lambda r: ("profiles", r[0], _value(r[1])),
                          output_type=Types.PICKLED_BYTE_ARRAY()),
-        out.consent.map(lambda r: ("consent", r[0], bytes(r[1])),
+        out.consent.map(lambda r: ("consent", r[0], _value(r[1])),
                         output_type=Types.PICKLED_BYTE_ARRAY()),
+        out.erasures_done.map(lambda r: ("erasures_done", r[0], bytes(r[1])),
+                              output_type=Types.PICKLED_BYTE_ARRAY()),
         out.filtered.map(lambda r: ("filtered", r[0], bytes(r[1])),
                          output_type=Types.PICKLED_BYTE_ARRAY()),
         out.item_features.map(lambda r: ("item_features", r[0], bytes(r[1])),

@@ -423,3 +423,29 @@ def test_the_consent_gate_keeps_nothing_without_consent_and_forgets_on_withdrawa
     # carol's items, also after she withdrew (her consent to analytics stands), and erin's
     assert {"c1", "c2", "c3", "e1"} <= counted
     assert not {"d1"} & counted  # dave allowed personalization only, never analytics
+
+
+def test_an_erasure_request_forgets_the_user_in_every_output_and_reports_it(tmp_path):
+    from reco.config import Settings
+    from reco.erasure import erasure_request, parse_done
+
+    records: list[bytes | tuple[bytes, str]] = [
+        Event("fay-c", "consent", "fay", ts=T0, personalization=True, analytics=True).to_json(),
+        ev(1, "fay", "product_view", "f1", "hats").to_json(),
+        ev(2, "gus", "product_view", "f1", "hats").to_json(),
+        PAUSE,
+        (erasure_request("fay", "req-1", T0 + 5_000), "erasure"),
+        (erasure_request("nobody", "req-2", T0 + 5_000), "erasure"),  # unknown: a no-op
+        (b'{"user_id": 7}', "erasure")]
+    settings = Settings(restart_attempts=0, top_emit_interval_ms=0, profile_min_interval_ms=0,
+                        consent_default="deny", checkpoint_dir=str(tmp_path / "ck"),
+                        stack_dir=str(tmp_path / "f"))
+    out = run_pipeline(records, settings)
+    for kind in ("profiles", "recommendations", "consent"):
+        latest = dict(out[kind])
+        assert "fay" in latest and latest["fay"] is None, kind  # written, then tombstoned
+    done = [parse_done(value) for _, value in out["erasures_done"]]
+    assert {(d.user_id, d.request_id, d.store) for d in done} == {
+        ("fay", "req-1", "job"), ("nobody", "req-2", "job")}
+    [letter] = [json.loads(s) for s in out["dead_letters"]]
+    assert letter["topic"] == "erasure" and "user_id must be a string" in letter["reason"]
