@@ -14,6 +14,7 @@ import grpc
 from google.protobuf.json_format import MessageToDict
 from kafka.errors import KafkaError
 
+from app.privacy import add_privacy_commands
 from app.running import add_running_commands
 from infra.processes import exit_on_sigterm, port_open, split_address
 from reco.arguments import count, positive_int, share, topic_name
@@ -316,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_topics)
 
     add_running_commands(sub)
+    add_privacy_commands(sub)
 
     p = sub.add_parser("demo", help="what `make run` does: stack, simulation, live lookups")
     p.add_argument("--users", type=positive_int, default=300, help="simulated shoppers")

@@ -34,3 +34,21 @@ def latest_values(settings: Settings, topic: str) -> dict[bytes, bytes]:
     return dict(all_values(settings, topic))
 
 
+
+
+def values_since(settings: Settings, topic: str, since_ms: int) -> list[tuple[bytes, bytes]]:
+    """Every committed (key, value) of a topic written since ``since_ms`` (by record time),
+    read to its end: a recent window of a raw topic without reading its whole retention."""
+    consumer = read_from_start(settings, topic)
+    partitions = list(consumer.assignment())
+    starts = consumer.offsets_for_times({tp: since_ms for tp in partitions})
+    ends = consumer.end_offsets(partitions)
+    for tp in partitions:
+        found = starts.get(tp)
+        consumer.seek(tp, found.offset if found is not None else ends[tp])
+    values: list[tuple[bytes, bytes]] = []
+    while any(consumer.position(tp) < end for tp, end in ends.items()):
+        for records in consumer.poll(timeout_ms=500).values():
+            values += [(r.key, r.value) for r in records]
+    consumer.close()
+    return values

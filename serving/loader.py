@@ -8,7 +8,8 @@ after a restart. It runs in a thread of the serving process on librdkafka (confl
 whose network threads do not hold the GIL the request handlers need. A catalog record also
 marks its item unavailable (out of stock, discontinued, deleted) or available again, and
 updates the content model's similar items (serving/content.py); a factors chunk is kept for
-the product page's factor neighbours (serving/factors.py).
+the product page's factor neighbours (serving/factors.py); the job's report of an erasure
+deletes the user's rows and is confirmed on ``erasure.done`` (serving/erasures.py).
 
 ``caught_up`` is set once every partition found at the first look has been read to its end
 (its last committed record: librdkafka reports the end of a partition at the last stable
@@ -29,6 +30,7 @@ from reco.catalog import is_available
 from reco.config import Settings
 from reco.v1.catalog_pb2 import Item
 from serving.content import ContentIndex
+from serving.erasures import ERASURES, ErasureConfirmations
 from serving.factors import factor_changes
 from serving.store import (
     CATALOG,
@@ -82,9 +84,11 @@ class Loader:
                       settings.topic_item_features: ITEMS,
                       settings.topic_policy: POLICY, settings.topic_segments: SEGMENTS,
                       settings.topic_items: CATALOG, settings.topic_item_factors: FACTORS,
-                      settings.topic_consent: CONSENT_STATES}
+                      settings.topic_consent: CONSENT_STATES,
+                      settings.topic_erasure_done: ERASURES}
         self.records_loaded = 0
         self.content = ContentIndex(store, settings.cooccurring_items)
+        self.erasures = ErasureConfirmations(settings)
         # partitions are assigned, never subscribed, and offsets live in the store: the group id
         # (librdkafka wants one) joins no group and commits nothing
         self._consumer = Consumer({
@@ -158,6 +162,9 @@ class Loader:
                 if kind == FACTORS:
                     changes += factor_changes(name, value)
                     continue
+                if kind == ERASURES:
+                    changes += self.erasures.read(name, value)
+                    continue
                 if kind == CATALOG:
                     value = catalog_record(name, value)
                     changes.append(availability_change(name, value))
@@ -167,6 +174,7 @@ class Loader:
         if offsets:
             self.store.apply(changes, offsets)
             self.records_loaded += len(changes)
+            self.erasures.confirm()  # after the rows are gone
         for partition in ends:  # after the records before it are in the store
             self._note_progress(partition)
         return len(changes)
@@ -179,3 +187,4 @@ class Loader:
                 log.exception("loader poll failed; retrying in 1 s")
                 time.sleep(1.0)
         self._consumer.close()
+        self.erasures.close()

@@ -25,6 +25,7 @@ from grpc_reflection.v1alpha import reflection
 from infra.processes import port_open, split_address
 from reco.config import Settings, settings_env, settings_or_exit
 from reco.v1 import recommendations_pb2 as pb
+from serving.admin import start_admin
 from serving.impressions import ImpressionLog
 from serving.loader import Loader
 from serving.servicer import RecommendationsServicer, add_to_server
@@ -119,6 +120,7 @@ async def serve(settings: Settings, ready: threading.Event | None = None,
         raise SystemExit(f"cannot listen on {settings.grpc_addr}: is another server running? "
                          "Set RECO_GRPC_ADDR to a free address.")
     await server.start()
+    admin = await start_admin(store, settings) if worker == 0 else None
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -147,6 +149,8 @@ async def serve(settings: Settings, ready: threading.Event | None = None,
         child.terminate()
     await health_servicer.enter_graceful_shutdown()
     await server.stop(settings.grpc_grace_s)
+    if admin is not None:
+        await admin.stop(1.0)
     for child in workers:
         child.wait(timeout=settings.grpc_grace_s + 5)
     if catching_up is not None:
