@@ -77,21 +77,27 @@ def export(settings: Settings, user_id: str) -> dict[str, Any]:
         "profile": latest(settings.topic_user_profiles, pb.UserProfile),
         "recommendations": latest(settings.topic_recommendations, pb.RecommendationList),
         "consent": latest(settings.topic_consent, pb.ConsentState)}
+    erasures = [_done(value) for found, value in all_values(settings,
+                                                             settings.topic_erasure_done)
+                if found == key and value is not None]
+    # the job drops the impressions waiting for her rewards when it erases her: those served
+    # before its last erasure are on the raw topic only (not_covered below)
+    erased_at = max((e["done_at_ms"] for e in erasures if e["store"] == "job"), default=0)
     window = 24 * 3_600_000  # wider than any reward window
     pending = []
-    for found, value in values_since(settings, settings.topic_impressions, now_ms() - window):
+    for found, value in values_since(settings, settings.topic_impressions,
+                                     max(now_ms() - window, erased_at)):
         if found == key and value is not None:
             try:
                 impression = parse_impression(value, now_ms())
             except InvalidEvent:
                 continue
+            if impression.served_at_ms <= erased_at:
+                continue
             pending.append({"request_id": impression.request_id,
                             "served_at_ms": impression.served_at_ms,
                             "items": [item for item, _ in impression.items]})
     held["impressions_waiting_for_rewards"] = pending
-    erasures = [_done(value) for found, value in all_values(settings,
-                                                             settings.topic_erasure_done)
-                if found == key and value is not None]
     return {"user_id": user_id, "held": any(held.values()), **held,
             "factor_vector": "not stored: folded in from the profile's items at each update",
             "erasures": erasures,

@@ -44,6 +44,7 @@ def own_settings(kafka: LocalKafka, root: Path, run: str, **overrides: Any) -> S
               if f.name.startswith("topic_") and f.name != "topic_partitions"}
     return dataclasses.replace(Settings(
         kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
+        admin_addr=f"127.0.0.1:{free_port()}",
         flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
         store_path=str(root / "store"), job_name=run, consumer_group=run,
         restart_attempts=0, checkpoint_interval_ms=500, partition_discovery_ms=1000,
@@ -62,6 +63,7 @@ def settings(kafka, tmp_path_factory) -> Settings:
     root = tmp_path_factory.mktemp("stack")
     return Settings(
         kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
+        admin_addr=f"127.0.0.1:{free_port()}",
         flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
         store_path=str(root / "store"), job_name=f"it-{run}", consumer_group=f"it-{run}",
         restart_attempts=0, top_emit_interval_ms=200, partition_discovery_ms=2000,
