@@ -5,7 +5,8 @@ personal list, impressions, factors: any per-user state) and ``analytics`` (coun
 event in anonymous aggregates: popular and trending items, co-occurrence). Each purpose holds
 the latest statement by event time, so a consent change that arrives late cannot undo a newer
 one; a purpose never stated falls back to the configured default (``consent_default``: deny,
-opt-in, unless a shop sets allow).
+opt-in, unless a shop sets allow). An erasure leaves only the time it was asked for: what is
+older than that never passes again.
 
 >>> from reco.events import Event
 >>> gate = ConsentGate(default_allow=False)
@@ -35,6 +36,9 @@ class Consent:
 
     personalization: tuple[bool, int] | None = None
     analytics: tuple[bool, int] | None = None
+    # she was erased at this time: anything of hers from before it (a replay after a restore
+    # from an older checkpoint, a late event) is dropped, so nothing brings her back
+    erased_before_ms: int = 0
 
     def allows(self, purpose: str, default_allow: bool) -> bool:
         said = getattr(self, purpose)
@@ -61,12 +65,13 @@ class ConsentGate:
         """The verdict on ``event`` and the consent after it. A consent event itself is never
         behaviour: neither personal nor counted."""
         before = consent or Consent()
-        after = before
-        for purpose in PURPOSES:
-            value = getattr(event, purpose)
-            said = getattr(after, purpose)
-            if value is not None and (said is None or event.ts >= said[1]):
-                after = replace(after, **{purpose: (value, event.ts)})
+        if event.ts < before.erased_before_ms:
+            return Verdict(personal=False, analytics=False, withdrawn=False,
+                           changed=False), before
+        latest = {purpose: _latest(getattr(before, purpose), getattr(event, purpose), event.ts)
+                  for purpose in PURPOSES}
+        after = replace(before, personalization=latest["personalization"],
+                        analytics=latest["analytics"])
         personal = after.allows("personalization", self.default_allow)
         behaviour = event.event_type != CONSENT_EVENT
         return Verdict(personal=personal and behaviour,
@@ -74,6 +79,14 @@ class ConsentGate:
                        withdrawn=before.allows("personalization", self.default_allow)
                        and not personal,
                        changed=after != before), after
+
+
+def _latest(said: tuple[bool, int] | None, value: bool | None, ts: int
+            ) -> tuple[bool, int] | None:
+    """A purpose's statement after an event's (the later one by event time)."""
+    if value is None or (said is not None and ts < said[1]):
+        return said
+    return (value, ts)
 
 
 def consent_record(user_id: str, consent: Consent) -> bytes:

@@ -65,9 +65,11 @@ class QualityFilter(KeyedProcessFunction):
     @dead_letter_on_error("quality")
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         if isinstance(value, ErasureRequest):
-            # forget her here (consent included: she is a stranger again) and downstream
+            # forget her here (consent included: she is a stranger again) and downstream;
+            # keep only when, so that nothing of hers from before comes back in a replay
             self.state.clear()
-            self.consent.clear()
+            self.consent.update(Consent(erased_before_ms=max(
+                value.requested_at_ms, (self.consent.value() or Consent()).erased_before_ms)))
             yield CONSENT, Row(value.user_id, None)
             yield Row(value.user_id, Forget(value.user_id, "erasure", value))
             return
@@ -75,7 +77,9 @@ class QualityFilter(KeyedProcessFunction):
         if isinstance(value, Impression):
             # a lookup for a user without consent logs none; one in flight when she withdrew
             # must not start a feedback join
-            if (consent or Consent()).allows("personalization", self.step.consent.default_allow):
+            known = consent or Consent()
+            if known.allows("personalization", self.step.consent.default_allow) \
+                    and value.served_at_ms >= known.erased_before_ms:
                 yield Row(value.user_id, value)
             return
         event: Event = value

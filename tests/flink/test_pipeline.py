@@ -436,7 +436,11 @@ def test_an_erasure_request_forgets_the_user_in_every_output_and_reports_it(tmp_
         PAUSE,
         (erasure_request("fay", "req-1", T0 + 5_000), "erasure"),
         (erasure_request("nobody", "req-2", T0 + 5_000), "erasure"),  # unknown: a no-op
-        (b'{"user_id": 7}', "erasure")]
+        (b'{"user_id": 7}', "erasure"),
+        # her events from before the request again (a replay after a restore, a late one):
+        # they must not bring her back
+        Event("fay-c", "consent", "fay", ts=T0, personalization=True).to_json(),
+        ev(3, "fay", "product_view", "f2", "hats").to_json()]
     settings = Settings(restart_attempts=0, top_emit_interval_ms=0, profile_min_interval_ms=0,
                         consent_default="deny", checkpoint_dir=str(tmp_path / "ck"),
                         stack_dir=str(tmp_path / "f"))

@@ -87,3 +87,14 @@ def test_consent_round_trips_through_json_and_protobuf():
                                ts=1_795_680_000_000,
                                consent=events_pb2.Consent(personalization=False, analytics=True))
     assert parse_event(message.SerializeToString()) == event
+
+
+def test_after_an_erasure_nothing_older_passes_and_newer_consent_counts_again():
+    gate = ConsentGate(default_allow=True)
+    erased = Consent(erased_before_ms=1_000)
+    late = Event("e1", "purchase", "u", ts=999, item_id="i", personalization=True)
+    verdict, after = gate.check(erased, late)
+    assert (verdict.personal, verdict.analytics, verdict.changed) == (False, False, False)
+    assert after == erased
+    fresh = Event("e2", "product_view", "u", ts=1_000, item_id="i")
+    assert gate.check(erased, fresh)[0].personal  # she came back: the default applies again
