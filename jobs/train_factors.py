@@ -1,6 +1,7 @@
 """Mini-batch retraining of the item factors: reads the event log (the events.* topics from the
-beginning up to now, or a data set file), keeps what the quality rules keep (the job's own
-de-duplication and bot filter, userstep/engine.py), weights interactions (type, dwell, recency,
+beginning up to now, or a data set file), keeps what the consent gate lets through to per-user
+learning (no erased user's events from before her erasure) and what the quality rules keep
+(the job's own de-duplication and bot filter, userstep/engine.py), weights interactions (type, dwell, recency,
 inverse popularity: online_models/interactions.py), trains implicit ALS with early stopping on
 each user's held-out last item, and publishes the item factors in chunks to the compacted
 ``item_factors`` topic. The running job swaps the new version in once all its chunks arrived and
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from features.consent import Consent, ConsentGate
 from online_models.als import ImplicitALS
 from online_models.factors import ItemFactors
 from online_models.interactions import training_data
@@ -25,6 +27,7 @@ from reco.arguments import non_negative, positive, positive_int
 from reco.clock import now_ms
 from reco.config import Settings, settings_or_exit
 from reco.datasets import DatasetError, load_taobao
+from reco.erasure import parse_erasure
 from reco.events import Event, InvalidEvent, parse_event
 from userstep.engine import FeatureEngine
 
@@ -65,11 +68,37 @@ def event_log(settings: Settings, max_events: int | None = None) -> Iterator[Eve
     consumer.close()
 
 
-def clean(events: Iterator[Event] | list[Event], settings: Settings) -> list[Event]:
-    """The events the job learns from, in time order."""
+def clean(events: Iterator[Event] | list[Event], settings: Settings,
+          erased: dict[str, int] | None = None) -> list[Event]:
+    """The events the job learns per user from, in time order: those its consent gate lets
+    through (factors are personal: features/consent.py; a user who withdrew loses what came
+    before, and ``erased``, user -> when, drops everything of hers from before it), then
+    what the quality rules keep."""
     engine = FeatureEngine(settings)
-    ordered = sorted(events, key=lambda e: e.ts)
-    return [e for e in ordered if engine.process(e) is None]
+    gate = ConsentGate(settings.consent_default == "allow")
+    consent = {user: Consent(erased_before_ms=at) for user, at in (erased or {}).items()}
+    kept: dict[str, list[Event]] = {}
+    for event in sorted(events, key=lambda e: e.ts):
+        verdict, consent[event.user_id] = gate.check(consent.get(event.user_id), event)
+        if verdict.withdrawn:
+            kept.pop(event.user_id, None)
+        if verdict.personal and engine.process(event) is None:
+            kept.setdefault(event.user_id, []).append(event)
+    return sorted((e for mine in kept.values() for e in mine), key=lambda e: e.ts)
+
+
+def erasures(settings: Settings) -> dict[str, int]:
+    """Each erased user and when her erasure was asked for (the erasure topic)."""
+    from infra.topic_reader import all_values
+
+    found: dict[str, int] = {}
+    for _, raw in all_values(settings, settings.topic_erasure):
+        try:
+            request = parse_erasure(raw)
+        except InvalidEvent:
+            continue
+        found[request.user_id] = max(found.get(request.user_id, 0), request.requested_at_ms)
+    return found
 
 
 def publish(settings: Settings, factors: ItemFactors) -> int:
@@ -110,7 +139,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
             else event_log(settings, args.max_events)
     except (DatasetError, OSError) as exc:  # the file given: say what is wrong with it
         parser.error(str(exc))
-    events = clean(raw, settings)
+    # a public data set carries no consent: learned as with consent_default = allow
+    events = clean(raw, settings.replace(consent_default="allow")) if args.taobao \
+        else clean(raw, settings, erasures(settings))
     if not events:
         log("no events to learn from: produce some first (reco simulate --send)")
         return 1

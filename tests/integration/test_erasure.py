@@ -5,6 +5,9 @@ has no row of hers, and `reco export` finds nothing held from before."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import signal
 import time
 import uuid
 
@@ -13,14 +16,16 @@ import pytest
 
 from app.privacy import export
 from infra.client import RecoClient
-from infra.erasure import confirmations
+from infra.erasure import confirmations, request_erasure
 from infra.producer import EventProducer
+from infra.stack import Stack
 from infra.topic_reader import all_values
 from reco.events import Event
+from reco.topics import ensure_topics
 from reco.v1 import admin_pb2 as admin_pb
 from reco.v1 import admin_pb2_grpc as admin_grpc
 from serving.store import CONSENT_STATES, PROFILES, RECOMMENDATIONS, Store
-from tests.integration.conftest import eventually
+from tests.integration.conftest import eventually, own_settings
 
 pytestmark = pytest.mark.integration
 
@@ -97,3 +102,45 @@ def test_an_erased_user_is_gone_from_every_store(stack, settings, tmp_path):
     assert after["served_at_ms"] > max(e["done_at_ms"] for e in found["erasures"]
                                        if e["store"] == "job")
     assert {e["store"] for e in found["erasures"]} >= {"job"}
+
+
+def test_an_erased_user_stays_erased_after_a_restore_from_before_the_erasure(kafka, tmp_path):
+    """Her state is in a savepoint taken before the erasure. Erase her, kill the job
+    (SIGKILL), restore from that savepoint: the erasure request is read again (it is on a
+    source topic, after the savepoint's offsets), and a late event of hers from before the
+    erasure does not bring her back. The server restarted from its store has no row of hers."""
+    run = f"resurrect-{uuid.uuid4().hex[:6]}"
+    settings = own_settings(kafka, tmp_path / run, run)
+    ensure_topics(settings)
+    stack = Stack(settings)
+    user = f"lazarus-{run}"
+    sent = shopper(user, run)
+    try:
+        stack.start_job(fresh=True)
+        stack.start_server()
+        with EventProducer(settings) as producer:
+            producer.send_all(sent)
+        with RecoClient(settings.grpc_addr, timeout_s=5) as client:
+            eventually(lambda: events_in_profile(client, user) == 2, 90, "her profile")
+            before = stack.savepoint(tmp_path / "savepoints")  # her state is in it
+            stack.start_job(savepoint=before)
+            request_id = request_erasure(settings, user)
+            assert {"job", f"server:{settings.grpc_addr}"} <= stores_done(settings,
+                                                                          request_id)
+            os.killpg(stack.job.pid() or 0, signal.SIGKILL)
+            stack.job.stop()
+            stack.start_job(savepoint=before)  # from before the erasure
+            with EventProducer(settings) as producer:  # late, from before the erasure
+                producer.send(dataclasses.replace(sent[1], event_id=f"{user}-late"))
+            eventually(lambda: sum(1 for d in confirmations(settings, request_id, 5)
+                                   if d.store == "job") >= 2, 120,
+                       "the restored job reading the erasure request again")
+            time.sleep(2)  # what the late event would have published
+            stack.server.stop()
+            stack.start_server()
+            assert events_in_profile(client, user) == 0
+            assert client.recommendations(user, 5).cold_start
+        latest = dict(all_values(settings, settings.topic_user_profiles))
+        assert user.encode() in latest and latest[user.encode()] is None
+    finally:
+        stack.down(only_started=True)

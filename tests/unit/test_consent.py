@@ -98,3 +98,20 @@ def test_after_an_erasure_nothing_older_passes_and_newer_consent_counts_again():
     assert after == erased
     fresh = Event("e2", "product_view", "u", ts=1_000, item_id="i")
     assert gate.check(erased, fresh)[0].personal  # she came back: the default applies again
+
+
+def test_the_factor_trainer_learns_only_what_consent_allows_and_nothing_erased():
+    from jobs.train_factors import clean
+    from reco.config import Settings
+
+    def view(user: str, ts: int, **consent: bool) -> Event:
+        return Event(f"{user}-{ts}", "product_view", user, ts=ts, item_id="i",
+                     personalization=consent.get("personalization"))
+
+    events = [view("yes", 1, personalization=True), view("yes", 2),
+              view("never", 1),
+              view("gone", 1, personalization=True), view("gone", 2),
+              Event("gone-3", "consent", "gone", ts=3, personalization=False),
+              view("erased", 1, personalization=True), view("erased", 9, personalization=True)]
+    kept = clean(events, Settings(), erased={"erased": 5})
+    assert [(e.user_id, e.ts) for e in kept] == [("yes", 1), ("yes", 2), ("erased", 9)]
