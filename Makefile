@@ -72,6 +72,7 @@ bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	$(PY) -m bench.scaling
 	$(PY) -m bench.freshness
 	$(PY) -m bench.availability
+	$(PY) -m bench.erasure
 	$(PY) -m bench.placements
 	if [ -f $(TAOBAO) ]; then $(PY) -m bench.checkpoints --format taobao $(TAOBAO); \
 	else $(PY) -m bench.checkpoints; fi  # the simulation when the data set is not there

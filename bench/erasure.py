@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from confluent_kafka import Producer
 
 from bench.backlog import settings_for
 from bench.common import RESULTS, machine, percentile, progress, write_results
@@ -63,9 +64,12 @@ def erase_all(settings: Settings, users: list[str], spacing_ms: int,
     """Erases the users one by one; returns per request id its request time and each store's
     confirmation time, as read from erasure.done."""
     requested: dict[str, dict[str, int]] = {}
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap,
+                         "client.id": "bench-erasure", "enable.idempotence": True})
     for user in users:
-        requested[request_erasure(settings, user)] = {"requested": now_ms()}
-        time.sleep(spacing_ms / 1000)
+        at = now_ms()
+        requested[request_erasure(settings, user, producer)] = {"requested": at}
+        time.sleep(max(0.0, spacing_ms / 1000 - (now_ms() - at) / 1000))
     consumer = read_from_start(settings, settings.topic_erasure_done)
     deadline = time.monotonic() + timeout_s
     complete = 0
