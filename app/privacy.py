@@ -30,12 +30,18 @@ from reco.v1 import recommendations_pb2 as pb
 STORES = "the job and every server"
 
 
-def cmd_erase(args: argparse.Namespace) -> int:
-    settings = settings_or_exit("reco erase")
+def _checked(args: argparse.Namespace, command: str) -> Settings:
+    """The settings, once the user id is one (else the command exits 2 saying why)."""
+    settings = settings_or_exit(command)
     problem = user_id_problem(args.user_id)
     if problem:
-        print(f"reco erase: {problem}", file=sys.stderr)
-        return 2
+        print(f"{command}: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    return settings
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    settings = _checked(args, "reco erase")
     requested_at = now_ms()
     try:
         request_id = request_erasure(settings, args.user_id)
@@ -111,11 +117,7 @@ def _done(value: bytes) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    settings = settings_or_exit("reco export")
-    problem = user_id_problem(args.user_id)
-    if problem:
-        print(f"reco export: {problem}", file=sys.stderr)
-        return 2
+    settings = _checked(args, "reco export")
     found = export(settings, args.user_id)
     print(json.dumps(found, indent=2, sort_keys=False))
     if not found["held"]:

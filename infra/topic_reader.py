@@ -20,7 +20,11 @@ def read_from_start(settings: Settings, topic: str) -> KafkaConsumer:
 def all_values(settings: Settings, topic: str) -> list[tuple[bytes, bytes]]:
     """Every committed (key, value) of a topic, read to its end; a key's records in order."""
     consumer = read_from_start(settings, topic)
-    ends = consumer.end_offsets(list(consumer.assignment()))
+    return _read_to_end(consumer, consumer.end_offsets(list(consumer.assignment())))
+
+
+def _read_to_end(consumer: KafkaConsumer, ends: dict[TopicPartition, int]
+                 ) -> list[tuple[bytes, bytes]]:
     found: list[tuple[bytes, bytes]] = []
     while any(consumer.position(tp) < end for tp, end in ends.items()):
         for records in consumer.poll(timeout_ms=500).values():
@@ -46,9 +50,4 @@ def values_since(settings: Settings, topic: str, since_ms: int) -> list[tuple[by
     for tp in partitions:
         found = starts.get(tp)
         consumer.seek(tp, found.offset if found is not None else ends[tp])
-    values: list[tuple[bytes, bytes]] = []
-    while any(consumer.position(tp) < end for tp, end in ends.items()):
-        for records in consumer.poll(timeout_ms=500).values():
-            values += [(r.key, r.value) for r in records]
-    consumer.close()
-    return values
+    return _read_to_end(consumer, ends)
