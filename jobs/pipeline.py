@@ -127,7 +127,7 @@ def build_pipeline(raw: DataStream, settings: Settings,
                                      factors_topic=s.topic_item_factors,
                                      max_future_ms=s.max_future_ms,
                                      items_topic=s.topic_items,
-                                     erasure_topic=s.topic_erasure),
+                                     erasure_topic=s.topic_erasure, ids_from=s),
                          output_type=KEYED_PICKLED).name("parse").uid("parse")
     checked = (keyed(parsed).process(QualityFilter(s), output_type=KEYED_PICKLED)
                .name("quality").uid("quality"))

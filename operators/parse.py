@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -18,10 +19,12 @@ from operators.guard import DEAD_LETTERS, Count, dead_letter_on_error, failure_c
 from operators.state import KEYED_PICKLED
 from reco.catalog import catalog_entry
 from reco.clock import now_ms
+from reco.config import Settings
 from reco.erasure import parse_erasure
 from reco.events import DEFAULT_MAX_FUTURE_MS, InvalidEvent, parse_event
 from reco.impressions import parse_impression
 from reco.keys import factors_key
+from reco.pseudonyms import hide_user_id, load_pseudonyms
 from reco.v1 import recommendations_pb2 as pb
 
 # (factors_key(chunk), ItemFactorsChunk bytes), for the broadcast to the user operator
@@ -56,7 +59,8 @@ class ParseEvents(ProcessFunction):
                  impressions_topic: str = "impressions",
                  factors_topic: str = "item_factors",
                  max_future_ms: int = DEFAULT_MAX_FUTURE_MS,
-                 items_topic: str = "items", erasure_topic: str = "erasure") -> None:
+                 items_topic: str = "items", erasure_topic: str = "erasure",
+                 ids_from: Settings | None = None) -> None:
         self.max_event_bytes = max_event_bytes
         self.max_future_ms = max_future_ms
         self.dlq_raw_max_bytes = dlq_raw_max_bytes
@@ -64,9 +68,11 @@ class ParseEvents(ProcessFunction):
         self.factors_topic = factors_topic
         self.items_topic = items_topic
         self.erasure_topic = erasure_topic
+        self.ids_from = ids_from  # the key is read at open(), never shipped in the job graph
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self.failures = failure_counter(runtime_context)
+        self.ids = load_pseudonyms(self.ids_from) if self.ids_from is not None else None
         self.arms = frozenset(ARMS)
         # events whose fields were dropped (an unknown time zone): data quality, not failure
         self.flagged = Count(runtime_context, "fieldsDropped")
@@ -103,6 +109,8 @@ class ParseEvents(ProcessFunction):
             return
         if event.flags:
             self.flagged.inc()
+        if self.ids is not None:
+            event = dataclasses.replace(event, user_id=self.ids.of(event.user_id))
         yield Row(event.user_id, event)
 
     def _factor_chunk(self, raw: bytes | None) -> Iterator[Any]:
@@ -119,4 +127,7 @@ class ParseEvents(ProcessFunction):
 
     def _dead_letter(self, reason: str, raw: bytes | None, row: Any) -> str:
         source = {"topic": row[1], "partition": row[2], "offset": row[3]}
+        if self.ids is not None and row[1] not in (self.impressions_topic,
+                                                   self.erasure_topic):
+            raw = hide_user_id(raw, self.ids)  # those two carry pseudonyms already
         return dead_letter(reason, raw, source, self.dlq_raw_max_bytes)

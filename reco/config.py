@@ -116,6 +116,9 @@ class Settings:
                              256)
     user_state_ttl_ms: int = _doc("per-user state expires after this long without events "
                                   "(retention: docs/privacy.md)", 90 * 86_400_000)
+    id_key_file: str = _doc(
+        "the secret key of the pseudonymous user ids (at least 32 random bytes; every job and "
+        "server the same); empty: <stack_dir>/id.key, which the local stack creates", "")
     consent_default: str = _doc(
         "consent to a purpose a user never stated: deny (opt-in: no per-user state, no "
         "counting, until the user grants it) or allow (opt-out)", "deny")
