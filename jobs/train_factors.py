@@ -1,11 +1,11 @@
 """Mini-batch retraining of the item factors: reads the event log (the events.* topics from the
 beginning up to now, or a data set file), keeps what the consent gate lets through to per-user
 learning (no erased user's events from before her erasure) and what the quality rules keep
-(the job's own de-duplication and bot filter, userstep/engine.py), weights interactions (type, dwell, recency,
-inverse popularity: online_models/interactions.py), trains implicit ALS with early stopping on
-each user's held-out last item, and publishes the item factors in chunks to the compacted
-``item_factors`` topic. The running job swaps the new version in once all its chunks arrived and
-folds each user into it per event.
+(the job's own de-duplication and bot filter, userstep/engine.py), weights interactions
+(type, dwell, recency, inverse popularity: online_models/interactions.py), trains implicit ALS
+with early stopping on each user's held-out last item, and publishes the item factors in chunks
+to the compacted ``item_factors`` topic. The running job swaps the new version in once all its
+chunks arrived and folds each user into it per event.
 
 Run: ``reco train-factors`` (``--help`` for the options); schedule it (cron, a Kubernetes
 CronJob) as often as the catalogue changes, e.g. hourly."""
