@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TextIO
 
 from reco.config import Settings
+from reco.pseudonyms import load_pseudonyms
 from reco.reporting import progress
 from reco.v1 import recommendations_pb2 as pb
 from serving.servicer import RecommendationsServicer
 from serving.store import Store
+from userstep.placements import PERSONAL, SIMILAR
 
 
 def ids(path: Path) -> Iterator[str]:
@@ -37,13 +39,15 @@ def write_batch(settings: Settings, path: Path, out: TextIO, k: int, items: bool
         store = Store(Path(secondary) / "db", secondary_of=store_path)
         try:
             store.catch_up()
-            servicer = RecommendationsServicer(store, settings)
+            # as the server answers: by pseudonym, as her consent allows (no impressions)
+            servicer = RecommendationsServicer(store, settings, ids=load_pseudonyms(settings))
             written = 0
             for n, key in enumerate(ids(path), start=1):
-                reply = (servicer.similar(pb.GetSimilarItemsRequest(item_id=key, k=k))
+                reply = (servicer.answer(pb.GetSimilarItemsRequest(item_id=key, k=k),
+                                         servicer.similar, SIMILAR)
                          if items else
-                         servicer.recommend(pb.GetRecommendationsRequest(user_id=key, k=k))
-                         ).response
+                         servicer.answer(pb.GetRecommendationsRequest(user_id=key, k=k),
+                                         servicer.recommend, PERSONAL)).response
                 line = {"item_id" if items else "user_id": key,
                         "cold_start": reply.cold_start,
                         "items": [{"item_id": i.item_id, "score": round(i.score, 6),

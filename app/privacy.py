@@ -25,26 +25,32 @@ from reco.config import Settings, settings_or_exit
 from reco.erasure import parse_done, user_id_problem
 from reco.events import InvalidEvent
 from reco.impressions import parse_impression
+from reco.pseudonyms import load_pseudonyms
 from reco.v1 import recommendations_pb2 as pb
 
 STORES = "the job and every server"
 
 
-def _checked(args: argparse.Namespace, command: str) -> Settings:
-    """The settings, once the user id is one (else the command exits 2 saying why)."""
+def _checked(args: argparse.Namespace, command: str) -> tuple[Settings, str]:
+    """The settings and the user's pseudonym (what every topic and store holds), once the user
+    id is one and the key is there (else the command exits 2 saying why)."""
     settings = settings_or_exit(command)
     problem = user_id_problem(args.user_id)
     if problem:
         print(f"{command}: {problem}", file=sys.stderr)
         raise SystemExit(2)
-    return settings
+    try:
+        return settings, load_pseudonyms(settings).of(args.user_id)
+    except ValueError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    settings = _checked(args, "reco erase")
+    settings, user = _checked(args, "reco erase")
     requested_at = now_ms()
     try:
-        request_id = request_erasure(settings, args.user_id)
+        request_id = request_erasure(settings, user)
     except ValueError as exc:
         print(f"reco erase: {exc}; is the stack up (make up)?", file=sys.stderr)
         return 1
@@ -69,7 +75,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 
 def export(settings: Settings, user_id: str) -> dict[str, Any]:
-    """Everything held of ``user_id``, as JSON-ready values."""
+    """Everything held of ``user_id`` (as the topics hold it: her pseudonym), as JSON-ready
+    values."""
     key = user_id.encode()
 
     def latest(topic: str, message: Any) -> dict[str, Any] | None:
@@ -117,8 +124,10 @@ def _done(value: bytes) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    settings = _checked(args, "reco export")
-    found = export(settings, args.user_id)
+    settings, user = _checked(args, "reco export")
+    found = export(settings, user)
+    found["user_id"] = args.user_id  # hers; held under the pseudonym ``user``
+    found["pseudonym"] = user
     print(json.dumps(found, indent=2, sort_keys=False))
     if not found["held"]:
         print(f"nothing is held of {args.user_id!r}", file=sys.stderr)

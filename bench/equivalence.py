@@ -24,6 +24,7 @@ from infra.topic_reader import latest_values
 from reco.config import Settings
 from reco.events import Event
 from reco.keys import GLOBAL_LIST
+from reco.pseudonyms import load_pseudonyms
 from reco.v1 import recommendations_pb2 as pb
 
 EQUIVALENT = {"topic_partitions": 1, "job_parallelism": 1, "profile_min_interval_ms": 0,
@@ -65,9 +66,12 @@ def cleared(raw: bytes, kind: Any) -> str:
 
 
 def harness_after(settings: Settings, events: Iterable[Event]) -> InProcessSystem:
+    """The harness after the events, each under its user's pseudonym as the job's first
+    step gives it."""
     harness = InProcessSystem(settings, retrain_factors=False, page_requests=False)
+    ids = load_pseudonyms(settings)
     for event in events:
-        harness.learn(event)
+        harness.learn(dataclasses.replace(event, user_id=ids.of(event.user_id)))
     return harness
 
 

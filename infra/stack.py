@@ -29,6 +29,7 @@ from infra.processes import (
     wait_until,
 )
 from reco.config import CACHE_DIR, Settings, settings_env
+from reco.pseudonyms import ensure_local_key
 from reco.reporting import progress
 from reco.topics import ensure_topics
 
@@ -170,6 +171,7 @@ class Stack:
             log.info("the job is already running")
             return
         argv = ["--fresh"] if fresh else ["--from-savepoint", savepoint] if savepoint else []
+        ensure_local_key(self.settings)
         self.job.argv = [*self._job_command, *argv]
         log.info("starting the Flink job (MiniCluster, thread mode, RocksDB)")
         self.job.start()
@@ -191,6 +193,7 @@ class Stack:
             log.info("a server already answers on %s", self.settings.grpc_addr)
             return
         log.info("starting the gRPC server on %s", self.settings.grpc_addr)
+        ensure_local_key(self.settings)
         self.server.start()
         self.started.append("server")
         wait_until(lambda: grpc_serving(self.settings.grpc_addr), timeout_s, "gRPC server",

@@ -16,6 +16,7 @@ from jobs.environment import make_environment
 from jobs.kafka_io import create_dead_letter_sink, create_keyed_sink, create_source
 from jobs.pipeline import build_pipeline
 from reco.config import Settings, settings_or_exit
+from reco.pseudonyms import load_pseudonyms
 
 
 def run(settings: Settings, *, restore: bool = True, savepoint: str | None = None) -> None:
@@ -73,6 +74,10 @@ def main(argv: list[str] | None = None) -> None:
     problem = savepoint_problem(args.from_savepoint)
     if problem:
         parser.error(problem)
+    try:
+        load_pseudonyms(settings)  # every subtask reads it at open(): fail here, once, clearly
+    except ValueError as exc:
+        raise SystemExit(f"jobs.recommend: {exc}") from None
     run(settings, restore=not args.fresh, savepoint=args.from_savepoint)
 
 

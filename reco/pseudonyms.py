@@ -41,7 +41,9 @@ class Pseudonyms:
         self._key = key
 
     def of(self, user_id: str) -> str:
-        digest = hmac.new(self._key, user_id.encode("utf-8"), hashlib.sha256).hexdigest()
+        # surrogatepass: a refused id (a lone surrogate) is hidden in its dead letter too
+        digest = hmac.new(self._key, user_id.encode("utf-8", "surrogatepass"),
+                          hashlib.sha256).hexdigest()
         return PREFIX + digest[:HEX_CHARS]
 
     def __repr__(self) -> str:  # never the key, in a log or a dead letter

@@ -13,6 +13,7 @@ from confluent_kafka import Producer
 
 from reco.config import Settings
 from reco.erasure import user_id_problem
+from reco.pseudonyms import Pseudonyms
 from reco.v1 import admin_pb2 as admin_pb
 from reco.v1 import admin_pb2_grpc as admin_grpc
 from serving.erasures import USER_ROWS
@@ -22,9 +23,10 @@ log = logging.getLogger("reco.admin")
 
 
 class AdminServicer(admin_grpc.AdminServicer):
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, ids: Pseudonyms) -> None:
         self.store = store
         self.settings = settings
+        self.ids = ids
         self.producer = Producer({"bootstrap.servers": settings.kafka_bootstrap,
                                   "client.id": "reco-admin", "enable.idempotence": True})
 
@@ -35,10 +37,11 @@ class AdminServicer(admin_grpc.AdminServicer):
         problem = user_id_problem(request.user_id)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
-        known = any(self.store.get(kind, request.user_id) is not None for kind in USER_ROWS)
+        user = self.ids.of(request.user_id)  # the erasure topic, like all, holds pseudonyms
+        known = any(self.store.get(kind, user) is not None for kind in USER_ROWS)
         try:
-            request_id = await asyncio.to_thread(request_erasure, self.settings,
-                                                 request.user_id, self.producer)
+            request_id = await asyncio.to_thread(request_erasure, self.settings, user,
+                                                 self.producer)
         except ValueError as exc:
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
         message = ("erasure requested; the job and every server confirm on erasure.done "
@@ -48,11 +51,12 @@ class AdminServicer(admin_grpc.AdminServicer):
         return admin_pb.EraseUserResponse(request_id=request_id, known=known, message=message)
 
 
-async def start_admin(store: Store, settings: Settings) -> grpc.aio.Server | None:
+async def start_admin(store: Store, settings: Settings, ids: Pseudonyms
+                      ) -> grpc.aio.Server | None:
     """The Admin server on ``admin_addr``, started; None (with a warning) when the address is
     taken (one admin endpoint per host is enough: another server there has it)."""
     server = grpc.aio.server()
-    admin_grpc.add_AdminServicer_to_server(AdminServicer(store, settings), server)
+    admin_grpc.add_AdminServicer_to_server(AdminServicer(store, settings, ids), server)
     if server.add_insecure_port(settings.admin_addr) == 0:
         log.warning("the Admin service cannot listen on %s (taken?): serving without it; set "
                     "RECO_ADMIN_ADDR to a free address", settings.admin_addr)

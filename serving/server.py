@@ -24,6 +24,7 @@ from grpc_reflection.v1alpha import reflection
 
 from infra.processes import port_open, split_address
 from reco.config import Settings, settings_env, settings_or_exit
+from reco.pseudonyms import load_pseudonyms
 from reco.v1 import recommendations_pb2 as pb
 from serving.admin import start_admin
 from serving.impressions import ImpressionLog
@@ -107,9 +108,10 @@ async def serve(settings: Settings, ready: threading.Event | None = None,
     server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if several else 0)])
     impressions = ImpressionLog(settings) if settings.log_impressions else None
     try:
-        servicer = RecommendationsServicer(store, settings, impressions)
-    except ValueError as exc:  # a setting the operator must fix
-        raise SystemExit(f"{exc} (setting RECO_POLICY / reco.toml)") from None
+        ids = load_pseudonyms(settings)
+        servicer = RecommendationsServicer(store, settings, impressions, ids)
+    except ValueError as exc:  # a setting or a file the operator must fix
+        raise SystemExit(f"serving: {exc}") from None
     add_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -120,7 +122,7 @@ async def serve(settings: Settings, ready: threading.Event | None = None,
         raise SystemExit(f"cannot listen on {settings.grpc_addr}: is another server running? "
                          "Set RECO_GRPC_ADDR to a free address.")
     await server.start()
-    admin = await start_admin(store, settings) if worker == 0 else None
+    admin = await start_admin(store, settings, ids) if worker == 0 else None
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

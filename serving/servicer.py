@@ -27,6 +27,7 @@ from reco.keys import (
     ranking_key,
     segment_list_key,
 )
+from reco.pseudonyms import Pseudonyms
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 from serving.consent import CONSENT_REASON, ConsentBook
@@ -84,6 +85,14 @@ def lenient(message: type[Any]) -> Any:
     return parse
 
 
+def _with_user(request: Any, user_id: str) -> Any:
+    """A copy of ``request`` for another user id (requests are the caller's: not changed)."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.user_id = user_id
+    return copy
+
+
 def add_to_server(servicer: RecommendationsServicer, server: Any) -> None:
     """Registers the service as the generated code does, with lenient deserializers."""
     handlers = {
@@ -118,8 +127,10 @@ class Answer(NamedTuple):
 
 class RecommendationsServicer(pb_grpc.RecommendationsServicer):
     def __init__(self, store: Store, settings: Settings,
-                 impressions: ImpressionLog | None = None) -> None:
+                 impressions: ImpressionLog | None = None,
+                 ids: Pseudonyms | None = None) -> None:
         self.store = store
+        self.ids = ids  # the deployment's pseudonyms: every lookup is by the user's
         self.default_model_version = settings.model_version
         self.diversity = settings.diversity
         self.impressions = impressions
@@ -358,12 +369,11 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
                ) -> Answer:
         """A valid request answered as its user's consent allows, and logged (an impression
         with the placement's name) when it does."""
+        if request.user_id and self.ids is not None:
+            request = _with_user(request, self.ids.of(request.user_id))
         personal = not request.user_id or self.consent.personalised(request.user_id)
         if not personal:  # answered as for an anonymous visitor
-            anonymous = type(request)()
-            anonymous.CopyFrom(request)
-            anonymous.user_id = ""
-            request = anonymous
+            request = _with_user(request, "")
         answer = answer_to(request)
         if not personal:
             for item in answer.response.items:
@@ -383,12 +393,15 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         problem = request_problem(request.user_id)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
-        if not self.consent.personalised(request.user_id):
+        user = self.ids.of(request.user_id) if self.ids is not None else request.user_id
+        if not self.consent.personalised(user):
             await context.abort(grpc.StatusCode.NOT_FOUND,
                                 f"no profile for user {request.user_id!r}: the user has not "
                                 "consented to personalization")
-        raw = self.store.get(PROFILES, request.user_id)
+        raw = self.store.get(PROFILES, user)
         if raw is None:
             await context.abort(grpc.StatusCode.NOT_FOUND,
                                 f"no profile for user {request.user_id!r}: no event seen yet")
-        return pb.UserProfile.FromString(raw)
+        profile = pb.UserProfile.FromString(raw)
+        profile.user_id = request.user_id  # hers, as she asked: the pseudonym stays inside
+        return profile

@@ -12,10 +12,14 @@ from pyflink.common import Row, Types
 from jobs.environment import make_environment
 from jobs.pipeline import RAW_RECORD, build_pipeline
 from reco.config import Settings
+from reco.events import InvalidEvent, event_from_proto
+from reco.pseudonyms import Pseudonyms, key_path, load_pseudonyms
 
 # A record that holds the source back for a second: what comes before it (e.g. item factors,
 # broadcast to the user operator) is processed before what comes after (a user's events).
 PAUSE = b"\x00pause"
+TEST_KEY = bytes(range(32))
+BY_USER = ("recommendations", "profiles", "filtered", "consent", "erasures_done")
 KINDS = ("recommendations", "popular_lists", "profiles", "dead_letters", "filtered",
          "item_features", "policy", "segments", "consent",
          "erasures_done")
@@ -36,6 +40,17 @@ def user_of(row: Row) -> str:
         return ""
 
 
+def _sender(row: Row) -> str:
+    """The user id a raw record names, JSON or protobuf ("" if none)."""
+    found = user_of(row)
+    if found or not isinstance(row[0], bytes) or row[0] == PAUSE:
+        return found
+    try:
+        return str(event_from_proto(row[0]).get("user_id", ""))
+    except InvalidEvent:
+        return ""
+
+
 def _pause(row: Row) -> Iterable[Row]:
     if row[0] == PAUSE:
         time.sleep(1.0)
@@ -52,10 +67,18 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
     """Runs the whole pipeline and returns its outputs by kind. Records are spread over the
     parallel parsers by user id, as Kafka partitions keyed records, so each user's events keep
     their order."""
+    records = list(records)
+    ids = pseudonyms_of(settings)
+    sent = {ids.of(user): user for user in map(_sender, raw_rows(records)) if user}
+
+    def sender(row: Row) -> str:  # impressions name pseudonyms: one user, one parser
+        user = user_of(row)
+        return sent.get(user, user)
+
     env = make_environment(settings, checkpointing=False)
     raw = (env.from_collection(raw_rows(records), type_info=RAW_RECORD)
            .flat_map(_pause, output_type=RAW_RECORD).set_parallelism(1)
-           .key_by(user_of, key_type=Types.STRING())
+           .key_by(sender, key_type=Types.STRING())
            .map(lambda row: row, output_type=RAW_RECORD))
     out = build_pipeline(raw, settings, **pipeline_options)
     # the popular list's versions stay in order on one channel (parallelism 1), as on Kafka
@@ -81,8 +104,20 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
                          output_type=Types.PICKLED_BYTE_ARRAY()),
         out.dead_letters.map(lambda s: ("dead_letters", None, s),
                              output_type=Types.PICKLED_BYTE_ARRAY()))
+    # the outputs are keyed by pseudonyms; the tests read them by the ids they sent
     results: dict[str, list[Any]] = {kind: [] for kind in KINDS}
     with tagged.execute_and_collect("pipeline-test") as rows:
         for kind, key, value in rows:
+            if kind in BY_USER:
+                key = sent.get(key, key)
             results[kind].append((key, value) if key is not None else value)
     return results
+
+
+def pseudonyms_of(settings: Settings) -> Pseudonyms:
+    """The pseudonyms of a test job: a fixed key in the job's key file (written if missing)."""
+    path = key_path(settings)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(TEST_KEY)
+    return load_pseudonyms(settings)

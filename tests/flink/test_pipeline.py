@@ -7,6 +7,7 @@ import json
 import math
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from reco.events import Event, InvalidEvent, parse_event
 from reco.keys import COUNTRY_LIST_PREFIX, GLOBAL_LIST, SEGMENT_LIST_PREFIX
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.v1 import recommendations_pb2 as pb
-from tests.flink.harness import PAUSE, run_pipeline
+from tests.flink.harness import PAUSE, pseudonyms_of, run_pipeline
 from userstep.engine import FeatureEngine
 
 pytestmark = pytest.mark.flink
@@ -128,8 +129,9 @@ def test_profiles_equal_the_pure_logic_over_the_same_events(run):
 def test_bots_are_filtered_with_their_rule_and_never_learned_from(run):
     filtered = [json.loads(value) for _, value in run["out"]["filtered"]]
     bots = run["bots"]
+    ids = pseudonyms_of(run["settings"])  # the filtered events name their users so
     assert bots and {f["event"]["user_id"] for f in filtered if f["rule"] != "dwell_too_long"} \
-        == bots
+        == {ids.of(bot) for bot in bots}
     assert {f["rule"].split(":")[0] for f in filtered} >= {"flagged"}
     profiles = last_by_key(run["out"]["profiles"], pb.UserProfile)
     for bot in bots:
@@ -260,8 +262,11 @@ def test_impressions_join_later_events_into_rewards_that_update_the_policy(tmp_p
     # served now: the job closes an impression's window by the wall clock, as the server's
     served = int(time.time() * 1000)
 
+    ids = pseudonyms_of(settings)
+
     def impression(request_id: str, user: str, arm: str, items: list[str]) -> tuple[bytes, str]:
-        record = {"request_id": request_id, "user_id": user, "served_at_ms": served,
+        # the server logs impressions under the user's pseudonym
+        record = {"request_id": request_id, "user_id": ids.of(user), "served_at_ms": served,
                   "arm": arm, "policy": "linear-ts", "features": {"bias": 1.0, "seg:1": 1.0},
                   "items": [{"item_id": i, "position": n, "propensity": 0.5}
                             for n, i in enumerate(items)]}
@@ -429,27 +434,61 @@ def test_an_erasure_request_forgets_the_user_in_every_output_and_reports_it(tmp_
     from reco.config import Settings
     from reco.erasure import erasure_request, parse_done
 
+    settings = Settings(restart_attempts=0, top_emit_interval_ms=0, profile_min_interval_ms=0,
+                        consent_default="deny", checkpoint_dir=str(tmp_path / "ck"),
+                        stack_dir=str(tmp_path / "f"))
+    ids = pseudonyms_of(settings)
     records: list[bytes | tuple[bytes, str]] = [
         Event("fay-c", "consent", "fay", ts=T0, personalization=True, analytics=True).to_json(),
         ev(1, "fay", "product_view", "f1", "hats").to_json(),
         ev(2, "gus", "product_view", "f1", "hats").to_json(),
         PAUSE,
-        (erasure_request("fay", "req-1", T0 + 5_000), "erasure"),
-        (erasure_request("nobody", "req-2", T0 + 5_000), "erasure"),  # unknown: a no-op
+        # requests name pseudonyms, as `reco erase` and the Admin service send them
+        (erasure_request(ids.of("fay"), "req-1", T0 + 5_000), "erasure"),
+        (erasure_request(ids.of("nobody"), "req-2", T0 + 5_000), "erasure"),  # a no-op
         (b'{"user_id": 7}', "erasure"),
         # her events from before the request again (a replay after a restore, a late one):
         # they must not bring her back
         Event("fay-c", "consent", "fay", ts=T0, personalization=True).to_json(),
         ev(3, "fay", "product_view", "f2", "hats").to_json()]
-    settings = Settings(restart_attempts=0, top_emit_interval_ms=0, profile_min_interval_ms=0,
-                        consent_default="deny", checkpoint_dir=str(tmp_path / "ck"),
-                        stack_dir=str(tmp_path / "f"))
     out = run_pipeline(records, settings)
     for kind in ("profiles", "recommendations", "consent"):
         latest = dict(out[kind])
         assert "fay" in latest and latest["fay"] is None, kind  # written, then tombstoned
     done = [parse_done(value) for _, value in out["erasures_done"]]
     assert {(d.user_id, d.request_id, d.store) for d in done} == {
-        ("fay", "req-1", "job"), ("nobody", "req-2", "job")}
+        (ids.of("fay"), "req-1", "job"), (ids.of("nobody"), "req-2", "job")}
     [letter] = [json.loads(s) for s in out["dead_letters"]]
     assert letter["topic"] == "erasure" and "user_id must be a string" in letter["reason"]
+
+
+def test_no_output_holds_a_raw_user_id(run):
+    """Every user id leaves the job as its pseudonym (HMAC under the job's key): in the
+    published records' user ids, the filtered events and the dead letters (the harness maps
+    the keys back to the ids the test sent, for the other tests' reading). The tests' event
+    ids embed user names; a shop's need not: only user id fields are checked."""
+    ids = pseudonyms_of(run["settings"])
+    users = {e.user_id for e, _ in run["verdicts"]} | {"alice", "pb-user"}
+    messages: dict[str, Any] = {"profiles": pb.UserProfile,
+                                "recommendations": pb.RecommendationList,
+                                "consent": pb.ConsentState}
+    for kind, message in messages.items():
+        for user, raw in run["out"][kind]:
+            if raw is not None:
+                assert message.FromString(raw).user_id == ids.of(user), (kind, user)
+    assert run["out"]["profiles"] and run["out"]["filtered"] and run["out"]["dead_letters"]
+    texts = [value for _, value in run["out"]["filtered"]] + run["out"]["dead_letters"]
+    named = [named_user(text) for text in texts]
+    assert any(named) and not set(named) & users, set(named) & users
+
+
+def named_user(text: str | bytes) -> str | None:
+    """The user id a filtered event or a dead letter's record names, if any."""
+    record = json.loads(text)
+    if "event" in record:
+        return record["event"].get("user_id")
+    try:
+        sent = json.loads(record.get("raw", ""))
+    except ValueError:
+        return None
+    return sent.get("user_id") if isinstance(sent, dict) else None

@@ -4,6 +4,9 @@ once per test session by the same code as `make up`, and torn down afterwards.""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,6 +18,7 @@ import pytest
 from infra.processes import free_port
 from infra.stack import LocalKafka, Stack, local_kafka
 from reco.config import Settings
+from reco.pseudonyms import load_pseudonyms
 from reco.topics import ensure_topics
 
 T = TypeVar("T")
@@ -37,6 +41,22 @@ def eventually(probe: Callable[[], T | None], timeout_s: float = 60.0, what: str
 ALLOW = "allow"
 
 
+@functools.cache
+def session_key_file() -> str:
+    """One user id key for every stack of the session: a job restored from another's
+    savepoint, or compared with another, keys users alike (a new key makes every user a new
+    one: docs/privacy.md)."""
+    path = Path(tempfile.mkdtemp(prefix="reco-test-key-")) / "id.key"
+    path.write_bytes(os.urandom(32))
+    return str(path)
+
+
+def key_of(settings: Settings, user: str) -> str:
+    """The user's pseudonym under the stack's key: what topics, state and stores are keyed by
+    (the stack writes its key when it starts the job or the server)."""
+    return load_pseudonyms(settings).of(user)
+
+
 def own_settings(kafka: LocalKafka, root: Path, run: str, **overrides: Any) -> Settings:
     """Settings of a job of its own on the session's broker: its topics, consumer group,
     ports and folders named after ``run``, restarts off, quick checkpoints and discovery."""
@@ -48,7 +68,8 @@ def own_settings(kafka: LocalKafka, root: Path, run: str, **overrides: Any) -> S
         flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
         store_path=str(root / "store"), job_name=run, consumer_group=run,
         restart_attempts=0, checkpoint_interval_ms=500, partition_discovery_ms=1000,
-        event_topic_prefix=f"{run}.events.", consent_default=ALLOW), **topics, **overrides)
+        event_topic_prefix=f"{run}.events.", consent_default=ALLOW,
+        id_key_file=session_key_file()), **topics, **overrides)
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +88,7 @@ def settings(kafka, tmp_path_factory) -> Settings:
         flink_rest_port=free_port(), stack_dir=str(root), checkpoint_dir=str(root / "ck"),
         store_path=str(root / "store"), job_name=f"it-{run}", consumer_group=f"it-{run}",
         restart_attempts=0, top_emit_interval_ms=200, partition_discovery_ms=2000,
-        checkpoint_interval_ms=500, consent_default=ALLOW)
+        checkpoint_interval_ms=500, consent_default=ALLOW, id_key_file=session_key_file())
 
 
 @pytest.fixture(scope="session")

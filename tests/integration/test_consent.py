@@ -17,7 +17,7 @@ from infra.topic_reader import all_values
 from reco.events import Event
 from reco.v1 import recommendations_pb2 as pb
 from serving.store import PROFILES, RECOMMENDATIONS, Store
-from tests.integration.conftest import eventually
+from tests.integration.conftest import eventually, key_of
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +73,7 @@ def test_consent_granted_denied_and_withdrawn(stack, settings, tmp_path):
     def last_values(topic: str) -> dict[bytes, bytes | None]:
         return dict(all_values(settings, topic))
 
-    key = withdrawn.encode()
+    key = key_of(settings, withdrawn).encode()  # what the topics and the store hold
     eventually(lambda: key in last_values(settings.topic_recommendations)
                and last_values(settings.topic_recommendations)[key] is None, 30,
                "a tombstone for the list")
@@ -83,8 +83,9 @@ def test_consent_granted_denied_and_withdrawn(stack, settings, tmp_path):
     store = Store(tmp_path / "secondary", secondary_of=settings.store_path)
     try:
         store.catch_up()
-        assert store.get(RECOMMENDATIONS, withdrawn) is None
-        assert store.get(PROFILES, withdrawn) is None
-        assert store.get(PROFILES, granted) is not None  # the same store, read the same way
+        assert store.get(RECOMMENDATIONS, key.decode()) is None
+        assert store.get(PROFILES, key.decode()) is None
+        # the same store, read the same way
+        assert store.get(PROFILES, key_of(settings, granted)) is not None
     finally:
         store.close()

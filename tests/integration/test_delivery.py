@@ -15,7 +15,7 @@ from infra.producer import EventProducer
 from infra.stack import Stack
 from reco.events import Event
 from reco.topics import ensure_topics
-from tests.integration.conftest import eventually, own_settings
+from tests.integration.conftest import eventually, key_of, own_settings
 
 pytestmark = pytest.mark.integration
 
@@ -33,9 +33,10 @@ def test_at_least_once_upserts_are_visible_before_the_first_checkpoint(kafka, tm
         with EventProducer(settings) as producer:
             producer.send_all([Event(f"{run}-{n}", "product_view", "una", ts=now + n,
                                      item_id=f"item-{n}", category="shoes") for n in range(3)])
-        eventually(lambda: "una" in latest(settings, settings.topic_user_profiles), 60,
+        una = key_of(settings, "una")
+        eventually(lambda: una in latest(settings, settings.topic_user_profiles), 60,
                    "the profile readable")
-        assert "una" in latest(settings, settings.topic_recommendations)
+        assert una in latest(settings, settings.topic_recommendations)
         completed = (job_checkpoints(settings.flink_rest_port) or {}).get("counts", {})
         assert completed.get("completed", 0) == 0
         # the exactly-once outputs of the same events are still uncommitted

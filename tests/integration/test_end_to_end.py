@@ -19,7 +19,7 @@ from infra.client import RecoClient
 from infra.producer import EventProducer
 from reco.events import Event
 from reco.v1 import recommendations_pb2 as pb
-from tests.integration.conftest import eventually
+from tests.integration.conftest import eventually, key_of
 
 pytestmark = pytest.mark.integration
 _ids = itertools.count()
@@ -210,7 +210,7 @@ def test_every_response_is_logged_as_an_impression(client, settings):
 
     record = eventually(logged, 30, "the impression of the request")
     consumer.close()
-    assert record["user_id"] == "ivy" and record["k"] == 3
+    assert record["user_id"] == key_of(settings, "ivy") and record["k"] == 3
     assert [i["item_id"] for i in record["items"]] == [i.item_id for i in reply.items]
     assert [i["position"] for i in record["items"]] == list(range(len(reply.items)))
     assert {i["propensity"] for i in record["items"]} == {reply.items[0].propensity}
@@ -278,7 +278,7 @@ def test_retrained_item_factors_reach_the_job_and_users_are_folded_into_them(cli
         send(settings, events("hal", "product_view", ["hat-1"], "hats"))
         published.update((m.key, pb.RecommendationList.FromString(m.value)) for m in lists
                          if m.value is not None)
-        hal = published.get(b"hal")
+        hal = published.get(key_of(settings, "hal").encode())
         return [i for i in hal.items if i.source == "factors"] if hal else []
 
     items = eventually(factorised, 60, "items from the factors in hal's published list")

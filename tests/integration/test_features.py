@@ -14,7 +14,7 @@ from features.profile_view import profile_message
 from infra.client import RecoClient
 from infra.producer import EventProducer
 from reco.simulator import ShopperSimulation, SimConfig
-from tests.integration.conftest import eventually
+from tests.integration.conftest import eventually, key_of
 from userstep.engine import FeatureEngine
 
 pytestmark = pytest.mark.integration
@@ -63,7 +63,9 @@ def test_a_replayed_stream_gives_the_profiles_the_pure_logic_computes(stack, set
                 dict(want.category_preferences)), user
             assert [w.category_counts for w in got.windows] == \
                 [w.category_counts for w in want.windows], user
-    bots = {"replay-" + u for u in sim.bot_user_ids()}
+    # events.filtered names users by pseudonym
+    replayed = {key_of(settings, user) for user in engine.profiles}
+    bots = {key_of(settings, "replay-" + u) for u in sim.bot_user_ids()}
     consumer = KafkaConsumer(settings.topic_filtered, bootstrap_servers=settings.kafka_bootstrap,
                              auto_offset_reset="earliest", consumer_timeout_ms=2000,
                              isolation_level="read_committed")
@@ -71,11 +73,11 @@ def test_a_replayed_stream_gives_the_profiles_the_pure_logic_computes(stack, set
 
     def all_filtered():
         filtered.extend(json.loads(m.value) for m in consumer)
-        ours = [f for f in filtered if f["event"]["user_id"].startswith("replay-")]
+        ours = [f for f in filtered if f["event"]["user_id"] in replayed]
         return len(ours) == sum(1 for r in rules.values() if r is not None)
 
     eventually(all_filtered, 60, "every filtered event on events.filtered")
     consumer.close()
     flagged = {f["event"]["user_id"] for f in filtered
-               if f["event"]["user_id"].startswith("replay-") and f["rule"] != "dwell_too_long"}
+               if f["event"]["user_id"] in replayed and f["rule"] != "dwell_too_long"}
     assert flagged == bots

@@ -28,7 +28,7 @@ from reco.history import write_jsonl
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
-from tests.integration.conftest import eventually, own_settings
+from tests.integration.conftest import eventually, key_of, own_settings
 from userstep.serve import Prepared
 
 pytestmark = pytest.mark.integration
@@ -70,11 +70,14 @@ def expected_counts(events: list[Event]) -> dict[str, int]:
 
 
 def profiles_when(settings: Settings, expected: dict[str, int], what: str) -> dict[str, bytes]:
-    """Every user's latest profile, once each shows its expected number of events."""
+    """Every user's latest profile (by the id sent, not the pseudonym it is kept under), once
+    each shows its expected number of events."""
+    keys = {user: key_of(settings, user) for user in expected}
+
     def probe() -> dict[str, bytes] | None:
         found = latest(settings, settings.topic_user_profiles)
-        done = all(u in found and seen(found[u]) >= n for u, n in expected.items())
-        return found if done else None
+        done = all(keys[u] in found and seen(found[keys[u]]) >= n for u, n in expected.items())
+        return {user: found[key] for user, key in keys.items()} if done else None
 
     return eventually(probe, 120, what)
 

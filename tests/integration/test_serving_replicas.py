@@ -19,6 +19,7 @@ from infra.processes import ManagedProcess, free_port, port_open, split_address
 from infra.stack import Stack
 from online_models.mixes import ARMS
 from reco.config import Settings, settings_env
+from reco.pseudonyms import load_pseudonyms
 from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
@@ -40,8 +41,9 @@ def health_status(address: str) -> int | None:
 def publish_users(settings: Settings, users: int) -> None:
     """A list and a profile per user, as the job publishes them (keyed, compacted topics)."""
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 20})
+    ids = load_pseudonyms(settings)
     for n in range(users):
-        user = f"user-{n}"
+        user = ids.of(f"user-{n}")  # the job keys them by pseudonym
         items = [f"item-{(n * 7 + k) % 500}" for k in range(10)]
         listing = pb.RecommendationList(user_id=user, items=[
             pb.RecommendedItem(item_id=i, score=1.0 / (r + 1), source="recent", reason="recent")

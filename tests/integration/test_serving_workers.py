@@ -17,7 +17,7 @@ from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 
-from .conftest import eventually
+from .conftest import eventually, key_of
 
 WORKERS = 3
 
@@ -27,8 +27,8 @@ def publish(settings, user: str, items: list[str]) -> None:
     message = pb.RecommendationList(user_id=user, items=[
         pb.RecommendedItem(item_id=i, score=1.0 / (n + 1), source="recent", reason="recent")
         for n, i in enumerate(items)])
-    producer.produce(settings.topic_recommendations, key=user.encode(),
-                     value=message.SerializeToString())
+    producer.produce(settings.topic_recommendations, key=key_of(settings, user).encode(),
+                     value=message.SerializeToString())  # the job keys lists by pseudonym
     producer.flush(10)
 
 
