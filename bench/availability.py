@@ -26,6 +26,7 @@ from infra.client import RecoClient
 from infra.processes import exit_on_sigterm
 from infra.stack import Stack, local_kafka
 from reco.arguments import positive_int
+from reco.pseudonyms import ensure_local_key, load_pseudonyms
 from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1.catalog_pb2 import IN_STOCK, OUT_OF_STOCK, Item
@@ -45,6 +46,8 @@ def user_items(n: int) -> list[str]:
 
 def load(settings: Any, users: int) -> None:
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 20})
+    ensure_local_key(settings)
+    ids = load_pseudonyms(settings)  # as the job keys lists: by pseudonym
     for n in range(ITEMS):
         publish(producer, settings.topic_items, f"item-{n}",
                 Item(item_id=f"item-{n}", availability=IN_STOCK).SerializeToString())
@@ -52,7 +55,7 @@ def load(settings: Any, users: int) -> None:
         listing = pb.RecommendationList(user_id=f"user-{n}", items=[
             pb.RecommendedItem(item_id=i, score=1.0 / (r + 1), source="recent", reason="recent")
             for r, i in enumerate(user_items(n))])
-        publish(producer, settings.topic_recommendations, f"user-{n}",
+        publish(producer, settings.topic_recommendations, ids.of(f"user-{n}"),
                 listing.SerializeToString())
     producer.flush(30)
 

@@ -26,6 +26,7 @@ from reco.clock import now_ms
 from reco.config import Settings, settings_env
 from reco.events import Event
 from reco.history import FORMATS, read_history
+from reco.pseudonyms import load_pseudonyms
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.v1 import recommendations_pb2 as pb
 
@@ -116,7 +117,8 @@ def drain_profiles(settings: Settings, events: list[Event], timeout_s: float) ->
     the rates between the first profile and the one completing the last user, each profile
     adding the events its user's count grew by. Profiles are published at most once per
     interval per user, so the end can lag by that interval."""
-    expected = Counter(e.user_id for e in events)
+    ids = load_pseudonyms(settings)  # the job's key: profiles name users by pseudonym
+    expected = Counter(ids.of(e.user_id) for e in events)
     counted: Counter[str] = Counter()
     done: set[str] = set()
     consumer = read_from_start(settings, settings.topic_user_profiles)

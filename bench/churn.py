@@ -19,6 +19,7 @@ from confluent_kafka import Producer
 
 from reco.clock import now_ms
 from reco.config import Settings
+from reco.pseudonyms import load_pseudonyms
 from reco.v1 import recommendations_pb2 as pb
 
 BURST_S = 0.1
@@ -28,7 +29,8 @@ class ListChurn:
     def __init__(self, settings: Settings, lists: dict[str, bytes], users: list[str],
                  rate: float) -> None:
         self.topic = settings.topic_recommendations
-        self.users = [user for user in users if user in lists]
+        ids = load_pseudonyms(settings)  # lists are keyed by the users' pseudonyms
+        self.users = [ids.of(user) for user in users if ids.of(user) in lists]
         if not self.users:
             raise ValueError("none of the users has a list to republish")
         self.lists = {user: pb.RecommendationList.FromString(lists[user]) for user in self.users}

@@ -35,6 +35,7 @@ from reco.clock import now_ms
 from reco.config import Settings
 from reco.erasure import parse_done
 from reco.events import Event
+from reco.pseudonyms import load_pseudonyms
 from reco.topics import ensure_topics
 
 
@@ -66,9 +67,10 @@ def erase_all(settings: Settings, users: list[str], spacing_ms: int,
     requested: dict[str, dict[str, int]] = {}
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap,
                          "client.id": "bench-erasure", "enable.idempotence": True})
+    ids = load_pseudonyms(settings)  # requests name pseudonyms, as `reco erase` sends them
     for user in users:
         at = now_ms()
-        requested[request_erasure(settings, user, producer)] = {"requested": at}
+        requested[request_erasure(settings, ids.of(user), producer)] = {"requested": at}
         time.sleep(max(0.0, spacing_ms / 1000 - (now_ms() - at) / 1000))
     consumer = read_from_start(settings, settings.topic_erasure_done)
     deadline = time.monotonic() + timeout_s

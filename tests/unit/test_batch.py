@@ -10,6 +10,7 @@ import pytest
 from app.batch import write_batch
 from reco.config import Settings
 from reco.keys import GLOBAL_LIST
+from reco.pseudonyms import load_pseudonyms
 from reco.v1 import recommendations_pb2 as pb
 from serving.loader import availability_change
 from serving.store import ITEMS, POPULAR_LISTS, RECOMMENDATIONS, Change, Store
@@ -22,14 +23,19 @@ def listing(user: str, items: list[str]) -> bytes:
 
 
 def test_users_and_items_are_answered_from_the_store_as_json_lines(tmp_path):
+    key = tmp_path / "id.key"
+    key.write_bytes(bytes(32))
+    # as the server answers: by pseudonym, as consent allows (here: by default)
+    settings = Settings(store_path=str(tmp_path / "store"), policy="fixed:personal",
+                        id_key_file=str(key), consent_default="allow")
+    u1 = load_pseudonyms(settings).of("u1")
     primary = Store(tmp_path / "store")
     shoe = pb.ItemFeatures(item_id="shoe", co_occurring=[pb.ItemAffinity(item_id="sock",
                                                                          affinity=2)])
-    primary.apply([Change(RECOMMENDATIONS, "u1", listing("u1", ["a", "b"])),
+    primary.apply([Change(RECOMMENDATIONS, u1, listing(u1, ["a", "b"])),
                    Change(POPULAR_LISTS, GLOBAL_LIST, listing(GLOBAL_LIST, ["p"])),
                    Change(ITEMS, "shoe", shoe.SerializeToString()),
                    availability_change("b", None)], {})
-    settings = Settings(store_path=str(tmp_path / "store"), policy="fixed:personal")
     (tmp_path / "users.txt").write_text("u1\n\n# a comment\nnew-user\n")
     (tmp_path / "items.txt").write_text("shoe\n")
     out = io.StringIO()

@@ -433,3 +433,28 @@ def test_a_user_without_consent_to_personalization_gets_the_anonymous_list(store
     request = pb.GetRecommendationsRequest(user_id="u1", k=2)
     assert [i.item_id for i in allowing.answer(request, allowing.recommend,
                                                "personal").response.items] == ["a", "b"]
+
+
+def test_lookups_go_by_the_users_pseudonym(store):
+    """The job keys everything by pseudonym: the server hashes a request's user id before any
+    lookup, and the impression it logs names the pseudonym."""
+    from reco.pseudonyms import Pseudonyms
+
+    ids = Pseudonyms(bytes(32))
+    store.apply([Change(RECOMMENDATIONS, ids.of("carla"), rec_list("x", ["s", "t"]))], {})
+    logged: list[str] = []
+
+    class Log:
+        def log(self, request, *_args, **_kwargs) -> None:
+            logged.append(request.user_id)
+
+    servicer = RecommendationsServicer(store, Settings(policy="fixed:personal",
+                                                       consent_default="allow"),
+                                       Log(), ids)  # type: ignore[arg-type]
+    request = pb.GetRecommendationsRequest(user_id="carla", k=2)
+    reply = servicer.answer(request, servicer.recommend, "personal").response
+    assert [i.item_id for i in reply.items] == ["s", "t"] and not reply.cold_start
+    assert logged == [ids.of("carla")] and request.user_id == "carla"  # hers, untouched
+    # "u1" has a list under its raw id only: that is no user the job knows
+    assert servicer.answer(pb.GetRecommendationsRequest(user_id="u1", k=2), servicer.recommend,
+                           "personal").response.cold_start
