@@ -24,7 +24,7 @@ from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
 
-from .conftest import eventually, own_settings
+from .conftest import eventually, own_settings, session_key_file
 
 USERS = 3_000
 
@@ -111,7 +111,8 @@ def test_replicas_answer_alike_and_a_new_one_is_ready_only_once_caught_up(kafka,
 def test_a_replica_that_cannot_reach_kafka_is_not_serving(tmp_path):
     nowhere = f"127.0.0.1:{free_port()}"
     settings = dataclasses.replace(Settings(), kafka_bootstrap=nowhere, log_impressions=False,
-                                   serving_ready_timeout_s=600.0)
+                                   serving_ready_timeout_s=600.0,
+                                   id_key_file=session_key_file())
     own, process = replica(settings, tmp_path, "cut-off")
     process.start()
     try:
