@@ -90,6 +90,14 @@ def savepoint_problem(path: str | None) -> str | None:
     return None
 
 
+def _written_savepoint(directory: Path, since: float) -> str | None:
+    """The newest savepoint under ``directory`` completed after ``since`` (epoch seconds;
+    its ``_metadata`` is written last), or None."""
+    done = sorted((path for path in directory.glob("*/_metadata")
+                   if path.stat().st_mtime >= since), key=lambda path: path.stat().st_mtime)
+    return str(done[-1].parent.resolve()) if done else None
+
+
 class SavepointError(RuntimeError):
     """Stop-with-savepoint did not complete; the message says why."""
 
@@ -101,12 +109,22 @@ def stop_with_savepoint(rest_port: int, directory: Path, timeout_s: float = 120.
     job = running_job(rest_port)
     if job is None:
         raise SavepointError(f"no running job answers on port {rest_port}")
+    started = time.time()
     trigger = _post(rest_port, f"/jobs/{job}/stop",
                     {"targetDirectory": directory.resolve().as_uri(), "drain": False,
                      "formatType": "CANONICAL"})["request-id"]
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        status = _get(rest_port, f"/jobs/{job}/savepoints/{trigger}", timeout_s=5.0)
+        try:
+            status = _get(rest_port, f"/jobs/{job}/savepoints/{trigger}", timeout_s=5.0)
+        except OSError:
+            # a MiniCluster's process ends with its stopped job, and may take its REST
+            # endpoint down before the status is read: the savepoint on disk says it all
+            found = _written_savepoint(directory, started)
+            if found is not None:
+                return found
+            time.sleep(0.5)
+            continue
         if status["status"]["id"] == "COMPLETED":
             operation = status.get("operation") or {}
             if "location" in operation:

@@ -108,3 +108,23 @@ def test_savepoint_and_restore_say_what_is_wrong(monkeypatch, tmp_path, capsys):
     assert "no running job answers" in capsys.readouterr().err
     assert cli.main(["stack", "up", "--from-savepoint", str(tmp_path)]) == 2
     assert "is not a savepoint" in capsys.readouterr().err
+
+
+def test_a_savepoint_whose_status_cannot_be_read_is_found_on_disk(tmp_path):
+    """A MiniCluster may go down with its stopped job before the savepoint's status is read:
+    the savepoint written since the trigger is the answer, never an older one."""
+    import os
+    import time
+
+    from infra.flink_rest import _written_savepoint
+
+    old = tmp_path / "savepoint-old"
+    old.mkdir()
+    (old / "_metadata").write_bytes(b"x")
+    os.utime(old / "_metadata", (time.time() - 100, time.time() - 100))
+    since = time.time() - 10
+    assert _written_savepoint(tmp_path, since) is None
+    new = tmp_path / "savepoint-new"
+    new.mkdir()
+    (new / "_metadata").write_bytes(b"x")
+    assert _written_savepoint(tmp_path, since) == str(new.resolve())
