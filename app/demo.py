@@ -23,6 +23,7 @@ from infra.stack import Stack
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.events import Event
+from reco.pseudonyms import load_pseudonyms
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.v1 import recommendations_pb2 as pb
 
@@ -117,7 +118,8 @@ def show_quality(settings: Settings, sim: ShopperSimulation) -> None:
     filtered = read_topic(settings, settings.topic_filtered, 10**9, timeout_s=3)
     rules = Counter(f["rule"].split(":")[0] for f in filtered)
     flagged = {f["event"]["user_id"] for f in filtered if f["rule"] != "dwell_too_long"}
-    bots = sim.bot_user_ids()
+    ids = load_pseudonyms(settings)  # events.filtered names users by pseudonym
+    bots = {ids.of(bot) for bot in sim.bot_user_ids()}
     say(f"events.filtered: {len(filtered)} events ({dict(rules)}); users flagged as bots: "
         f"{len(flagged)}, of the simulation's {len(bots)} bots {len(flagged & bots)} caught")
 

@@ -106,7 +106,6 @@ class ShopperSimulation:
             self._by_category[item.category].append(item)
         self.users = [self._make_user(u) for u in range(self.config.n_users)]
         self._next_id = 0
-        self._consented: set[str] = set()
 
     @property
     def categories(self) -> list[str]:
@@ -143,9 +142,10 @@ class ShopperSimulation:
                item: Item | None = None, **extra: object) -> Event:
         self._next_id += 1
         prefix = self.config.run_id or f"s{self.config.seed}"
-        if user.user_id not in self._consented:  # the consent banner, accepted on landing
-            self._consented.add(user.user_id)
-            extra = {**extra, "personalization": True, "analytics": True}
+        # the consent the visitor gave the shop's banner, sent with every event (as consent
+        # platforms attach it to each hit): events travel on a topic per type, so the first
+        # one sent need not be the first one the job sees
+        extra = {**extra, "personalization": True, "analytics": True}
         return Event(
             event_id=f"{prefix}-{self._next_id:09d}", event_type=event_type, user_id=user.user_id,
             ts=ts, item_id=item.item_id if item else None,
