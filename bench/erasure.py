@@ -111,10 +111,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
     left.plot(delays, [n / max(len(delays), 1) for n in range(1, len(delays) + 1)])
     left.set_xlabel("request -> last store confirmed (ms)")
     left.set_ylabel("share of erasures")
-    phases = ["without erasures", "with erasures"]
+    phases = ["without", "with"]
     fresh = [results["freshness_before"], results["freshness_during"]]
-    right.bar([f"{p}\np50" for p in phases], [f["p50_ms"] for f in fresh])
-    right.bar([f"{p}\np99" for p in phases], [f["p99_ms"] for f in fresh])
+    right.bar([f"p50\n{p}" for p in phases], [f["p50_ms"] for f in fresh])
+    right.bar([f"p99\n{p}" for p in phases], [f["p99_ms"] for f in fresh])
+    right.set_xlabel("erasures in flight")
     right.set_ylabel("event -> served profile (ms)")
     fig.suptitle(f"erasure at {results['rate']} events/s, {results['machine']['cores']} cores",
                  fontsize=9)
