@@ -1,10 +1,14 @@
 """The recommendation dataflow, independent of where records come from and go to.
 
 raw rows (value, topic, partition, offset)
-  -> parse + validate (chained to the source) -------------------> dead letters (JSON strings)
+  -> parse + validate (chained to the source), each user id replaced by its pseudonym
+     (reco/pseudonyms.py) ------------------------------------------> dead letters (JSON strings)
      (parse and quality emit (key, value) rows that Java keys: see ``keyed``)
-  -> quality (key: user_id, the user step's check): drop redelivered event ids (the user's
-     last ones), bot and noise rules -----------------------------> filtered
+  -> quality (key: user_id): first the consent gate (the user step's admit: no per-user state
+     without consent to personalization; a withdrawal or an erasure request, read from the
+     erasure topic, forgets the user) --------------------------------> consent
+     then the user step's check: drop redelivered event ids (the user's last ones), bot and
+     noise rules -------------------------------------------------> filtered
   -> item signals of clean events (interactions, session co-occurrences)
      -> per item (key: item_id): trending score, popularity, velocity, co-occurring items
         -------------------------------------------------------> item features
@@ -20,7 +24,8 @@ raw rows (value, topic, partition, offset)
           at most once a second
 Outputs rows (key, value bytes): per-user pools; on the popular-lists topic the "global" list
 (one writer) and "segment:<n>" lists (what each segment's users like: cold start by context),
-profiles, filtered events, item features, policy statistics and segment summaries; and
+and "country:<code>" lists, profiles, filtered events, item features, policy statistics and
+segment summaries, each user's consent and the job's erasure reports (erasure.done); and
 dead-letter strings.
 """
 
