@@ -9,6 +9,7 @@ from typing import Any
 
 from pyflink.common import Row, Types
 
+from infra.processes import free_port
 from jobs.environment import make_environment
 from jobs.pipeline import RAW_RECORD, build_pipeline
 from reco.config import Settings
@@ -75,7 +76,8 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
         user = user_of(row)
         return sent.get(user, user)
 
-    env = make_environment(settings, checkpointing=False)
+    # a REST port of its own: another MiniCluster or a local stack may hold the default one
+    env = make_environment(settings.replace(flink_rest_port=free_port()), checkpointing=False)
     raw = (env.from_collection(raw_rows(records), type_info=RAW_RECORD)
            .flat_map(_pause, output_type=RAW_RECORD).set_parallelism(1)
            .key_by(sender, key_type=Types.STRING())
