@@ -61,6 +61,13 @@ class ConsentGate:
     def __init__(self, default_allow: bool) -> None:
         self.default_allow = default_allow
 
+    def admits_impression(self, consent: Consent | None, served_at_ms: int) -> bool:
+        """Whether an impression served at ``served_at_ms`` may start a feedback join: she
+        consents to personalization, and it is not from before her erasure."""
+        known = consent or Consent()
+        return known.allows("personalization", self.default_allow) \
+            and served_at_ms >= known.erased_before_ms
+
     def check(self, consent: Consent | None, event: Event) -> tuple[Verdict, Consent]:
         """The verdict on ``event`` and the consent after it. A consent event itself is never
         behaviour: neither personal nor counted."""

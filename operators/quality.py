@@ -77,9 +77,7 @@ class QualityFilter(KeyedProcessFunction):
         if isinstance(value, Impression):
             # a lookup for a user without consent logs none; one in flight when she withdrew
             # must not start a feedback join
-            known = consent or Consent()
-            if known.allows("personalization", self.step.consent.default_allow) \
-                    and value.served_at_ms >= known.erased_before_ms:
+            if self.step.consent.admits_impression(consent, value.served_at_ms):
                 yield Row(value.user_id, value)
             return
         event: Event = value

@@ -115,3 +115,11 @@ def test_the_factor_trainer_learns_only_what_consent_allows_and_nothing_erased()
               view("erased", 1, personalization=True), view("erased", 9, personalization=True)]
     kept = clean(events, Settings(), erased={"erased": 5})
     assert [(e.user_id, e.ts) for e in kept] == [("yes", 1), ("yes", 2), ("erased", 9)]
+
+
+def test_an_impression_starts_a_join_only_with_consent_and_after_any_erasure():
+    gate = ConsentGate(default_allow=False)
+    granted = Consent(personalization=(True, 5))
+    assert gate.admits_impression(granted, 10) and not gate.admits_impression(None, 10)
+    erased = Consent(personalization=(True, 5), erased_before_ms=20)
+    assert not gate.admits_impression(erased, 19) and gate.admits_impression(erased, 20)
