@@ -4,6 +4,9 @@ naming the field, or gives None (the servicer answers INVALID_ARGUMENT with it).
 from __future__ import annotations
 
 import math
+from typing import Any
+
+from google.protobuf.message import DecodeError
 
 from reco.events import MAX_ID_LEN, MAX_TS_MS, MAX_ZONE_LEN, MIN_TS_MS, valid_timezone
 from reco.v1 import recommendations_pb2 as pb
@@ -136,3 +139,26 @@ def complementary_request_problem(request: pb.GetComplementaryItemsRequest) -> s
     if any(not item.strip() or len(item) > MAX_ID_LEN for item in request.item_ids):
         return f"item_ids: every id must be 1..{MAX_ID_LEN} characters"
     return _placement_problem(request)
+
+
+UNREADABLE = ("the request is not a valid protobuf message of this method's request type "
+              "(or holds invalid UTF-8); use the reco.v1 protos")
+
+
+def lenient(message: type[Any]) -> Any:
+    """A request deserializer that gives None for bytes that do not parse (the handler then
+    answers INVALID_ARGUMENT; gRPC would answer UNKNOWN for the exception)."""
+    def parse(raw: bytes) -> Any:
+        try:
+            return message.FromString(raw)
+        except DecodeError:
+            return None
+    return parse
+
+
+def with_user(request: Any, user_id: str) -> Any:
+    """A copy of ``request`` for another user id (requests are the caller's: not changed)."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.user_id = user_id
+    return copy

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+from typing import Any
 
 import grpc
 import uvloop
@@ -29,7 +30,8 @@ from reco.v1 import recommendations_pb2 as pb
 from serving.admin import start_admin
 from serving.impressions import ImpressionLog
 from serving.loader import Loader
-from serving.servicer import RecommendationsServicer, add_to_server
+from serving.requests import lenient
+from serving.servicer import RecommendationsServicer
 from serving.store import FACTORS_SEEN, POLICY, SEGMENTS, UNAVAILABLE, Store
 
 log = logging.getLogger("reco.server")
@@ -38,6 +40,32 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Recommendations"].full_name
 
 # small kinds a worker's readers reload when they change
 WATCHED = (POLICY, SEGMENTS, UNAVAILABLE, FACTORS_SEEN)
+
+
+def add_to_server(servicer: RecommendationsServicer, server: Any) -> None:
+    """Registers the service as the generated code does, with lenient deserializers."""
+    handlers = {
+        "GetRecommendations": grpc.unary_unary_rpc_method_handler(
+            servicer.GetRecommendations,
+            request_deserializer=lenient(pb.GetRecommendationsRequest),
+            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
+        "GetSimilarItems": grpc.unary_unary_rpc_method_handler(
+            servicer.GetSimilarItems, request_deserializer=lenient(pb.GetSimilarItemsRequest),
+            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
+        "GetPopularItems": grpc.unary_unary_rpc_method_handler(
+            servicer.GetPopularItems, request_deserializer=lenient(pb.GetPopularItemsRequest),
+            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
+        "GetComplementaryItems": grpc.unary_unary_rpc_method_handler(
+            servicer.GetComplementaryItems,
+            request_deserializer=lenient(pb.GetComplementaryItemsRequest),
+            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
+        "GetUserProfile": grpc.unary_unary_rpc_method_handler(
+            servicer.GetUserProfile, request_deserializer=lenient(pb.GetUserProfileRequest),
+            response_serializer=pb.UserProfile.SerializeToString),
+    }
+    name = pb.DESCRIPTOR.services_by_name["Recommendations"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)
 
 
 def _open_store(settings: Settings, worker: int) -> tuple[Store, Loader | None]:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import grpc
-from google.protobuf.message import DecodeError
 
 from features.context import country_code, event_context
 from online_models.bandit_context import bandit_context
@@ -35,11 +34,13 @@ from serving.factors import FactorDirectory
 from serving.impressions import ImpressionLog
 from serving.policy import ServingPolicy
 from serving.requests import (
+    UNREADABLE,
     complementary_request_problem,
     popular_request_problem,
     recommendations_request_problem,
     request_problem,
     similar_request_problem,
+    with_user,
 )
 from serving.rules import RequestRules
 from serving.segments import SegmentDirectory
@@ -69,55 +70,6 @@ from userstep.serve import Prepared, Slate
 
 ITEM_CACHE = 50_000  # items whose parsed features are kept
 MAX_PREPARED = 20_000  # users (and segments) whose prepared lists are kept
-
-UNREADABLE = ("the request is not a valid protobuf message of this method's request type "
-              "(or holds invalid UTF-8); use the reco.v1 protos")
-
-
-def lenient(message: type[Any]) -> Any:
-    """A request deserializer that gives None for bytes that do not parse (the handler then
-    answers INVALID_ARGUMENT; gRPC would answer UNKNOWN for the exception)."""
-    def parse(raw: bytes) -> Any:
-        try:
-            return message.FromString(raw)
-        except DecodeError:
-            return None
-    return parse
-
-
-def _with_user(request: Any, user_id: str) -> Any:
-    """A copy of ``request`` for another user id (requests are the caller's: not changed)."""
-    copy = type(request)()
-    copy.CopyFrom(request)
-    copy.user_id = user_id
-    return copy
-
-
-def add_to_server(servicer: RecommendationsServicer, server: Any) -> None:
-    """Registers the service as the generated code does, with lenient deserializers."""
-    handlers = {
-        "GetRecommendations": grpc.unary_unary_rpc_method_handler(
-            servicer.GetRecommendations,
-            request_deserializer=lenient(pb.GetRecommendationsRequest),
-            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
-        "GetSimilarItems": grpc.unary_unary_rpc_method_handler(
-            servicer.GetSimilarItems, request_deserializer=lenient(pb.GetSimilarItemsRequest),
-            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
-        "GetPopularItems": grpc.unary_unary_rpc_method_handler(
-            servicer.GetPopularItems, request_deserializer=lenient(pb.GetPopularItemsRequest),
-            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
-        "GetComplementaryItems": grpc.unary_unary_rpc_method_handler(
-            servicer.GetComplementaryItems,
-            request_deserializer=lenient(pb.GetComplementaryItemsRequest),
-            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
-        "GetUserProfile": grpc.unary_unary_rpc_method_handler(
-            servicer.GetUserProfile, request_deserializer=lenient(pb.GetUserProfileRequest),
-            response_serializer=pb.UserProfile.SerializeToString),
-    }
-    name = pb.DESCRIPTOR.services_by_name["Recommendations"].full_name
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
-    server.add_registered_method_handlers(name, handlers)
-
 
 class Answer(NamedTuple):
     response: pb.GetRecommendationsResponse
@@ -370,10 +322,10 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         """A valid request answered as its user's consent allows, and logged (an impression
         with the placement's name) when it does."""
         if request.user_id and self.ids is not None:
-            request = _with_user(request, self.ids.of(request.user_id))
+            request = with_user(request, self.ids.of(request.user_id))
         personal = not request.user_id or self.consent.personalised(request.user_id)
         if not personal:  # answered as for an anonymous visitor
-            request = _with_user(request, "")
+            request = with_user(request, "")
         answer = answer_to(request)
         if not personal:
             for item in answer.response.items:

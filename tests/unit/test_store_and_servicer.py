@@ -346,7 +346,7 @@ def test_bad_context_fields_are_named(context, field):
 
 
 def test_unparseable_request_bytes_become_none_for_an_invalid_argument_answer():
-    from serving.servicer import lenient
+    from serving.requests import lenient
     parse = lenient(pb.GetRecommendationsRequest)
     assert parse(b"\x0a\x02\xff\xfe") is None  # user_id holding invalid UTF-8
     assert parse(b"\xff\xff\xff") is None      # not protobuf at all
