@@ -13,7 +13,7 @@ from infra.processes import free_port
 from jobs.environment import make_environment
 from jobs.pipeline import RAW_RECORD, build_pipeline
 from reco.config import Settings
-from reco.events import InvalidEvent, event_from_proto
+from reco.events import Event, InvalidEvent, event_from_proto
 from reco.pseudonyms import Pseudonyms, key_path, load_pseudonyms
 
 # A record that holds the source back for a second: what comes before it (e.g. item factors,
@@ -123,3 +123,23 @@ def pseudonyms_of(settings: Settings) -> Pseudonyms:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(TEST_KEY)
     return load_pseudonyms(settings)
+
+
+T0 = 1_795_680_000_000  # the crafted events' epoch
+# crafted events say nothing of consent: the tests of other things treat them as allowed (the
+# consent gate has its own tests, with the default, deny)
+ALLOW = "allow"
+
+
+def ev(n: int, user: str, kind: str, item: str, category: str, **extra: Any) -> Event:
+    """A crafted event: the user's n-th, n seconds after ``T0``."""
+    return Event(f"{user}-{n}", kind, user, ts=T0 + n * 1000, item_id=item, category=category,
+                 **extra)
+
+
+def last_by_key(rows: Iterable[tuple[str, bytes]], message: Any) -> dict[str, Any]:
+    """The latest record of each key, parsed as ``message``."""
+    latest = {}
+    for key, value in rows:
+        latest[key] = message.FromString(value)
+    return latest

@@ -18,24 +18,15 @@ from reco.events import Event, InvalidEvent, parse_event
 from reco.keys import COUNTRY_LIST_PREFIX, GLOBAL_LIST, SEGMENT_LIST_PREFIX
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.v1 import recommendations_pb2 as pb
-from tests.flink.harness import PAUSE, pseudonyms_of, run_pipeline
+from tests.flink.harness import ALLOW, PAUSE, T0, ev, last_by_key, pseudonyms_of, run_pipeline
 from userstep.engine import FeatureEngine
 
 pytestmark = pytest.mark.flink
-T0 = 1_795_680_000_000
 BAD = [b"{not json", b'{"event_id": "b1", "event_type": "zap", "user_id": "u", "ts": 1}',
        b'{"event_id": "b2", "event_type": "click", "item_id": "i", "ts": 1795680000000}',
        b"\xff\xfe\xfd"]
 
 
-# these tests' crafted events say nothing of consent: the job treats them as allowed (the
-# consent gate has its own test, with the default, deny)
-ALLOW = "allow"
-
-
-def ev(n: int, user: str, kind: str, item: str, category: str, **extra) -> Event:
-    return Event(f"{user}-{n}", kind, user, ts=T0 + n * 1000, item_id=item, category=category,
-                 **extra)
 
 
 def crowd() -> list[Event]:
@@ -78,13 +69,6 @@ def run(tmp_path_factory):
     out = run_pipeline(records, settings)
     return {"out": out, "engine": engine, "verdicts": verdicts, "settings": settings,
             "bots": sim.bot_user_ids()}
-
-
-def last_by_key(rows, message):
-    latest = {}
-    for key, value in rows:
-        latest[key] = message.FromString(value)
-    return latest
 
 
 def test_every_bad_record_is_dead_lettered_with_its_reason(run):
@@ -360,106 +344,6 @@ def test_each_country_gets_a_home_page_list_of_what_its_users_buy(run):
     for code, value in countries.items():
         assert all(i.reason == f"popular:country={code}" for i in value.items)
         assert {i.item_id for i in value.items} <= bought[code]
-
-
-def test_the_catalog_joins_the_item_signals_and_lists_new_items_before_any_event(tmp_path):
-    """Catalog records (the items topic) reach the per-item operator: the catalog's category
-    and price win over the events', an item the catalog lists before any event joins its
-    category's newest items, and a record that is not an Item is dead-lettered."""
-    from reco.config import Settings
-    from reco.v1.catalog_pb2 import Item
-
-    settings = Settings(job_parallelism=2, restart_attempts=0, top_emit_interval_ms=0,
-                        consent_default=ALLOW,
-                        trending_emit_ratio=1.0, profile_min_interval_ms=0,
-                        checkpoint_dir=str(tmp_path / "ck"), stack_dir=str(tmp_path / "flink"))
-    boot = Item(item_id="boot-c", category_path=["Gear", "Boots"], price=70.0, created_ms=T0)
-    fresh = Item(item_id="fresh-c", category_path=["Gear", "Boots"], price=80.0,
-                 created_ms=T0 + 5)
-    records: list = [(boot.SerializeToString(), "items"), (fresh.SerializeToString(), "items"),
-                     (b"\xff\x01not an item", "items"), PAUSE]
-    records += [ev(n, f"c{n}", "purchase", "boot-c", "shoes", price=9.0).to_json()
-                for n in range(3)]
-    out = run_pipeline(records, settings)
-    items = last_by_key(out["item_features"], pb.ItemFeatures)
-    assert items["boot-c"].category == "Boots" and items["boot-c"].price_band == 7  # 64-128
-    lists = last_by_key(out["popular_lists"], pb.RecommendationList)
-    assert {"fresh-c", "boot-c"} <= {i.item_id for i in lists["new/Boots"].items}
-    assert "boot-c" in {i.item_id for i in lists["category/Boots"].items}
-    [letter] = [json.loads(d) for d in out["dead_letters"]]
-    assert letter["topic"] == "items" and "not a reco.v1.Item" in letter["reason"]
-
-
-def test_the_consent_gate_keeps_nothing_without_consent_and_forgets_on_withdrawal(tmp_path):
-    """Opt-in (the default): carol grants and later withdraws personalization, dave says
-    nothing, erin allows analytics only. Only what consent allows leaves the job, and carol's
-    withdrawal leaves tombstones for her list and profile."""
-    from reco.config import Settings
-
-    def said(n: int, user: str, personalization: bool | None = None,
-             analytics: bool | None = None) -> Event:
-        return Event(f"{user}-c{n}", "consent", user, ts=T0 + n * 1000,
-                     personalization=personalization, analytics=analytics)
-
-    records: list[Event | bytes] = [said(0, "carol", personalization=True, analytics=True),
-               ev(1, "carol", "product_view", "c1", "shoes"),
-               ev(2, "carol", "purchase", "c2", "shoes", price=20.0),
-               ev(3, "dave", "purchase", "d1", "toys", price=5.0),
-               said(4, "erin", personalization=False, analytics=True),
-               ev(5, "erin", "purchase", "e1", "toys", price=5.0),
-               PAUSE,
-               said(6, "carol", personalization=False),
-               ev(7, "carol", "product_view", "c3", "shoes"),
-               ev(8, "dave", "product_view", "d1", "toys", personalization=True)]
-    settings = Settings(restart_attempts=0, top_emit_interval_ms=0, trending_emit_ratio=1.0,
-                        profile_min_interval_ms=0, consent_default="deny",
-                        checkpoint_dir=str(tmp_path / "ck"), stack_dir=str(tmp_path / "f"))
-    out = run_pipeline([r.to_json() if isinstance(r, Event) else r for r in records],
-                       settings)
-    profiles = dict(out["profiles"])  # the last value per key
-    assert "carol" in profiles and profiles["carol"] is None  # published, then tombstoned
-    assert dict(out["recommendations"]).get("carol", b"") is None
-    assert "erin" not in profiles  # analytics only: no per-user state
-    assert pb.UserProfile.FromString(profiles["dave"]).event_count == 1  # from his consent on
-    consent = {key: pb.ConsentState.FromString(v) for key, v in out["consent"]}
-    assert consent["carol"].HasField("personalization") and not consent["carol"].personalization
-    assert consent["erin"].analytics and "dave" in consent
-    counted = {key for key, _ in out["item_features"]}
-    # carol's items, also after she withdrew (her consent to analytics stands), and erin's
-    assert {"c1", "c2", "c3", "e1"} <= counted
-    assert not {"d1"} & counted  # dave allowed personalization only, never analytics
-
-
-def test_an_erasure_request_forgets_the_user_in_every_output_and_reports_it(tmp_path):
-    from reco.config import Settings
-    from reco.erasure import erasure_request, parse_done
-
-    settings = Settings(restart_attempts=0, top_emit_interval_ms=0, profile_min_interval_ms=0,
-                        consent_default="deny", checkpoint_dir=str(tmp_path / "ck"),
-                        stack_dir=str(tmp_path / "f"))
-    ids = pseudonyms_of(settings)
-    records: list[bytes | tuple[bytes, str]] = [
-        Event("fay-c", "consent", "fay", ts=T0, personalization=True, analytics=True).to_json(),
-        ev(1, "fay", "product_view", "f1", "hats").to_json(),
-        ev(2, "gus", "product_view", "f1", "hats").to_json(),
-        PAUSE,
-        # requests name pseudonyms, as `reco erase` and the Admin service send them
-        (erasure_request(ids.of("fay"), "req-1", T0 + 5_000), "erasure"),
-        (erasure_request(ids.of("nobody"), "req-2", T0 + 5_000), "erasure"),  # a no-op
-        (b'{"user_id": 7}', "erasure"),
-        # her events from before the request again (a replay after a restore, a late one):
-        # they must not bring her back
-        Event("fay-c", "consent", "fay", ts=T0, personalization=True).to_json(),
-        ev(3, "fay", "product_view", "f2", "hats").to_json()]
-    out = run_pipeline(records, settings)
-    for kind in ("profiles", "recommendations", "consent"):
-        latest = dict(out[kind])
-        assert "fay" in latest and latest["fay"] is None, kind  # written, then tombstoned
-    done = [parse_done(value) for _, value in out["erasures_done"]]
-    assert {(d.user_id, d.request_id, d.store) for d in done} == {
-        (ids.of("fay"), "req-1", "job"), (ids.of("nobody"), "req-2", "job")}
-    [letter] = [json.loads(s) for s in out["dead_letters"]]
-    assert letter["topic"] == "erasure" and "user_id must be a string" in letter["reason"]
 
 
 def test_no_output_holds_a_raw_user_id(run):

@@ -1,0 +1,86 @@
+"""The consent gate and erasure in the pipeline on a Flink MiniCluster: what leaves the job
+for users who grant, deny or withdraw consent, and for a user who asks to be erased."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reco.events import Event
+from reco.v1 import recommendations_pb2 as pb
+from tests.flink.harness import PAUSE, T0, ev, pseudonyms_of, run_pipeline
+
+pytestmark = pytest.mark.flink
+
+
+def test_the_consent_gate_keeps_nothing_without_consent_and_forgets_on_withdrawal(tmp_path):
+    """Opt-in (the default): carol grants and later withdraws personalization, dave says
+    nothing, erin allows analytics only. Only what consent allows leaves the job, and carol's
+    withdrawal leaves tombstones for her list and profile."""
+    from reco.config import Settings
+
+    def said(n: int, user: str, personalization: bool | None = None,
+             analytics: bool | None = None) -> Event:
+        return Event(f"{user}-c{n}", "consent", user, ts=T0 + n * 1000,
+                     personalization=personalization, analytics=analytics)
+
+    records: list[Event | bytes] = [said(0, "carol", personalization=True, analytics=True),
+               ev(1, "carol", "product_view", "c1", "shoes"),
+               ev(2, "carol", "purchase", "c2", "shoes", price=20.0),
+               ev(3, "dave", "purchase", "d1", "toys", price=5.0),
+               said(4, "erin", personalization=False, analytics=True),
+               ev(5, "erin", "purchase", "e1", "toys", price=5.0),
+               PAUSE,
+               said(6, "carol", personalization=False),
+               ev(7, "carol", "product_view", "c3", "shoes"),
+               ev(8, "dave", "product_view", "d1", "toys", personalization=True)]
+    settings = Settings(restart_attempts=0, top_emit_interval_ms=0, trending_emit_ratio=1.0,
+                        profile_min_interval_ms=0, consent_default="deny",
+                        checkpoint_dir=str(tmp_path / "ck"), stack_dir=str(tmp_path / "f"))
+    out = run_pipeline([r.to_json() if isinstance(r, Event) else r for r in records],
+                       settings)
+    profiles = dict(out["profiles"])  # the last value per key
+    assert "carol" in profiles and profiles["carol"] is None  # published, then tombstoned
+    assert dict(out["recommendations"]).get("carol", b"") is None
+    assert "erin" not in profiles  # analytics only: no per-user state
+    assert pb.UserProfile.FromString(profiles["dave"]).event_count == 1  # from his consent on
+    consent = {key: pb.ConsentState.FromString(v) for key, v in out["consent"]}
+    assert consent["carol"].HasField("personalization") and not consent["carol"].personalization
+    assert consent["erin"].analytics and "dave" in consent
+    counted = {key for key, _ in out["item_features"]}
+    # carol's items, also after she withdrew (her consent to analytics stands), and erin's
+    assert {"c1", "c2", "c3", "e1"} <= counted
+    assert not {"d1"} & counted  # dave allowed personalization only, never analytics
+
+
+def test_an_erasure_request_forgets_the_user_in_every_output_and_reports_it(tmp_path):
+    from reco.config import Settings
+    from reco.erasure import erasure_request, parse_done
+
+    settings = Settings(restart_attempts=0, top_emit_interval_ms=0, profile_min_interval_ms=0,
+                        consent_default="deny", checkpoint_dir=str(tmp_path / "ck"),
+                        stack_dir=str(tmp_path / "f"))
+    ids = pseudonyms_of(settings)
+    records: list[bytes | tuple[bytes, str]] = [
+        Event("fay-c", "consent", "fay", ts=T0, personalization=True, analytics=True).to_json(),
+        ev(1, "fay", "product_view", "f1", "hats").to_json(),
+        ev(2, "gus", "product_view", "f1", "hats").to_json(),
+        PAUSE,
+        # requests name pseudonyms, as `reco erase` and the Admin service send them
+        (erasure_request(ids.of("fay"), "req-1", T0 + 5_000), "erasure"),
+        (erasure_request(ids.of("nobody"), "req-2", T0 + 5_000), "erasure"),  # a no-op
+        (b'{"user_id": 7}', "erasure"),
+        # her events from before the request again (a replay after a restore, a late one):
+        # they must not bring her back
+        Event("fay-c", "consent", "fay", ts=T0, personalization=True).to_json(),
+        ev(3, "fay", "product_view", "f2", "hats").to_json()]
+    out = run_pipeline(records, settings)
+    for kind in ("profiles", "recommendations", "consent"):
+        latest = dict(out[kind])
+        assert "fay" in latest and latest["fay"] is None, kind  # written, then tombstoned
+    done = [parse_done(value) for _, value in out["erasures_done"]]
+    assert {(d.user_id, d.request_id, d.store) for d in done} == {
+        (ids.of("fay"), "req-1", "job"), (ids.of("nobody"), "req-2", "job")}
+    [letter] = [json.loads(s) for s in out["dead_letters"]]
+    assert letter["topic"] == "erasure" and "user_id must be a string" in letter["reason"]
