@@ -1,4 +1,4 @@
-"""The serving store (a real rocksdict on disk) and the servicer's answer logic."""
+"""The servicer's answer logic over a real serving store (rocksdict on disk)."""
 
 import asyncio
 import json
@@ -11,60 +11,20 @@ from hypothesis import strategies as st
 from online_models.bandit_context import context_features
 from online_models.policy_stats import PolicyStatistics
 from reco.config import Settings
-from reco.keys import GLOBAL_LIST, country_list_key, segment_list_key
+from reco.keys import country_list_key, segment_list_key
 from reco.v1 import recommendations_pb2 as pb
 from serving.requests import request_problem
 from serving.servicer import RecommendationsServicer
 from serving.store import (
-    CONSENT_STATES,
     ITEMS,
     POLICY,
     POPULAR_LISTS,
-    PROFILES,
     RECOMMENDATIONS,
     SEGMENTS,
     Change,
     Store,
 )
-
-
-def rec_list(user, items, reason="trending:category=shoes"):
-    return pb.RecommendationList(user_id=user, model_version="v9", updated_at_ms=5, items=[
-        pb.RecommendedItem(item_id=i, score=1.0 / (n + 1), reason=reason)
-        for n, i in enumerate(items)]).SerializeToString()
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "db")
-    s.apply([Change(RECOMMENDATIONS, "u1", rec_list("u1", ["a", "b", "c"])),
-             Change(POPULAR_LISTS, GLOBAL_LIST, rec_list(GLOBAL_LIST, ["p", "a", "q", "r"],
-                                                         "popular"))],
-            {("recommendations", 0): 2})
-    yield s
-    s.close()
-
-
-def test_offsets_are_written_with_the_data_and_survive_a_reopen(tmp_path):
-    s = Store(tmp_path / "db")
-    s.apply([Change(PROFILES, "u1", b"p1")], {("user_profiles", 1): 10, ("recommendations", 0): 3})
-    s.close()
-    s = Store(tmp_path / "db")
-    assert s.get(PROFILES, "u1") == b"p1"
-    assert s.offsets() == {("user_profiles", 1): 10, ("recommendations", 0): 3}
-    assert s.count(PROFILES) == 1 and s.count(RECOMMENDATIONS) == 0
-    s.close()
-
-
-def test_a_secondary_sees_the_primarys_writes_after_catching_up(tmp_path):
-    primary = Store(tmp_path / "db")
-    secondary = Store(tmp_path / "secondary", secondary_of=tmp_path / "db")
-    primary.apply([Change(PROFILES, "u1", b"p1")], {})
-    secondary.catch_up()
-    assert secondary.get(PROFILES, "u1") == b"p1"
-    secondary.close()
-    primary.close()
-
+from tests.unit.conftest import rec_list
 
 FIXED = Settings(model_version="default", policy="fixed:personal")
 
@@ -404,57 +364,3 @@ def test_the_home_pages_popular_items_lead_with_the_visitors_country(store):
     assert home(country="DE") == ["g1", "p", "a"]
     assert home(country="FR", device="desktop") == ["d1", "p", "a"]  # no list for France
     assert home(country="Germany") == ["p", "a", "q"]  # not an ISO code: no country list
-
-
-def test_a_user_without_consent_to_personalization_gets_the_anonymous_list(store):
-    """Opt-in (the default): u1 has a stored list but never consented, u2 granted, u3 denied
-    after granting; a lookup answers as consent allows (RecommendationsServicer.answer, what
-    each RPC runs after validation)."""
-    from reco.v1.recommendations_pb2 import ConsentState
-
-    said = {"u2": True, "u3": False}
-    store.apply([Change(RECOMMENDATIONS, "u2", rec_list("u2", ["x", "y"])),
-                 Change(RECOMMENDATIONS, "u3", rec_list("u3", ["z"]))]
-                + [Change(CONSENT_STATES, user, ConsentState(
-                    user_id=user, personalization=value).SerializeToString())
-                   for user, value in said.items()], {})
-    servicer = RecommendationsServicer(store, Settings(policy="fixed:personal"))
-
-    def lookup(user: str) -> list[tuple[str, str]]:
-        request = pb.GetRecommendationsRequest(user_id=user, k=2)
-        answer = servicer.answer(request, servicer.recommend, "personal")
-        return [(i.item_id, i.reason) for i in answer.response.items]
-
-    assert lookup("u1") == [("p", "consent"), ("a", "consent")]  # the global list
-    assert [item for item, _ in lookup("u2")] == ["x", "y"]
-    assert lookup("u3") == [("p", "consent"), ("a", "consent")]
-    allowing = RecommendationsServicer(store, Settings(policy="fixed:personal",
-                                                       consent_default="allow"))
-    request = pb.GetRecommendationsRequest(user_id="u1", k=2)
-    assert [i.item_id for i in allowing.answer(request, allowing.recommend,
-                                               "personal").response.items] == ["a", "b"]
-
-
-def test_lookups_go_by_the_users_pseudonym(store):
-    """The job keys everything by pseudonym: the server hashes a request's user id before any
-    lookup, and the impression it logs names the pseudonym."""
-    from reco.pseudonyms import Pseudonyms
-
-    ids = Pseudonyms(bytes(32))
-    store.apply([Change(RECOMMENDATIONS, ids.of("carla"), rec_list("x", ["s", "t"]))], {})
-    logged: list[str] = []
-
-    class Log:
-        def log(self, request, *_args, **_kwargs) -> None:
-            logged.append(request.user_id)
-
-    servicer = RecommendationsServicer(store, Settings(policy="fixed:personal",
-                                                       consent_default="allow"),
-                                       Log(), ids)  # type: ignore[arg-type]
-    request = pb.GetRecommendationsRequest(user_id="carla", k=2)
-    reply = servicer.answer(request, servicer.recommend, "personal").response
-    assert [i.item_id for i in reply.items] == ["s", "t"] and not reply.cold_start
-    assert logged == [ids.of("carla")] and request.user_id == "carla"  # hers, untouched
-    # "u1" has a list under its raw id only: that is no user the job knows
-    assert servicer.answer(pb.GetRecommendationsRequest(user_id="u1", k=2), servicer.recommend,
-                           "personal").response.cold_start
