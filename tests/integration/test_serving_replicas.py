@@ -68,6 +68,7 @@ def answers(address: str, users: list[str]) -> list[tuple[tuple[str, ...], int]]
 
 def replica(settings: Settings, root: Path, name: str) -> tuple[Settings, ManagedProcess]:
     own = dataclasses.replace(settings, grpc_addr=f"127.0.0.1:{free_port()}",
+                              admin_addr=f"127.0.0.1:{free_port()}",
                               store_path=str(root / name / "store"), stack_dir=str(root / name))
     (root / name).mkdir(parents=True)
     process = ManagedProcess("server", [sys.executable, "-m", "serving.server"], root / name,
