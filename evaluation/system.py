@@ -26,7 +26,7 @@ from evaluation.daily_factors import DailyFactors
 from features.consent import Consent
 from features.context import event_context
 from features.items import ItemState, learn_signal, report_step
-from features.trending import TopItems, offer_ranked
+from features.trending import TopItems, apply_offer, learn_decayed, offer_ranked
 from online_models.bandit_context import bandit_context, context_features
 from online_models.factors import ItemFactors
 from online_models.feedback import Sample
@@ -35,7 +35,6 @@ from online_models.mixes import ARMS
 from online_models.segments import context_segment
 from online_models.trending import Ranked
 from reco.config import Settings
-from reco.decay import add_decayed
 from reco.events import Event
 from reco.impressions import Impression
 from reco.keys import CATEGORY_PREFIX, POPULAR_LIST, segment_list_key
@@ -101,16 +100,19 @@ class InProcessSystem:
         self._sweep(event.ts)
         user = event.user_id
         verdict, self.consent[user] = self.step.admit(self.consent.get(user), event)
-        if verdict.withdrawn:
-            self.quality.pop(user, None)
-            self.states.pop(user, None)
+        if verdict.withdrawn:  # her state dropped, her contributions taken back, as the job
+            for item_signal in self.step.retractions(self.quality.pop(user, None)):
+                self._learn_item(item_signal)
+            for segment_signal in self.step.forget(self.states.pop(user, None)):
+                self._learn_segment(segment_signal)
             self.lists.pop(user, None)
             self.published.pop(user, None)
         if not verdict.personal:
             for item_signal in self.step.anonymous_signals(event) if verdict.analytics else ():
                 self._learn_item(item_signal)
             return
-        checked, self.quality[user] = self.step.check(self.quality.get(user), event)
+        checked, self.quality[user] = self.step.check(self.quality.get(user), event,
+                                                      verdict.analytics)
         if checked.duplicate:
             return
         for item_signal in checked.item_signals if verdict.analytics else ():
@@ -148,7 +150,10 @@ class InProcessSystem:
             top = self.tops.get(offer.key)
             if top is None:
                 top = self.tops[offer.key] = TopItems(self.settings.category_top_n)
-            if top.offer(offer.item_id, offer.score) and offer.key.startswith(CATEGORY_PREFIX) \
+            # the popular merge reads the category lists' reports: a removed item is not in
+            # the list its category reports (operators/top_lists.py: PopularMerge)
+            if apply_offer(top, offer) and offer.key.startswith(CATEGORY_PREFIX) \
+                    and not offer.removed \
                     and offer_ranked(self.popular, [(offer.item_id, offer.score)]):
                 self._popular_list = None
 
@@ -156,8 +161,8 @@ class InProcessSystem:
         top = self.segment_tops.get(signal.key)
         if top is None:
             top = self.segment_tops[signal.key] = TopItems(self.settings.reco_list_size)
-        top.offer(signal.item_id, add_decayed(top.score(signal.item_id), signal.weight,
-                                              signal.ts, self.settings.trending_half_life_ms))
+        learn_decayed(top, signal.item_id, signal.weight, signal.ts,
+                      self.settings.trending_half_life_ms, signal.retract)
 
     def _ranked(self, key: str) -> Ranked | None:
         """A top list by its broadcast key; the popular list merged from the category lists

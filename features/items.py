@@ -25,7 +25,7 @@ from features.slots import SlotState
 from features.trending import TopItems
 from features.windows import SlidingWindowSum
 from reco.catalog import price_band
-from reco.decay import add_decayed, value_at
+from reco.decay import add_decayed, subtract_decayed, value_at
 from reco.keys import category_key, new_items_key, ranking_key
 from reco.records import CatalogEntry, ItemSignal, TopOffer
 from reco.v1 import recommendations_pb2 as pb
@@ -47,6 +47,18 @@ class SpaceSavingTop(TopItems):
             return
         weakest = min(self._scores, key=self._scores.__getitem__)
         self._scores[item] = self._scores.pop(weakest) + 1.0
+
+    def discount(self, item: str) -> bool:
+        """Takes one count of ``item`` back (an erased user's); True when the kept items or
+        their counts changed. An item pushed out since keeps nothing to take back."""
+        count = self._scores.get(item)
+        if count is None:
+            return False
+        if count <= 1.0:
+            del self._scores[item]
+        else:
+            self._scores[item] = count - 1.0
+        return True
 
 
 class ItemState(SlotState):
@@ -86,6 +98,22 @@ class ItemState(SlotState):
         for window in self.windows:
             window.add(0, weight, ts)
         return True
+
+    def remove_interaction(self, weight: float, ts: int, event_type: str) -> None:
+        """Takes back an interaction ``add_interaction`` counted (an erased user's): from the
+        trending score, the windows (if it is still in them) and the views or purchases
+        count. The item's first sight and category stay: they are the item's, not hers."""
+        self.log_score = subtract_decayed(self.log_score, weight, ts, self.half_life_ms)
+        self.reported = self.log_score
+        for window in self.windows:
+            window.add(0, -weight, ts)
+        kind = RANKED_EVENTS.get(event_type)
+        if kind in self.rankings:
+            score = subtract_decayed(self.rankings[kind][0], 1.0, ts, self.half_life_ms)
+            if score is None:
+                del self.rankings[kind]
+            else:
+                self.rankings[kind] = (score, score)
 
     def add_neighbour(self, item: str) -> bool:
         """Counts a session co-occurrence; True when the kept neighbours changed."""
@@ -191,6 +219,8 @@ def learn_signal(state: ItemState, signal: ItemSignal | CatalogEntry, step: floa
     """
     if isinstance(signal, CatalogEntry):
         return learn_catalog(state, signal)
+    if signal.retract:
+        return retract_signal(state, signal)
     if signal.neighbour is not None:
         return [], state.add_neighbour(signal.neighbour)
     if signal.bought_with is not None:
@@ -213,6 +243,40 @@ def learn_signal(state: ItemState, signal: ItemSignal | CatalogEntry, step: floa
                    TopOffer(ranking_key(kind, None), signal.item_id, ranked)]
     changed = (signal.previous is not None and state.add_neighbour(signal.previous)) or report
     return offers, changed
+
+
+def retract_signal(state: ItemState, signal: ItemSignal) -> tuple[list[TopOffer], bool]:
+    """Takes back what ``learn_signal`` counted for ``signal`` (an erased user's, from her
+    ledger: features/contributions.py); returns the item's lowered scores for its lists
+    (``removed`` when nothing is left) and whether its features changed.
+
+    >>> state = ItemState(half_life_ms=3_600_000)
+    >>> hers = ItemSignal("i1", "shoes", 1.0, 0, "e1", previous="i0", event_type="click")
+    >>> _ = learn_signal(state, hers, 0.0)
+    >>> offers, changed = retract_signal(state, hers)
+    >>> [(o.key, o.removed) for o in offers], state.neighbours.ranked(), changed
+    ([('category/shoes', True), ('views/shoes', True), ('views', True)], [], True)
+    """
+    if signal.neighbour is not None:
+        return [], state.neighbours.discount(signal.neighbour)
+    if signal.bought_with is not None:
+        return [], state.bought_with.discount(signal.bought_with)
+    kind = RANKED_EVENTS.get(signal.event_type)
+    ranked = kind in state.rankings
+    state.remove_interaction(signal.weight, signal.ts, signal.event_type)
+    if signal.previous is not None:
+        state.neighbours.discount(signal.previous)
+    item = signal.item_id
+    offers = [_lowered(category_key(state.category), item, state.log_score)]
+    if kind is not None and ranked:
+        score = state.rankings[kind][0] if kind in state.rankings else None
+        offers += [_lowered(ranking_key(kind, state.category), item, score),
+                   _lowered(ranking_key(kind, None), item, score)]
+    return offers, True
+
+
+def _lowered(key: str, item: str, score: float | None) -> TopOffer:
+    return TopOffer(key, item, 0.0, removed=True) if score is None else TopOffer(key, item, score)
 
 
 def report_step(emit_ratio: float) -> float:

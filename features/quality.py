@@ -18,7 +18,7 @@ None
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from features.bots import BotFilter, BotRules, BotState
 from features.dedup import RecentIds
@@ -28,8 +28,10 @@ from reco.events import Event
 
 BASKET_EVENTS = frozenset({"add_to_cart", "purchase"})
 
-# (recent event ids, bot counters, the session's last interaction and item): a user's state
-QualityState = tuple[RecentIds, BotState, Session]
+# (recent event ids, bot counters, the session's last interaction and item[, what her events
+# added to the shared counts: features/contributions.py]): a user's state; states stored before
+# the ledger have three values
+QualityState = tuple[RecentIds, BotState, Session] | tuple[RecentIds, BotState, Session, Any]
 
 
 class Verdict(NamedTuple):
@@ -51,7 +53,7 @@ class QualityGate:
 
     def check(self, state: QualityState, event: Event) -> tuple[Verdict | None, QualityState]:
         """The verdict on ``event`` (None: a redelivered event id) and the state after it."""
-        recent, bots, session = state
+        recent, bots, session, *ledger = state
         if recent.seen_or_add(event.event_id):
             return None, state
         rule = self.bots.check(bots, event)
@@ -65,4 +67,4 @@ class QualityGate:
                 event.event_type in BASKET_EVENTS)
         verdict = Verdict(rule, bots.flagged_until if rule else 0, item_signal, previous,
                           basket)
-        return verdict, (recent, bots, session)
+        return verdict, (recent, bots, session, *ledger)

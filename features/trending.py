@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import math
 
+from reco.decay import add_decayed, subtract_decayed
+from reco.records import TopOffer
+
 
 class TopItems:
     """The ``n`` highest-scoring items, updated one offer at a time."""
@@ -39,6 +42,10 @@ class TopItems:
         del self._scores[weakest]
         self._scores[item] = score
         return True
+
+    def discard(self, item: str) -> bool:
+        """Drops ``item`` (its score was taken back); True when it was kept."""
+        return self._scores.pop(item, None) is not None
 
     def score(self, item: str) -> float | None:
         return self._scores.get(item)
@@ -74,6 +81,39 @@ def offer_ranked(top: TopItems, ranked: list[tuple[str, float]]) -> bool:
     for item, score in ranked:
         changed = top.offer(item, score) or changed
     return changed
+
+
+def apply_offer(top: TopItems, offer: TopOffer) -> bool:
+    """A category's list (or a ranking) after an item's offer: its new score, or, ``removed``,
+    none (an erasure took back all of it); True when ``top`` changed.
+
+    >>> top = TopItems(5)
+    >>> apply_offer(top, TopOffer("category/shoes", "a", 3.0)), top.ranked()
+    (True, [('a', 3.0)])
+    >>> apply_offer(top, TopOffer("category/shoes", "a", 0.0, removed=True)), top.ranked()
+    (True, [])
+    """
+    if offer.removed:
+        return top.discard(offer.item_id)
+    return top.offer(offer.item_id, offer.score)
+
+
+def learn_decayed(top: TopItems, item: str, weight: float, ts: int, half_life_ms: int,
+                  retract: bool = False) -> bool:
+    """Adds ``weight`` at ``ts`` to ``item``'s decayed score in ``top`` (a segment's or a
+    country's list), or takes it back (``retract``: an erased user's signal; the item leaves
+    when nothing of its score is left); True when ``top`` changed.
+
+    >>> top = TopItems(5)
+    >>> learn_decayed(top, "a", 2.0, 0, 1_000), learn_decayed(top, "a", 2.0, 0, 1_000, True)
+    (True, True)
+    >>> top.ranked()
+    []
+    """
+    if retract:
+        score = subtract_decayed(top.score(item), weight, ts, half_life_ms)
+        return top.discard(item) if score is None else top.offer(item, score)
+    return top.offer(item, add_decayed(top.score(item), weight, ts, half_life_ms))
 
 
 def merge_ranked(lists: list[list[tuple[str, float]]], n: int) -> list[tuple[str, float]]:

@@ -61,7 +61,11 @@ class SlidingWindowSum:
             return
         bucket = self._bucket_for(index)
         bucket[key] = bucket.get(key, 0.0) + value
-        self._totals[key] = self._totals.get(key, 0.0) + value
+        total = self._totals.get(key, 0.0) + value
+        if abs(total) < _EPSILON:  # a value taken back (an erasure): nothing is left
+            self._totals.pop(key, None)
+        else:
+            self._totals[key] = total
 
     def _bucket_for(self, index: int) -> dict[Key, float]:
         if not self._buckets or self._buckets[-1][0] < index:

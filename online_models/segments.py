@@ -79,6 +79,14 @@ class SegmentModel:
         self.sizes[segment] += 1
         return segment
 
+    def forget(self, counted: dict[int, int]) -> None:
+        """Takes an erased user's counts (``counted[segment]``: how often she was assigned
+        to it) out of the sizes. Her pull on the centres is not counted and fades as others
+        move them (docs/privacy.md)."""
+        for segment, count in counted.items():
+            if 0 <= segment < self.n_segments:
+                self.sizes[segment] = max(0, self.sizes[segment] - count)
+
     def predict_one(self, x: dict[str, float]) -> int:
         """The nearest centre, as River's ``KMeans.predict_one`` finds it, but over the
         features in a fixed order. River walks a set of feature names, and a centre draws its

@@ -2,8 +2,8 @@
 (``UserStep.admit``, features/consent.py): an event of a user without consent to
 personalization creates no per-user state and reaches no user operator; with consent to
 analytics it still counts in the anonymous aggregates; a consent change is published on the
-``consent`` topic, and a withdrawal clears the user's state here and sends the user operator a
-``Forget``. Then the user step's first half
+``consent`` topic, and a withdrawal clears the user's state here (taking her contributions back
+out of the item counts) and sends the user operator a ``Forget``. Then the user step's first half
 (``UserStep.check``: redelivered ids, bot and noise rules, features/quality.py) routes each
 event: clean ones on to the user operator and their item signals to the per-item operator
 (operators/items.py), filtered ones to events.filtered with the rule that fired and, counted,
@@ -67,7 +67,7 @@ class QualityFilter(KeyedProcessFunction):
         if isinstance(value, ErasureRequest):
             # forget her here (consent included: she is a stranger again) and downstream;
             # keep only when, so that nothing of hers from before comes back in a replay
-            self.state.clear()
+            yield from self._take_back()
             self.consent.update(Consent(erased_before_ms=max(
                 value.requested_at_ms, (self.consent.value() or Consent()).erased_before_ms)))
             yield CONSENT, Row(value.user_id, None)
@@ -89,7 +89,7 @@ class QualityFilter(KeyedProcessFunction):
             self.consent.update(after)
             yield CONSENT, Row(event.user_id, consent_record(event.user_id, after))
         if verdict.withdrawn:
-            self.state.clear()
+            yield from self._take_back()
             yield Row(event.user_id, Forget(event.user_id, "consent withdrawn"))
         if not verdict.personal:
             if verdict.analytics:
@@ -98,7 +98,7 @@ class QualityFilter(KeyedProcessFunction):
             else:
                 self.unconsented.inc()
             return
-        checked, state = self.step.check(self.state.value(), event)
+        checked, state = self.step.check(self.state.value(), event, verdict.analytics)
         if checked.duplicate:
             return
         if state is not None:
@@ -110,3 +110,10 @@ class QualityFilter(KeyedProcessFunction):
                                                                checked.flagged_until))
         yield Row(event.user_id, (event, Checked(rule=checked.rule,
                                                  flagged_until=checked.flagged_until)))
+
+    def _take_back(self) -> Iterator[Any]:
+        """Her contributions to the item counts, taken back (her ledger: userstep/step.py's
+        ``retractions``), and her state here dropped."""
+        for signal in self.step.retractions(self.state.value()):
+            yield ITEM_SIGNALS, Row(signal.item_id, signal)
+        self.state.clear()

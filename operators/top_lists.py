@@ -9,11 +9,10 @@ from typing import Any
 
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
-from features.trending import TopItems, offer_ranked
+from features.trending import TopItems, apply_offer, learn_decayed, offer_ranked
 from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
-from reco.decay import add_decayed
 from reco.keys import CATEGORY_PREFIX, POPULAR_LIST
 from reco.records import SegmentSignal, TopOffer
 
@@ -65,10 +64,11 @@ class CategoryTop(ThrottledTopList):
     """Input: TopOffer(category_key(category), item_id, log_score), or
     TopOffer(new_items_key(category), item_id, first seen): the newest items of a category, or
     TopOffer(ranking_key(kind, category or None), item_id, log count): the most viewed and
-    best-selling items. Output: (key, ranked list)."""
+    best-selling items; a lowered or removed score when an erasure took some back. Output:
+    (key, ranked list)."""
 
     def offer(self, top: TopItems, value: TopOffer) -> TopItems | None:
-        return top if top.offer(value.item_id, value.score) else None
+        return top if apply_offer(top, value) else None
 
 
 class PopularMerge(ThrottledTopList):
@@ -89,7 +89,8 @@ class PopularMerge(ThrottledTopList):
 class SegmentTop(ThrottledTopList):
     """Input: SegmentSignal, keyed by its list key (``segment:<id>`` or ``country:<code>``):
     the items users of a segment or a country wishlist, cart and buy, by decayed weight (an
-    item that drops out of the top loses its score). Output: (list key, ranked list): a
+    item that drops out of the top loses its score; an erased user's signals come back with
+    ``retract`` and are taken out). Output: (list key, ranked list): a
     segment's cold-start list, a country's home-page list."""
 
     def __init__(self, n: int, interval_ms: int, half_life_ms: int) -> None:
@@ -97,7 +98,7 @@ class SegmentTop(ThrottledTopList):
         self.half_life_ms = half_life_ms
 
     def offer(self, top: TopItems, value: SegmentSignal) -> TopItems | None:
-        score = add_decayed(top.score(value.item_id), value.weight, value.ts,
-                            self.half_life_ms)
-        return top if top.offer(value.item_id, score) else None
+        changed = learn_decayed(top, value.item_id, value.weight, value.ts, self.half_life_ms,
+                                value.retract)
+        return top if changed else None
 

@@ -110,8 +110,11 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     def process_element(self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
         if isinstance(value, Forget):
-            # the user withdrew consent: nothing of her stays here, and the compacted topics
-            # keep a tombstone for her list and profile (the server deletes them on it)
+            # the user withdrew consent: nothing of her stays here (her signals to the
+            # segment and country lists are taken back), and the compacted topics keep a
+            # tombstone for her list and profile (the server deletes them on it)
+            for signal in self.step.forget(self.state.value()):
+                yield SEGMENT_SIGNALS, Row(signal.key, signal)
             self.state.clear()
             yield PROFILE, Row(value.user_id, None)
             yield LIST, Row(value.user_id, None)

@@ -59,6 +59,34 @@ def add_decayed(log_score: float | None, weight: float, ts: int, half_life_ms: i
     return high + math.log2(1.0 + 2.0 ** (low - high))
 
 
+# What is left after a subtraction, as a share of the score, below which it is rounding: a
+# log score near 5e5 (event times in hours of half-life) holds about 1e-10 of precision.
+NOTHING_LEFT = 1e-9
+
+
+def subtract_decayed(log_score: float | None, weight: float, ts: int, half_life_ms: int
+                     ) -> float | None:
+    """The log-space score after taking back ``weight`` that ``add_decayed`` added at ``ts``;
+    None when nothing is left of it (what remains is within rounding of the score).
+
+    >>> h = 3_600_000
+    >>> both = add_decayed(add_decayed(None, 1.0, 0, h), 3.0, h, h)
+    >>> round(value_at(subtract_decayed(both, 1.0, 0, h), now_ms=h, half_life_ms=h), 9)
+    3.0
+    >>> subtract_decayed(add_decayed(None, 2.0, 0, h), 2.0, 0, h) is None
+    True
+    """
+    if log_score is None:
+        return None
+    if not weight > 0 or not math.isfinite(weight):
+        raise ValueError(f"a decayed score takes back positive, finite weights, not {weight!r}")
+    point = math.log2(weight) + ts / half_life_ms
+    left = -math.expm1((point - log_score) * math.log(2.0))  # 1 - 2**(point - log_score)
+    if left <= NOTHING_LEFT:
+        return None
+    return log_score + math.log2(left)
+
+
 def value_at(log_score: float, now_ms: int, half_life_ms: int) -> float:
     """The decayed count a log-space score stands for at ``now_ms``, which should be the
     score's own clock (its latest event time or later); clamped by ``exp2``."""

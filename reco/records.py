@@ -18,7 +18,8 @@ class ItemSignal:
     """What the per-item operator learns (keyed by ``item_id``): a clean interaction (with
     the session's previous item for co-occurrence), or, with ``neighbour`` set, that
     ``neighbour`` followed this item in a session, or, with ``bought_with`` set, that the two
-    were carted or bought in one session."""
+    were carted or bought in one session. With ``retract`` set, the same signal taken back:
+    an erased user's contribution leaves the counts (features/contributions.py)."""
 
     item_id: str
     category: str = ""
@@ -30,6 +31,7 @@ class ItemSignal:
     neighbour: str | None = None
     bought_with: str | None = None   # set: ``bought_with`` went into a basket with this item
     event_type: str = ""             # of an interaction: views and purchases are also ranked
+    retract: bool = False            # take this signal back out (the user was erased)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class TopOffer:
     key: str
     item_id: str
     score: float
+    removed: bool = False  # the item's score is gone (an erasure took back all of it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class SegmentSignal:
     item_id: str
     weight: float
     ts: int
+    retract: bool = False  # take this signal back out (the user was erased)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ tests call it; none re-implements a part of it. It has no Flink, Kafka or gRPC i
 - ``learn(state, event, checked)``: the profile (features/), the rewards the event closes
   (online_models/feedback.py) and the signal for the user's segment's cold-start list.
 - ``impression(state, impression, now_ms)`` and ``expire(state, now_ms)``: the feedback join.
+- ``retractions(quality)`` and ``forget(state)``: what she added to the shared counts (her
+  ledgers, features/contributions.py), to be taken back when she withdraws or is erased.
 - ``publish(state, user_id, shared, at_ms)``: the user's segment (the clusterer learns from the
   profile), the profile message and, when it changed, the recommendation list: the candidate
   pool from the user's own items and the shared lists and factors.
@@ -45,6 +47,7 @@ from typing import Any
 
 from features.consent import Consent, ConsentGate, Verdict
 from features.context import country_code
+from features.contributions import Contributions, remember
 from features.quality import QualityState
 from online_models.factors import ItemFactors
 from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
@@ -86,6 +89,14 @@ class UserState:
 
     profile: Any
     feedback: FeedbackJoiner | None = None
+    given: Contributions | None = None  # her signals to the segment and country lists
+    segment_counts: dict[int, int] | None = None  # her counts in each segment's size
+
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        # a state stored before a field was added restores with None for it
+        stored = state[1]
+        for name in self.__slots__:
+            object.__setattr__(self, name, stored.get(name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +163,31 @@ class UserStep:
             return ()
         return (_item_signal(event, None),)
 
-    def check(self, quality: QualityState | None, event: Event
+    def check(self, quality: QualityState | None, event: Event, counted: bool = True
               ) -> tuple[Checked, QualityState | None]:
         """The quality step: the verdict on ``event`` and its item signals, and the user's
         quality state after it. Without the feature engine (the skeleton) every event is
-        clean and its profile drops redelivered ids itself."""
+        clean and its profile drops redelivered ids itself. ``counted``: the signals will
+        reach the shared counts (consent to analytics), so her ledger keeps them for an
+        erasure to take back (``retractions``)."""
+        checked, quality = self._check(quality, event)
+        if counted and checked.item_signals and quality is not None:
+            recent, bots, session, *ledger = quality
+            kept = remember(ledger[0] if ledger else None, checked.item_signals,
+                            self.settings.erasure_ledger)
+            quality = (recent, bots, session) if kept is None else (recent, bots, session, kept)
+        return checked, quality
+
+    @staticmethod
+    def retractions(quality: QualityState | None) -> list[ItemSignal]:
+        """Her item signals that the ledger kept, to be taken back out of the shared counts
+        (she withdrew consent or was erased)."""
+        if quality is None or len(quality) < 4:
+            return []
+        return quality[3].retractions()
+
+    def _check(self, quality: QualityState | None, event: Event
+               ) -> tuple[Checked, QualityState | None]:
         previous: str | None = None
         basket: tuple[str, ...] = ()
         if self.gate is None:
@@ -200,7 +231,18 @@ class UserStep:
                     else []) + ([country_list_key(country)] if country else [])
             out.segment_signals = [SegmentSignal(key, event.item_id, weight, event.ts)
                                    for key in keys]
+            state.given = remember(state.given, out.segment_signals,
+                                   self.settings.erasure_ledger)
         return out
+
+    def forget(self, state: UserState | None) -> list[SegmentSignal]:
+        """Takes her out of what the step shares: her count in the segment sizes now, and
+        her signals to the segment and country lists, returned marked to be taken back (the
+        job sends them to those lists). The caller then drops her state."""
+        if state is None:
+            return []
+        self.segments.forget(state.segment_counts or {})
+        return state.given.retractions() if state.given is not None else []
 
     def _rewards(self, state: UserState, event: Event) -> list[Sample]:
         joiner = state.feedback
@@ -249,6 +291,10 @@ class UserStep:
         profile = state.profile
         message = self.profiles.message(profile, user_id, at_ms)
         profile.segment = self.segments.learn_predict_one(segment_features(message))
+        if state.segment_counts is None:
+            state.segment_counts = {}
+        counts = state.segment_counts
+        counts[profile.segment] = counts.get(profile.segment, 0) + 1
         message.segment = str(profile.segment)
         return Published(message, self._list(profile, user_id, shared, at_ms))
 

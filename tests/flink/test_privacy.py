@@ -9,7 +9,7 @@ import pytest
 
 from reco.events import Event
 from reco.v1 import recommendations_pb2 as pb
-from tests.flink.harness import PAUSE, T0, ev, pseudonyms_of, run_pipeline
+from tests.flink.harness import PAUSE, T0, ev, last_by_key, pseudonyms_of, run_pipeline
 
 pytestmark = pytest.mark.flink
 
@@ -84,3 +84,35 @@ def test_an_erasure_request_forgets_the_user_in_every_output_and_reports_it(tmp_
         (ids.of("fay"), "req-1", "job"), (ids.of("nobody"), "req-2", "job")}
     [letter] = [json.loads(s) for s in out["dead_letters"]]
     assert letter["topic"] == "erasure" and "user_id must be a string" in letter["reason"]
+
+
+def test_an_erasure_takes_her_contributions_back_out_of_the_shared_counts(tmp_path):
+    """Fay views f1 then f3 and buys f3 in Germany; gus views f1. Once she is erased, f3 has
+    no count, f1 has gus's view and no co-occurrence with f3, and neither her category's nor
+    her country's list holds f3 (userstep/step.py: retractions and forget)."""
+    from reco.config import Settings
+    from reco.erasure import erasure_request
+    from reco.keys import category_key, country_list_key
+
+    settings = Settings(restart_attempts=0, top_emit_interval_ms=0, profile_min_interval_ms=0,
+                        trending_emit_ratio=1.0, consent_default="deny",
+                        checkpoint_dir=str(tmp_path / "ck"), stack_dir=str(tmp_path / "f"))
+    ids = pseudonyms_of(settings)
+    yes = {"personalization": True, "analytics": True}
+    records: list[bytes | tuple[bytes, str]] = [
+        ev(1, "fay", "product_view", "f1", "hats", country="DE", **yes).to_json(),
+        ev(2, "fay", "product_view", "f3", "hats", country="DE", **yes).to_json(),
+        ev(3, "fay", "purchase", "f3", "hats", country="DE", price=20.0, **yes).to_json(),
+        ev(4, "gus", "product_view", "f1", "hats", **yes).to_json(),
+        PAUSE,
+        (erasure_request(ids.of("fay"), "req-1", T0 + 9_000), "erasure")]
+    out = run_pipeline(records, settings)
+    before = {key: value for key, value in out["item_features"][:4]}
+    features = last_by_key(out["item_features"], pb.ItemFeatures)
+    assert pb.ItemFeatures.FromString(before["f3"]).interactions["1h"] > 0  # she counted
+    assert features["f3"].trending_score == 0 and not any(features["f3"].interactions.values())
+    assert features["f1"].interactions["1h"] == 1.0  # gus's view
+    assert [a.item_id for a in features["f1"].co_occurring] == []
+    lists = last_by_key(out["popular_lists"], pb.RecommendationList)
+    assert [i.item_id for i in lists[category_key("hats")].items] == ["f1"]
+    assert "f3" not in [i.item_id for i in lists[country_list_key("DE")].items]
