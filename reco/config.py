@@ -118,7 +118,7 @@ class Settings:
                                   "(retention: docs/privacy.md)", 90 * 86_400_000)
     erasure_ledger: int = _doc(
         "a user's latest contributions to the shared counts (item scores, co-occurrence, "
-        "segment and country lists) kept so an erasure can take them back (~75 bytes each; "
+        "segment and country lists) kept so an erasure can take them back (~55 bytes each; "
         "0: none, an erasure leaves her counts to decay: docs/privacy.md)", 64)
     id_key_file: str = _doc(
         "the secret key of the pseudonymous user ids (at least 32 random bytes; every job and "

@@ -9,6 +9,7 @@ once. Plain frozen dataclasses with slots: small when pickled, readable in a dea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from reco.erasure import ErasureRequest
 
@@ -32,6 +33,10 @@ class ItemSignal:
     bought_with: str | None = None   # set: ``bought_with`` went into a basket with this item
     event_type: str = ""             # of an interaction: views and purchases are also ranked
     retract: bool = False            # take this signal back out (the user was erased)
+
+    # what taking it back reads (features/contributions.py keeps only these)
+    retracted_by: ClassVar[tuple[str, ...]] = ("item_id", "weight", "ts", "previous",
+                                               "neighbour", "bought_with", "event_type")
 
 
 @dataclass(frozen=True, slots=True)
