@@ -124,6 +124,28 @@ def replay(events: list[Event], methods: list[Method], targets: set[str],
                            for name, d in daily.items()}}
 
 
+PERIODS = {"validation": (0.6, 0.8), "test": (0.8, 1.0)}  # shares of the stream's events
+
+
+def period_split(events: list[Event], period: str) -> tuple[list[Event], set[str]]:
+    """Honest tuning: the events to replay and the ids of those to score for ``period``.
+    The stream (in time order) is cut by its events: ``validation`` scores the targets of
+    its 60-80% part (a period inside the training part, for choosing settings) and replays
+    nothing after it; ``test`` scores the last 20% (for reporting) after learning the rest.
+
+    >>> events = [Event(f"e{n}", "purchase", "u", ts=n, item_id="i") for n in range(10)]
+    >>> replayed, scored = period_split(events, "validation")
+    >>> len(replayed), sorted(scored)
+    (8, ['e6', 'e7'])
+    >>> replayed, scored = period_split(events, "test")
+    >>> len(replayed), sorted(scored)
+    (10, ['e8', 'e9'])
+    """
+    low, high = PERIODS[period]
+    start, end = round(low * len(events)), round(high * len(events))
+    return events[:end], {event.event_id for event in events[start:end]}
+
+
 def with_test_sessions(train: list[Event], test: list[Event]) -> tuple[list[Event], set[str]]:
     """The training events then the test ones (their ids made distinct from the training
     file's), and the ids of the test events to score: each after its session's first.
@@ -296,6 +318,12 @@ def main(argv: list[str] | None = None) -> int:
                              "_train_full), then predict each next item within the sessions of "
                              "FILE (its _test), every event after a session's first; methods "
                              "keep learning online from the test events once asked")
+    parser.add_argument("--period", choices=sorted(PERIODS),
+                        help="score only one part of the stream (honest tuning): validation "
+                             "(its 60-80%% part: choose settings on it) or test (its last "
+                             "20%%: report on it); default: every target")
+    parser.add_argument("--system-only", action="store_true",
+                        help="replay the system alone, without the baselines (tuning runs)")
     parser.add_argument("--placement", choices=PLACEMENTS,
                         help="instead: item-to-item next-event prediction for a placement "
                              "beside the personal list (evaluation/placements.py)")
@@ -311,6 +339,10 @@ def main(argv: list[str] | None = None) -> int:
             events, scored = with_test_sessions(events, load_dataset(args.dataset, args.test))
     except (DatasetError, OSError) as exc:  # the input: say what is wrong with it
         parser.error(str(exc))
+    if args.period:
+        if args.test:
+            parser.error("--period splits one stream; --test brings its own test part")
+        events, scored = period_split(events, args.period)
     if args.placement:
         settings = settings_for_data(settings_or_exit("reco eval"), events)
         print(placement_report(events, args.placement, settings, args.dataset,
@@ -327,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.stack:
         return _stack_comparison(events, targets, args)
-    systems = methods(args.seed, events)
+    systems = methods(args.seed, events)[:1 if args.system_only else None]
     system = systems[0]
     result = replay(events, systems, targets, segment_of=system.rfm_segment
                     if isinstance(system, InProcessSystem) else None, scored=scored)

@@ -11,8 +11,7 @@ from evaluation.prequential import main as evaluate
 from reco.simulator import ShopperSimulation, SimConfig
 
 
-def test_a_replay_scores_every_method_and_writes_the_report(tmp_path, monkeypatch):
-    path = tmp_path / "shop.csv"
+def write_shop(path):
     sim = ShopperSimulation(SimConfig(n_users=150, n_items=300, seed=3, bot_share=0.0))
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
@@ -21,6 +20,11 @@ def test_a_replay_scores_every_method_and_writes_the_report(tmp_path, monkeypatc
             if event.item_id:
                 writer.writerow([event.ts, event.user_id, event.item_id, event.event_type,
                                  event.category or "", event.price or ""])
+
+
+def test_a_replay_scores_every_method_and_writes_the_report(tmp_path, monkeypatch):
+    path = tmp_path / "shop.csv"
+    write_shop(path)
     monkeypatch.setattr(report, "REPORTS", tmp_path / "reports")
     assert evaluate(["--dataset", "csv", str(path), "--name", "sim"]) == 0
     folder = tmp_path / "reports" / "sim"
@@ -132,3 +136,33 @@ def test_an_unusable_data_set_or_limit_gets_an_error_line_not_a_traceback(tmp_pa
         with pytest.raises(SystemExit) as stopped:
             evaluate(argv)
         assert stopped.value.code == 2 and says in capsys.readouterr().err, argv
+
+
+def test_the_validation_and_test_periods_each_score_a_part_of_the_stream(tmp_path,
+                                                                         monkeypatch):
+    """Honest tuning: the system alone, scored on the validation period and on the test
+    period, each on some targets and together on fewer than the whole stream has (which
+    events each period scores: evaluation/prequential.py's period_split doctest)."""
+    path = tmp_path / "shop.csv"
+    write_shop(path)
+    monkeypatch.setattr(report, "REPORTS", tmp_path / "reports")
+    targets = {}
+    for period in ("validation", "test", None):
+        name = period or "all"
+        argv = ["--dataset", "csv", str(path), "--name", name, "--system-only"]
+        assert evaluate(argv + (["--period", period] if period else [])) == 0
+        result = json.loads((tmp_path / "reports" / name / "report.json").read_text())
+        assert list(result["summary"]) == ["reco-stream (this system)"]
+        targets[name] = result["targets"]
+    assert 0 < targets["validation"] and 0 < targets["test"]
+    assert targets["validation"] + targets["test"] < targets["all"]
+
+
+def test_a_period_with_a_test_file_is_refused(tmp_path, capsys):
+    import pytest
+
+    path = tmp_path / "shop.csv"
+    write_shop(path)
+    with pytest.raises(SystemExit) as stopped:
+        evaluate(["--dataset", "csv", str(path), "--period", "test", "--test", str(path)])
+    assert stopped.value.code == 2 and "--test brings its own" in capsys.readouterr().err
