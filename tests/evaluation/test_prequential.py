@@ -154,7 +154,7 @@ def test_the_validation_and_test_periods_each_score_a_part_of_the_stream(tmp_pat
         result = json.loads((tmp_path / "reports" / name / "report.json").read_text())
         assert list(result["summary"]) == ["reco-stream (this system)"]
         targets[name] = result["targets"]
-    assert 0 < targets["validation"] and 0 < targets["test"]
+    assert targets["validation"] > 0 and targets["test"] > 0
     assert targets["validation"] + targets["test"] < targets["all"]
 
 
