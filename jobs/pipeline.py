@@ -42,7 +42,7 @@ from pyflink.java_gateway import get_gateway
 
 from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
 from operators.items import ITEM_FEATURES, ItemTrending
-from operators.parse import CATALOG_ENTRIES, FACTOR_CHUNKS, ParseEvents
+from operators.parse import CATALOG_ENTRIES, SHARED_MODELS, ParseEvents
 from operators.policy import PolicyLearner
 from operators.quality import CONSENT, FILTERED, ITEM_SIGNALS, QualityFilter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS
@@ -132,7 +132,8 @@ def build_pipeline(raw: DataStream, settings: Settings,
                                      factors_topic=s.topic_item_factors,
                                      max_future_ms=s.max_future_ms,
                                      items_topic=s.topic_items,
-                                     erasure_topic=s.topic_erasure, ids_from=s),
+                                     erasure_topic=s.topic_erasure,
+                                     segments_topic=s.topic_segments, ids_from=s),
                          output_type=KEYED_PICKLED).name("parse").uid("parse")
     checked = (keyed(parsed).process(QualityFilter(s), output_type=KEYED_PICKLED)
                .name("quality").uid("quality"))
@@ -149,10 +150,11 @@ def build_pipeline(raw: DataStream, settings: Settings,
                .process(PopularMerge(s.reco_list_size, s.top_emit_interval_ms),
                         output_type=PICKLED)
                .name("popular").uid("popular").set_parallelism(1))
-    # top lists and item factor chunks, to every instance of the user operator (the views and
+    # top lists, item factor chunks and the instances' segment models (read back from the
+    # segments topic), to every instance of the user operator (the views and
     # purchases rankings serve the popular placement only: they are published, not broadcast)
     broadcast_tops = category_tops.filter(lambda top: not is_ranking_key(top[0]))
-    top_lists = broadcast_tops.union(popular, side_output(parsed, FACTOR_CHUNKS)) \
+    top_lists = broadcast_tops.union(popular, side_output(parsed, SHARED_MODELS)) \
         .broadcast(TOP_LISTS)
     users = (keyed(checked)
              .connect(top_lists)

@@ -4,9 +4,10 @@ Chosen from measurement on this machine (12 features, 3,000 samples): River KMea
 ~22 us and predicts in ~20 us per sample; DBSTREAM learns in ~210 us (CluStream and DenStream
 are slower still, see DESIGN.md), so k-means is the one that fits the per-event budget.
 
-To avoid one hot key, each parallel instance of the job can keep its own model (it sees a
-random sample of users) and ``merge`` them periodically: centres are matched by distance and
-averaged, weighted by how many users each instance assigned to them.
+To avoid one hot key, the model is not keyed state: the job's first parallel instance learns
+it from its users (a random sample of all, by their keys) and publishes it on the segments
+topic; the other instances read it back and ``follow`` it, so a segment id means the same on
+every instance. With one instance (and in the evaluation harness) it learns from every user.
 
 >>> model = SegmentModel(n_segments=2, seed=3)
 >>> for _ in range(50):
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections import defaultdict
 
 from river import cluster
 
@@ -60,6 +62,7 @@ class SegmentModel:
         self._kmeans = cluster.KMeans(n_clusters=n_segments, halflife=halflife, sigma=0.5,
                                       seed=seed)
         self.sizes = [0] * n_segments
+        self.following = False  # assigns with another instance's centres (``follow``)
 
     def learn_one(self, x: dict[str, float]) -> None:
         self.learn_predict_one(x)
@@ -73,10 +76,12 @@ class SegmentModel:
             raise ValueError("segment features must be finite")
         x = {feature: min(1.0, max(-1.0, value)) for feature, value in x.items()}
         segment = self.predict_one(x)
+        self.sizes[segment] += 1
+        if self.following:
+            return segment
         center = self._kmeans.centers[segment]
         for feature, value in x.items():
             center[feature] += self.halflife * (value - center[feature])
-        self.sizes[segment] += 1
         return segment
 
     def forget(self, counted: dict[int, int]) -> None:
@@ -110,24 +115,41 @@ class SegmentModel:
     def centers(self) -> dict[int, dict[str, float]]:
         return {k: dict(v) for k, v in self._kmeans.centers.items()}
 
-    def merge(self, other: SegmentModel) -> None:
-        """Folds another instance's model into this one (centres matched greedily by
-        distance, averaged by the number of users behind each)."""
-        mine, theirs = self._kmeans.centers, other._kmeans.centers
-        free = set(theirs)
-        for k in sorted(mine, key=lambda c: -self.sizes[c]):
-            if not free:
-                break
-            j = min(free, key=lambda c: squared_distance(mine[k], theirs[c]))
-            free.remove(j)
-            a, b = self.sizes[k], other.sizes[j]
-            total = a + b
-            if total == 0:
-                continue
-            for feature in {**mine[k], **theirs[j]}:
-                mine[k][feature] = (a * mine[k].get(feature, 0.0)
-                                    + b * theirs[j].get(feature, 0.0)) / total
-            self.sizes[k] = total
+    def follow(self, centres: dict[int, dict[str, float]]) -> bool:
+        """Assigns with ``centres`` (another instance's model, from the segments topic) from
+        now on instead of learning its own: every parallel instance then gives a user the
+        same segment id, by which the segment lists are keyed. Sizes stay this instance's
+        counts. True when the centres were taken.
+
+        >>> x, y = {"x": 1.0, "y": 0.0}, {"x": 0.0, "y": 1.0}
+        >>> a, b = SegmentModel(n_segments=2, seed=0), SegmentModel(n_segments=2, seed=1)
+        >>> for _ in range(30):  # the two instances see the same kinds of users
+        ...     a.learn_one(x); a.learn_one(y); b.learn_one(y); b.learn_one(x)
+        >>> [a.predict_one(x), a.predict_one(y)], [b.predict_one(x), b.predict_one(y)]
+        ([0, 1], [1, 0])
+        >>> b.follow(a.centers), [b.learn_predict_one(x), b.learn_predict_one(y)]
+        (True, [0, 1])
+        >>> b.centers == a.centers  # it assigns, and learns no more
+        True
+        """
+        if set(centres) != set(self._kmeans.centers):
+            return False  # a model of another number of segments: nothing to take
+        self._take(centres)
+        self.following = True
+        return True
+
+    def resume(self, centres: dict[int, dict[str, float]]) -> bool:
+        """Starts from ``centres`` (this instance's last published model) when it has learned
+        nothing since a restart; True when it did."""
+        if any(self.sizes) or set(centres) != set(self._kmeans.centers):
+            return False
+        self._take(centres)
+        return True
+
+    def _take(self, centres: dict[int, dict[str, float]]) -> None:
+        # a feature a centre has not seen yet is drawn as River draws it (the seeded factory)
+        draw = next(iter(self._kmeans.centers.values())).default_factory
+        self._kmeans.centers = {k: defaultdict(draw, centre) for k, centre in centres.items()}
 
     def clone(self) -> SegmentModel:
         return SegmentModel(self.n_segments, self.halflife, self.seed)

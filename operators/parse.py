@@ -23,12 +23,14 @@ from reco.config import Settings
 from reco.erasure import parse_erasure
 from reco.events import DEFAULT_MAX_FUTURE_MS, InvalidEvent, parse_event
 from reco.impressions import parse_impression
-from reco.keys import factors_key
+from reco.keys import factors_key, segment_model_key
 from reco.pseudonyms import hide_user_id, load_pseudonyms
 from reco.v1 import recommendations_pb2 as pb
 
 # (factors_key(chunk), ItemFactorsChunk bytes), for the broadcast to the user operator
-FACTOR_CHUNKS = OutputTag("factor-chunks", Types.PICKLED_BYTE_ARRAY())
+# (broadcast key, bytes) of the models the user operator reads: item factor chunks and the job
+# instances' segment models
+SHARED_MODELS = OutputTag("shared-models", Types.PICKLED_BYTE_ARRAY())
 # Row(item id, reco.records.CatalogEntry): the catalog, for the per-item operator
 CATALOG_ENTRIES = OutputTag("catalog-entries", KEYED_PICKLED)
 
@@ -52,14 +54,15 @@ class ParseEvents(ProcessFunction):
     """Input rows: (value, topic, partition, offset); output: KEYED_PICKLED rows of the user id
     and the ``reco.events.Event``, or the ``reco.impressions.Impression`` for records of the
     impressions topic, or the ``reco.erasure.ErasureRequest`` of the erasure topic; item factor
-    chunks to the FACTOR_CHUNKS side output and catalog records (the items topic) to
-    CATALOG_ENTRIES."""
+    chunks and the job's own segment models (the segments topic) to the SHARED_MODELS side
+    output, and catalog records (the items topic) to CATALOG_ENTRIES."""
 
     def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
                  impressions_topic: str = "impressions",
                  factors_topic: str = "item_factors",
                  max_future_ms: int = DEFAULT_MAX_FUTURE_MS,
                  items_topic: str = "items", erasure_topic: str = "erasure",
+                 segments_topic: str = "segments",
                  ids_from: Settings | None = None) -> None:
         self.max_event_bytes = max_event_bytes
         self.max_future_ms = max_future_ms
@@ -68,6 +71,7 @@ class ParseEvents(ProcessFunction):
         self.factors_topic = factors_topic
         self.items_topic = items_topic
         self.erasure_topic = erasure_topic
+        self.segments_topic = segments_topic
         self.ids_from = ids_from  # the key is read at open(), never shipped in the job graph
 
     def open(self, runtime_context: RuntimeContext) -> None:
@@ -87,6 +91,9 @@ class ParseEvents(ProcessFunction):
                 return
             if row[1] == self.factors_topic:
                 yield from self._factor_chunk(raw)
+                return
+            if row[1] == self.segments_topic:
+                yield from self._segment_model(raw)
                 return
             if row[1] == self.erasure_topic:
                 if raw is not None:  # a tombstone: compaction of an old request
@@ -123,7 +130,18 @@ class ParseEvents(ProcessFunction):
         problem = chunk_problem(chunk)
         if problem:
             raise InvalidEvent(problem)
-        yield FACTOR_CHUNKS, (factors_key(chunk.chunk), bytes(raw))
+        yield SHARED_MODELS, (factors_key(chunk.chunk), bytes(raw))
+
+    def _segment_model(self, raw: bytes | None) -> Iterator[Any]:
+        if raw is None:
+            return  # a tombstone of the compacted topic
+        try:
+            summary = pb.SegmentModelSummary.FromString(raw)
+        except DecodeError:
+            raise InvalidEvent("segment model: not a SegmentModelSummary protobuf") from None
+        if not summary.instance:
+            raise InvalidEvent("segment model: no instance")
+        yield SHARED_MODELS, (segment_model_key(summary.instance), bytes(raw))
 
     def _dead_letter(self, reason: str, raw: bytes | None, row: Any) -> str:
         source = {"topic": row[1], "partition": row[2], "offset": row[3]}

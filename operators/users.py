@@ -37,7 +37,13 @@ from reco.clock import now_ms
 from reco.config import Settings
 from reco.erasure import erasure_done
 from reco.impressions import Impression
-from reco.keys import FACTORS_PREFIX
+from reco.keys import (
+    FACTORS_PREFIX,
+    REFERENCE_INSTANCE,
+    SEGMENT_MODEL_PREFIX,
+    instance_name,
+    segment_model_key,
+)
 from reco.records import Forget
 from reco.v1 import recommendations_pb2 as pb
 from userstep.step import Shared, UserState, UserStep
@@ -96,7 +102,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         s = self.settings
         self.state = runtime_context.get_state(value_state("user", s.user_state_ttl_ms))
         self.step = UserStep(s)
-        self.instance = f"instance-{subtask_index(runtime_context)}"
+        self.instance = instance_name(subtask_index(runtime_context))
         self.segments_sent_ms = 0
         # Every parallel instance receives every broadcast element, so a plain dict mirrors
         # the broadcast state without unpickling a list per lookup. Filled from the state on
@@ -195,8 +201,27 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             model = self.factor_chunks.add(pb.ItemFactorsChunk.FromString(value))
             if model is not None:
                 self.factors = model  # swapped whole: lists use one version or the other
+        elif key.startswith(SEGMENT_MODEL_PREFIX):
+            self._follow_segments(key, value)
         elif self.tops is not None:
             self.tops[key] = value
+
+    def _follow_segments(self, key: str, value: bytes) -> None:
+        """Segment ids mean the same users on every instance: the first instance learns the
+        segment model, the others assign with its latest centres, which come back through
+        the segments topic (the dataflow has no cycles). After a restart the first resumes
+        from its last published model. With one instance nothing comes from another, so the
+        job learns exactly as the evaluation harness does."""
+        if key != segment_model_key(REFERENCE_INSTANCE):
+            return
+        summary = pb.SegmentModelSummary.FromString(value)
+        centres = {segment.id: dict(segment.centroid) for segment in summary.segments}
+        if not any(segment.size for segment in summary.segments):
+            return  # nothing learned yet
+        if self.instance == REFERENCE_INSTANCE:
+            self.step.segments.resume(centres)
+        else:
+            self.step.segments.follow(centres)
 
     @dead_letter_on_error("user-recommendations")
     def process_broadcast_element(self, value: Any,

@@ -2,11 +2,11 @@
 enter.
 
 The top lists broadcast to the user operator share one map: every key names its kind first
-(``category/``, ``new/``, ``factors/``, or exactly ``popular``), and a category id only ever
-appears after ``category/`` or ``new/``, so no category can stand for the popular list or a
-factor chunk. The cold-start lists (global and per segment) leave the job on their own
-compacted topic (``Settings.topic_popular_lists``), so no user id can overwrite them on the
-recommendations topic.
+(``category/``, ``new/``, ``factors/``, ``segment-model/``, or exactly ``popular``), and a
+category id only ever appears after ``category/`` or ``new/``, so no category can stand for
+the popular list, a factor chunk or a segment model. The cold-start lists (global and per
+segment) leave the job on their own compacted topic (``Settings.topic_popular_lists``), so no
+user id can overwrite them on the recommendations topic.
 
 >>> category_key("__popular__"), new_items_key("shoes"), factors_key(3)
 ('category/__popular__', 'new/shoes', 'factors/3')
@@ -26,6 +26,7 @@ POPULAR_LIST = "popular"
 CATEGORY_PREFIX = "category/"
 NEW_ITEMS_PREFIX = "new/"
 FACTORS_PREFIX = "factors/"
+SEGMENT_MODEL_PREFIX = "segment-model/"  # + a job instance: its segment centres
 # rankings for the popular placement only (not broadcast to the user operator): a category's
 # most viewed and best-selling items, and exactly "views" / "purchases" over all categories
 VIEWS_PREFIX = "views/"
@@ -65,6 +66,19 @@ def is_ranking_key(key: str) -> bool:
 def factors_key(chunk: int) -> str:
     """The broadcast key of one chunk of the item factors."""
     return f"{FACTORS_PREFIX}{chunk}"
+
+
+def instance_name(index: int) -> str:
+    """A user-operator instance's name on the segments topic."""
+    return f"instance-{index}"
+
+
+REFERENCE_INSTANCE = instance_name(0)  # the instance whose segment model the others follow
+
+
+def segment_model_key(instance: str) -> str:
+    """The broadcast key of one job instance's segment model (the segments topic's record)."""
+    return SEGMENT_MODEL_PREFIX + instance
 
 
 def segment_list_key(segment: int | str) -> str:

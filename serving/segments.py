@@ -1,10 +1,12 @@
 """Segments for users the job has not seen: the nearest centroid, by context alone (device and
-part of the day), of the segment model the job published (the instance that has assigned the
-most users; all instances start from the same seeded centres)."""
+part of the day), of the segment model the job published: the first instance's, which the
+others follow (operators/users.py), or, before it published, the instance that has assigned
+the most users."""
 
 from __future__ import annotations
 
 from online_models.segments import context_segment
+from reco.keys import REFERENCE_INSTANCE
 from reco.v1 import recommendations_pb2 as pb
 from serving.store import SEGMENTS, Store
 
@@ -22,7 +24,8 @@ class SegmentDirectory:
         self._loaded = current
         summaries = [pb.SegmentModelSummary.FromString(v) for _, v in self.store.values(SEGMENTS)]
         if summaries:
-            best = max(summaries, key=lambda s: sum(seg.size for seg in s.segments))
+            best = max(summaries, key=lambda s: (s.instance == REFERENCE_INSTANCE,
+                                                 sum(seg.size for seg in s.segments)))
             self.centroids = {seg.id: dict(seg.centroid) for seg in best.segments}
 
     def assign(self, device_type: str, day_part: str) -> int | None:

@@ -53,15 +53,31 @@ def test_pickle_clone_determinism_and_inputs_untouched():
     assert twin.centers == model.centers
 
 
-def test_merging_two_instances_keeps_the_segments_apart():
+def test_an_instance_that_follows_another_gives_every_user_the_same_segment():
+    """Parallel instances see different users; one that follows the first's centres (the
+    segments topic) assigns each planted group the segment the first assigns, where on its
+    own it labels them its own way, and it learns no centres of its own."""
     a, b = SegmentModel(n_segments=6, seed=5), SegmentModel(n_segments=6, seed=6)
     data = planted(7)
     for n, (_, x) in enumerate(data):
         (a if n % 2 else b).learn_one(x)
-    a.merge(b)
-    assert sum(a.sizes) == len(data)
-    predicted = {g: a.predict_one(GROUPS[g]) for g in range(len(GROUPS))}
-    assert len(set(predicted.values())) == len(GROUPS)
+    groups = range(len(GROUPS))
+    assert [b.predict_one(GROUPS[g]) for g in groups] != [a.predict_one(GROUPS[g]) for g in groups]
+    assert b.follow(a.centers)
+    before = b.centers
+    for _, x in data[:50]:
+        b.learn_one(x)
+    assert b.centers == before and sum(b.sizes) == len(data) // 2 + 50
+    assert [b.predict_one(GROUPS[g]) for g in groups] == [a.predict_one(GROUPS[g]) for g in groups]
+    assert not b.follow({0: {}})  # another number of segments: refused
+
+
+def test_a_restarted_model_resumes_from_its_last_published_centres():
+    a, fresh = SegmentModel(n_segments=6, seed=5), SegmentModel(n_segments=6, seed=5)
+    for _, x in planted(7):
+        a.learn_one(x)
+    assert fresh.resume(a.centers) and fresh.centers == a.centers and not fresh.following
+    assert not a.resume(fresh.centers)  # it has learned: its own centres stand
 
 
 def test_profiles_become_vectors_in_0_1():
