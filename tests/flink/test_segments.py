@@ -41,7 +41,7 @@ def test_the_other_instances_assign_with_the_first_instances_segment_model(tmp_p
             # it follows: it assigns with them and learns none (a feature the model never
             # had is drawn, as River draws it, when first met)
             assert {k: {f: centres[k][f] for f in wanted[k]} for k in centres} == wanted
-        else:  # the first started from them (a restart resumes so) and learned on
+        else:  # the first learns (from them, as after a restart: unit-tested) and publishes
             assert centres != wanted and set(centres) == set(wanted)
     [letter] = [json.loads(s) for s in out["dead_letters"]]
     assert letter["topic"] == "segments" and "not a SegmentModelSummary" in letter["reason"]
