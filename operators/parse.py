@@ -123,10 +123,7 @@ class ParseEvents(ProcessFunction):
     def _factor_chunk(self, raw: bytes | None) -> Iterator[Any]:
         if raw is None:
             return  # a tombstone of the compacted topic
-        try:
-            chunk = pb.ItemFactorsChunk.FromString(raw)
-        except DecodeError:
-            raise InvalidEvent("item factors chunk: not an ItemFactorsChunk protobuf") from None
+        chunk = _decoded(pb.ItemFactorsChunk, raw, "item factors chunk")
         problem = chunk_problem(chunk)
         if problem:
             raise InvalidEvent(problem)
@@ -135,10 +132,7 @@ class ParseEvents(ProcessFunction):
     def _segment_model(self, raw: bytes | None) -> Iterator[Any]:
         if raw is None:
             return  # a tombstone of the compacted topic
-        try:
-            summary = pb.SegmentModelSummary.FromString(raw)
-        except DecodeError:
-            raise InvalidEvent("segment model: not a SegmentModelSummary protobuf") from None
+        summary = _decoded(pb.SegmentModelSummary, raw, "segment model")
         if not summary.instance:
             raise InvalidEvent("segment model: no instance")
         yield SHARED_MODELS, (segment_model_key(summary.instance), bytes(raw))
@@ -149,3 +143,10 @@ class ParseEvents(ProcessFunction):
                                                    self.erasure_topic):
             raw = hide_user_id(raw, self.ids)  # those two carry pseudonyms already
         return dead_letter(reason, raw, source, self.dlq_raw_max_bytes)
+
+
+def _decoded(message: Any, raw: bytes, what: str) -> Any:
+    try:
+        return message.FromString(raw)
+    except DecodeError:
+        raise InvalidEvent(f"{what}: not a valid {message.__name__} protobuf") from None

@@ -44,4 +44,4 @@ def test_the_other_instances_assign_with_the_first_instances_segment_model(tmp_p
         else:  # the first learns (from them, as after a restart: unit-tested) and publishes
             assert centres != wanted and set(centres) == set(wanted)
     [letter] = [json.loads(s) for s in out["dead_letters"]]
-    assert letter["topic"] == "segments" and "not a SegmentModelSummary" in letter["reason"]
+    assert letter["topic"] == "segments" and "not a valid SegmentModelSummary" in letter["reason"]
