@@ -78,6 +78,7 @@ bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	else $(PY) -m bench.checkpoints; fi  # the simulation when the data set is not there
 	$(PY) -m bench.state
 	$(PY) -m bench.features --state-users 100000
+	$(PY) -m bench.goals  # issue 30's four goals from the results above: one table, one JSON
 
 train-factors: venv  ## retrain the item factors from the event log (needs `make up`)
 	.venv/bin/reco train-factors

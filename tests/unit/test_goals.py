@@ -1,0 +1,29 @@
+"""Issue 30's four goals from the benchmarks' results (bench/goals.py)."""
+
+from __future__ import annotations
+
+from bench.goals import goals, table
+
+
+def test_the_four_goals_come_from_one_runs_results_and_say_whether_each_is_met():
+    end_to_end = {"throughput": {"ratio": 0.55}, "lookup": {
+        "servers": [{"closed_loop_max": {"cpu_us_per_request": {"server": 500.0}}}],
+        "grpc_floor": {"closed_loop_max": {"cpu_us_per_request": {"server": 200.0}}}}}
+    freshness = {"modes": {
+        "exactly-once": [{"rate": 200, "p99_ms": 1308.0}, {"rate": 500, "p99_ms": 4070.0}],
+        "at-least-once": [{"rate": 200, "p99_ms": 511.0}, {"rate": 500, "p99_ms": 900.0}]}}
+    found = goals(end_to_end, freshness, harness_events_per_s=280.0)
+    assert (found["P1"]["value"], found["P1"]["met"]) == (0.55, True)
+    assert (found["P3"]["value"], found["P3"]["met"]) == (2.5, False)
+    # the worst mode at the highest rate measured, the other beside it
+    assert found["P2"]["value"] == 4070.0 and not found["P2"]["met"]
+    assert found["P2"]["at"] == "500 events/s, exactly-once, at-least-once 900 ms"
+    assert found["P7"]["met"] is None and "280 events/s" in found["P7"]["at"]
+    text = table(found)
+    assert text.count("\n") == 5 and "| P3 | 2.5 | <= 1.3 | no |" in text
+
+
+def test_goals_without_results_say_not_measured():
+    found = goals(None, {"modes": {}})
+    assert all(goal["met"] is None and goal["value"] is None for goal in found.values())
+    assert "not measured" in table(found)
