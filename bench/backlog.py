@@ -26,17 +26,20 @@ from reco.clock import now_ms
 from reco.config import Settings, settings_env
 from reco.events import Event
 from reco.history import FORMATS, read_history
-from reco.pseudonyms import load_pseudonyms
+from reco.pseudonyms import ensure_local_key, load_pseudonyms
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.v1 import recommendations_pb2 as pb
 
 
 def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:
+    # one pseudonym key for every job and server of the run, as a deployment has
+    key = ensure_local_key(Settings(stack_dir=str(root)))
     return Settings(kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
                     flink_rest_port=free_port(), stack_dir=str(root / name),
                     checkpoint_dir=str(root / name / "ck"), store_path=str(root / "store"),
                     job_name=f"bench-{name}", consumer_group=f"bench-{name}-{uuid.uuid4().hex}",
-                    restart_attempts=0, consent_default="allow")  # loadgen: no consent
+                    restart_attempts=0, consent_default="allow",  # loadgen: no consent
+                    id_key_file=str(key))
 
 
 def preload(settings: Settings, users: int, limit: int) -> list[Event]:
