@@ -150,11 +150,17 @@ class InProcessSystem:
             top = self.tops.get(offer.key)
             if top is None:
                 top = self.tops[offer.key] = TopItems(self.settings.category_top_n)
-            # the popular merge reads the category lists' reports: a removed item is not in
-            # the list its category reports (operators/top_lists.py: PopularMerge)
-            if apply_offer(top, offer) and offer.key.startswith(CATEGORY_PREFIX) \
-                    and not offer.removed \
-                    and offer_ranked(self.popular, [(offer.item_id, offer.score)]):
+            changed = apply_offer(top, offer)
+            if not offer.key.startswith(CATEGORY_PREFIX):
+                continue
+            # the popular merge, as operators/top_lists.py's: the category's reports, and an
+            # item an erasure took all of leaves it too
+            if offer.removed:
+                changed = self.popular.discard(offer.item_id)
+            else:
+                changed = changed and offer_ranked(self.popular,
+                                                   [(offer.item_id, offer.score)])
+            if changed:
                 self._popular_list = None
 
     def _learn_segment(self, signal: SegmentSignal) -> None:

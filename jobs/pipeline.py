@@ -60,6 +60,7 @@ from operators.users import (
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.keys import POPULAR_LIST, is_ranking_key
+from reco.records import Removed
 from userstep.lists import popular_list
 
 RAW_RECORD = Types.ROW_NAMED(["value", "topic", "partition", "offset"],
@@ -96,6 +97,8 @@ class PopularListRow(ProcessFunction):
     @dead_letter_on_error("popular-list")
     def process_element(self, value: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
         key, ranked = value
+        if isinstance(ranked, Removed):
+            return  # for the global list's merge only (operators/top_lists.py: CategoryTop)
         yield Row(*popular_list(key, ranked, self.size, self.model_version, now_ms()))
 
 
@@ -153,7 +156,8 @@ def build_pipeline(raw: DataStream, settings: Settings,
     # top lists, item factor chunks and the instances' segment models (read back from the
     # segments topic), to every instance of the user operator (the views and
     # purchases rankings serve the popular placement only: they are published, not broadcast)
-    broadcast_tops = category_tops.filter(lambda top: not is_ranking_key(top[0]))
+    broadcast_tops = category_tops.filter(lambda top: not is_ranking_key(top[0])
+                                          and not isinstance(top[1], Removed))
     top_lists = broadcast_tops.union(popular, side_output(parsed, SHARED_MODELS)) \
         .broadcast(TOP_LISTS)
     users = (keyed(checked)

@@ -14,7 +14,7 @@ from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
 from reco.keys import CATEGORY_PREFIX, POPULAR_LIST
-from reco.records import SegmentSignal, TopOffer
+from reco.records import Removed, SegmentSignal, TopOffer
 
 
 class ThrottledTopList(KeyedProcessFunction):
@@ -37,10 +37,15 @@ class ThrottledTopList(KeyedProcessFunction):
     def output_key(self, key: str) -> str:
         return key
 
+    def notices(self, key: str, value: Any) -> Iterator[Any]:
+        """What to emit for ``value`` beside the list (in order with its versions)."""
+        return iter(())
+
     @dead_letter_on_error("top-list")
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         current, last, pending = self.state.value() or (TopItems(self.n), None, False)
         top = self.offer(current, value)
+        yield from self.notices(ctx.get_current_key(), value)
         if top is None:
             return
         now = now_ms()
@@ -65,14 +70,20 @@ class CategoryTop(ThrottledTopList):
     TopOffer(new_items_key(category), item_id, first seen): the newest items of a category, or
     TopOffer(ranking_key(kind, category or None), item_id, log count): the most viewed and
     best-selling items; a lowered or removed score when an erasure took some back. Output:
-    (key, ranked list)."""
+    (key, ranked list), and (key, Removed(item)) when an erasure took all of an item's score
+    (for the global list only: the other readers skip it)."""
 
     def offer(self, top: TopItems, value: TopOffer) -> TopItems | None:
         return top if apply_offer(top, value) else None
 
+    def notices(self, key: str, value: TopOffer) -> Iterator[Any]:
+        if value.removed:  # for the global list, which may hold the item still
+            yield key, Removed(value.item_id)
+
 
 class PopularMerge(ThrottledTopList):
-    """Input: (category key, ranked list), all on one key. Output: (POPULAR_LIST, ranked list).
+    """Input: (category key, ranked list) or (category key, Removed(item)), all on one key.
+    Output: (POPULAR_LIST, ranked list).
     Keeps the best ``n`` items by the latest score their category lists reported
     (``offer_ranked``): O(list) per update, whatever the number of categories."""
 
@@ -80,6 +91,8 @@ class PopularMerge(ThrottledTopList):
         category, ranked = value
         if not category.startswith(CATEGORY_PREFIX):
             return None  # newest items, most viewed, best sellers: not trending ones
+        if isinstance(ranked, Removed):
+            return top if top.discard(ranked.item_id) else None
         return top if offer_ranked(top, ranked) else None
 
     def output_key(self, key: str) -> str:

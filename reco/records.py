@@ -61,6 +61,15 @@ class TopOffer:
 
 
 @dataclass(frozen=True, slots=True)
+class Removed:
+    """In place of a category list's ranked items, on the way to the global popular list: an
+    erasure took back all of ``item_id``'s score, so it leaves the global list too (which
+    otherwise keeps an item until others outgrow it)."""
+
+    item_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SegmentSignal:
     """A wishlist save, cart or purchase of a user of a segment or a country: feeds that
     group's popular list, ``key`` on the popular-lists topic (reco/keys.py), by which the job

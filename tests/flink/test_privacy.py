@@ -88,11 +88,11 @@ def test_an_erasure_request_forgets_the_user_in_every_output_and_reports_it(tmp_
 
 def test_an_erasure_takes_her_contributions_back_out_of_the_shared_counts(tmp_path):
     """Fay views f1 then f3 and buys f3 in Germany; gus views f1. Once she is erased, f3 has
-    no count, f1 has gus's view and no co-occurrence with f3, and neither her category's nor
-    her country's list holds f3 (userstep/step.py: retractions and forget)."""
+    no count, f1 has gus's view and no co-occurrence with f3, and neither her category's,
+    her country's nor the global list holds f3 (userstep/step.py: retractions and forget)."""
     from reco.config import Settings
     from reco.erasure import erasure_request
-    from reco.keys import category_key, country_list_key
+    from reco.keys import GLOBAL_LIST, category_key, country_list_key
 
     settings = Settings(restart_attempts=0, top_emit_interval_ms=0, profile_min_interval_ms=0,
                         trending_emit_ratio=1.0, consent_default="deny",
@@ -116,3 +116,8 @@ def test_an_erasure_takes_her_contributions_back_out_of_the_shared_counts(tmp_pa
     lists = last_by_key(out["popular_lists"], pb.RecommendationList)
     assert [i.item_id for i in lists[category_key("hats")].items] == ["f1"]
     assert "f3" not in [i.item_id for i in lists[country_list_key("DE")].items]
+    # the global list, merged from the category lists, had it and lets it go too
+    globals_ = [pb.RecommendationList.FromString(v) for k, v in out["popular_lists"]
+                if k == GLOBAL_LIST]
+    assert any("f3" in [i.item_id for i in g.items] for g in globals_)
+    assert [i.item_id for i in globals_[-1].items] == ["f1"]

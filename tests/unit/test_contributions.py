@@ -90,21 +90,28 @@ def _counts(system: InProcessSystem) -> dict[str, object]:
                        [(a.item_id, a.affinity) for a in features.co_occurring],
                        [(a.item_id, a.affinity) for a in features.bought_with],
                        {k: round(v[0], 6) for k, v in state.rankings.items()})
+    # an item whose every count was taken back stays known (its first sight is the item's)
+    items = {item: counts for item, counts in items.items() if counts != (None, {}, [], [], {})}
     return {"items": items,
             "lists": {key: ranked(top) for key, top in system.tops.items()
                       if not key.startswith("new/")},  # when items first came: not counts
             "segment lists": {key: ranked(top) for key, top in system.segment_tops.items()},
+            "popular": ranked(system.popular),
             "segment sizes": sum(system.step.segments.sizes)}
 
 
 def test_a_user_who_withdraws_leaves_the_counts_as_if_she_never_came():
     """She grants consent, shops among his events, and withdraws: item scores, windows,
-    co-occurrence and basket pairs, the category and ranking lists, the country and segment
-    lists and the segment sizes are those of a run with his events only."""
+    co-occurrence and basket pairs, the category and ranking lists, the global popular list,
+    the country and segment lists and the segment sizes are those of a run with his events
+    only."""
     config = Settings(consent_default="allow", segments=1, trending_emit_ratio=1.0,
                       require_purchase_price=False, bot_max_per_second=100,
                       erasure_ledger=200)  # all of hers: 30 events, up to 6 signals each
     his, hers = _events("him", 0), _events("her", 1)
+    # an item only she bought, last: at the top of every list until she withdraws
+    hers.append(Event("her-last", "purchase", "her", ts=T0 + 31 * 40_000, item_id="hers",
+                      category="shoes", country="DE", price=10.0))
     grant = Event("her-c0", "consent", "her", ts=T0 - 1, personalization=True, analytics=True)
     withdraw = Event("her-c1", "consent", "her", ts=T0 + 10 * 60_000, personalization=False,
                      analytics=False)
@@ -112,6 +119,7 @@ def test_a_user_who_withdraws_leaves_the_counts_as_if_she_never_came():
     for event in sorted([grant, *his, *hers], key=lambda e: e.ts):
         both.learn(event)
     assert _counts(both) != _counts(_alone(config, his))  # she did count
+    assert "hers" in dict(_counts(both)["popular"])
     both.learn(withdraw)
     assert _counts(both) == _counts(_alone(config, his))
 
