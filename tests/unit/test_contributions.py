@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -75,7 +76,7 @@ def _events(user: str, seed: int) -> list[Event]:
     return events
 
 
-def _counts(system: InProcessSystem) -> dict[str, object]:
+def _counts(system: InProcessSystem) -> dict[str, Any]:
     """Everything shared that counts users' events, rounded where it is a decayed sum."""
     def ranked(top):
         return [(item, round(score, 6)) for item, score in top.ranked()]
