@@ -43,29 +43,18 @@ WATCHED = (POLICY, SEGMENTS, UNAVAILABLE, FACTORS_SEEN)
 
 
 def add_to_server(servicer: RecommendationsServicer, server: Any) -> None:
-    """Registers the service as the generated code does, with lenient deserializers."""
+    """Registers the service as the generated code does, with lenient deserializers: every
+    method of the proto's service, its request and response types from its descriptor."""
+    service = pb.DESCRIPTOR.services_by_name["Recommendations"]
     handlers = {
-        "GetRecommendations": grpc.unary_unary_rpc_method_handler(
-            servicer.GetRecommendations,
-            request_deserializer=lenient(pb.GetRecommendationsRequest),
-            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
-        "GetSimilarItems": grpc.unary_unary_rpc_method_handler(
-            servicer.GetSimilarItems, request_deserializer=lenient(pb.GetSimilarItemsRequest),
-            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
-        "GetPopularItems": grpc.unary_unary_rpc_method_handler(
-            servicer.GetPopularItems, request_deserializer=lenient(pb.GetPopularItemsRequest),
-            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
-        "GetComplementaryItems": grpc.unary_unary_rpc_method_handler(
-            servicer.GetComplementaryItems,
-            request_deserializer=lenient(pb.GetComplementaryItemsRequest),
-            response_serializer=pb.GetRecommendationsResponse.SerializeToString),
-        "GetUserProfile": grpc.unary_unary_rpc_method_handler(
-            servicer.GetUserProfile, request_deserializer=lenient(pb.GetUserProfileRequest),
-            response_serializer=pb.UserProfile.SerializeToString),
-    }
-    name = pb.DESCRIPTOR.services_by_name["Recommendations"].full_name
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
-    server.add_registered_method_handlers(name, handlers)
+        method.name: grpc.unary_unary_rpc_method_handler(
+            getattr(servicer, method.name),
+            request_deserializer=lenient(getattr(pb, method.input_type.name)),
+            response_serializer=getattr(pb, method.output_type.name).SerializeToString)
+        for method in service.methods}
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME,
+                                                                          handlers),))
+    server.add_registered_method_handlers(SERVICE_NAME, handlers)
 
 
 def _open_store(settings: Settings, worker: int) -> tuple[Store, Loader | None]:
