@@ -26,7 +26,7 @@ from evaluation.daily_factors import DailyFactors
 from features.consent import Consent
 from features.context import event_context
 from features.items import ItemState, learn_signal, report_step
-from features.trending import TopItems, apply_offer, learn_decayed, offer_ranked
+from features.trending import TopItems, apply_offer, learn_decayed, merge_report
 from online_models.bandit_context import bandit_context, context_features
 from online_models.factors import ItemFactors
 from online_models.feedback import Sample
@@ -37,8 +37,8 @@ from online_models.trending import Ranked
 from reco.config import Settings
 from reco.events import Event
 from reco.impressions import Impression
-from reco.keys import CATEGORY_PREFIX, POPULAR_LIST, segment_list_key
-from reco.records import ItemSignal, SegmentSignal
+from reco.keys import POPULAR_LIST, segment_list_key
+from reco.records import ItemSignal, Removed, SegmentSignal
 from reco.v1 import recommendations_pb2 as pb
 from userstep.lists import popular_list
 from userstep.serve import Prepared
@@ -150,17 +150,17 @@ class InProcessSystem:
             top = self.tops.get(offer.key)
             if top is None:
                 top = self.tops[offer.key] = TopItems(self.settings.category_top_n)
+            # the popular merge, as the job's: what changed in the list, or that the item
+            # left it for good (operators/top_lists.py: CategoryTop's notice)
             changed = apply_offer(top, offer)
-            if not offer.key.startswith(CATEGORY_PREFIX):
-                continue
-            # the popular merge, as operators/top_lists.py's: the category's reports, and an
-            # item an erasure took all of leaves it too
+            report: list[tuple[str, float]] | Removed
             if offer.removed:
-                changed = self.popular.discard(offer.item_id)
+                report = Removed(offer.item_id)
+            elif changed:
+                report = [(offer.item_id, offer.score)]
             else:
-                changed = changed and offer_ranked(self.popular,
-                                                   [(offer.item_id, offer.score)])
-            if changed:
+                continue
+            if merge_report(self.popular, offer.key, report):
                 self._popular_list = None
 
     def _learn_segment(self, signal: SegmentSignal) -> None:

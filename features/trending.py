@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 from reco.decay import add_decayed, subtract_decayed
-from reco.records import TopOffer
+from reco.keys import CATEGORY_PREFIX
+from reco.records import Removed, TopOffer
 
 
 class TopItems:
@@ -81,6 +82,24 @@ def offer_ranked(top: TopItems, ranked: list[tuple[str, float]]) -> bool:
     for item, score in ranked:
         changed = top.offer(item, score) or changed
     return changed
+
+
+def merge_report(top: TopItems, key: str, report: list[tuple[str, float]] | Removed) -> bool:
+    """The global popular list after a list's report: a category's trending items offered
+    (``offer_ranked``), or an item an erasure took all of (``Removed``) dropped; the other
+    lists (newest items, rankings) do not feed it. True when ``top`` changed.
+
+    >>> top = TopItems(3)
+    >>> merge_report(top, "category/a", [("x", 2.0)]), merge_report(top, "new/a", [("y", 9.0)])
+    (True, False)
+    >>> merge_report(top, "category/a", Removed("x")), top.ranked()
+    (True, [])
+    """
+    if not key.startswith(CATEGORY_PREFIX):
+        return False
+    if isinstance(report, Removed):
+        return top.discard(report.item_id)
+    return offer_ranked(top, report)
 
 
 def apply_offer(top: TopItems, offer: TopOffer) -> bool:

@@ -9,11 +9,11 @@ from typing import Any
 
 from pyflink.datastream.functions import KeyedProcessFunction, RuntimeContext
 
-from features.trending import TopItems, apply_offer, learn_decayed, offer_ranked
+from features.trending import TopItems, apply_offer, learn_decayed, merge_report
 from operators.guard import dead_letter_on_error, failure_counter
 from operators.state import value_state
 from reco.clock import now_ms
-from reco.keys import CATEGORY_PREFIX, POPULAR_LIST
+from reco.keys import POPULAR_LIST
 from reco.records import Removed, SegmentSignal, TopOffer
 
 
@@ -88,12 +88,7 @@ class PopularMerge(ThrottledTopList):
     (``offer_ranked``): O(list) per update, whatever the number of categories."""
 
     def offer(self, top: TopItems, value: Any) -> TopItems | None:
-        category, ranked = value
-        if not category.startswith(CATEGORY_PREFIX):
-            return None  # newest items, most viewed, best sellers: not trending ones
-        if isinstance(ranked, Removed):
-            return top if top.discard(ranked.item_id) else None
-        return top if offer_ranked(top, ranked) else None
+        return top if merge_report(top, *value) else None
 
     def output_key(self, key: str) -> str:
         return POPULAR_LIST
