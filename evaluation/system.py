@@ -103,7 +103,7 @@ class InProcessSystem:
         if verdict.withdrawn:  # her state dropped, her contributions taken back, as the job
             for item_signal in self.step.retractions(self.quality.pop(user, None)):
                 self._learn_item(item_signal)
-            for segment_signal in self.step.forget(self.states.pop(user, None)):
+            for segment_signal in self.step.forget(self.states.pop(user, None), user):
                 self._learn_segment(segment_signal)
             self.lists.pop(user, None)
             self.published.pop(user, None)

@@ -9,6 +9,8 @@ re-ranked for diversity. Sources:
   off), the likeliest to be revisited first (online_models/revisit.py); no other source scores
   them;
 - ``cooccur``: items seen in the same sessions as the user's recent items;
+- ``session``: the items of the sessions most like her latest one (V-SKNN,
+  online_models/session_knn.py);
 - ``factors``: implicit ALS, the user folded into the latest item factors;
 - ``category``: trending items of the user's preferred categories;
 - ``new``: items first seen lately in those categories (exploration for new items);
@@ -28,16 +30,16 @@ from collections.abc import Collection, Sequence
 
 from online_models.candidates import mmr
 
-SOURCES = ("recent", "cooccur", "factors", "category", "new", "popular")
+SOURCES = ("recent", "cooccur", "session", "factors", "category", "new", "popular")
 MIXES: dict[str, dict[str, float]] = {
-    "personal": {"recent": 1.0, "cooccur": 0.4, "factors": 0.3, "category": 0.25, "new": 0.05,
-                 "popular": 0.05},
-    "similar": {"cooccur": 1.0, "factors": 0.9, "category": 0.7, "recent": 0.9, "new": 0.2,
-                "popular": 0.1},
-    "trending": {"category": 1.0, "popular": 0.6, "recent": 0.8, "cooccur": 0.3, "factors": 0.3,
-                 "new": 0.2},
-    "explore": {"new": 1.0, "category": 0.6, "popular": 0.5, "cooccur": 0.3, "factors": 0.3,
-                "recent": 0.6},
+    "personal": {"recent": 1.0, "cooccur": 0.4, "session": 0.1, "factors": 0.3,
+                 "category": 0.25, "new": 0.05, "popular": 0.05},
+    "similar": {"cooccur": 1.0, "session": 1.0, "factors": 0.9, "category": 0.7, "recent": 0.9,
+                "new": 0.2, "popular": 0.1},
+    "trending": {"category": 1.0, "popular": 0.6, "recent": 0.8, "cooccur": 0.3, "session": 0.1,
+                 "factors": 0.3, "new": 0.2},
+    "explore": {"new": 1.0, "category": 0.6, "popular": 0.5, "cooccur": 0.3, "session": 0.1,
+                "factors": 0.3, "recent": 0.6},
 }
 # Every mix keeps the user's own recent items high: on real shop logs they are the strongest
 # signal, and a mix that buries them costs every request the bandit explores it with

@@ -53,12 +53,14 @@ def candidate_pool(recent: Sequence[tuple[str, float]], trending: Sequence[Recom
                    popular: Sequence[Recommendation], n: int,
                    new: Sequence[Recommendation] = (),
                    factors: Sequence[Recommendation] = (),
-                   recent_n: int | None = None) -> list[PoolItem]:
+                   recent_n: int | None = None,
+                   session: Sequence[Recommendation] = ()) -> list[PoolItem]:
     pool: list[PoolItem] = []
     recent = recent[:recent_n or n]
     for (item, _), score in zip(recent, _scaled([s for _, s in recent]), strict=True):
         pool.append((item, score, "recent", "recent", ""))
-    for source, recs in (("factors", factors[:n]), ("category", trending[:n]),
+    for source, recs in (("session", session[:n]), ("factors", factors[:n]),
+                         ("category", trending[:n]),
                          ("new", new[:n]), ("popular", popular[:n])):
         for (item, _, reason), score in zip(recs, _scaled([s for _, s, _ in recs]),
                                             strict=True):
@@ -99,12 +101,15 @@ def cooccurring(recent: Sequence[str], neighbours: Callable[[str], Sequence[tupl
 
 def build_pool(profile: Any, recent: Sequence[tuple[str, float]],
                tops: Callable[[str], Ranked | None], recommender: TrendingRecommender,
-               factors: ItemFactors | None, n: int) -> list[PoolItem]:
+               factors: ItemFactors | None, n: int,
+               session: Sequence[tuple[str, float]] = ()) -> list[PoolItem]:
     """A user's candidate pool from the profile (features/profile.py or basic_profile.py), the
     user's own items ranked (``ProfileBook.recent_candidates``, at least
     ``RECENT_CANDIDATES``), the broadcast top lists by their keys (reco/keys.py: a category's
     trending items, a category's newest, the popular list) and the latest item factors: what
-    the job publishes per user."""
+    the job publishes per user; ``session``: the session kNN's items for her latest session
+    (userstep/step.py), of which those she has not bought and that are not among her own
+    ``recent`` are candidates (serving scores her own items by ``recent`` only)."""
     bought = set(profile.purchased)
     weights = profile.category_weights()
     trending = recommender.recommend(weights, lambda c: tops(category_key(c)), [],
@@ -118,5 +123,8 @@ def build_pool(profile: Any, recent: Sequence[tuple[str, float]],
             reason = f"factors:{factors.version}"
             factorised = [(item, score, reason) for item, score in
                           factors.top_n(user, n, bought | set(profile.cart))]
+    own = {item for item, _ in recent[:RECENT_CANDIDATES]}
+    neighbours = [(item, score, "session-knn") for item, score in session
+                  if item not in bought and item not in own]
     return candidate_pool(recent, trending, popular, n, new=new, factors=factorised,
-                          recent_n=RECENT_CANDIDATES)
+                          recent_n=RECENT_CANDIDATES, session=neighbours)

@@ -17,6 +17,18 @@ Memory is bounded: the ``max_sessions`` most recent closed sessions are kept, an
 [('a', 1.28), ('c', 1.28), ('b', 0.58)]
 >>> [item for item, _ in SessionKNN(weighted=True).predict_one(["x"])]
 []
+
+In a stream a visitor's session is indexed under a key as it grows (``grow`` keeps its start,
+its last time and its latest items), and ``forget`` takes a visitor's sessions out again:
+
+>>> model = SessionKNN(weighted=True)
+>>> open_session = grow(None, "a", ts=0, gap_ms=60_000)
+>>> open_session = grow(open_session, "b", ts=1_000, gap_ms=60_000)
+>>> model.learn_one(open_session[2], key=session_key("u1", open_session))
+>>> open_session, model.forget("u1"), len(model.sessions)
+((0, 1000, ('a', 'b')), 1, 0)
+>>> grow(open_session, "c", ts=90_000, gap_ms=60_000)  # after a gap: a new session
+(90000, 90000, ('c',))
 """
 
 from __future__ import annotations
@@ -24,6 +36,24 @@ from __future__ import annotations
 import math
 from collections import OrderedDict, deque
 from collections.abc import Sequence
+
+# a visitor's open session: (its first event's time, its latest's, its latest items, oldest
+# first); a few hundred bytes in her state
+OpenSession = tuple[int, int, tuple[str, ...]]
+
+
+def grow(session: OpenSession | None, item: str, ts: int, gap_ms: int, max_items: int = 20
+         ) -> OpenSession:
+    """``session`` with ``item`` seen at ``ts``: a new session after ``gap_ms`` without an
+    event (an event earlier than the latest, being late, joins the open session)."""
+    if session is None or ts - session[1] > gap_ms:
+        return ts, ts, (item,)
+    start, last, items = session
+    return start, max(last, ts), (*items, item)[-max_items:]
+
+
+def session_key(user_id: str, session: OpenSession) -> str:
+    return f"{user_id}@{session[0]}"
 
 
 class SessionKNN:
@@ -63,6 +93,25 @@ class SessionKNN:
                     holders.popleft()
                     if not holders:
                         del self.by_item[item]
+
+    def forget(self, user_id: str) -> int:
+        """Takes out every indexed session of ``user_id`` (keyed by ``session_key``); returns
+        how many (an erasure reaches this model)."""
+        prefix = f"{user_id}@"
+        gone = [key for key in self.keys if key.startswith(prefix)]
+        for key in gone:
+            sid = self.keys.pop(key)
+            items = self.sessions.pop(sid, frozenset())
+            for item in items:
+                holders = self.by_item.get(item)
+                if holders is None:
+                    continue
+                kept = [other for other in holders if other != sid]
+                if kept:
+                    self.by_item[item] = deque(kept, maxlen=self.sample)
+                else:
+                    del self.by_item[item]
+        return len(gone)
 
     def predict_one(self, session: Sequence[str], n: int = 20, own: str | None = None
                     ) -> list[tuple[str, float]]:

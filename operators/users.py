@@ -119,7 +119,7 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
             # the user withdrew consent: nothing of her stays here (her signals to the
             # segment and country lists are taken back), and the compacted topics keep a
             # tombstone for her list and profile (the server deletes them on it)
-            for signal in self.step.forget(self.state.value()):
+            for signal in self.step.forget(self.state.value(), value.user_id):
                 yield SEGMENT_SIGNALS, Row(signal.key, signal)
             self.state.clear()
             yield PROFILE, Row(value.user_id, None)

@@ -206,6 +206,9 @@ class Settings:
     segment_publish_interval_ms: int = _doc(
         "each job instance publishes its segment sizes and centroids this often", 10_000)
     candidates_per_source: int = _doc("candidates per source in a user's published pool", 10)
+    session_knn_sessions: int = _doc(
+        "recent sessions each job instance indexes for the session-kNN candidate source "
+        "(V-SKNN over the sessions it saw, in memory; 0: off)", 20_000)
     diversity: float = _doc("MMR re-ranking by category at serving: 0 off, up to 1", 0.0)
     repurchase_categories: str = _doc(
         "comma-separated categories whose bought items may be recommended again (consumables: "

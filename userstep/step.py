@@ -10,7 +10,7 @@ tests call it; none re-implements a part of it. It has no Flink, Kafka or gRPC i
 - ``learn(state, event, checked)``: the profile (features/), the rewards the event closes
   (online_models/feedback.py) and the signal for the user's segment's cold-start list.
 - ``impression(state, impression, now_ms)`` and ``expire(state, now_ms)``: the feedback join.
-- ``retractions(quality)`` and ``forget(state)``: what she added to the shared counts (her
+- ``retractions(quality)`` and ``forget(state, user_id)``: what she added to the shared counts (her
   ledgers, features/contributions.py), to be taken back when she withdraws or is erased.
 - ``publish(state, user_id, shared, at_ms)``: the user's segment (the clusterer learns from the
   profile), the profile message and, when it changed, the recommendation list: the candidate
@@ -54,6 +54,7 @@ from online_models.feedback import REWARDED_EVENTS, FeedbackJoiner, Sample
 from online_models.mixes import ARMS
 from online_models.pool import RECENT_CANDIDATES, build_pool, excluded_purchases
 from online_models.segments import SegmentModel, segment_features
+from online_models.session_knn import OpenSession, SessionKNN, grow, session_key
 from online_models.trending import Ranked, TrendingRecommender
 from reco.config import Settings
 from reco.decay import EVENT_WEIGHTS
@@ -91,6 +92,7 @@ class UserState:
     feedback: FeedbackJoiner | None = None
     given: Contributions | None = None  # her signals to the segment and country lists
     segment_counts: dict[int, int] | None = None  # her counts in each segment's size
+    session: OpenSession | None = None  # her latest session, as the session kNN indexed it
 
     def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
         # a state stored before a field was added restores with None for it
@@ -143,6 +145,9 @@ class UserStep:
         self.segments = segments or SegmentModel(settings.segments, seed=settings.policy_seed)
         self.recommender = TrendingRecommender(2 * settings.candidates_per_source)
         self.arms = frozenset(ARMS)
+        # V-SKNN over the sessions this instance saw (shared, in memory, like the segments)
+        self.sessions = SessionKNN(weighted=True, max_sessions=settings.session_knn_sessions) \
+            if settings.session_knn_sessions else None
 
     def new_state(self) -> UserState:
         return UserState(self.profiles.new())
@@ -220,9 +225,13 @@ class UserStep:
                                           checked.flagged_until)
             return out
         self.profiles.learn(state.profile, event)
+        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
+        if self.sessions is not None and weight > 0 and event.item_id:
+            state.session = grow(state.session, event.item_id, event.ts,
+                                 self.settings.session_gap_ms)
+            self.sessions.learn_one(state.session[2], session_key(event.user_id, state.session))
         if event.event_type in REWARDED_EVENTS:
             out.rewards = self._rewards(state, event)
-        weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         if weight >= SEGMENT_SIGNAL_WEIGHT and event.item_id:
             # what this segment's and this country's users want (views are most of the
             # traffic and say less): the lists for new users like them and for home pages
@@ -235,10 +244,13 @@ class UserStep:
                                    self.settings.erasure_ledger)
         return out
 
-    def forget(self, state: UserState | None) -> list[SegmentSignal]:
-        """Takes her out of what the step shares: her count in the segment sizes now, and
-        her signals to the segment and country lists, returned marked to be taken back (the
-        job sends them to those lists). The caller then drops her state."""
+    def forget(self, state: UserState | None, user_id: str) -> list[SegmentSignal]:
+        """Takes her out of what the step shares: her count in the segment sizes and her
+        sessions in the session kNN now, and her signals to the segment and country lists,
+        returned marked to be taken back (the job sends them to those lists). The caller then
+        drops her state."""
+        if self.sessions is not None:
+            self.sessions.forget(user_id)
         if state is None:
             return []
         self.segments.forget(state.segment_counts or {})
@@ -296,12 +308,14 @@ class UserStep:
         counts = state.segment_counts
         counts[profile.segment] = counts.get(profile.segment, 0) + 1
         message.segment = str(profile.segment)
-        return Published(message, self._list(profile, user_id, shared, at_ms))
+        return Published(message, self._list(state, user_id, shared, at_ms))
 
-    def _list(self, profile: Any, user_id: str, shared: Shared, at_ms: int) -> bytes | None:
+    def _list(self, state: UserState, user_id: str, shared: Shared, at_ms: int
+              ) -> bytes | None:
+        profile = state.profile
         if profile.event_count == 0:
             return None  # only filtered events so far: nothing learned, nothing to list
-        pool = self.pool(profile, shared)
+        pool = self.pool(profile, shared, self.session_candidates(state.session, user_id))
         raw = recommendation_list(user_id, pool, self.settings.model_version, at_ms,
                                   profile.last_event_id, profile.last_seen, profile.segment,
                                   self.profiles.bandit_features(profile),
@@ -312,7 +326,16 @@ class UserStep:
         profile.published = fingerprint
         return raw
 
-    def pool(self, profile: Any, shared: Shared) -> list[Any]:
+    def session_candidates(self, session: OpenSession | None, user_id: str
+                           ) -> list[tuple[str, float]]:
+        """The items of the sessions most like her latest one (V-SKNN), best first."""
+        if self.sessions is None or session is None:
+            return []
+        return self.sessions.predict_one(session[2], 2 * self.settings.candidates_per_source,
+                                         own=session_key(user_id, session))
+
+    def pool(self, profile: Any, shared: Shared,
+             session: list[tuple[str, float]] | None = None) -> list[Any]:
         return build_pool(profile, self.profiles.recent_candidates(profile, RECENT_CANDIDATES),
                           shared.tops, self.recommender, shared.factors,
-                          self.settings.candidates_per_source)
+                          self.settings.candidates_per_source, session or [])

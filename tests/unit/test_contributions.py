@@ -98,14 +98,16 @@ def _counts(system: InProcessSystem) -> dict[str, Any]:
                       if not key.startswith("new/")},  # when items first came: not counts
             "segment lists": {key: ranked(top) for key, top in system.segment_tops.items()},
             "popular": ranked(system.popular),
-            "segment sizes": sum(system.step.segments.sizes)}
+            "segment sizes": sum(system.step.segments.sizes),
+            "sessions": sorted((key, sorted(system.step.sessions.sessions[sid]))
+                               for key, sid in system.step.sessions.keys.items())}
 
 
 def test_a_user_who_withdraws_leaves_the_counts_as_if_she_never_came():
     """She grants consent, shops among his events, and withdraws: item scores, windows,
     co-occurrence and basket pairs, the category and ranking lists, the global popular list,
-    the country and segment lists and the segment sizes are those of a run with his events
-    only."""
+    the country and segment lists, the segment sizes and the sessions the session kNN indexed
+    are those of a run with his events only."""
     config = Settings(consent_default="allow", segments=1, trending_emit_ratio=1.0,
                       require_purchase_price=False, bot_max_per_second=100,
                       erasure_ledger=200)  # all of hers: 30 events, up to 6 signals each
@@ -139,7 +141,7 @@ def test_a_user_state_stored_before_the_ledger_restores_without_one():
     state = step.new_state()
     old = UserState.__new__(UserState)
     old.__setstate__((None, {"profile": state.profile, "feedback": None}))  # as pickled then
-    assert old.given is None and old.segment_counts is None and step.forget(old) == []
+    assert old.given is None and old.segment_counts is None and step.forget(old, "u1") == []
 
 
 def test_a_quality_state_stored_before_the_ledger_gains_one_when_she_counts():
