@@ -295,11 +295,14 @@ def _loop_text(system: Method) -> str:
     view = system.settings.reward_view
     position = (" Rewards counted 1/log2(p+2) at position p."
                 if system.settings.reward_position_discount else "")
-    return (f"The system's bandit learned as deployed, from {system.requests:,} requests "
-            "(every page view asks for a list, and so does each target) and the events on what "
-            "they showed" +
+    chosen = ", ".join(f"{mix} {count / max(1, system.requests):.0%}"
+                       for mix, count in system.mixes.most_common())
+    return (f"The system's policy ({system.settings.policy}) learned as deployed, from "
+            f"{system.requests:,} requests (every page view asks for a list, and so does each "
+            "target) and the events on what they showed" +
             (f" (no click events in the data: a view of a shown item counted as a click, "
-             f"reward {view:g})." if view else ".") + position)
+             f"reward {view:g})." if view else ".") + position +
+            f" The mixes it chose: {chosen}.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ request is answered (the job's timer publishes the latest within ``profile_min_i
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from typing import Any
 
 from evaluation.daily_factors import DailyFactors
@@ -30,8 +31,8 @@ from features.trending import TopItems, apply_offer, learn_decayed, merge_report
 from online_models.bandit_context import bandit_context, context_features
 from online_models.factors import ItemFactors
 from online_models.feedback import Sample
-from online_models.linear_ts import LinearThompsonSampling
 from online_models.mixes import ARMS
+from online_models.policies import bandit_for, fixed_mix, policy_problem
 from online_models.segments import context_segment
 from online_models.trending import Ranked
 from reco.config import Settings
@@ -84,8 +85,14 @@ class InProcessSystem:
         self.popular = TopItems(settings.reco_list_size)  # fed by the category lists
         self._popular_list: bytes | None = None  # its cold-start list, until it changes
         self.report_step = report_step(settings.trending_emit_ratio)
-        self.policy = LinearThompsonSampling(context_features(settings.segments), seed=seed)
+        problem = policy_problem(settings.policy)
+        if problem:
+            raise ValueError(problem)
+        # the server's policy (settings.policy); None: a fixed mix
+        self.policy = bandit_for(settings.policy, context_features(settings.segments), seed,
+                                 settings.policy_exploration)
         self.requests = 0
+        self.mixes: Counter[str] = Counter()  # the mix the policy chose, per request
         self.swept_ms = 0
         self.waiting: set[str] = set()  # users with impressions waiting for feedback
         self.daily = DailyFactors(factors, seed) if retrain_factors else None
@@ -203,7 +210,7 @@ class InProcessSystem:
             self.waiting.add(user)
         else:
             self.waiting.discard(user)
-        if not self.learn_policy:
+        if not self.learn_policy or self.policy is None:
             return
         for sample in samples:
             self.policy.update(sample.arm, sample.reward, sample.context, sample.weight)
@@ -256,10 +263,12 @@ class InProcessSystem:
         prepared = self._prepared(user, device, day_part)
         features = bandit_context(prepared.user, prepared.last_event_ts, now_ms, device,
                                   day_part)
-        arm, propensity = self.policy.pull(ARMS, features)
+        arm, propensity = self.policy.pull(ARMS, features) if self.policy is not None \
+            else (fixed_mix(self.settings.policy), 1.0)
         slate = prepared.slate(arm, k, self.settings.diversity, ())
         items = [item for item, *_ in slate.items]
         self.requests += 1
+        self.mixes[arm] += 1
         if state is None:
             state = self.states[user] = self.step.new_state()
         impression = Impression(f"r{self.requests}", user, now_ms,

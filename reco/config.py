@@ -179,6 +179,9 @@ class Settings:
     policy: str = _doc("the serving policy choosing the candidate mix: linear-ts, linucb, or "
                        "fixed:<mix> (no exploration)", "linear-ts")
     policy_seed: int = _doc("seed of the serving policy's random draws", 0)
+    policy_exploration: float = _doc(
+        "how widely linear-ts explores: its posterior draws' width in units of the estimated "
+        "reward noise (v of Agrawal and Goyal)", 0.5)
     policy_shards: int = _doc("shards of the job's reward statistics (keys, so no hot key)", 4)
     policy_publish_interval_ms: int = _doc(
         "a shard publishes its statistics at most this often", 1000)

@@ -6,31 +6,17 @@ draws go on where they were: a fresh bandit would restart them from the seed at 
 publication, so a server asked about once per publication drew the same number every time and
 did not explore at all.
 
-``settings.policy``: ``linear-ts`` (linear Thompson sampling), ``linucb`` (epsilon-LinUCB), or
-``fixed:<mix>`` (always that mix, propensity 1: no exploration, for a control group)."""
+``settings.policy`` names it (online_models/policies.py)."""
 
 from __future__ import annotations
 
 from online_models.bandit_context import context_features
-from online_models.linear_ts import LinearThompsonSampling
-from online_models.linucb import LinUCB
-from online_models.mixes import ARMS, MIXES
+from online_models.mixes import ARMS
+from online_models.policies import bandit_for, fixed_mix, policy_problem
 from online_models.policy_stats import PolicyStatistics
 from reco.config import Settings
 from reco.v1 import recommendations_pb2 as pb
 from serving.store import POLICY, Store
-
-POLICIES = ("linear-ts", "linucb")
-
-
-def policy_problem(name: str) -> str | None:
-    """Why a policy setting is invalid, or None."""
-    if name in POLICIES:
-        return None
-    if name.startswith("fixed:") and name[6:] in MIXES:
-        return None
-    return (f"policy {name!r}: use one of {', '.join(POLICIES)} or fixed:<mix> with a mix of "
-            f"{', '.join(ARMS)}")
 
 
 class ServingPolicy:
@@ -44,14 +30,8 @@ class ServingPolicy:
         self.store = store
         self.rewards = 0
         self._loaded = -1
-        self._bandit = self._new_bandit()
-
-    def _new_bandit(self) -> LinearThompsonSampling | LinUCB | None:
-        if self.name == "linear-ts":
-            return LinearThompsonSampling(self.features, seed=self.seed)
-        if self.name == "linucb":
-            return LinUCB(self.features, seed=self.seed)
-        return None
+        self._bandit = bandit_for(self.name, self.features, self.seed,
+                                  settings.policy_exploration)
 
     @property
     def version(self) -> str:
@@ -77,6 +57,6 @@ class ServingPolicy:
     def choose(self, context: dict[str, float]) -> tuple[str, float]:
         """(mix, propensity) for this context."""
         if self._bandit is None:
-            return self.name[len("fixed:"):], 1.0
+            return fixed_mix(self.name), 1.0
         self.refresh()
         return self._bandit.pull(ARMS, context)

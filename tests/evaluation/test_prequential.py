@@ -6,6 +6,8 @@ import csv
 import dataclasses
 import json
 
+import pytest
+
 from evaluation import report
 from evaluation.prequential import main as evaluate
 from reco.simulator import ShopperSimulation, SimConfig
@@ -166,3 +168,27 @@ def test_a_period_with_a_test_file_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         evaluate(["--dataset", "csv", str(path), "--period", "test", "--test", str(path)])
     assert stopped.value.code == 2 and "--test brings its own" in capsys.readouterr().err
+
+
+def test_the_harness_serves_with_the_policy_the_server_is_set_to():
+    """``settings.policy`` chooses the mix in the harness as at the server: a fixed mix is
+    always that mix and learns nothing; a bandit learns from the rewards."""
+    from evaluation.system import InProcessSystem
+    from reco.config import Settings
+    from reco.events import Event
+
+    events = [Event(f"e{n}", "product_view", "u", ts=1_000 * (n + 1), item_id=item,
+                    category="c") for n, item in enumerate("abab")]
+    fixed = InProcessSystem(Settings(consent_default="allow", reward_view=1.0,
+                                     policy="fixed:trending"),
+                            retrain_factors=False)
+    bandit = InProcessSystem(Settings(consent_default="allow", reward_view=1.0),
+                             retrain_factors=False)
+    for system in (fixed, bandit):
+        for event in events:
+            system.learn(event)
+    assert fixed.policy is None and dict(fixed.mixes) == {"trending": 4}
+    assert bandit.policy is not None and sum(bandit.mixes.values()) == 4
+    assert sum(bandit.policy._models.pulls.values()) > 0
+    with pytest.raises(ValueError, match="fixed:<mix>"):
+        InProcessSystem(Settings(policy="fixed:nothing"))
