@@ -80,6 +80,7 @@ def test_the_in_process_loop_learns_from_page_views_as_deployed():
     """Every page view is a request; later events on shown items reward the chosen mix, and a
     closed window turns what was ignored into zero rewards."""
     from evaluation.system import InProcessSystem, settings_for_data
+    from online_models.linear_ts import LinearThompsonSampling
     from reco.config import load_settings
     from reco.events import Event
 
@@ -94,6 +95,7 @@ def test_the_in_process_loop_learns_from_page_views_as_deployed():
         system.learn(event)
     assert system.requests == 3  # one list per page view
     assert system.profile("u").segment >= 0  # assigned as the job does, in the context
+    assert isinstance(system.policy, LinearThompsonSampling)
     models = system.policy._models  # the policy's own sums are the evidence
     # the view of "a", shown after the view of "b", is the one reward so far
     assert sum(models.pulls.values()) == 1 and sum(b[0] for b in models.b.values()) > 0
@@ -107,6 +109,7 @@ def test_the_in_process_loop_learns_from_page_views_as_deployed():
     at_prior = InProcessSystem(settings, retrain_factors=False, learn_policy=False)
     for event in [*events, view(3, "u", "c", 3_000 + settings.attribution_window_ms + 1)]:
         at_prior.learn(event)
+    assert isinstance(at_prior.policy, LinearThompsonSampling)
     assert at_prior.requests == 4 and sum(at_prior.policy._models.pulls.values()) == 0
 
 

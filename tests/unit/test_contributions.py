@@ -99,8 +99,13 @@ def _counts(system: InProcessSystem) -> dict[str, Any]:
             "segment lists": {key: ranked(top) for key, top in system.segment_tops.items()},
             "popular": ranked(system.popular),
             "segment sizes": sum(system.step.segments.sizes),
-            "sessions": sorted((key, sorted(system.step.sessions.sessions[sid]))
-                               for key, sid in system.step.sessions.keys.items())}
+            "sessions": _sessions(system)}
+
+
+def _sessions(system: InProcessSystem) -> list[tuple[str, list[str]]]:
+    index = system.step.sessions
+    assert index is not None
+    return sorted((key, sorted(index.sessions[sid])) for key, sid in index.keys.items())
 
 
 def test_a_user_who_withdraws_leaves_the_counts_as_if_she_never_came():
