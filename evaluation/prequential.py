@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import time
-from collections import Counter, defaultdict
+import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from evaluation.baselines import (
     CoOccurrence,
@@ -30,7 +30,7 @@ from evaluation.baselines import (
     SessionKNNBaseline,
     UserRecent,
 )
-from evaluation.metrics import KS, Metrics, comparison, reachability
+from evaluation.metrics import KS, comparison, reachability
 from evaluation.placements import PLACEMENTS
 from evaluation.placements import report as placement_report
 from evaluation.report import (
@@ -41,20 +41,12 @@ from evaluation.report import (
     report_dir,
     write_json,
 )
+from evaluation.scoring import HISTORY, HISTORY_GROUPS, SEGMENT, Method, score_in_parallel
 from evaluation.system import InProcessSystem, settings_for_data
 from reco.arguments import positive_int
 from reco.config import settings_or_exit
 from reco.datasets import LOADERS, DatasetError, load_dataset
 from reco.events import Event
-
-DAY_MS = 86_400_000
-
-
-class Method(Protocol):
-    name: str
-
-    def learn(self, event: Event) -> None: ...
-    def recommend(self, user: str, k: int, now_ms: int) -> list[str]: ...
 
 
 def methods(seed: int, events: list[Event]) -> list[Method]:
@@ -64,57 +56,13 @@ def methods(seed: int, events: list[Event]) -> list[Method]:
             MostPopular(), RecentTrending(), DailyALS(seed=seed)]
 
 
-SEGMENT, HISTORY = "segment:", "history:"
-# the user's events before the target (0 is the "new" group): bounds of the history groups
-HISTORY_GROUPS = ((1, "1-4 events"), (5, "5+ events"))
-
-
-def history_group(prior_events: int) -> str | None:
-    """The history group of a user with ``prior_events`` earlier events (None: a new user).
-
-    >>> [history_group(n) for n in (0, 1, 4, 5, 400)]
-    [None, '1-4 events', '1-4 events', '5+ events', '5+ events']
-    """
-    name = None
-    for low, label in HISTORY_GROUPS:
-        if prior_events >= low:
-            name = label
-    return name
-
-
 def replay(events: list[Event], methods: list[Method], targets: set[str],
            segment_of: Callable[[str, int], str] | None = None,
-           scored: set[str] | None = None) -> dict[str, Any]:
-    """Asks, scores, then learns, event by event; shows progress on stderr. Each target also
-    counts in the group of the user's history length and, given ``segment_of`` (user, time ->
-    name), in the user's segment at that time. Given ``scored`` (event ids), only those events
-    are targets; the others are learned only."""
-    metrics = {m.name: Metrics() for m in methods}
-    daily: dict[str, dict[int, list[int]]] = {m.name: defaultdict(lambda: [0, 0])
-                                             for m in methods}
-    prior: Counter[str] = Counter()
-    started = time.monotonic()
-    step = max(1, len(events) // 20)
-    for n, event in enumerate(events, 1):
-        if event.event_type in targets and event.item_id and (
-                scored is None or event.event_id in scored):
-            day = event.ts // DAY_MS
-            history = history_group(prior[event.user_id])
-            groups = [HISTORY + history] if history else []
-            if segment_of is not None:
-                groups.append(SEGMENT + segment_of(event.user_id, event.ts))
-            for method in methods:
-                recs = method.recommend(event.user_id, max(KS), event.ts)
-                metrics[method.name].add(recs, event.item_id, prior[event.user_id] > 0, groups)
-                daily[method.name][day][0] += event.item_id in recs[:10]
-                daily[method.name][day][1] += 1
-        for method in methods:
-            method.learn(event)
-        prior[event.user_id] += 1
-        if n % step == 0 or n == len(events):
-            rate = n / (time.monotonic() - started)
-            progress(f"  {n / len(events):4.0%}  {n}/{len(events)} events, {rate:,.0f}/s, "
-                     f"eta {(len(events) - n) / rate:,.0f} s")
+           scored: set[str] | None = None, workers: int = 1) -> dict[str, Any]:
+    """The methods' metrics over the targets (evaluation/scoring.py: ``score``, over
+    ``workers`` processes), their paired differences with the first method's and their
+    daily HR@10."""
+    metrics, daily = score_in_parallel(events, methods, targets, segment_of, scored, workers)
     popularity = Counter(e.item_id for e in events if e.item_id)
     first, *others = list(metrics)
     return {"summary": {name: m.summary(len(popularity), popularity)
@@ -325,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="score only one part of the stream (honest tuning): validation "
                              "(its 60-80%% part: choose settings on it) or test (its last "
                              "20%%: report on it); default: every target")
+    parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                        help="processes to replay the methods in: the system in one, the "
+                             "baselines spread over the others; the same results as one "
+                             "process (default: one per CPU)")
     parser.add_argument("--system-only", action="store_true",
                         help="replay the system alone, without the baselines (tuning runs)")
     parser.add_argument("--placement", choices=PLACEMENTS,
@@ -365,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     systems = methods(args.seed, events)[:1 if args.system_only else None]
     system = systems[0]
     result = replay(events, systems, targets, segment_of=system.rfm_segment
-                    if isinstance(system, InProcessSystem) else None, scored=scored)
+                    if isinstance(system, InProcessSystem) else None, scored=scored,
+                    workers=args.workers)
     result["reachability"] = reachability(events, targets)
     folder = report_dir(args.name or f"eval-{args.dataset}")
     command = "reco eval " + " ".join(argv or [])
