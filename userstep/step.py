@@ -67,6 +67,11 @@ from userstep.configured import profiles_for, quality_gate, reward_weights
 from userstep.lists import list_fingerprint, recommendation_list
 
 SEGMENT_SIGNAL_WEIGHT = 2.0  # wishlist saves, carts and purchases feed the segment lists
+# The session kNN source: 50 neighbours among the 100 latest sessions of each item of her
+# latest 10 (online_models/session_knn.py). On both validation periods this scored as the
+# baseline's 100 of 500 over 20 items (YooChoose HR@10 0.4613 against 0.4626, Taobao equal)
+# at twice the replay's speed on Taobao, whose sessions are long (docs/evaluation.md).
+SESSION_NEIGHBOURS, SESSION_SAMPLE, SESSION_ITEMS = 50, 100, 10
 
 
 def _no_lists(_key: str) -> Ranked | None:
@@ -146,7 +151,8 @@ class UserStep:
         self.recommender = TrendingRecommender(2 * settings.candidates_per_source)
         self.arms = frozenset(ARMS)
         # V-SKNN over the sessions this instance saw (shared, in memory, like the segments)
-        self.sessions = SessionKNN(weighted=True, max_sessions=settings.session_knn_sessions) \
+        self.sessions = SessionKNN(k=SESSION_NEIGHBOURS, sample=SESSION_SAMPLE, weighted=True,
+                                   max_sessions=settings.session_knn_sessions) \
             if settings.session_knn_sessions else None
 
     def new_state(self) -> UserState:
@@ -228,7 +234,7 @@ class UserStep:
         weight = EVENT_WEIGHTS.get(event.event_type, 0.0)
         if self.sessions is not None and weight > 0 and event.item_id:
             state.session = grow(state.session, event.item_id, event.ts,
-                                 self.settings.session_gap_ms)
+                                 self.settings.session_gap_ms, SESSION_ITEMS)
             self.sessions.learn_one(state.session[2], session_key(event.user_id, state.session))
         if event.event_type in REWARDED_EVENTS:
             out.rewards = self._rewards(state, event)
