@@ -90,15 +90,22 @@ def score(events: Sequence[Event], methods: Sequence[Method], targets: set[str],
 
 # what the forked workers read (set before they start: fork copies it, nothing is pickled)
 _WORK: dict[str, Any] = {}
+# what the report reads of a method after its replay (the system's requests and the mixes its
+# policy chose): copied back from the worker that replayed it
+LOOP_FIELDS = ("requests", "mixes")
 
 
-def _score_share(share: list[int]) -> tuple[Scores, list[str]]:
+def _score_share(share: list[int]
+                 ) -> tuple[Scores, list[str], dict[int, dict[str, Any]]]:
     work = _WORK
     methods = [work["methods"][i] for i in share]
     with_system = 0 in share
-    return score(work["events"], methods, work["targets"],
-                 work["segment_of"] if with_system else None, work["scored"],
-                 show_progress=with_system)
+    scores, segments = score(work["events"], methods, work["targets"],
+                             work["segment_of"] if with_system else None, work["scored"],
+                             show_progress=with_system)
+    loops = {i: {name: getattr(work["methods"][i], name) for name in LOOP_FIELDS}
+             for i in share if all(hasattr(work["methods"][i], n) for n in LOOP_FIELDS)}
+    return scores, segments, loops
 
 
 def shares(n_methods: int, workers: int) -> list[list[int]]:
@@ -133,11 +140,14 @@ def score_in_parallel(events: Sequence[Event], methods: Sequence[Method], target
     metrics: dict[str, Metrics] = {}
     daily: dict[str, dict[int, list[int]]] = {}
     segments = results[0][1]  # the system's worker's
-    for n, ((part_metrics, part_daily), _) in enumerate(results):
+    for n, ((part_metrics, part_daily), _, loops) in enumerate(results):
         for found in part_metrics.values() if n and segments else ():
             _group_by_segment(found, segments)
         metrics.update(part_metrics)
         daily.update(part_daily)
+        for i, fields in loops.items():
+            for name, value in fields.items():
+                setattr(methods[i], name, value)
     order = [m.name for m in methods]
     return {name: metrics[name] for name in order}, {name: daily[name] for name in order}
 

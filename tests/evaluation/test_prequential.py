@@ -201,19 +201,25 @@ def test_the_methods_replayed_over_worker_processes_score_exactly_as_in_one(tmp_
     """P7's bulk path: the same stream with the methods spread over processes gives every
     metric, paired difference, group and daily figure of the one-process replay."""
     from evaluation.prequential import methods, replay
+    from evaluation.system import InProcessSystem
     from reco.datasets import load_dataset
 
     path = tmp_path / "shop.csv"
     write_shop(path)
     events = load_dataset("csv", str(path))[:3_000]
     targets = {"add_to_cart", "purchase"}
-    results = []
+    results, systems = [], []
     for workers in (1, 3):
         chosen = methods(0, events)
         system = chosen[0]
+        assert isinstance(system, InProcessSystem)
         results.append(replay(events, chosen, targets, segment_of=system.rfm_segment,
                               workers=workers))
+        systems.append(system)
     one, spread = results
+    # what the report says of the system's loop comes back from its worker
+    assert systems[1].requests == systems[0].requests > 0
+    assert systems[1].mixes == systems[0].mixes
     assert one["summary"]["reco-stream (this system)"]["all"]["targets"] > 20
     assert list(spread["summary"]) == list(one["summary"])
     assert spread == one  # to the last digit, segment groups of the baselines included
