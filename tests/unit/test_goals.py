@@ -12,13 +12,18 @@ def test_the_four_goals_come_from_one_runs_results_and_say_whether_each_is_met()
     freshness = {"modes": {
         "exactly-once": [{"rate": 200, "p99_ms": 1308.0}, {"rate": 500, "p99_ms": 4070.0}],
         "at-least-once": [{"rate": 200, "p99_ms": 511.0}, {"rate": 500, "p99_ms": 900.0}]}}
-    found = goals(end_to_end, freshness, harness_events_per_s=280.0)
+    evaluation = {"events": 6000, "workers": 2, "seconds": {"1": 30.0, "2": 17.0},
+                  "speedup": 30 / 17, "identical": True}
+    found = goals(end_to_end, freshness, evaluation)
     assert (found["P1"]["value"], found["P1"]["met"]) == (0.55, True)
     assert (found["P3"]["value"], found["P3"]["met"]) == (2.5, False)
     # the worst mode at the highest rate measured, the other beside it
     assert found["P2"]["value"] == 4070.0 and not found["P2"]["met"]
     assert found["P2"]["at"] == "500 events/s, exactly-once, at-least-once 900 ms"
-    assert found["P7"]["met"] is None and "280 events/s" in found["P7"]["at"]
+    assert (found["P7"]["value"], found["P7"]["met"]) == (1.765, False)
+    assert "17.0 s / one process 30.0 s" in found["P7"]["at"]
+    # a speed-up whose results differ is no speed-up
+    assert goals(None, None, {**evaluation, "identical": False})["P7"]["value"] is None
     text = table(found)
     assert text.count("\n") == 5 and "| P3 | 2.5 | <= 1.3 | no |" in text
 
