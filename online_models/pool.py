@@ -81,9 +81,11 @@ def excluded_purchases(pool: Sequence[PoolItem], purchased: Sequence[str]) -> li
 
 
 def cooccurring(recent: Sequence[str], neighbours: Callable[[str], Sequence[tuple[str, float]]],
-                seeds: int = 3) -> list[PoolItem]:
+                seeds: int = 3, source: str = "cooccur") -> list[PoolItem]:
     """Items seen in the same sessions as the user's most recent ``seeds`` items, by summed
-    co-occurrence, scored 0..1 (the server adds them to the pool; the evaluation too).
+    co-occurrence, scored 0..1 (the server adds them to the pool; the evaluation too); with
+    another ``neighbours`` and ``source``, the same for another item-to-item relation (the
+    catalog's ``content`` similarity).
 
     >>> cooccurring(["a", "b"], {"a": [("x", 4.0)], "b": [("x", 2.0), ("y", 3.0)]}.get)
     [('x', 1.0, 'cooccur', 'cooccur:a', ''), ('y', 0.5, 'cooccur', 'cooccur:a', '')]
@@ -95,8 +97,8 @@ def cooccurring(recent: Sequence[str], neighbours: Callable[[str], Sequence[tupl
     top = max(scores.values(), default=0.0)
     if top <= 0:
         return []
-    reason = f"cooccur:{recent[0]}"
-    return [(item, score / top, "cooccur", reason, "") for item, score in scores.items()]
+    reason = f"{source}:{recent[0]}"
+    return [(item, score / top, source, reason, "") for item, score in scores.items()]
 
 
 def build_pool(profile: Any, recent: Sequence[tuple[str, float]],

@@ -147,23 +147,29 @@ class RecommendationsServicer(pb_grpc.RecommendationsServicer):
         if (cached is not None and cached[0] == raws
                 and cached[1] == self._item_records(cached[2].seeds)):
             return cached[2]
-        records: dict[str, bytes | None] = {}  # as read for this build, not as the loader moves on
+        # the seeds' records as read for this build, not as the loader moves on
+        records: dict[tuple[bytes, str], bytes | None] = {}
 
         def neighbours(item: str) -> list[tuple[str, float]]:
-            raw = records[item] = self.store.get(ITEMS, item)
+            raw = records[ITEMS, item] = self.store.get(ITEMS, item)
             return self._neighbours(item, raw)
+
+        def alike(item: str) -> list[tuple[str, float]]:
+            raw = records[CONTENT, item] = self.store.get(CONTENT, item)
+            found = pb.ContentNeighbours.FromString(raw).items if raw is not None else ()
+            return [(o.item_id, o.affinity) for o in found]
 
         lists = [pb.RecommendationList.FromString(raw) for raw in raws if raw is not None]
         prepared = Prepared(lists, stored is None, neighbours, segment,
-                            self.default_model_version, unavailable)
+                            self.default_model_version, unavailable, alike)
         if len(self._prepared) >= MAX_PREPARED:
             self._prepared.clear()
-        self._prepared[key] = (raws, tuple(records.get(item) for item in prepared.seeds),
-                               prepared)
+        self._prepared[key] = (raws, tuple(records.get((table, item)) for item in prepared.seeds
+                                           for table in (ITEMS, CONTENT)), prepared)
         return prepared
 
     def _item_records(self, items: tuple[str, ...]) -> tuple[bytes | None, ...]:
-        return tuple(self.store.get(ITEMS, item) for item in items)
+        return tuple(self.store.get(table, item) for item in items for table in (ITEMS, CONTENT))
 
     def recommend(self, request: pb.GetRecommendationsRequest, now_ms: int | None = None
                   ) -> Answer:

@@ -192,3 +192,24 @@ def test_similar_items_for_a_user_lean_to_the_categories_she_prefers(servicer):
     assert ids(anyone) == ["sock", "lace"]
     her = servicer.similar(pb.GetSimilarItemsRequest(item_id="boot", k=2, user_id="u2"), NOW)
     assert ids(her) == ["lace", "sock"]
+
+
+def test_a_new_catalog_item_like_her_recent_ones_joins_her_personal_list(servicer):
+    """The ``content`` source: the catalog's items most like the user's recent ones (category,
+    brand, price band, words) join her pool at serving, a new item before any event; a
+    change to her seeds' content neighbours rebuilds her prepared list."""
+    request = pb.GetRecommendationsRequest(user_id="u1", k=10)
+    before = servicer.recommend(request, NOW).response
+    assert "fresh" not in ids(servicer.recommend(request, NOW))
+    index = ContentIndex(servicer.store, n=5)
+    fresh = Item(item_id="fresh", title="Knit wool sock", category_path=["Socks"], brand="Knit",
+                 price=6.0)
+    index.update("fresh", fresh.SerializeToString())
+    # in stock: no availability change, which would rebuild every prepared list anyway
+    servicer.store.apply([*index.flush(), Change(CATALOG, "fresh", fresh.SerializeToString())],
+                         {})
+    after = servicer.recommend(request, NOW).response
+    sources = {i.item_id: (i.source, i.reason) for i in after.items}
+    assert sources["fresh"] == ("content", "content:shoe")  # reason: her latest seed
+    assert [i.item_id for i in before.items if i.source == "recent"] == \
+        [i.item_id for i in after.items if i.source == "recent"]
