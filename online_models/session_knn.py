@@ -33,6 +33,7 @@ its last time and its latest items), and ``forget`` takes a visitor's sessions o
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import OrderedDict, deque
 from collections.abc import Sequence
@@ -85,6 +86,8 @@ class SessionKNN:
         self.sessions[sid] = items
         for item in items - before:
             self.by_item.setdefault(item, deque(maxlen=self.sample)).append(sid)
+        for item in before - items:  # it grew past its bound: its oldest items left it
+            self._unlist(item, sid)
         while len(self.sessions) > self.max_sessions:
             old, gone = self.sessions.popitem(last=False)
             for item in gone:
@@ -103,15 +106,18 @@ class SessionKNN:
             sid = self.keys.pop(key)
             items = self.sessions.pop(sid, frozenset())
             for item in items:
-                holders = self.by_item.get(item)
-                if holders is None:
-                    continue
-                kept = [other for other in holders if other != sid]
-                if kept:
-                    self.by_item[item] = deque(kept, maxlen=self.sample)
-                else:
-                    del self.by_item[item]
+                self._unlist(item, sid)
         return len(gone)
+
+    def _unlist(self, item: str, sid: int) -> None:
+        """Takes session ``sid`` off ``item``'s postings."""
+        holders = self.by_item.get(item)
+        if holders is None:
+            return
+        if sid in holders:
+            holders.remove(sid)
+        if not holders:
+            del self.by_item[item]
 
     def predict_one(self, session: Sequence[str], n: int = 20, own: str | None = None
                     ) -> list[tuple[str, float]]:
@@ -122,26 +128,32 @@ class SessionKNN:
         if not session:
             return []
         weights = self._weights(session)
-        mine = self.keys.get(own) if own is not None else None  # not its own neighbour
-        candidates: set[int] = set()
-        for item in weights:
-            candidates.update(sid for sid in self.by_item.get(item, ())
-                              if sid in self.sessions and sid != mine)
-        recent = sorted(candidates, reverse=True)[:self.sample]
+        # each candidate's weight in common with the session, summed as the postings are read
+        # (in the session's order, so the sums are those of item-by-item intersections)
+        shared: dict[int, float] = {}
+        for item, weight in weights.items():
+            for sid in self.by_item.get(item, ()):
+                shared[sid] = shared.get(sid, 0) + weight
+        if own is not None:
+            shared.pop(self.keys.get(own, -1), None)  # not its own neighbour
+        sessions = self.sessions
+        candidates = [sid for sid in shared if sid in sessions]
+        if len(candidates) > self.sample:  # the most recent ones (their order does not matter)
+            candidates = heapq.nlargest(self.sample, candidates)
+        # (-similarity, -sid): the most similar first, the most recent among equals
         scored = []
-        for sid in recent:
-            other = self.sessions[sid]
-            shared = sum(w for item, w in weights.items() if item in other)
-            similarity = shared if self.weighted else \
-                shared / math.sqrt(len(weights) * len(other))
+        for sid in candidates:
+            common = shared[sid]
+            similarity = common if self.weighted else \
+                common / math.sqrt(len(weights) * len(sessions[sid]))
             if similarity > 0:
-                scored.append((similarity, sid))
-        scored.sort(key=lambda pair: (-pair[0], -pair[1]))
+                scored.append((-similarity, -sid))
         scores: dict[str, float] = {}
-        for similarity, sid in scored[:self.k]:
-            for item in self.sessions[sid]:
-                scores[item] = scores.get(item, 0.0) + similarity
-        return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:n]
+        for negative, sid in heapq.nsmallest(self.k, scored):
+            for item in sessions[-sid]:
+                scores[item] = scores.get(item, 0.0) - negative
+        best = heapq.nsmallest(n, [(-score, item) for item, score in scores.items()])
+        return [(item, -negative) for negative, item in best]
 
     def _weights(self, session: Sequence[str]) -> dict[str, float]:
         """Each distinct item of the current session: 1 (SKNN), or by its last position
