@@ -74,7 +74,7 @@ def _reference(model, session, n, own=None):
         if similarity > 0:
             scored.append((similarity, sid))
     scored.sort(key=lambda pair: (-pair[0], -pair[1]))
-    scores = {}
+    scores: dict[str, float] = {}
     for similarity, sid in scored[:model.k]:
         for item in model.sessions[sid]:
             scores[item] = scores.get(item, 0.0) + similarity
