@@ -141,9 +141,11 @@ def test_a_users_pool_holds_what_she_bought_only_as_her_own_and_says_why(run):
     assert sorted(recent) == ["s1", "s2"]
     assert "s1" not in [i.item_id for i in alice.items if i.source != "recent"]
     assert list(alice.excluded_item_ids) == []
-    assert {i.source for i in alice.items} == {"recent", "category", "new", "popular"}
+    # and what sessions like hers went on to (the session kNN over the sessions the job saw)
+    assert {i.source for i in alice.items} == {"recent", "session", "category", "new",
+                                               "popular"}
     assert {i.reason for i in alice.items} <= {"trending:category=shoes", "popular", "recent",
-                                               "new:category=shoes"}
+                                               "new:category=shoes", "session-knn"}
     assert all(0 < i.score <= 1 for i in alice.items)
     assert alice.last_event_id.startswith("alice-")
     assert alice.segment and alice.features["activity"] > 0
