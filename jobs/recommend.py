@@ -13,7 +13,12 @@ from pyflink.table import StreamTableEnvironment
 
 from infra.flink_rest import savepoint_problem
 from jobs.environment import make_environment
-from jobs.kafka_io import create_dead_letter_sink, create_keyed_sink, create_source
+from jobs.kafka_io import (
+    compacted_topic_pattern,
+    create_dead_letter_sink,
+    create_keyed_sink,
+    create_source,
+)
 from jobs.pipeline import build_pipeline
 from reco.config import Settings, settings_or_exit
 from reco.pseudonyms import load_pseudonyms
@@ -23,9 +28,13 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     env = make_environment(settings, restore=restore, savepoint=savepoint)
     t_env = StreamTableEnvironment.create(env)
     create_source(t_env, settings, "events_source")
-    # the watermark comes from the source; the log time itself is not needed past it
+    create_source(t_env, settings, "compacted_source", compacted_topic_pattern(settings),
+                  startup="earliest-offset")
+    # the watermark comes from the sources; the log time itself is not needed past it
     raw = t_env.to_data_stream(t_env.sql_query(
-        "SELECT `value`, `topic`, `partition`, `offset` FROM events_source"))
+        "SELECT `value`, `topic`, `partition`, `offset` FROM events_source")).union(
+        t_env.to_data_stream(t_env.sql_query(
+            "SELECT `value`, `topic`, `partition`, `offset` FROM compacted_source")))
     outputs = build_pipeline(raw, settings)
     upserts = settings.upserts_at_least_once
     create_keyed_sink(t_env, settings, "recommendations_sink", settings.topic_recommendations,
@@ -38,6 +47,8 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     create_keyed_sink(t_env, settings, "item_features_sink", settings.topic_item_features)
     create_keyed_sink(t_env, settings, "policy_sink", settings.topic_policy)
     create_keyed_sink(t_env, settings, "segments_sink", settings.topic_segments)
+    create_keyed_sink(t_env, settings, "shared_lists_sink", settings.topic_shared_lists,
+                      parallelism=1)
     create_keyed_sink(t_env, settings, "consent_sink", settings.topic_consent)
     create_keyed_sink(t_env, settings, "erasures_done_sink", settings.topic_erasure_done)
     create_dead_letter_sink(t_env, settings, "dead_letters_sink")
@@ -49,6 +60,7 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     statements.add_insert("item_features_sink", t_env.from_data_stream(outputs.item_features))
     statements.add_insert("policy_sink", t_env.from_data_stream(outputs.policy))
     statements.add_insert("segments_sink", t_env.from_data_stream(outputs.segments))
+    statements.add_insert("shared_lists_sink", t_env.from_data_stream(outputs.shared_lists))
     statements.add_insert("consent_sink", t_env.from_data_stream(outputs.consent))
     statements.add_insert("erasures_done_sink", t_env.from_data_stream(outputs.erasures_done))
     statements.add_insert("dead_letters_sink", t_env.from_data_stream(outputs.dead_letters))

@@ -3,7 +3,7 @@
 import json
 import re
 
-from jobs.kafka_io import event_topic_pattern
+from jobs.kafka_io import compacted_topic_pattern, event_topic_pattern
 from operators.parse import dead_letter
 from reco.config import Settings
 
@@ -11,10 +11,19 @@ from reco.config import Settings
 def test_topic_pattern_takes_event_topics_and_impressions_but_not_the_jobs_own():
     pattern = re.compile(event_topic_pattern(Settings()))
     for topic in ("events.click", "events.product_view", "events.dlq_archive", "events.new",
-                  "impressions", "item_factors"):
+                  "impressions"):
         assert pattern.fullmatch(topic), topic
     for topic in ("events.dlq", "events.filtered", "recommendations", "eventsXclick", "events.",
-                  "impressions2", "policy"):
+                  "impressions2", "policy", "item_factors", "erasure"):
+        assert not pattern.fullmatch(topic), topic
+
+
+def test_the_compacted_topics_the_job_reads_whole_are_the_models_catalog_and_erasures():
+    pattern = re.compile(compacted_topic_pattern(Settings()))
+    for topic in ("item_factors", "items", "erasure", "segments", "shared_lists"):
+        assert pattern.fullmatch(topic), topic
+    for topic in ("events.click", "impressions", "erasure.done", "recommendations",
+                  "popular_lists", "items2", "policy"):
         assert not pattern.fullmatch(topic), topic
 
 
