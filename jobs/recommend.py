@@ -68,6 +68,21 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     env.execute(settings.job_name)
 
 
+UNMAPPED_STATE = "Cannot map checkpoint/savepoint state"
+
+
+def restore_problem(exc: BaseException) -> str | None:
+    """What to do when the job cannot take over a checkpoint's or savepoint's state: one of
+    an earlier version whose operators this version no longer has (the quality operator,
+    merged into the user operator by issue 30's redesign), or of another program."""
+    if UNMAPPED_STATE not in str(exc):
+        return None
+    return ("the retained checkpoint or the savepoint holds state of operators this version "
+            "does not have (an earlier version's: see docs/operations.md, Upgrading). "
+            "Start with --fresh, then replay the history (`reco import`) to rebuild the "
+            "users' state.")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m jobs.recommend",
@@ -90,7 +105,13 @@ def main(argv: list[str] | None = None) -> None:
         load_pseudonyms(settings)  # every subtask reads it at open(): fail here, once, clearly
     except ValueError as exc:
         raise SystemExit(f"jobs.recommend: {exc}") from None
-    run(settings, restore=not args.fresh, savepoint=args.from_savepoint)
+    try:
+        run(settings, restore=not args.fresh, savepoint=args.from_savepoint)
+    except Exception as exc:
+        problem = restore_problem(exc)
+        if problem is None:
+            raise
+        raise SystemExit(f"jobs.recommend: {problem}") from None
 
 
 if __name__ == "__main__":

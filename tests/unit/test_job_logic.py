@@ -4,6 +4,7 @@ import json
 import re
 
 from jobs.kafka_io import compacted_topic_pattern, event_topic_pattern
+from jobs.recommend import restore_problem
 from operators.parse import dead_letter
 from reco.config import Settings
 
@@ -39,3 +40,12 @@ def test_dead_letter_of_binary_or_huge_records():
     record = json.loads(dead_letter("x", b"\xff" * 10, {}, keep_bytes=4))
     assert record["raw_base64"] == "/////w==" and record["raw_bytes"] == 10
     assert record["raw_truncated"] is True
+
+
+def test_a_state_this_version_cannot_take_over_says_what_to_do():
+    java = ("java.lang.IllegalStateException: Failed to rollback to checkpoint/savepoint "
+            "file:/ck/chk-9. Cannot map checkpoint/savepoint state for operator 3a1f to the "
+            "new program, because the operator is not available in the new program.")
+    problem = restore_problem(RuntimeError(java))
+    assert problem is not None and "--fresh" in problem and "reco import" in problem
+    assert restore_problem(RuntimeError("Connection refused")) is None
