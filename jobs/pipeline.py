@@ -132,37 +132,55 @@ def side_output(stream: DataStream, tag: OutputTag) -> DataStream:
     return DataStream(stream._j_data_stream.getSideOutput(tag.get_java_output_tag()))
 
 
+def union(*streams: DataStream) -> DataStream:
+    return streams[0].union(*streams[1:]) if len(streams) > 1 else streams[0]
+
+
 def dead_letters(*operators: DataStream) -> DataStream:
     """Every operator's dead letters: records it could not parse or whose processing raised
-    (operators/guard.py). A quality step that the skeleton lacks is passed as the parser."""
-    unique = list({id(op): op for op in operators}.values())
-    letters = [side_output(op, DEAD_LETTERS) for op in unique]
-    return letters[0].union(*letters[1:])
+    (operators/guard.py)."""
+    return union(*(side_output(op, DEAD_LETTERS) for op in operators))
+
+
+def parse(raw: DataStream, settings: Settings, uid: str) -> DataStream:
+    s = settings
+    return raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
+                                   impressions_topic=s.topic_impressions,
+                                   factors_topic=s.topic_item_factors,
+                                   max_future_ms=s.max_future_ms,
+                                   items_topic=s.topic_items,
+                                   erasure_topic=s.topic_erasure,
+                                   segments_topic=s.topic_segments,
+                                   shared_lists_topic=s.topic_shared_lists, ids_from=s),
+                       output_type=KEYED_PICKLED).name(uid).uid(uid)
 
 
 def build_pipeline(raw: DataStream, settings: Settings,
-                   user_operator: type[UserRecommendations] = UserRecommendations) -> Outputs:
-    """The dataflow from raw records; ``user_operator`` is the per-user function's class (a
-    subclass in tests that inject failures)."""
+                   user_operator: type[UserRecommendations] = UserRecommendations,
+                   compacted: DataStream | None = None) -> Outputs:
+    """The dataflow from raw records: ``raw``, and ``compacted`` when the compacted topics
+    come from a source of their own (each is parsed by a parser chained to it: a parser
+    reading a union of the two could not be chained, and every record would cross a network
+    buffer, serialised); ``user_operator`` is the per-user function's class (a subclass in
+    tests that inject failures)."""
     s = settings
-    parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
-                                     impressions_topic=s.topic_impressions,
-                                     factors_topic=s.topic_item_factors,
-                                     max_future_ms=s.max_future_ms,
-                                     items_topic=s.topic_items,
-                                     erasure_topic=s.topic_erasure,
-                                     segments_topic=s.topic_segments,
-                                     shared_lists_topic=s.topic_shared_lists, ids_from=s),
-                         output_type=KEYED_PICKLED).name("parse").uid("parse")
+    parsers = [parse(raw, s, "parse")]
+    if compacted is not None:
+        parsers.append(parse(compacted, s, "parse-compacted"))
+
+    def parsed_on(tag: OutputTag) -> DataStream:
+        return union(*(side_output(p, tag) for p in parsers))
+
+    parsed = union(*parsers)
     # item factor chunks, the instances' segment models and the job's own top lists, each read
     # back from its topic, to every instance of the user operator
-    shared = side_output(parsed, SHARED_MODELS).broadcast(TOP_LISTS)
+    shared = parsed_on(SHARED_MODELS).broadcast(TOP_LISTS)
     users = (keyed(parsed)
              .connect(shared)
              .process(user_operator(s), output_type=PICKLED)
              .name("user-recommendations").uid("user-recommendations"))
     # the catalog joins the item signals in the per-item operator's keyed state
-    item_inputs = side_output(users, ITEM_SIGNALS).union(side_output(parsed, CATALOG_ENTRIES))
+    item_inputs = side_output(users, ITEM_SIGNALS).union(parsed_on(CATALOG_ENTRIES))
     scores = (keyed(item_inputs)
               .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms,
                                     s.trending_emit_ratio, s.cooccurring_items),
@@ -204,7 +222,7 @@ def build_pipeline(raw: DataStream, settings: Settings,
                    profiles=side_output(routed, PROFILES),
                    policy=policy,
                    segments=side_output(routed, SEGMENT_SUMMARIES),
-                   dead_letters=dead_letters(parsed, users, scores, category_tops,
+                   dead_letters=dead_letters(*parsers, users, scores, category_tops,
                                              popular, shared_lists,
                                              routed, popular_rows, segment_top,
                                              segment_lists, category_lists, policy),

@@ -31,11 +31,10 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     create_source(t_env, settings, "compacted_source", compacted_topic_pattern(settings),
                   startup="earliest-offset")
     # the watermark comes from the sources; the log time itself is not needed past it
-    raw = t_env.to_data_stream(t_env.sql_query(
-        "SELECT `value`, `topic`, `partition`, `offset` FROM events_source")).union(
-        t_env.to_data_stream(t_env.sql_query(
-            "SELECT `value`, `topic`, `partition`, `offset` FROM compacted_source")))
-    outputs = build_pipeline(raw, settings)
+    raw, compacted = (t_env.to_data_stream(t_env.sql_query(
+        f"SELECT `value`, `topic`, `partition`, `offset` FROM {source}"))
+        for source in ("events_source", "compacted_source"))
+    outputs = build_pipeline(raw, settings, compacted=compacted)
     upserts = settings.upserts_at_least_once
     create_keyed_sink(t_env, settings, "recommendations_sink", settings.topic_recommendations,
                       at_least_once=upserts)
