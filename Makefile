@@ -69,6 +69,8 @@ loadgen:  ## build the lookup benchmark's load generator (Go) into .cache/bin
 bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	-deploy/build_loadgen.sh  # without Go the lookups fall back to the Python load generator
 	$(PY) -m bench.end_to_end
+	if [ -f $(TAOBAO) ]; then $(PY) -m bench.end_to_end --format taobao --events 30000 \
+	  --no-scaling --rates 100 --probes 3 --lookup-rates= $(TAOBAO); fi  # P1 on real data
 	$(PY) -m bench.scaling
 	$(PY) -m bench.freshness
 	$(PY) -m bench.availability

@@ -47,9 +47,11 @@ def preload(settings: Settings, users: int, limit: int) -> list[Event]:
     return send_backlog(settings, [e for _, e in zip(range(limit), sim.events(), strict=False)])
 
 
-def send_backlog(settings: Settings, events: list[Event]) -> list[Event]:
-    """``events`` into Kafka, stamped now (as a backlog of live traffic); returns them."""
-    events = [dataclasses.replace(e, ts=now_ms()) for e in events]
+def send_backlog(settings: Settings, events: list[Event], stamp: bool = True) -> list[Event]:
+    """``events`` into Kafka, stamped now (as a backlog of live traffic) or with their own
+    times (``stamp`` False: as ``reco import`` sends a history); returns them."""
+    if stamp:
+        events = [dataclasses.replace(e, ts=now_ms()) for e in events]
     with EventProducer(settings) as producer:
         producer.send_all(events)
     return events

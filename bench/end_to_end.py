@@ -23,6 +23,7 @@ from bench.backlog import (
     drain_profiles,
     preload,
     run_job,
+    send_backlog,
     settings_for,
 )
 from bench.bare_job import OUTPUT_TOPIC
@@ -34,6 +35,7 @@ from infra.processes import exit_on_sigterm
 from infra.stack import local_kafka
 from reco.arguments import positive, positive_int
 from reco.config import Settings
+from reco.history import FORMATS, read_history
 from reco.topics import ensure_topics
 
 
@@ -83,6 +85,13 @@ def plot(results: dict[str, Any], path: Path) -> None:
 def main() -> None:
     exit_on_sigterm()  # the broker and jobs it starts stop with it
     parser = argparse.ArgumentParser(prog="python -m bench.end_to_end", description=__doc__)
+    parser.add_argument("file", nargs="?",
+                        help="a history file whose first --events make the backlog (default: "
+                             "the simulation); the results go to end_to_end-<format>-latest.json")
+    parser.add_argument("--format", default="csv", choices=FORMATS)
+    parser.add_argument("--keep-times", action="store_true",
+                        help="with a file: send its events with their own times (as reco import "
+                             "does), not stamped now")
     parser.add_argument("--events", type=positive_int, default=20_000, help="events for throughput")
     parser.add_argument("--users", type=positive_int, default=2_000, help="simulated users")
     parser.add_argument("--rates", default="100,1000,sustainable",
@@ -105,8 +114,13 @@ def main() -> None:
         admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
         admin.create_topics([NewTopic(OUTPUT_TOPIC, full.topic_partitions, 1)])
         admin.close()
-        progress(f"preloading {args.events} simulated events")
-        events = preload(full, args.users, args.events)
+        if args.file:
+            history = read_history(args.file, args.format).events[:args.events]
+            progress(f"preloading the first {len(history):,} events of {args.file}")
+            events = send_backlog(full, history, stamp=not args.keep_times)
+        else:
+            progress(f"preloading {args.events} simulated events")
+            events = preload(full, args.users, args.events)
         results["throughput"] = {}
         jobs = [("bare", "bench.bare_job"), ("skeleton", "jobs.recommend")]
         if args.scaling:
@@ -141,7 +155,10 @@ def main() -> None:
         t["feature_engine_cost"] = 1 - t["full"]["events_per_s"] / t["skeleton"]["events_per_s"]
         if "full-p1" in t:
             t["scaling_p2_over_p1"] = t["full"]["events_per_s"] / t["full-p1"]["events_per_s"]
-    path = write_results("end_to_end", results)
+    if args.file:
+        results["backlog"] = {"file": args.file, "format": args.format, "events": len(events),
+                              "event_times": "kept" if args.keep_times else "now"}
+    path = write_results(f"end_to_end-{args.format}" if args.file else "end_to_end", results)
     plot(results, RESULTS / "end_to_end-latest.png")
     print_table(results)
     print(f"\nwrote {path} and {RESULTS / 'end_to_end-latest.png'}")
