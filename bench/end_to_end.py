@@ -44,7 +44,7 @@ def own_topics(settings: Settings, name: str, feature_engine: bool) -> Settings:
     parallelism 1) writing its lists and profiles to topics of its own (the preloaded events
     have no dead letters; the skeleton filters nothing)."""
     outputs = ("topic_recommendations", "topic_user_profiles", "topic_item_features",
-               "topic_policy", "topic_segments", "topic_shared_lists")
+               "topic_policy", "topic_segments")
     renamed: dict[str, Any] = {topic: f"{name}.{getattr(settings, topic)}" for topic in outputs}
     return dataclasses.replace(
         settings, feature_engine=feature_engine,

@@ -14,27 +14,17 @@ TRANSACTION_TIMEOUT_MS = 600_000
 
 
 def event_topic_pattern(settings: Settings) -> str:
-    """`events.*` minus the job's own output topics that share the prefix, and the impressions
-    topic (the feedback loop's input), as one Java regex: what the job reads from its
-    consumer group's offsets."""
+    """`events.*` minus the job's own output topics that share the prefix, the impressions
+    topic (the feedback loop's input), the item factors, the catalog, the erasure requests and
+    the job's own segment models (each instance aligns its segment ids with the first's), as
+    one Java regex."""
     prefix = settings.event_topic_prefix
     own = [t[len(prefix):] for t in (settings.topic_dlq, settings.topic_filtered)
            if t.startswith(prefix)]
     exclude = f"(?!(?:{'|'.join(re.escape(t) for t in own)})$)" if own else ""
-    return f"{re.escape(prefix)}{exclude}.+|{re.escape(settings.topic_impressions)}"
-
-
-def compacted_topic_pattern(settings: Settings) -> str:
-    """The compacted topics the job reads whole at every start, as one Java regex: the item
-    factors, the catalog, the erasure requests, the job's own segment models (each instance
-    aligns its segment ids with the first's) and its own shared top lists (the user operator
-    reads them: jobs/pipeline.py). From the earliest offset, not the group's: a job started
-    fresh must know every item and every erasure, and a restore from a savepoint taken
-    before a partition's first record must read that record again (the group's committed
-    offset may be past it: an erasure would be skipped)."""
-    topics = (settings.topic_item_factors, settings.topic_items, settings.topic_erasure,
-              settings.topic_segments, settings.topic_shared_lists)
-    return "|".join(re.escape(t) for t in topics)
+    others = (settings.topic_impressions, settings.topic_item_factors, settings.topic_items,
+              settings.topic_erasure, settings.topic_segments)
+    return f"{re.escape(prefix)}{exclude}.+|" + "|".join(re.escape(t) for t in others)
 
 
 def _sql_string(value: str) -> str:
@@ -45,11 +35,8 @@ def _options(options: dict[str, str]) -> str:
     return ",\n  ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in options.items())
 
 
-def create_source(t_env: StreamTableEnvironment, settings: Settings, name: str,
-                  pattern: str | None = None, startup: str = "group-offsets") -> None:
-    """A source of raw records of the topics ``pattern`` matches (default: the events,
-    ``event_topic_pattern``), from ``startup`` ("group-offsets" or "earliest-offset") when
-    no checkpoint gives the offsets. Its watermark follows the records' Kafka timestamps (the input
+def create_source(t_env: StreamTableEnvironment, settings: Settings, name: str) -> None:
+    """The events source. Its watermark follows the records' Kafka timestamps (the input
     topics keep the broker's log-append time, reco/topics.py, so no producer clock can move
     it), and watermark alignment keeps the partitions within ``watermark_max_drift_ms`` of
     each other: during a backfill or a catch-up a fast partition waits for a slow one, so
@@ -57,12 +44,12 @@ def create_source(t_env: StreamTableEnvironment, settings: Settings, name: str,
     another's (docs/architecture.md: Time)."""
     options = {
         "connector": "kafka",
-        "topic-pattern": pattern or event_topic_pattern(settings),
+        "topic-pattern": event_topic_pattern(settings),
         "properties.bootstrap.servers": settings.kafka_bootstrap,
         "properties.group.id": settings.consumer_group,
         "properties.isolation.level": "read_committed",
         "properties.auto.offset.reset": "earliest",
-        "scan.startup.mode": startup,
+        "scan.startup.mode": "group-offsets",
         "scan.topic-partition-discovery.interval": f"{settings.partition_discovery_ms} ms",
         "value.format": "raw",
         "scan.watermark.alignment.group": f"{settings.job_name}-events",

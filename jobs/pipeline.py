@@ -3,31 +3,30 @@
 raw rows (value, topic, partition, offset)
   -> parse + validate (chained to the source), each user id replaced by its pseudonym
      (reco/pseudonyms.py) ------------------------------------------> dead letters (JSON strings)
-     (parse emits (key, value) rows that Java keys: see ``keyed``); the shared models it reads
-     back from their compacted topics (item factors, segment models, the job's own top lists)
-     are broadcast to the user operator
-  -> per user (key: user_id), the whole user step in one operator (operators/users.py):
-     the consent gate (no per-user state without consent to personalization; a withdrawal or
-     an erasure request, read from the erasure topic, forgets the user) ----> consent
-     the check: drop redelivered event ids (the user's last ones), bot and noise rules
-     -------------------------------------------------------------> filtered
-     learn and publish: the profile (features/) and the user's segment, at most once a
-     second; the candidate pool when it changes; impressions (from the impressions topic,
-     read with the events) joined with the user's later events into rewards
-       -> item signals of clean events (interactions, session co-occurrences)
-          -> per item (key: item_id): trending score, popularity, velocity, co-occurring
-             items --------------------------------------------------> item features
-            -> per category: top list (key: category, throttled)
-                 -> global popular list (one key, fed by the throttled category lists only)
-            the category and popular lists go to the shared_lists topic, which the job reads
-            back (the dataflow has no cycles)
+     (parse and quality emit (key, value) rows that Java keys: see ``keyed``)
+  -> quality (key: user_id): first the consent gate (the user step's admit: no per-user state
+     without consent to personalization; a withdrawal or an erasure request, read from the
+     erasure topic, forgets the user) --------------------------------> consent
+     then the user step's check: drop redelivered event ids (the user's last ones), bot and
+     noise rules -------------------------------------------------> filtered
+  -> item signals of clean events (interactions, session co-occurrences)
+     -> per item (key: item_id): trending score, popularity, velocity, co-occurring items
+        -------------------------------------------------------> item features
+       -> per category: top list (key: category, throttled)
+            -> global popular list (one key, fed by the throttled category lists only)
+       the category and popular lists are broadcast to the user operator
+  -> per user (key: user_id, the user step's learn and publish): the profile (features/) and
+     the user's segment, at most once a second; the candidate pool when it changes;
+     impressions (from the impressions topic, read with the events) joined with the user's
+     later events into rewards. A user's events keep
+     their partition order through both keyed steps.
        -> rewards per shard (key: hash of the request id): the bandit's statistics, published
           at most once a second
 Outputs rows (key, value bytes): per-user pools; on the popular-lists topic the "global" list
 (one writer) and "segment:<n>" lists (what each segment's users like: cold start by context),
 and "country:<code>" lists, profiles, filtered events, item features, policy statistics and
-segment summaries, each user's consent, the job's erasure reports (erasure.done) and its shared
-top lists; and dead-letter strings.
+segment summaries, each user's consent and the job's erasure reports (erasure.done); and
+dead-letter strings.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
 from operators.items import ITEM_FEATURES, ItemTrending
 from operators.parse import CATALOG_ENTRIES, SHARED_MODELS, ParseEvents
 from operators.policy import PolicyLearner
-from operators.quality import CONSENT, FILTERED, ITEM_SIGNALS
+from operators.quality import CONSENT, FILTERED, ITEM_SIGNALS, QualityFilter
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS
 from operators.top_lists import CategoryTop, PopularMerge, SegmentTop
 from operators.users import (
@@ -62,7 +61,7 @@ from reco.clock import now_ms
 from reco.config import Settings
 from reco.keys import POPULAR_LIST, is_ranking_key
 from reco.records import Removed
-from userstep.lists import popular_list, shared_list
+from userstep.lists import popular_list
 
 RAW_RECORD = Types.ROW_NAMED(["value", "topic", "partition", "offset"],
                              [Types.PRIMITIVE_ARRAY(Types.BYTE()), Types.STRING(), Types.INT(),
@@ -82,7 +81,6 @@ class Outputs:
     segments: DataStream         # Row(instance, SegmentModelSummary bytes)
     consent: DataStream          # Row(user id, ConsentState bytes or None: erased)
     erasures_done: DataStream    # Row(user id, the job's erasure completion record)
-    shared_lists: DataStream     # Row(list key, SharedList bytes), read back by the job
 
 
 class PopularListRow(ProcessFunction):
@@ -104,19 +102,6 @@ class PopularListRow(ProcessFunction):
         yield Row(*popular_list(key, ranked, self.size, self.model_version, now_ms()))
 
 
-class SharedListRow(ProcessFunction):
-    """(key, ranked) -> Row(key, SharedList bytes) for the shared_lists topic
-    (userstep.lists.shared_list), which the user operator reads back."""
-
-    def open(self, runtime_context: RuntimeContext) -> None:
-        self.failures = failure_counter(runtime_context)
-
-    @dead_letter_on_error("shared-list")
-    def process_element(self, value: Any, ctx: ProcessFunction.Context) -> Iterator[Any]:
-        key, ranked = value
-        yield Row(key, shared_list(key, ranked, now_ms()))
-
-
 def keyed(rows: DataStream) -> KeyedStream:
     """KEYED_PICKLED ``rows`` keyed by their first field, in Java. ``DataStream.key_by`` would
     add a Python operator that builds these very rows, one call and a pickling round trip of
@@ -132,55 +117,31 @@ def side_output(stream: DataStream, tag: OutputTag) -> DataStream:
     return DataStream(stream._j_data_stream.getSideOutput(tag.get_java_output_tag()))
 
 
-def union(*streams: DataStream) -> DataStream:
-    return streams[0].union(*streams[1:]) if len(streams) > 1 else streams[0]
-
-
 def dead_letters(*operators: DataStream) -> DataStream:
     """Every operator's dead letters: records it could not parse or whose processing raised
-    (operators/guard.py)."""
-    return union(*(side_output(op, DEAD_LETTERS) for op in operators))
-
-
-def parse(raw: DataStream, settings: Settings, uid: str) -> DataStream:
-    s = settings
-    return raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
-                                   impressions_topic=s.topic_impressions,
-                                   factors_topic=s.topic_item_factors,
-                                   max_future_ms=s.max_future_ms,
-                                   items_topic=s.topic_items,
-                                   erasure_topic=s.topic_erasure,
-                                   segments_topic=s.topic_segments,
-                                   shared_lists_topic=s.topic_shared_lists, ids_from=s),
-                       output_type=KEYED_PICKLED).name(uid).uid(uid)
+    (operators/guard.py). A quality step that the skeleton lacks is passed as the parser."""
+    unique = list({id(op): op for op in operators}.values())
+    letters = [side_output(op, DEAD_LETTERS) for op in unique]
+    return letters[0].union(*letters[1:])
 
 
 def build_pipeline(raw: DataStream, settings: Settings,
-                   user_operator: type[UserRecommendations] = UserRecommendations,
-                   compacted: DataStream | None = None) -> Outputs:
-    """The dataflow from raw records: ``raw``, and ``compacted`` when the compacted topics
-    come from a source of their own (each is parsed by a parser chained to it: a parser
-    reading a union of the two could not be chained, and every record would cross a network
-    buffer, serialised); ``user_operator`` is the per-user function's class (a subclass in
-    tests that inject failures)."""
+                   user_operator: type[UserRecommendations] = UserRecommendations) -> Outputs:
+    """The dataflow from raw records; ``user_operator`` is the per-user function's class (a
+    subclass in tests that inject failures)."""
     s = settings
-    parsers = [parse(raw, s, "parse")]
-    if compacted is not None:
-        parsers.append(parse(compacted, s, "parse-compacted"))
-
-    def parsed_on(tag: OutputTag) -> DataStream:
-        return union(*(side_output(p, tag) for p in parsers))
-
-    parsed = union(*parsers)
-    # item factor chunks, the instances' segment models and the job's own top lists, each read
-    # back from its topic, to every instance of the user operator
-    shared = parsed_on(SHARED_MODELS).broadcast(TOP_LISTS)
-    users = (keyed(parsed)
-             .connect(shared)
-             .process(user_operator(s), output_type=PICKLED)
-             .name("user-recommendations").uid("user-recommendations"))
+    parsed = raw.process(ParseEvents(s.max_event_bytes, s.dlq_raw_max_bytes,
+                                     impressions_topic=s.topic_impressions,
+                                     factors_topic=s.topic_item_factors,
+                                     max_future_ms=s.max_future_ms,
+                                     items_topic=s.topic_items,
+                                     erasure_topic=s.topic_erasure,
+                                     segments_topic=s.topic_segments, ids_from=s),
+                         output_type=KEYED_PICKLED).name("parse").uid("parse")
+    checked = (keyed(parsed).process(QualityFilter(s), output_type=KEYED_PICKLED)
+               .name("quality").uid("quality"))
     # the catalog joins the item signals in the per-item operator's keyed state
-    item_inputs = side_output(users, ITEM_SIGNALS).union(parsed_on(CATALOG_ENTRIES))
+    item_inputs = side_output(checked, ITEM_SIGNALS).union(side_output(parsed, CATALOG_ENTRIES))
     scores = (keyed(item_inputs)
               .process(ItemTrending(s.trending_half_life_ms, s.user_state_ttl_ms,
                                     s.trending_emit_ratio, s.cooccurring_items),
@@ -192,13 +153,17 @@ def build_pipeline(raw: DataStream, settings: Settings,
                .process(PopularMerge(s.reco_list_size, s.top_emit_interval_ms),
                         output_type=PICKLED)
                .name("popular").uid("popular").set_parallelism(1))
-    # the lists users' pools read (the views and purchases rankings serve the popular
-    # placement only: they are published, not read back), one writer per key, in order
-    read_back = category_tops.filter(lambda top: not is_ranking_key(top[0])
-                                     and not isinstance(top[1], Removed))
-    shared_lists = (read_back.union(popular)
-                    .process(SharedListRow(), output_type=KEYED_BYTES)
-                    .name("shared-lists").set_parallelism(1))
+    # top lists, item factor chunks and the instances' segment models (read back from the
+    # segments topic), to every instance of the user operator (the views and
+    # purchases rankings serve the popular placement only: they are published, not broadcast)
+    broadcast_tops = category_tops.filter(lambda top: not is_ranking_key(top[0])
+                                          and not isinstance(top[1], Removed))
+    top_lists = broadcast_tops.union(popular, side_output(parsed, SHARED_MODELS)) \
+        .broadcast(TOP_LISTS)
+    users = (keyed(checked)
+             .connect(top_lists)
+             .process(user_operator(s), output_type=PICKLED)
+             .name("user-recommendations").uid("user-recommendations"))
     # One writer for the one key, chained to its producer, so versions cannot overtake.
     popular_rows = (popular.process(PopularListRow(s), output_type=KEYED_BYTES)
                     .name("popular-list").set_parallelism(1))
@@ -222,12 +187,11 @@ def build_pipeline(raw: DataStream, settings: Settings,
                    profiles=side_output(routed, PROFILES),
                    policy=policy,
                    segments=side_output(routed, SEGMENT_SUMMARIES),
-                   dead_letters=dead_letters(*parsers, users, scores, category_tops,
-                                             popular, shared_lists,
+                   dead_letters=dead_letters(parsed, checked, users, scores, category_tops,
+                                             popular,
                                              routed, popular_rows, segment_top,
                                              segment_lists, category_lists, policy),
-                   filtered=side_output(users, FILTERED),
-                   consent=side_output(users, CONSENT),
+                   filtered=side_output(checked, FILTERED),
+                   consent=side_output(checked, CONSENT),
                    erasures_done=side_output(routed, ERASURES_DONE),
-                   shared_lists=shared_lists,
                    item_features=side_output(scores, ITEM_FEATURES))

@@ -13,12 +13,7 @@ from pyflink.table import StreamTableEnvironment
 
 from infra.flink_rest import savepoint_problem
 from jobs.environment import make_environment
-from jobs.kafka_io import (
-    compacted_topic_pattern,
-    create_dead_letter_sink,
-    create_keyed_sink,
-    create_source,
-)
+from jobs.kafka_io import create_dead_letter_sink, create_keyed_sink, create_source
 from jobs.pipeline import build_pipeline
 from reco.config import Settings, settings_or_exit
 from reco.pseudonyms import load_pseudonyms
@@ -28,13 +23,10 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     env = make_environment(settings, restore=restore, savepoint=savepoint)
     t_env = StreamTableEnvironment.create(env)
     create_source(t_env, settings, "events_source")
-    create_source(t_env, settings, "compacted_source", compacted_topic_pattern(settings),
-                  startup="earliest-offset")
-    # the watermark comes from the sources; the log time itself is not needed past it
-    raw, compacted = (t_env.to_data_stream(t_env.sql_query(
-        f"SELECT `value`, `topic`, `partition`, `offset` FROM {source}"))
-        for source in ("events_source", "compacted_source"))
-    outputs = build_pipeline(raw, settings, compacted=compacted)
+    # the watermark comes from the source; the log time itself is not needed past it
+    raw = t_env.to_data_stream(t_env.sql_query(
+        "SELECT `value`, `topic`, `partition`, `offset` FROM events_source"))
+    outputs = build_pipeline(raw, settings)
     upserts = settings.upserts_at_least_once
     create_keyed_sink(t_env, settings, "recommendations_sink", settings.topic_recommendations,
                       at_least_once=upserts)
@@ -46,8 +38,6 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     create_keyed_sink(t_env, settings, "item_features_sink", settings.topic_item_features)
     create_keyed_sink(t_env, settings, "policy_sink", settings.topic_policy)
     create_keyed_sink(t_env, settings, "segments_sink", settings.topic_segments)
-    create_keyed_sink(t_env, settings, "shared_lists_sink", settings.topic_shared_lists,
-                      parallelism=1)
     create_keyed_sink(t_env, settings, "consent_sink", settings.topic_consent)
     create_keyed_sink(t_env, settings, "erasures_done_sink", settings.topic_erasure_done)
     create_dead_letter_sink(t_env, settings, "dead_letters_sink")
@@ -59,27 +49,11 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     statements.add_insert("item_features_sink", t_env.from_data_stream(outputs.item_features))
     statements.add_insert("policy_sink", t_env.from_data_stream(outputs.policy))
     statements.add_insert("segments_sink", t_env.from_data_stream(outputs.segments))
-    statements.add_insert("shared_lists_sink", t_env.from_data_stream(outputs.shared_lists))
     statements.add_insert("consent_sink", t_env.from_data_stream(outputs.consent))
     statements.add_insert("erasures_done_sink", t_env.from_data_stream(outputs.erasures_done))
     statements.add_insert("dead_letters_sink", t_env.from_data_stream(outputs.dead_letters))
     statements.attach_as_datastream()
     env.execute(settings.job_name)
-
-
-UNMAPPED_STATE = "Cannot map checkpoint/savepoint state"
-
-
-def restore_problem(exc: BaseException) -> str | None:
-    """What to do when the job cannot take over a checkpoint's or savepoint's state: one of
-    an earlier version whose operators this version no longer has (the quality operator,
-    merged into the user operator by issue 30's redesign), or of another program."""
-    if UNMAPPED_STATE not in str(exc):
-        return None
-    return ("the retained checkpoint or the savepoint holds state of operators this version "
-            "does not have (an earlier version's: see docs/operations.md, Upgrading). "
-            "Start with --fresh, then replay the history (`reco import`) to rebuild the "
-            "users' state.")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -104,13 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         load_pseudonyms(settings)  # every subtask reads it at open(): fail here, once, clearly
     except ValueError as exc:
         raise SystemExit(f"jobs.recommend: {exc}") from None
-    try:
-        run(settings, restore=not args.fresh, savepoint=args.from_savepoint)
-    except Exception as exc:
-        problem = restore_problem(exc)
-        if problem is None:
-            raise
-        raise SystemExit(f"jobs.recommend: {problem}") from None
+    run(settings, restore=not args.fresh, savepoint=args.from_savepoint)
 
 
 if __name__ == "__main__":

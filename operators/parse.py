@@ -15,7 +15,6 @@ from pyflink.datastream.functions import ProcessFunction, RuntimeContext
 
 from online_models.factors import chunk_problem
 from online_models.mixes import ARMS
-from online_models.trending import Ranked
 from operators.guard import DEAD_LETTERS, Count, dead_letter_on_error, failure_counter
 from operators.state import KEYED_PICKLED
 from reco.catalog import catalog_entry
@@ -27,11 +26,10 @@ from reco.impressions import parse_impression
 from reco.keys import factors_key, segment_model_key
 from reco.pseudonyms import hide_user_id, load_pseudonyms
 from reco.v1 import recommendations_pb2 as pb
-from userstep.lists import shared_from
 
-# (broadcast key, model) of the models the user operator reads: item factor chunks and the job
-# instances' segment models (bytes), and the job's own top lists ((key, Ranked): the
-# shared_lists topic)
+# (factors_key(chunk), ItemFactorsChunk bytes), for the broadcast to the user operator
+# (broadcast key, bytes) of the models the user operator reads: item factor chunks and the job
+# instances' segment models
 SHARED_MODELS = OutputTag("shared-models", Types.PICKLED_BYTE_ARRAY())
 # Row(item id, reco.records.CatalogEntry): the catalog, for the per-item operator
 CATALOG_ENTRIES = OutputTag("catalog-entries", KEYED_PICKLED)
@@ -56,9 +54,8 @@ class ParseEvents(ProcessFunction):
     """Input rows: (value, topic, partition, offset); output: KEYED_PICKLED rows of the user id
     and the ``reco.events.Event``, or the ``reco.impressions.Impression`` for records of the
     impressions topic, or the ``reco.erasure.ErasureRequest`` of the erasure topic; item factor
-    chunks, the job's own segment models (the segments topic) and top lists (the shared_lists
-    topic) to the SHARED_MODELS side output, and catalog records (the items topic) to
-    CATALOG_ENTRIES."""
+    chunks and the job's own segment models (the segments topic) to the SHARED_MODELS side
+    output, and catalog records (the items topic) to CATALOG_ENTRIES."""
 
     def __init__(self, max_event_bytes: int, dlq_raw_max_bytes: int,
                  impressions_topic: str = "impressions",
@@ -66,7 +63,6 @@ class ParseEvents(ProcessFunction):
                  max_future_ms: int = DEFAULT_MAX_FUTURE_MS,
                  items_topic: str = "items", erasure_topic: str = "erasure",
                  segments_topic: str = "segments",
-                 shared_lists_topic: str = "shared_lists",
                  ids_from: Settings | None = None) -> None:
         self.max_event_bytes = max_event_bytes
         self.max_future_ms = max_future_ms
@@ -76,7 +72,6 @@ class ParseEvents(ProcessFunction):
         self.items_topic = items_topic
         self.erasure_topic = erasure_topic
         self.segments_topic = segments_topic
-        self.shared_lists_topic = shared_lists_topic
         self.ids_from = ids_from  # the key is read at open(), never shipped in the job graph
 
     def open(self, runtime_context: RuntimeContext) -> None:
@@ -99,10 +94,6 @@ class ParseEvents(ProcessFunction):
                 return
             if row[1] == self.segments_topic:
                 yield from self._segment_model(raw)
-                return
-            if row[1] == self.shared_lists_topic:
-                if raw is not None:  # a tombstone: never written (lists are replaced)
-                    yield SHARED_MODELS, _decoded_list(raw)
                 return
             if row[1] == self.erasure_topic:
                 if raw is not None:  # a tombstone: compaction of an old request
@@ -152,13 +143,6 @@ class ParseEvents(ProcessFunction):
                                                    self.erasure_topic):
             raw = hide_user_id(raw, self.ids)  # those two carry pseudonyms already
         return dead_letter(reason, raw, source, self.dlq_raw_max_bytes)
-
-
-def _decoded_list(raw: bytes) -> tuple[str, Ranked]:
-    try:
-        return shared_from(raw)
-    except (DecodeError, ValueError) as exc:
-        raise InvalidEvent(f"shared list: {exc}") from None
 
 
 def _decoded(message: Any, raw: bytes, what: str) -> Any:

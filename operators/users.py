@@ -1,23 +1,18 @@
 """The per-user operator (keyed by user id): a thin adapter around the user step
-(userstep/step.py), the whole of it in one keyed operator. Per event it runs the consent gate
-and the quality check (operators/quality.py), then the step's learning, and sends rewards to
-the policy learner, segment signals to the segment lists and item signals to the per-item
-operator; it publishes the profile and, when it changed, the recommendation list, at most once
+(userstep/step.py). Per checked event (operators/quality.py ran the step's check) it runs the
+step's learning and sends rewards to the policy learner and segment signals to the segment
+lists; it publishes the profile and, when it changed, the recommendation list, at most once
 per ``profile_min_interval_ms`` of processing time per user and always ending with the
 latest. Impressions (parsed from the impressions topic) join the user's later events into
-rewards; an erasure request (the erasure topic) forgets her. The shared models it reads (top
-lists, item factors, the segment model) arrive on the broadcast side, each read back from its
-compacted topic: the lists this job ranks come back through the shared_lists topic, since a
-dataflow has no cycles.
+rewards. Top lists and item factors arrive on the broadcast side.
 
-State: one value per user, her quality state (features/quality.py) and her UserState
-(profile, session, pending impressions), one read and one write per record; beside it her
-consent, read per record and written when it changes (operators/quality.py). Segments: each
-parallel instance keeps its own River k-means in memory (features/population.py does the same
-for the population statistics), learned from profiles as they are published: an instance sees
-a random sample of users, so no key is hot. All instances start from the same seeded centres;
-each publishes its sizes and centroids for monitoring. After a restart an instance learns its
-model again from the stream. The same holds for the revisit ranker (userstep/configured.py)."""
+State: one value per user (userstep.UserState: profile, pending impressions),
+one read and one write per record. Segments: each parallel instance keeps its own River
+k-means in memory (features/population.py does the same for the population statistics),
+learned from profiles as they are published: an instance sees a random sample of users, so no
+key is hot. All instances start from the same seeded centres; each publishes its sizes and
+centroids for monitoring. After a restart an instance learns its model again from the stream.
+The same holds for the revisit ranker (userstep/configured.py)."""
 
 from __future__ import annotations
 
@@ -33,17 +28,14 @@ from pyflink.datastream.functions import (
     RuntimeContext,
 )
 
-from features.quality import QualityState
 from online_models.factors import FactorChunks, ItemFactors
 from online_models.feedback import Sample
 from online_models.trending import Ranked
 from operators.guard import DEAD_LETTERS, dead_letter_on_error, failure_counter
-from operators.quality import QualityGate
 from operators.state import KEYED_BYTES, KEYED_PICKLED, TOP_LISTS, value_state
 from reco.clock import now_ms
 from reco.config import Settings
-from reco.erasure import ErasureRequest, erasure_done
-from reco.events import Event
+from reco.erasure import erasure_done
 from reco.impressions import Impression
 from reco.keys import (
     FACTORS_PREFIX,
@@ -52,6 +44,7 @@ from reco.keys import (
     instance_name,
     segment_model_key,
 )
+from reco.records import Forget
 from reco.v1 import recommendations_pb2 as pb
 from userstep.step import Shared, UserState, UserStep
 
@@ -99,8 +92,8 @@ def reward_shard(request_id: str, shards: int) -> str:
 
 
 class UserRecommendations(KeyedBroadcastProcessFunction):
-    """Input: KEYED_PICKLED rows (user id, Event), (user id, Impression) or (user id,
-    ErasureRequest) from the parser; broadcast: (key, model) of the shared models."""
+    """Input: KEYED_PICKLED rows (user id, (Event, Checked)), (user id, Impression) or (user
+    id, Forget) from the quality operator."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -109,7 +102,6 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         s = self.settings
         self.state = runtime_context.get_state(value_state("user", s.user_state_ttl_ms))
         self.step = UserStep(s)
-        self.gate = QualityGate(s, self.step, runtime_context)
         self.instance = instance_name(subtask_index(runtime_context))
         self.segments_sent_ms = 0
         # Every parallel instance receives every broadcast element, so a plain dict mirrors
@@ -123,52 +115,34 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     @dead_letter_on_error("user-recommendations")
     def process_element(self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
                         ) -> Iterator[Any]:
-        quality, state = self.state.value() or (None, None)
-        if isinstance(value, ErasureRequest):
-            yield from self.gate.erase(value, quality)
-            yield from self._forget(value.user_id, state, value)
+        if isinstance(value, Forget):
+            # the user withdrew consent: nothing of her stays here (her signals to the
+            # segment and country lists are taken back), and the compacted topics keep a
+            # tombstone for her list and profile (the server deletes them on it)
+            for signal in self.step.forget(self.state.value(), value.user_id):
+                yield SEGMENT_SIGNALS, Row(signal.key, signal)
+            self.state.clear()
+            yield PROFILE, Row(value.user_id, None)
+            yield LIST, Row(value.user_id, None)
+            if value.request is not None:  # committed with the tombstones, at the checkpoint
+                yield DONE, Row(value.user_id, erasure_done(
+                    value.user_id, value.request.request_id, "job", now_ms()))
             return
+        state: UserState = self.state.value() or self.step.new_state()
         if isinstance(value, Impression):
-            if self.gate.admits(value):
-                yield from self._impression(value, quality, state, ctx)
+            samples = self.step.impression(state, value, now_ms())
+            ctx.timer_service().register_processing_time_timer(
+                value.served_at_ms + self.step.weights.window_ms + 1)
+            self.state.update(state)
+            yield from self._rewards(samples)
             return
-        event: Event = value
-        gated = yield from self.gate.check(quality, event,
-                                           ctx.timer_service().current_watermark())
-        if gated.withdrawn:
-            yield from self._forget(event.user_id, state, None)
-        if gated.checked is None:
-            return
-        state = state or self.step.new_state()
-        learned = self.step.learn(state, event, gated.checked)
+        event, checked = value
+        learned = self.step.learn(state, event, checked)
         for signal in learned.segment_signals:
             yield SEGMENT_SIGNALS, Row(signal.key, signal)
         yield from self._publish(state, event.user_id, ctx)
-        self.state.update((gated.quality, state))
+        self.state.update(state)
         yield from self._rewards(learned.rewards)
-
-    def _forget(self, user_id: str, state: UserState | None, request: ErasureRequest | None
-                ) -> Iterator[Any]:
-        """She withdrew consent or was erased: nothing of her stays here (her signals to the
-        segment and country lists are taken back), and the compacted topics keep a tombstone
-        for her list and profile (the server deletes them on it)."""
-        for signal in self.step.forget(state, user_id):
-            yield SEGMENT_SIGNALS, Row(signal.key, signal)
-        self.state.clear()
-        yield PROFILE, Row(user_id, None)
-        yield LIST, Row(user_id, None)
-        if request is not None:  # committed with the tombstones, at the checkpoint
-            yield DONE, Row(user_id, erasure_done(user_id, request.request_id, "job",
-                                                  now_ms()))
-
-    def _impression(self, impression: Impression, quality: QualityState | None,
-                    state: UserState | None, ctx: Any) -> Iterator[Any]:
-        state = state or self.step.new_state()
-        samples = self.step.impression(state, impression, now_ms())
-        ctx.timer_service().register_processing_time_timer(
-            impression.served_at_ms + self.step.weights.window_ms + 1)
-        self.state.update((quality, state))
-        yield from self._rewards(samples)
 
     def _publish(self, state: UserState, user_id: str, ctx: Any) -> Iterator[Any]:
         """Publishes now, or schedules the publication of the then latest profile and list: a
@@ -202,13 +176,13 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
     @dead_letter_on_error("user-recommendations", emit=lambda letter: (FAILED, letter))
     def on_timer(self, timestamp: int, ctx: KeyedBroadcastProcessFunction.OnTimerContext
                  ) -> Iterator[Any]:
-        quality, state = self.state.value() or (None, None)
+        state: UserState | None = self.state.value()
         if state is None:
             return
         if state.profile.profile_pending:
             yield from self._publish(state, ctx.get_current_key(), ctx)
         samples = self.step.expire(state, timestamp)
-        self.state.update((quality, state))
+        self.state.update(state)
         yield from self._rewards(samples)
 
     def _rewards(self, samples: list[Sample]) -> Iterator[Any]:

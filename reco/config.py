@@ -50,9 +50,6 @@ class Settings:
     topic_policy: str = _doc("compacted: shard -> PolicyParameters (the bandit's statistics)",
                              "policy")
     topic_segments: str = _doc("compacted: job instance -> SegmentModelSummary", "segments")
-    topic_shared_lists: str = _doc(
-        "compacted, internal: list key -> SharedList, the job's top lists read back by its "
-        "user operator", "shared_lists")
     topic_item_factors: str = _doc("compacted: chunk -> ItemFactorsChunk (reco train-factors)",
                                    "item_factors")
     topic_consent: str = _doc(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from reco.erasure import ErasureRequest
+
 
 @dataclass(frozen=True, slots=True)
 class ItemSignal:
@@ -79,3 +81,13 @@ class SegmentSignal:
     ts: int
     retract: bool = False  # take this signal back out (the user was erased)
 
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """The user withdrew consent to personalization, or asked to be erased (``request``): the
+    user operator drops her state and tombstones her list and profile (and, for a request,
+    reports it done)."""
+
+    user_id: str
+    reason: str
+    request: ErasureRequest | None = None

@@ -39,7 +39,6 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
                   settings.topic_user_profiles: COMPACTED,
                   settings.topic_item_features: COMPACTED,
                   settings.topic_policy: COMPACTED, settings.topic_segments: COMPACTED,
-                  settings.topic_shared_lists: COMPACTED,
                   settings.topic_item_factors: COMPACTED,
                   settings.topic_items: COMPACTED, settings.topic_consent: COMPACTED,
                   settings.topic_erasure: COMPACTED, settings.topic_erasure_done: COMPACTED,

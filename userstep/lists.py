@@ -83,24 +83,3 @@ def popular_list(key: str, ranked: Ranked, size: int, model_version: str,
                         for item, score, _ in recs]
     pool = candidate_pool((), (), recs, len(recs))
     return key, recommendation_list(key, pool, model_version, updated_at_ms)
-
-
-def shared_list(key: str, ranked: Ranked, updated_at_ms: int) -> bytes:
-    """A top list as the user operator reads it back (the shared_lists topic): every item with
-    its log2 score, exactly.
-
-    >>> shared_from(shared_list("category/shoes", [("a", 2.5), ("b", -1.0)], 7))
-    ('category/shoes', [('a', 2.5), ('b', -1.0)])
-    """
-    return pb.SharedList(key=key, item_ids=[item for item, _ in ranked],
-                         scores=[score for _, score in ranked],
-                         updated_at_ms=updated_at_ms).SerializeToString()
-
-
-def shared_from(raw: bytes) -> tuple[str, Ranked]:
-    """(key, ranked) of a ``shared_list`` record."""
-    message = pb.SharedList.FromString(raw)
-    if len(message.item_ids) != len(message.scores):
-        raise ValueError(f"shared list {message.key!r}: {len(message.item_ids)} items, "
-                         f"{len(message.scores)} scores")
-    return message.key, list(zip(message.item_ids, message.scores, strict=True))

@@ -268,18 +268,6 @@ class SegmentModelSummary(_message.Message):
     updated_at_ms: int
     def __init__(self, instance: _Optional[str] = ..., segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
 
-class SharedList(_message.Message):
-    __slots__ = ("key", "item_ids", "scores", "updated_at_ms")
-    KEY_FIELD_NUMBER: _ClassVar[int]
-    ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
-    SCORES_FIELD_NUMBER: _ClassVar[int]
-    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
-    key: str
-    item_ids: _containers.RepeatedScalarFieldContainer[str]
-    scores: _containers.RepeatedScalarFieldContainer[float]
-    updated_at_ms: int
-    def __init__(self, key: _Optional[str] = ..., item_ids: _Optional[_Iterable[str]] = ..., scores: _Optional[_Iterable[float]] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
-
 class GetUserProfileRequest(_message.Message):
     __slots__ = ("user_id",)
     USER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -23,7 +23,7 @@ TEST_KEY = bytes(range(32))
 BY_USER = ("recommendations", "profiles", "filtered", "consent", "erasures_done")
 KINDS = ("recommendations", "popular_lists", "profiles", "dead_letters", "filtered",
          "item_features", "policy", "segments", "consent",
-         "erasures_done", "shared_lists")
+         "erasures_done")
 
 
 def raw_rows(records: Iterable[bytes | tuple[bytes, str]],
@@ -104,8 +104,6 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
                        output_type=Types.PICKLED_BYTE_ARRAY()),
         out.segments.map(lambda r: ("segments", r[0], bytes(r[1])),
                          output_type=Types.PICKLED_BYTE_ARRAY()),
-        out.shared_lists.map(lambda r: ("shared_lists", r[0], bytes(r[1])),
-                             output_type=Types.PICKLED_BYTE_ARRAY()),
         out.dead_letters.map(lambda s: ("dead_letters", None, s),
                              output_type=Types.PICKLED_BYTE_ARRAY()))
     # the outputs are keyed by pseudonyms; the tests read them by the ids they sent
@@ -116,17 +114,6 @@ def run_pipeline(records: Iterable[bytes | tuple[bytes, str]],
                 key = sent.get(key, key)
             results[kind].append((key, value) if key is not None else value)
     return results
-
-
-def run_reading_back(records: list[bytes | tuple[bytes, str]], settings: Settings
-                     ) -> dict[str, list[Any]]:
-    """The pipeline run twice: the second run reads the shared lists the first published, as
-    the job reads its shared_lists topic back (a collection source cannot feed a job its own
-    output), so users' pools hold the job's top lists."""
-    first = run_pipeline(records, settings)
-    lists = {key: value for key, value in first["shared_lists"]}
-    fed = [(value, settings.topic_shared_lists) for value in lists.values()]
-    return run_pipeline([*fed, PAUSE, *records], settings)
 
 
 def pseudonyms_of(settings: Settings) -> Pseudonyms:

@@ -18,16 +18,7 @@ from reco.events import Event, InvalidEvent, parse_event
 from reco.keys import COUNTRY_LIST_PREFIX, GLOBAL_LIST, SEGMENT_LIST_PREFIX
 from reco.simulator import ShopperSimulation, SimConfig
 from reco.v1 import recommendations_pb2 as pb
-from tests.flink.harness import (
-    ALLOW,
-    PAUSE,
-    T0,
-    ev,
-    last_by_key,
-    pseudonyms_of,
-    run_pipeline,
-    run_reading_back,
-)
+from tests.flink.harness import ALLOW, PAUSE, T0, ev, last_by_key, pseudonyms_of, run_pipeline
 from userstep.engine import FeatureEngine
 
 pytestmark = pytest.mark.flink
@@ -75,7 +66,7 @@ def run(tmp_path_factory):
         except InvalidEvent:
             continue
         verdicts.append((event, engine.process(event)))
-    out = run_reading_back(records, settings)
+    out = run_pipeline(records, settings)
     return {"out": out, "engine": engine, "verdicts": verdicts, "settings": settings,
             "bots": sim.bot_user_ids()}
 
@@ -141,7 +132,7 @@ def test_duplicates_are_counted_once_and_protobuf_is_accepted(run):
 
 
 def test_a_users_pool_holds_what_she_bought_only_as_her_own_and_says_why(run):
-    # the top lists of the first run were read back before the events
+    # the top lists were broadcast during the pause before her events
     lists = last_by_key(run["out"]["recommendations"], pb.RecommendationList)
     alice = lists["alice"]
     # her own items, the bought one too (the revisit ranker orders them); no other source

@@ -60,7 +60,7 @@ def test_a_record_that_makes_the_user_step_raise_is_dead_lettered_and_the_job_go
     assert letter["operator"] == "user-recommendations"
     assert letter["error_type"] == "RuntimeError"
     assert "injected failure" in letter["reason"]
-    assert letter["record"]["event_id"] == POISON
+    assert letter["record"][0]["event_id"] == POISON
     profiles: dict[str, pb.UserProfile] = {}
     for key, value in out["profiles"]:
         profiles[key] = pb.UserProfile.FromString(value)
