@@ -128,24 +128,22 @@ class SessionKNN:
         if not session:
             return []
         weights = self._weights(session)
-        # each candidate's weight in common with the session, summed as the postings are read
-        # (in the session's order, so the sums are those of item-by-item intersections)
-        shared: dict[int, float] = {}
-        for item, weight in weights.items():
-            for sid in self.by_item.get(item, ()):
-                shared[sid] = shared.get(sid, 0) + weight
-        if own is not None:
-            shared.pop(self.keys.get(own, -1), None)  # not its own neighbour
+        # candidates through the postings; each one's similarity from its whole session: an
+        # item's postings are bounded, so a candidate found through one item may have lost
+        # its posting under another that it still holds
+        mine = self.keys.get(own, -1) if own is not None else -1
         sessions = self.sessions
-        candidates = [sid for sid in shared if sid in sessions]
+        candidates = {sid for item in weights for sid in self.by_item.get(item, ())
+                      if sid in sessions and sid != mine}
         if len(candidates) > self.sample:  # the most recent ones (their order does not matter)
-            candidates = heapq.nlargest(self.sample, candidates)
+            candidates = set(heapq.nlargest(self.sample, candidates))
         # (-similarity, -sid): the most similar first, the most recent among equals
         scored = []
         for sid in candidates:
-            common = shared[sid]
+            other = sessions[sid]
+            common = sum(weight for item, weight in weights.items() if item in other)
             similarity = common if self.weighted else \
-                common / math.sqrt(len(weights) * len(sessions[sid]))
+                common / math.sqrt(len(weights) * len(other))
             if similarity > 0:
                 scored.append((-similarity, -sid))
         scores: dict[str, float] = {}
