@@ -17,6 +17,7 @@ from typing import Any
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from bench.backlog import (
+    backlog,
     checkpoint_state_bytes,
     cpu_by_part,
     drain,
@@ -35,7 +36,7 @@ from infra.processes import exit_on_sigterm
 from infra.stack import local_kafka
 from reco.arguments import positive, positive_int
 from reco.config import Settings
-from reco.history import FORMATS, read_history
+from reco.history import FORMATS
 from reco.topics import ensure_topics
 
 
@@ -115,7 +116,7 @@ def main() -> None:
         admin.create_topics([NewTopic(OUTPUT_TOPIC, full.topic_partitions, 1)])
         admin.close()
         if args.file:
-            history = read_history(args.file, args.format).events[:args.events]
+            history = backlog(args)  # the file's first --events
             progress(f"preloading the first {len(history):,} events of {args.file}")
             events = send_backlog(full, history, stamp=not args.keep_times)
         else:
@@ -158,10 +159,11 @@ def main() -> None:
     if args.file:
         results["backlog"] = {"file": args.file, "format": args.format, "events": len(events),
                               "event_times": "kept" if args.keep_times else "now"}
-    path = write_results(f"end_to_end-{args.format}" if args.file else "end_to_end", results)
-    plot(results, RESULTS / "end_to_end-latest.png")
+    name = f"end_to_end-{args.format}" if args.file else "end_to_end"
+    path = write_results(name, results)
+    plot(results, RESULTS / f"{name}-latest.png")  # a history's run keeps the simulation's
     print_table(results)
-    print(f"\nwrote {path} and {RESULTS / 'end_to_end-latest.png'}")
+    print(f"\nwrote {path} and {RESULTS / f'{name}-latest.png'}")
 
 
 def cpu_lines(throughput: dict[str, Any]) -> str:

@@ -29,7 +29,6 @@ from bench.backlog import add_backlog_options, backlog, run_job, send_backlog, s
 from bench.common import RESULTS, process_cpu_s, thread_cpu_s, write_results
 from infra.importer import lag
 from infra.processes import child_pids, exit_on_sigterm
-from infra.producer import EventProducer
 from infra.stack import local_kafka
 from reco.arguments import positive_int
 from reco.events import EVENT_TYPES
@@ -126,11 +125,7 @@ def main() -> None:
         settings = settings_for(kafka, root, "profile")
         ensure_topics(settings)
         progress(f"preloading {len(events):,} events ({label})")
-        if args.keep_times:
-            with EventProducer(settings) as producer:
-                producer.send_all(events)
-        else:
-            send_backlog(settings, events)
+        send_backlog(settings, events, stamp=not args.keep_times)
         job = run_job(settings, "jobs.recommend", root / "job")
         try:
             jvm = next(pid for pid in child_pids(job.pid() or 0)
