@@ -8,6 +8,7 @@ import re
 from pyflink.table import StreamTableEnvironment
 
 from reco.config import Settings
+from reco.topics import table_topics
 
 # Transactions must outlive a restart of the job; 15 minutes is the broker's default maximum.
 TRANSACTION_TIMEOUT_MS = 600_000
@@ -15,15 +16,14 @@ TRANSACTION_TIMEOUT_MS = 600_000
 
 def event_topic_pattern(settings: Settings) -> str:
     """`events.*` minus the job's own output topics that share the prefix, the impressions
-    topic (the feedback loop's input), the item factors, the catalog, the erasure requests and
-    the job's own segment models (each instance aligns its segment ids with the first's), as
-    one Java regex."""
+    topic (the feedback loop's input) and the table topics (reco/topics.py: the item factors,
+    the catalog, the erasure requests and the job's own segment models, by which each instance
+    aligns its segment ids with the first's), as one Java regex."""
     prefix = settings.event_topic_prefix
     own = [t[len(prefix):] for t in (settings.topic_dlq, settings.topic_filtered)
            if t.startswith(prefix)]
     exclude = f"(?!(?:{'|'.join(re.escape(t) for t in own)})$)" if own else ""
-    others = (settings.topic_impressions, settings.topic_item_factors, settings.topic_items,
-              settings.topic_erasure, settings.topic_segments)
+    others = (settings.topic_impressions, *table_topics(settings))
     return f"{re.escape(prefix)}{exclude}.+|" + "|".join(re.escape(t) for t in others)
 
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from kafka import TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, NoError, TopicAlreadyExistsError
 
 from reco.config import Settings
 from reco.events import CONSENT_EVENT, EVENT_TYPES
 
 log = logging.getLogger("reco.topics")
+T = TypeVar("T")
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
 # The job's input: records keep the broker's append time, the clock of the job's watermark
 # (jobs/kafka_io.py), which no producer can set ahead.
@@ -44,6 +48,55 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
                   settings.topic_erasure: COMPACTED, settings.topic_erasure_done: COMPACTED,
                   settings.topic_imports: {"cleanup.policy": "compact"}})
     return specs
+
+
+def table_topics(settings: Settings) -> tuple[str, ...]:
+    """The compacted topics the job reads as tables, whole: the item factors, the catalog, the
+    erasure requests and the instances' segment models."""
+    return (settings.topic_item_factors, settings.topic_items, settings.topic_erasure,
+            settings.topic_segments)
+
+
+def forget_table_offsets(settings: Settings, timeout_s: float = 30.0) -> list[TopicPartition]:
+    """Deletes the job's consumer group's committed offsets on the table topics (returns the
+    partitions it deleted), so that a job start reads from the beginning every partition of
+    theirs that its checkpoint or savepoint does not give an offset for. Flink's Kafka source
+    records a partition it has not read from yet as "from the committed offset", and a later
+    run may have committed one past a record the restored state never saw: a restore from a
+    savepoint taken before the first erasure request would skip the request. A fresh start
+    reads the catalog and the erasures whole too."""
+    group = settings.consumer_group
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
+                             request_timeout_ms=int(timeout_s * 1000), client_id="reco-admin")
+    try:
+        committed = _with_retries(lambda: admin.list_group_offsets({group: None}), timeout_s
+                                  ).get(group, {})
+        tables = set(table_topics(settings))
+        held = [tp for tp in committed if tp.topic in tables]
+        if held:
+            failed = {tp: error for tp, error in _with_retries(
+                          lambda: admin.delete_group_offsets(group, held), timeout_s).items()
+                      if error is not NoError}
+            if failed:
+                raise RuntimeError(f"could not delete the offsets of consumer group {group!r} "
+                                   f"on {failed}: stop every job of that group and start again")
+            log.info("read from the beginning: %s", ", ".join(sorted({tp.topic for tp in held})))
+        return held
+    finally:
+        admin.close()
+
+
+def _with_retries(call: Callable[[], T], timeout_s: float) -> T:
+    """``call`` again while Kafka answers with a retriable error (a new broker has no group
+    coordinator until its offsets topic exists), up to ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return call()
+        except KafkaError as error:
+            if not error.retriable or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0,
