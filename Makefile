@@ -71,6 +71,7 @@ bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	$(PY) -m bench.end_to_end
 	if [ -f $(TAOBAO) ]; then $(PY) -m bench.end_to_end --format taobao --events 30000 \
 	  --no-scaling --rates 100 --probes 3 --lookup-rates= $(TAOBAO); fi  # P1 on real data
+	$(PY) -m bench.cost_curve $(if $(wildcard $(TAOBAO)),--taobao $(TAOBAO))  # P1: cost against the data's size
 	$(PY) -m bench.scaling
 	$(PY) -m bench.freshness
 	$(PY) -m bench.availability

@@ -19,7 +19,7 @@ import math
 import pickle
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from reco.arguments import positive_int
@@ -44,9 +44,11 @@ def top_lists(events: Iterable[Event], n: int) -> dict[str, Any]:
             for key, counter in counts.items()}
 
 
-def user_work(events: list[Event], settings: Settings) -> dict[str, Any]:
+def user_work(events: list[Event], settings: Settings,
+              each: Callable[[Event, float], None] | None = None) -> dict[str, Any]:
     """Microseconds per event of each part of the user step (userstep/step.py), with the
-    states pickled between events as in RocksDB, and their total."""
+    states pickled between events as in RocksDB, and their total; ``each`` is told every
+    event's seconds."""
     step = UserStep(settings)
     shared = Shared(top_lists(events, settings.category_top_n).get)
     quality_state: dict[str, bytes] = {}
@@ -73,6 +75,8 @@ def user_work(events: list[Event], settings: Settings) -> dict[str, Any]:
         for name, seconds in zip(STEPS, (t1 - t0, t2 - t1 + t5 - t4, t3 - t2, t4 - t3),
                                  strict=True):
             spent[name] += seconds
+        if each is not None:
+            each(event, t5 - t0)
     per_event = {name: seconds / len(events) * 1e6 for name, seconds in spent.items()}
     total = sum(per_event.values())
     return {"events": len(events), "us_per_event": per_event, "total_us_per_event": total,
