@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.common import RESULTS, machine, percentile, progress, write_results
 from bench.user_work import user_work
+from reco.arguments import positive_int
 from reco.config import Settings
 from reco.events import Event
 from reco.history import read_history
@@ -128,7 +129,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.cost_curve", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=30_000,
+    parser.add_argument("--events", type=positive_int, default=30_000,
                         help="simulated events per point (default 30,000)")
     parser.add_argument("--taobao", metavar="FILE",
                         help="UserBehavior CSV: the history curve on its real histories too")
