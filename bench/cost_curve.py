@@ -21,20 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import RESULTS, machine, percentile, progress, write_results
-from bench.user_work import user_work
+from bench.user_work import simulated, user_work
 from reco.arguments import positive_int
 from reco.config import Settings
 from reco.events import Event
 from reco.history import read_history
-from reco.simulator import ShopperSimulation, SimConfig
 
 # events before hers: [lo, hi)
 HISTORY_BUCKETS = ((0, 10), (10, 100), (100, 1000), (1000, 10**9))
-
-
-def simulated(limit: int, **config: Any) -> list[Event]:
-    sim = ShopperSimulation(SimConfig(seed=7, run_id="curve", **config))
-    return [e for _, e in zip(range(limit), sim.events(), strict=False)]
 
 
 def mean_us(events: list[Event]) -> float:
@@ -64,7 +58,7 @@ def sweep(name: str, values: list[int], events: int, **fixed: Any) -> list[dict[
     for value in values:
         progress(f"{name} = {value:,}")
         rows.append({name: value, "us_per_event": mean_us(
-            simulated(events, **{**fixed, name: value}))})
+            simulated(events, run_id="curve", **{**fixed, name: value}))})
     return rows
 
 
@@ -76,9 +70,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "categories": sweep("n_categories", [12, 120, 1_200, 3_000], n, n_users=1_000,
                             n_items=20_000),
     }
-    progress("history length: 20 simulated users with ~1,500 events each")
+    progress(f"history length: 20 simulated users with ~{n // 20:,} events each")
     results["history_simulated"] = by_history(simulated(
-        n, n_users=20, sessions_per_user=250, bot_share=0.0))
+        n, run_id="curve", n_users=20, sessions_per_user=250, bot_share=0.0))
     if args.taobao:
         progress(f"history length: {args.taobao}")
         results["history_taobao"] = by_history(read_history(args.taobao, "taobao").events)

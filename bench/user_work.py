@@ -83,10 +83,15 @@ def user_work(events: list[Event], settings: Settings,
             "ceiling_events_per_s": 1e6 / total}
 
 
+def simulated(limit: int, run_id: str = "work", **config: Any) -> list[Event]:
+    """The first ``limit`` events of simulated shoppers (seed 7, ``config`` for SimConfig)."""
+    sim = ShopperSimulation(SimConfig(seed=7, run_id=run_id, **config))
+    return [e for _, e in zip(range(limit), sim.events(), strict=False)]
+
+
 def backlog_events(users: int, events: int) -> list[Event]:
     """The events bench/backlog.py preloads for the throughput runs (same simulation)."""
-    sim = ShopperSimulation(SimConfig(n_users=users, seed=7, run_id="work"))
-    return [e for _, e in zip(range(events), sim.events(), strict=False)]
+    return simulated(events, n_users=users)
 
 
 def main() -> None:
