@@ -50,6 +50,11 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     return specs
 
 
+def _admin(settings: Settings, timeout_s: float) -> KafkaAdminClient:
+    return KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
+                            request_timeout_ms=int(timeout_s * 1000), client_id="reco-admin")
+
+
 def table_topics(settings: Settings) -> tuple[str, ...]:
     """The compacted topics the job reads as tables, whole: the item factors, the catalog, the
     erasure requests and the instances' segment models."""
@@ -66,8 +71,7 @@ def forget_table_offsets(settings: Settings, timeout_s: float = 30.0) -> list[To
     savepoint taken before the first erasure request would skip the request. A fresh start
     reads the catalog and the erasures whole too."""
     group = settings.consumer_group
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
-                             request_timeout_ms=int(timeout_s * 1000), client_id="reco-admin")
+    admin = _admin(settings, timeout_s)
     try:
         committed = _with_retries(lambda: admin.list_group_offsets({group: None}), timeout_s
                                   ).get(group, {})
@@ -103,8 +107,7 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0,
                   inputs: tuple[str, ...] = ()) -> list[str]:
     """Creates the topics that do not exist yet (and input topics named ``inputs`` under the
     event prefix); returns the ones it created."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
-                             request_timeout_ms=int(timeout_s * 1000), client_id="reco-admin")
+    admin = _admin(settings, timeout_s)
     try:
         existing = set(admin.list_topics())
         specs = {**topic_specs(settings), **{event_topic(settings, "", n): INPUT for n in inputs}}
