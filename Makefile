@@ -77,6 +77,7 @@ bench: venv jars  ## benchmarks: numbers, JSON and plots under bench/results
 	$(PY) -m bench.availability
 	$(PY) -m bench.erasure
 	$(PY) -m bench.placements
+	$(PY) -m bench.server_parts  # P3: where the server's CPU per request goes, at one rate
 	if [ -f $(TAOBAO) ]; then $(PY) -m bench.checkpoints --format taobao $(TAOBAO); \
 	else $(PY) -m bench.checkpoints; fi  # the simulation when the data set is not there
 	$(PY) -m bench.state

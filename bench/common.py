@@ -13,8 +13,8 @@ from typing import Any
 from infra.processes import child_pids
 from reco.reporting import machine, progress
 
-__all__ = ["RESULTS", "machine", "percentile", "process_cpu_s", "progress", "thread_cpu_s",
-           "write_results"]
+__all__ = ["RESULTS", "machine", "main_thread_cpu_s", "percentile", "process_cpu_s", "progress",
+           "thread_cpu_s", "write_results"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -46,6 +46,11 @@ def process_cpu_s(pid: int, with_children: bool = False) -> float:
     pids = [pid, *(child_pids(pid) if with_children else [])]
     return sum(_cpu_ticks(Path(f"/proc/{one}/stat"))[1]
                for one in pids) / os.sysconf("SC_CLK_TCK")
+
+
+def main_thread_cpu_s(pid: int) -> float:
+    """CPU seconds the main thread of a process has used so far (its other threads apart)."""
+    return _cpu_ticks(Path(f"/proc/{pid}/task/{pid}/stat"))[1] / os.sysconf("SC_CLK_TCK")
 
 
 def thread_cpu_s(pid: int) -> Counter[str]:

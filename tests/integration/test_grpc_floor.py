@@ -12,9 +12,12 @@ import grpc
 import pytest
 
 from bench.grpc_floor import FIXED
+from bench.server_parts import measure_server
 from infra.processes import ManagedProcess, free_port, port_open, wait_until
+from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
 from reco.v1 import recommendations_pb2_grpc as pb_grpc
+from tests.integration.conftest import own_settings
 
 CORES = sorted(os.sched_getaffinity(0))
 
@@ -60,3 +63,24 @@ def test_the_grpc_floor_refuses_a_core_it_may_not_use():
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert f"--cpu {outside}: this process may run on cores {CORES}" in done.stderr
+
+
+def test_the_serving_process_with_a_fixed_answer_is_the_server_but_for_its_handler(
+        kafka, tmp_path):
+    """bench.server_parts' middle server: the floor's response to GetRecommendations, the
+    real server's answers (and its health check, which the stack waits for) everywhere else."""
+    settings = own_settings(kafka, tmp_path, "fixed-answer")
+    ensure_topics(settings)
+
+    def ask(address: str, pid: int) -> tuple[pb.GetRecommendationsResponse, str]:
+        with grpc.insecure_channel(address) as channel:
+            stub = pb_grpc.RecommendationsStub(channel)
+            reply = stub.GetRecommendations(pb.GetRecommendationsRequest(user_id="u1", k=10),
+                                            timeout=10)
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.GetSimilarItems(pb.GetSimilarItemsRequest(item_id="", k=10), timeout=10)
+        return reply, refused.value.code().name
+
+    reply, similar = measure_server(settings, "bench.fixed_answer_server", ask)
+    assert reply == FIXED
+    assert similar == "INVALID_ARGUMENT"  # the real servicer checked the request
