@@ -3,8 +3,9 @@
 
 - P1: the full job's events/s over the bare PyFlink job's on the same backlog (goal >= 0.5;
   bench.end_to_end);
-- P2: freshness p99 (event -> answer changed) at the highest rate measured, exactly-once and
-  with at-least-once upserts (goal <= 1,000 ms at 1,000 events/s; bench.freshness);
+- P2: freshness p99 (event -> answer changed) at the highest rate measured, with the upserts'
+  delivery the job ships with (at-least-once; exactly-once beside it) (goal <= 1,000 ms at
+  1,000 events/s; bench.freshness);
 - P3: the server's CPU per request over the bare grpc.aio floor's at the same open-loop rate,
   the highest both kept up with (goal <= 1.3; bench.end_to_end's lookups; the closed-loop
   maximum's ratio beside it, and bench.server_parts says where the difference goes);
@@ -24,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import RESULTS, machine, progress, write_results
+from reco.config import Settings
 
 GOALS = {"P1": (">=", 0.5), "P2": ("<=", 1000.0), "P3": ("<=", 1.3), "P7": (">=", 10.0)}
+P2_RATE = 1_000  # events/s the freshness goal is for
 
 
 def _latest(name: str, folder: Path) -> dict[str, Any] | None:
@@ -51,10 +54,13 @@ def goals(end_to_end: dict[str, Any] | None, freshness: dict[str, Any] | None,
     >>> run = {"throughput": {"ratio": 0.16}, "lookup": {
     ...     "servers": [{"closed_loop_max": {"cpu_us_per_request": {"server": 390.0}}}],
     ...     "grpc_floor": {"closed_loop_max": {"cpu_us_per_request": {"server": 200.0}}}}}
-    >>> fresh = {"modes": {"exactly-once": [{"rate": 500, "p99_ms": 4070.0}]}}
+    >>> fresh = {"modes": {"exactly-once": [{"rate": 500, "p99_ms": 4070.0}],
+    ...                    "at-least-once": [{"rate": 500, "p99_ms": 900.0}]}}
     >>> found = goals(run, fresh)
-    >>> found["P1"]["value"], found["P1"]["met"], found["P3"]["value"], found["P2"]["at"]
-    (0.16, False, 1.95, '500 events/s, exactly-once')
+    >>> found["P1"]["value"], found["P1"]["met"], found["P3"]["value"], found["P2"]["met"]
+    (0.16, False, 1.95, False)
+    >>> found["P2"]["at"].split(";")[:2]
+    ['500 events/s, at-least-once upserts (the default)', ' exactly-once 4070 ms']
     >>> found["P7"]["met"] is None
     True
     >>> run["lookup"]["servers"][0]["open_loop"] = [
@@ -132,18 +138,23 @@ def _goal(name: str, value: float | None, at: str) -> dict[str, Any]:
 
 
 def _freshness(freshness: dict[str, Any] | None) -> dict[str, Any]:
-    """The worst p99 at the highest rate either mode was measured at (the goal's rate is
-    1,000 events/s; a machine whose job does not keep up measures lower rates)."""
-    runs = [(run["rate"], run["p99_ms"], mode)
-            for mode, mode_runs in (_dig(freshness, "modes") or {}).items() for run in mode_runs]
-    if not runs:
-        return _goal("P2", None, "not measured")
-    top = max(rate for rate, _, _ in runs)
-    p99, mode = max((p99, mode) for rate, p99, mode in runs if rate == top)
-    at_least_once = [p for rate, p, m in runs if rate == top and m == "at-least-once"]
-    note = f", at-least-once {at_least_once[0]:.0f} ms" if at_least_once and \
-        mode != "at-least-once" else ""
-    return _goal("P2", p99, f"{top} events/s, {mode}{note}")
+    """The p99 of the delivery the job ships with (``upserts_at_least_once``'s default) at the
+    highest rate it was measured at (the goal's rate is 1,000 events/s; a machine whose job
+    does not keep up measures lower rates), the other delivery's p99 at that rate beside it."""
+    shipped = "at-least-once" if Settings().upserts_at_least_once else "exactly-once"
+    modes = _dig(freshness, "modes") or {}
+    if not modes.get(shipped):
+        return _goal("P2", None, f"not measured with {shipped} upserts (the default)")
+    top = max(modes[shipped], key=lambda run: run["rate"])
+    others = "".join(f"; {mode} {run['p99_ms']:.0f} ms" for mode, runs in modes.items()
+                     if mode != shipped for run in runs if run["rate"] == top["rate"])
+    below = top["rate"] < P2_RATE
+    goal = _goal("P2", top["p99_ms"],
+                 f"{top['rate']} events/s, {shipped} upserts (the default){others}"
+                 + (f"; not met below the goal's {P2_RATE:,} events/s" if below else ""))
+    if below:
+        goal["met"] = False
+    return goal
 
 
 def table(found: dict[str, dict[str, Any]]) -> str:

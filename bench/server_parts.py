@@ -6,6 +6,8 @@ rises: gRPC handles more requests per wake-up):
 - the same serving process answering the gRPC floor's fixed response
   (bench/fixed_answer_server.py): its scaffolding (loader, impression producer, health,
   reflection, admin endpoint, lenient parsing) without our handler;
+- the real server with one part switched off: the policy's sampling (``fixed:personal``),
+  impression logging;
 - the gRPC floor itself (bench/grpc_floor.py);
 - our handler's Python in process, over the same store and the same users, with no gRPC
   around it (the servicer's ``answer``, impressions produced to the same broker).
@@ -21,6 +23,7 @@ bench/results/server_parts-<time>.json and server_parts-latest.png.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import tempfile
@@ -51,7 +54,16 @@ from serving.servicer import RecommendationsServicer
 from serving.store import Store
 from userstep.placements import PERSONAL
 
-SERVERS = ("server", "scaffolding", "floor")
+# what each measured server is: (name in the results, what the table and plot call it)
+SERVERS = (("floor", "the gRPC floor"),
+           ("scaffolding", "the serving process, fixed answer"),
+           ("fixed_policy", "the real server, fixed:personal policy"),
+           ("no_impressions", "the real server, impressions off"),
+           ("server", "the real server"))
+# the real server's variants: the settings changed and the part their difference names
+VARIANTS: dict[str, tuple[dict[str, Any], str]] = {
+    "fixed_policy": ({"policy": "fixed:personal"}, "the policy's sampling"),
+    "no_impressions": ({"log_impressions": False}, "impression logging")}
 Load = Callable[..., dict[str, Any]]
 
 
@@ -122,8 +134,12 @@ def parts(rounds: list[dict[str, Any]]) -> dict[str, float]:
     def median(server: str, key: str) -> float:
         return statistics.median(r[server][key] for r in rounds)
 
-    out = {f"{server}_{key}": median(server, key) for server in SERVERS
+    present = [server for server, _ in SERVERS if server in rounds[0]]
+    out = {f"{server}_{key}": median(server, key) for server in present
            for key in ("total_us", "main_thread_us")}
+    for variant in VARIANTS:
+        if variant in present:
+            out[f"{variant}_saves_us"] = out["server_total_us"] - out[f"{variant}_total_us"]
     out["handler_in_process_us"] = statistics.median(r["in_process"]["thread_cpu_us"]
                                                      for r in rounds)
     out["scaffolding_over_floor_us"] = out["scaffolding_total_us"] - out["floor_total_us"]
@@ -134,15 +150,16 @@ def parts(rounds: list[dict[str, Any]]) -> dict[str, float]:
 
 def lines(found: dict[str, float], rate: int) -> list[str]:
     rows = [f"CPU per request at {rate} requests/s (median of the rounds):",
-            f"{'':34} {'all threads':>12} {'main thread':>12}"]
-    for server, what in (("server", "the real server"),
-                         ("scaffolding", "the serving process, fixed answer"),
-                         ("floor", "the gRPC floor")):
-        rows.append(f"{what:34} {found[f'{server}_total_us']:10.0f} us "
-                    f"{found[f'{server}_main_thread_us']:10.0f} us")
+            f"{'':40} {'all threads':>12} {'main thread':>12}"]
+    for server, what in SERVERS:
+        if f"{server}_total_us" in found:
+            rows.append(f"{what:40} {found[f'{server}_total_us']:10.0f} us "
+                        f"{found[f'{server}_main_thread_us']:10.0f} us")
     rows += [f"the scaffolding over the floor:    {found['scaffolding_over_floor_us']:+.0f} us",
              f"our handler, live (server - fixed): {found['handler_live_us']:.0f} us",
              f"our handler, in process:            {found['handler_in_process_us']:.0f} us",
+             *(f"of the live handler, {part}: {found[f'{variant}_saves_us']:.0f} us"
+               for variant, (_, part) in VARIANTS.items() if f"{variant}_saves_us" in found),
              f"server / floor:                     {found['ratio_to_floor']:.2f} "
              "(issue 30's P3 asks <= 1.3)"]
     return rows
@@ -154,10 +171,11 @@ def plot(found: dict[str, float], rate: int, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["gRPC floor", "serving process,\nfixed answer", "real server"]
-    main = [found[f"{s}_main_thread_us"] for s in ("floor", "scaffolding", "server")]
-    total = [found[f"{s}_total_us"] for s in ("floor", "scaffolding", "server")]
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    shown = [(server, what) for server, what in SERVERS if f"{server}_total_us" in found]
+    names = [what.replace("the ", "", 1).replace(", ", ",\n") for _, what in shown]
+    main = [found[f"{server}_main_thread_us"] for server, _ in shown]
+    total = [found[f"{server}_total_us"] for server, _ in shown]
+    fig, ax = plt.subplots(figsize=(7.5, 4))
     ax.bar(names, main, color="#3182ce", label="main thread (gRPC callbacks, our handler)")
     ax.bar(names, [t - m for t, m in zip(total, main, strict=True)], bottom=main,
            color="#a0aec0", label="other threads (gRPC poller, loader, librdkafka)")
@@ -189,10 +207,14 @@ def run(rate: int, rounds: int, seconds: float, load: Load) -> dict[str, Any]:
 
         for n in range(rounds):
             progress(f"round {n + 1} of {rounds}: the real server, the serving process with a "
-                     "fixed answer, the gRPC floor, the handler in process")
+                     f"fixed answer, {len(VARIANTS)} variants of the real server, the gRPC "
+                     "floor, the handler in process")
             measured.append({
                 "server": measure_server(settings, "serving.server", at_rate),
                 "scaffolding": measure_server(settings, "bench.fixed_answer_server", at_rate),
+                **{variant: measure_server(dataclasses.replace(settings, **changes),
+                                           "serving.server", at_rate)
+                   for variant, (changes, _) in VARIANTS.items()},
                 "floor": with_grpc_floor(at_rate),
                 "in_process": handler_in_process(settings, users)})
     return {"rate": rate, "seconds": seconds, "rounds": measured, "parts": parts(measured)}
