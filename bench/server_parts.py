@@ -60,6 +60,9 @@ SERVERS = (("floor", "the gRPC floor"),
            ("fixed_policy", "the real server, fixed:personal policy"),
            ("no_impressions", "the real server, impressions off"),
            ("server", "the real server"))
+PLOT_NAMES = {"floor": "gRPC floor", "scaffolding": "serving process,\nfixed answer",
+              "fixed_policy": "real server,\nfixed policy", "no_impressions":
+              "real server,\nno impressions", "server": "real server"}
 # the real server's variants: the settings changed and the part their difference names
 VARIANTS: dict[str, tuple[dict[str, Any], str]] = {
     "fixed_policy": ({"policy": "fixed:personal"}, "the policy's sampling"),
@@ -172,7 +175,7 @@ def plot(found: dict[str, float], rate: int, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     shown = [(server, what) for server, what in SERVERS if f"{server}_total_us" in found]
-    names = [what.replace("the ", "", 1).replace(", ", ",\n") for _, what in shown]
+    names = [PLOT_NAMES[server] for server, _ in shown]
     main = [found[f"{server}_main_thread_us"] for server, _ in shown]
     total = [found[f"{server}_total_us"] for server, _ in shown]
     fig, ax = plt.subplots(figsize=(7.5, 4))
