@@ -28,6 +28,13 @@ def test_the_four_goals_come_from_one_runs_results_and_say_whether_each_is_met()
     assert "17.0 s / one process 30.0 s" in found["P7"]["at"]
     # a speed-up whose results differ is no speed-up
     assert goals(None, None, {**evaluation, "identical": False})["P7"]["value"] is None
+    # bench.server_parts' medians, when it ran, before one pass of the lookups
+    parts = {"rate": 2000, "rounds": [{}, {}, {}], "parts": {
+        "ratio_to_floor": 1.84, "server_total_us": 476.0, "floor_total_us": 259.0}}
+    served = goals(end_to_end, freshness, evaluation, server_parts=parts)["P3"]
+    assert (served["value"], served["met"]) == (1.84, False)
+    assert served["at"].startswith("2000 requests/s, server 476 us / grpc.aio floor 259 us")
+    assert "median of 3 rounds" in served["at"] and "closed loop: server 500 us" in served["at"]
     text = table(found)
     assert text.count("\n") == 5 and "| P3 | 2.5 | <= 1.3 | no |" in text
 
