@@ -41,7 +41,7 @@ from bench.common import (
     progress,
     write_results,
 )
-from bench.lookups import LOADGEN, go_load, python_load, with_grpc_floor
+from bench.lookups import LOADGEN, OVERLOADED, go_load, python_load, with_grpc_floor
 from infra.processes import exit_on_sigterm
 from infra.stack import Stack, local_kafka
 from reco.arguments import positive, positive_int
@@ -80,6 +80,9 @@ def per_request(load: Load, address: str, pid: int, users: list[str], seconds: f
     n = max(1, result["requests"])
     total = (process_cpu_s(pid) - before[0]) / n * 1e6
     main = (main_thread_cpu_s(pid) - before[1]) / n * 1e6
+    if result["achieved_per_s"] < OVERLOADED * rate:
+        progress(f"  this server answered {result['achieved_per_s']:.0f} of the {rate} requests/s "
+                 "asked: its CPU per request is at a lower load than the others'")
     return {"achieved_per_s": result["achieved_per_s"], "p99_us": result["p99_us"],
             "total_us": total, "main_thread_us": main, "other_threads_us": total - main}
 
