@@ -79,8 +79,9 @@ class Settings:
         "process in about a second", True)
     upserts_at_least_once: bool = _doc(
         "write recommendations and profiles at-least-once, visible at once, instead of at the "
-        "next checkpoint's commit: safe for these keyed upserts (docs/architecture.md: Delivery); "
-        "false writes them exactly-once, as every other output", True)
+        "next checkpoint's commit: safe for these keyed upserts, but a withdrawal of consent "
+        "then reaches them up to a checkpoint interval before the consent state "
+        "(docs/architecture.md: Delivery)", False)
     checkpoint_dir: str = _doc("where checkpoints are kept (the job resumes from the latest)",
                                str(CACHE_DIR / "checkpoints"))
     restart_attempts: int = _doc("fixed-delay restarts before the job fails (0: none)", 3)
