@@ -179,6 +179,18 @@ def cpu_by_part(drain: Callable[[], dict[str, float]], job: ManagedProcess,
     return result
 
 
+def served_users(settings: Settings, users: int, events: int, run_dir: Path) -> list[str]:
+    """A simulated backlog of ``events`` by ``users`` through the full job until every profile
+    is out, the job then stopped (lookup benchmarks: it would take the server's cores); the
+    users whose lists the output topics hold."""
+    sent = preload(settings, users, events)
+    progress(f"the full job over {len(sent)} simulated events")
+    job = run_job(settings, "jobs.recommend", run_dir)
+    drain_profiles(settings, sent, 600)
+    job.stop()
+    return sorted({e.user_id for e in sent})
+
+
 def run_job(settings: Settings, module: str, run_dir: Path) -> ManagedProcess:
     job = ManagedProcess(module.rsplit(".", 1)[-1], [sys.executable, "-m", module], run_dir,
                          {**os.environ, **settings_env(settings)})

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.backlog import drain_profiles, preload, run_job, settings_for
+from bench.backlog import served_users, settings_for
 from bench.churn import ListChurn
 from bench.common import RESULTS, machine, percentile, process_cpu_s, progress, write_results
 from infra.processes import ManagedProcess, exit_on_sigterm, free_port, port_open, wait_until
@@ -317,12 +317,7 @@ def main() -> None:
     with local_kafka(root) as kafka:
         settings = settings_for(kafka, root, "lookups")
         ensure_topics(settings)
-        events = preload(settings, args.users, args.events)
-        progress(f"the full job over {len(events)} simulated events")
-        job = run_job(settings, "jobs.recommend", root / "job")
-        drain_profiles(settings, events, 600)
-        job.stop()
-        users = sorted({e.user_id for e in events})
+        users = served_users(settings, args.users, args.events, root / "job")
         results["lookup"] = lookup_suite(settings, users, args.seconds,
                                          [int(r) for r in args.rates.split(",") if r],
                                          args.generator, worker_counts(args.serving_workers),

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.backlog import drain_profiles, preload, run_job, settings_for
+from bench.backlog import served_users, settings_for
 from bench.common import (
     RESULTS,
     machine,
@@ -201,12 +201,7 @@ def run(rate: int, rounds: int, seconds: float, load: Load) -> dict[str, Any]:
     with local_kafka(root) as kafka:
         settings = settings_for(kafka, root, "parts")
         ensure_topics(settings)
-        events = preload(settings, 500, 4_000)
-        progress(f"the full job over {len(events)} simulated events")
-        job = run_job(settings, "jobs.recommend", root / "job")
-        drain_profiles(settings, events, 600)
-        job.stop()
-        users = sorted({e.user_id for e in events})
+        users = served_users(settings, 500, 4_000, root / "job")
 
         def at_rate(address: str, pid: int) -> dict[str, Any]:
             return per_request(load, address, pid, users, seconds, rate)
