@@ -107,10 +107,6 @@ def _serving(lookup: dict[str, Any] | None, server_parts: dict[str, Any] | None 
               cpu(_dig(lookup, "grpc_floor", "closed_loop_max")))
     closed_text = (f"closed loop: server {closed[0]:.0f} us / floor {closed[1]:.0f} us "
                    f"({closed[0] / closed[1]:.2f})" if closed[0] and closed[1] else "")
-    floor_at = {run["rate"]: run for run in _dig(lookup, "grpc_floor", "open_loop") or []
-                if cpu(run) and not run.get("overloaded")}
-    kept_up = [run for run in _dig(lookup, "servers", 0, "open_loop") or []
-               if cpu(run) and not run.get("overloaded") and run["rate"] in floor_at]
     if server_parts:
         found = server_parts["parts"]
         return _goal("P3", found["ratio_to_floor"],
@@ -118,6 +114,10 @@ def _serving(lookup: dict[str, Any] | None, server_parts: dict[str, Any] | None 
                      f"us / grpc.aio floor {found['floor_total_us']:.0f} us of CPU per request, "
                      f"median of {len(server_parts['rounds'])} rounds (bench.server_parts)"
                      + (f"; {closed_text}" if closed_text else ""))
+    floor_at = {run["rate"]: run for run in _dig(lookup, "grpc_floor", "open_loop") or []
+                if cpu(run) and not run.get("overloaded")}
+    kept_up = [run for run in _dig(lookup, "servers", 0, "open_loop") or []
+               if cpu(run) and not run.get("overloaded") and run["rate"] in floor_at]
     if kept_up:
         run = max(kept_up, key=lambda r: r["rate"])
         server, floor = cpu(run), cpu(floor_at[run["rate"]])
