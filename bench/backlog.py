@@ -34,7 +34,10 @@ from reco.v1 import recommendations_pb2 as pb
 def settings_for(kafka: LocalKafka, root: Path, name: str) -> Settings:
     # one pseudonym key for every job and server of the run, as a deployment has
     key = ensure_local_key(Settings(stack_dir=str(root)))
+    # ports of its own: a benchmark starts servers one after the other, and one still
+    # shutting down holds its ports
     return Settings(kafka_bootstrap=kafka.bootstrap, grpc_addr=f"127.0.0.1:{free_port()}",
+                    admin_addr=f"127.0.0.1:{free_port()}",
                     flink_rest_port=free_port(), stack_dir=str(root / name),
                     checkpoint_dir=str(root / name / "ck"), store_path=str(root / "store"),
                     job_name=f"bench-{name}", consumer_group=f"bench-{name}-{uuid.uuid4().hex}",

@@ -1,10 +1,12 @@
 """Freshness (an event produced -> its user's profile served over gRPC) with the upserts
 (recommendations, profiles) written exactly-once, visible at each checkpoint's commit, and
 at-least-once, visible at once (``upserts_at_least_once``), one after the other in one run on
-the same machine, at the same background rates. Writes bench/results/freshness-<time>.json
-and freshness-latest.png.
+the same machine, at the same background rates. ``--checkpoint-intervals`` runs exactly-once
+once per interval (an exactly-once output waits for the commit of the next checkpoint).
+Writes bench/results/freshness-<time>.json and freshness-latest.png.
 
   python -m bench.freshness --rates 200,500 --probes 60
+  python -m bench.freshness --checkpoint-intervals 1000,500,250 --no-at-least-once
 """
 
 from __future__ import annotations
@@ -20,13 +22,28 @@ from bench.backlog import settings_for
 from bench.common import RESULTS, machine, progress, write_results
 from bench.serving_probes import freshness
 from infra.client import RecoClient
+from infra.flink_rest import job_checkpoints
 from infra.processes import exit_on_sigterm
 from infra.stack import Stack, local_kafka
 from reco.arguments import positive_int, positive_ints
 from reco.config import Settings
 from reco.topics import ensure_topics
 
-MODES = {"exactly-once": False, "at-least-once": True}
+
+def modes(intervals: list[int], at_least_once: bool) -> dict[str, dict[str, Any]]:
+    """The runs by name, each with its settings: exactly-once at every interval (named by it
+    when there are several), then at-least-once at the configured interval.
+
+    >>> list(modes([1000], True)), list(modes([1000, 250], False))
+    (['exactly-once', 'at-least-once'], ['exactly-once 1000 ms', 'exactly-once 250 ms'])
+    """
+    named = {(f"exactly-once {ms} ms" if len(intervals) > 1 else "exactly-once"):
+             {"upserts_at_least_once": False, "checkpoint_interval_ms": ms}
+             for ms in intervals}
+    if at_least_once:
+        named["at-least-once"] = {"upserts_at_least_once": True,
+                                  "checkpoint_interval_ms": Settings().checkpoint_interval_ms}
+    return named
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
@@ -60,13 +77,19 @@ def main() -> None:
     parser.add_argument("--probes", type=positive_int, default=60, help="probes per rate")
     parser.add_argument("--warmup", type=positive_int, default=20,
                         help="probes sent and not counted first")
+    parser.add_argument("--checkpoint-intervals", type=positive_ints,
+                        default=[Settings().checkpoint_interval_ms],
+                        help="checkpoint intervals (ms) to run exactly-once at, comma-separated "
+                             "(default: the configured one)")
+    parser.add_argument("--no-at-least-once", dest="at_least_once", action="store_false",
+                        help="leave out the run with at-least-once upserts")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-freshness-"))
     results: dict[str, Any] = {"command": "python -m bench.freshness " + " ".join(sys.argv[1:]),
                                "machine": machine(), "modes": {}}
     with local_kafka(root) as kafka:
-        for mode, at_least_once in MODES.items():
-            name = mode.replace("-", "")
+        for mode, changes in modes(args.checkpoint_intervals, args.at_least_once).items():
+            name = mode.replace("-", "").replace(" ", "")
             # topics of its own: the second job must not read the first one's events
             topics: dict[str, Any] = {f.name: f"{name}.{f.default}"
                                       for f in dataclasses.fields(Settings)
@@ -75,8 +98,7 @@ def main() -> None:
             settings = dataclasses.replace(settings_for(kafka, root, name),
                                            store_path=str(root / name / "store"),
                                            event_topic_prefix=f"{name}.events.",
-                                           upserts_at_least_once=at_least_once,
-                                           log_impressions=False, **topics)
+                                           log_impressions=False, **changes, **topics)
             ensure_topics(settings)
             stack = Stack(settings)
             try:
@@ -92,14 +114,23 @@ def main() -> None:
                         progress(f"{mode}: {args.probes} probes at {rate} events/s")
                         runs.append(freshness(settings, client, rate, args.probes))
                 results["modes"][mode] = runs
+                # what an exactly-once output waits for besides the interval
+                stats = job_checkpoints(settings.flink_rest_port) or {}
+                results.setdefault("checkpoint_ms", {})[mode] = \
+                    (stats.get("summary") or {}).get("end_to_end_duration")
+                results.setdefault("settings", {})[mode] = changes
             finally:
                 stack.down(only_started=True)
     path = write_results("freshness", results)
     plot(results, RESULTS / "freshness-latest.png")
     for mode, runs in results["modes"].items():
         for r in runs:
-            print(f"{mode:14s} at {r['rate']:5d} ev/s: p50 {r['p50_ms']:6.0f} ms  p99 "
+            print(f"{mode:22s} at {r['rate']:5d} ev/s: p50 {r['p50_ms']:6.0f} ms  p99 "
                   f"{r['p99_ms']:6.0f} ms  max {r['max_ms']:6.0f} ms ({r['probes']} probes)")
+    for mode, took in results.get("checkpoint_ms", {}).items():
+        if took:
+            print(f"{mode:22s} checkpoints: p50 {took.get('p50', float('nan')):.0f} ms, p99 "
+                  f"{took.get('p99', float('nan')):.0f} ms, max {took.get('max', 0):.0f} ms")
     print(f"wrote {path} and {RESULTS / 'freshness-latest.png'}")
 
 

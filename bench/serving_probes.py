@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import random
 import threading
 import time
 from typing import Any
@@ -26,7 +27,11 @@ from reco.simulator import ShopperSimulation, SimConfig
 
 
 def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) -> dict[str, Any]:
-    """Background load at ``rate`` events/s; probe events timed until their profile is served."""
+    """Background load at ``rate`` events/s; probe events timed until their profile is served.
+    Each probe waits a random part of a checkpoint interval after the one before: a probe sent
+    a fixed time after the last was seen (just after a commit) would always meet the same
+    phase of the checkpoint cycle, where a shopper's events meet every phase."""
+    phase = random.Random(rate)
     stop = threading.Event()
     sim_events = list(ShopperSimulation(SimConfig(n_users=500, seed=9,
                                                   run_id=f"f{rate}-{now_ms()}")).events())
@@ -58,7 +63,7 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
                 except grpc.RpcError:
                     pass
                 time.sleep(0.01)
-            time.sleep(0.2)
+            time.sleep(0.2 + phase.uniform(0, settings.checkpoint_interval_ms / 1000))
     stop.set()
     thread.join()
     return {"rate": rate, "probes": len(delays), "p50_ms": percentile(delays, 50),
