@@ -147,7 +147,12 @@ class Loader:
         changes: list[Change] = []
         offsets: dict[tuple[str, int], int] = {}
         ends: list[tuple[str, int]] = []
-        for record in self._consumer.consume(BATCH, timeout_s):
+        # consume(BATCH, t) would hold what came until BATCH records or t passed: wait for
+        # the first, then take what is queued (a change reaches the answers when it arrives)
+        records = self._consumer.consume(1, timeout_s)
+        if records:
+            records += self._consumer.consume(BATCH - 1, 0)
+        for record in records:
             if record.error() is not None:
                 if record.error().code() == KafkaError._PARTITION_EOF:
                     ends.append((record.topic(), record.partition()))
