@@ -73,8 +73,9 @@ class Settings:
     job_name: str = _doc("Flink job name (also the transactional-id prefix)", "reco-recommend")
     job_parallelism: int = _doc("parallelism of the Flink job", 2)
     checkpoint_interval_ms: int = _doc(
-        "checkpoint interval; exactly-once output becomes visible at each checkpoint (500: "
-        "freshness p99 under 1 s at no measured cost in throughput; docs/benchmarks.md)", 500
+        "checkpoint interval; exactly-once output becomes visible at each checkpoint (500 ms "
+        "was about 200 ms fresher at the median, with a less even p99: docs/benchmarks.md)",
+        1000
     )
     checkpoint_unaligned: bool = _doc(
         "unaligned checkpoints: barriers overtake the records queued in the network buffers, so "
@@ -84,9 +85,9 @@ class Settings:
         "process in about a second", True)
     upserts_at_least_once: bool = _doc(
         "write recommendations and profiles at-least-once, visible at once (freshness p50 "
-        "~200 ms instead of ~500), instead of at the next checkpoint's commit: safe for these keyed upserts, but a withdrawal of consent "
-        "then reaches them up to a checkpoint interval before the consent state "
-        "(docs/architecture.md: Delivery)", False)
+        "~200 ms instead of ~700), instead of at the next checkpoint's commit: safe for these "
+        "keyed upserts, but a withdrawal of consent then reaches them up to a checkpoint "
+        "interval before the consent state (docs/architecture.md: Delivery)", False)
     checkpoint_dir: str = _doc("where checkpoints are kept (the job resumes from the latest)",
                                str(CACHE_DIR / "checkpoints"))
     restart_attempts: int = _doc("fixed-delay restarts before the job fails (0: none)", 3)
