@@ -39,7 +39,10 @@ def run(settings: Settings, *, restore: bool = True, savepoint: str | None = Non
     create_keyed_sink(t_env, settings, "item_features_sink", settings.topic_item_features)
     create_keyed_sink(t_env, settings, "policy_sink", settings.topic_policy)
     create_keyed_sink(t_env, settings, "segments_sink", settings.topic_segments)
-    create_keyed_sink(t_env, settings, "consent_sink", settings.topic_consent)
+    # on the upserts' path: a withdrawal reaches the servers with her tombstones, not a
+    # checkpoint later (the loader never steps consent back: serving/consent.py)
+    create_keyed_sink(t_env, settings, "consent_sink", settings.topic_consent,
+                      at_least_once=upserts)
     create_keyed_sink(t_env, settings, "erasures_done_sink", settings.topic_erasure_done)
     create_dead_letter_sink(t_env, settings, "dead_letters_sink")
     statements = t_env.create_statement_set()

@@ -84,10 +84,10 @@ class Settings:
         "network buffer debloating: Flink sizes the in-flight buffers to what the operators "
         "process in about a second", True)
     upserts_at_least_once: bool = _doc(
-        "write recommendations and profiles at-least-once, visible at once (freshness p50 "
-        "~200 ms instead of ~700), instead of at the next checkpoint's commit: safe for these "
-        "keyed upserts, but a withdrawal of consent then reaches them up to a checkpoint "
-        "interval before the consent state (docs/architecture.md: Delivery)", False)
+        "write recommendations, profiles and consent states at-least-once, visible at once "
+        "(freshness p50 ~200 ms instead of ~700), instead of at the next checkpoint's commit: "
+        "keyed upserts, and servers never step consent back (docs/architecture.md: Delivery)",
+        False)
     checkpoint_dir: str = _doc("where checkpoints are kept (the job resumes from the latest)",
                                str(CACHE_DIR / "checkpoints"))
     restart_attempts: int = _doc("fixed-delay restarts before the job fails (0: none)", 3)

@@ -14,6 +14,10 @@ and the tombstones of her list and profile reaching the store.
 >>> book.personalised("u1"), book.personalised("u2")
 (True, False)
 >>> store.close()
+
+A server never steps a user's consent back to an older statement (``stale``): with
+``upserts_at_least_once`` the consent topic is written at-least-once, and a replay after a
+failure writes her older states again after her newer ones.
 """
 
 from __future__ import annotations
@@ -24,6 +28,29 @@ from reco.v1 import recommendations_pb2 as pb
 from serving.store import CONSENT_STATES, Store
 
 CONSENT_REASON = "consent"
+
+
+def stale(held: bytes | None, value: bytes) -> bool:
+    """Whether the consent state ``value`` is older, by the event time of its latest
+    statement, than the one ``held``; an unreadable one is never stale (it is kept and read
+    as no consent).
+
+    >>> said = lambda at, p: pb.ConsentState(personalization=p, updated_at_ms=at
+    ...                                      ).SerializeToString()
+    >>> stale(said(20, False), said(10, True)), stale(said(10, True), said(20, False))
+    (True, False)
+    >>> stale(None, said(10, True)), stale(said(10, True), said(10, False))
+    (False, False)
+    >>> stale(b"?", said(1, True))
+    False
+    """
+    if held is None:
+        return False
+    try:
+        return pb.ConsentState.FromString(value).updated_at_ms \
+            < pb.ConsentState.FromString(held).updated_at_ms
+    except DecodeError:
+        return False
 
 
 class ConsentBook:

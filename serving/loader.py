@@ -29,6 +29,7 @@ from google.protobuf.message import DecodeError
 from reco.catalog import is_available
 from reco.config import Settings
 from reco.v1.catalog_pb2 import Item
+from serving.consent import stale
 from serving.content import ContentIndex
 from serving.erasures import ERASURES, ErasureConfirmations
 from serving.factors import factor_changes
@@ -145,6 +146,7 @@ class Loader:
                 time.sleep(timeout_s)
                 return 0
         changes: list[Change] = []
+        consent: dict[str, bytes | None] = {}  # this poll's consent states, by user
         offsets: dict[tuple[str, int], int] = {}
         ends: list[tuple[str, int]] = []
         # consume(BATCH, t) would hold what came until BATCH records or t passed: wait for
@@ -170,6 +172,11 @@ class Loader:
                 if kind == ERASURES:
                     changes += self.erasures.read(name, value)
                     continue
+                if kind == CONSENT_STATES:
+                    held = consent[name] if name in consent else self.store.get(kind, name)
+                    if value is not None and stale(held, value):
+                        continue  # a replayed older statement: keep the newer one
+                    consent[name] = value
                 if kind == CATALOG:
                     value = catalog_record(name, value)
                     changes.append(availability_change(name, value))

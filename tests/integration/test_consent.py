@@ -5,19 +5,24 @@ row in the server's store, no profile)."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
 import grpc
 import pytest
+from confluent_kafka import Producer
 
 from infra.client import RecoClient
 from infra.producer import EventProducer
 from infra.topic_reader import all_values
 from reco.events import Event
+from reco.topics import ensure_topics
 from reco.v1 import recommendations_pb2 as pb
-from serving.store import PROFILES, RECOMMENDATIONS, Store
-from tests.integration.conftest import eventually, key_of
+from serving.consent import ConsentBook
+from serving.loader import Loader
+from serving.store import CONSENT_STATES, PROFILES, RECOMMENDATIONS, Store
+from tests.integration.conftest import eventually, key_of, own_settings
 
 pytestmark = pytest.mark.integration
 
@@ -88,4 +93,45 @@ def test_consent_granted_denied_and_withdrawn(stack, settings, tmp_path):
         # the same store, read the same way
         assert store.get(PROFILES, key_of(settings, granted)) is not None
     finally:
+        store.close()
+
+
+def test_the_loader_never_steps_a_users_consent_back(kafka, tmp_path):
+    """With at-least-once consent a replay writes her older states again after the newer
+    ones: the store keeps the newest statement, in one poll and across polls."""
+    settings = own_settings(kafka, tmp_path, f"loader-{uuid.uuid4().hex[:6]}")
+    ensure_topics(settings)
+
+    def state(user: str, at: int, personalization: bool) -> tuple[str, bytes]:
+        return user, pb.ConsentState(user_id=user, personalization=personalization,
+                                     updated_at_ms=at).SerializeToString()
+
+    def write(*states: tuple[str, bytes]) -> None:
+        producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+        for user, value in states:
+            producer.produce(settings.topic_consent, key=user.encode(), value=value)
+        assert producer.flush(10) == 0
+
+    def read(count: int) -> bool:  # the loader has read ``count`` consent records
+        return sum(offset for (topic, _), offset in store.offsets().items()
+                   if topic == settings.topic_consent) >= count
+
+    store = Store(tmp_path / "store")
+    stop = threading.Event()
+    loader = threading.Thread(target=Loader(store, settings).run, args=(stop,), daemon=True)
+    loader.start()
+    try:
+        # she granted, withdrew, and a replay wrote the grant again; he withdrew, then granted
+        write(state("u", 10, True), state("u", 20, False), state("u", 10, True),
+              state("w", 5, False), state("w", 30, True))
+        eventually(lambda: read(5), 60, "the five states read")
+        book = ConsentBook(store, default_allow=True)
+        assert not book.personalised("u") and book.personalised("w")
+        write(state("u", 10, True))  # replayed again, in a poll of its own
+        eventually(lambda: read(6), 30, "the replayed state read")
+        assert not book.personalised("u")
+        assert pb.ConsentState.FromString(store.get(CONSENT_STATES, "u")).updated_at_ms == 20
+    finally:
+        stop.set()
+        loader.join(10)
         store.close()

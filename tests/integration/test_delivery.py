@@ -1,20 +1,24 @@
-"""Delivery of the upserts: with ``upserts_at_least_once`` a user's profile and list are
-readable (read_committed) before any checkpoint has completed, while the exactly-once outputs
-wait for the checkpoint's commit."""
+"""Delivery of the upserts: with ``upserts_at_least_once`` a user's profile, list and consent
+state are readable (read_committed) before any checkpoint has completed, while the
+exactly-once outputs wait for the checkpoint's commit; a withdrawal of consent reaches the
+server with her tombstones."""
 
 from __future__ import annotations
 
 import time
 import uuid
 
+import grpc
 import pytest
 
 from bench.equivalence import latest
+from infra.client import RecoClient
 from infra.flink_rest import job_checkpoints
 from infra.producer import EventProducer
 from infra.stack import Stack
 from reco.events import Event
 from reco.topics import ensure_topics
+from reco.v1 import recommendations_pb2 as pb
 from tests.integration.conftest import eventually, key_of, own_settings
 
 pytestmark = pytest.mark.integration
@@ -38,9 +42,47 @@ def test_at_least_once_upserts_are_visible_before_the_first_checkpoint(kafka, tm
         eventually(lambda: una in latest(settings, settings.topic_user_profiles)
                    and una in latest(settings, settings.topic_recommendations), 60,
                    "the profile and the list readable")
-        completed = (job_checkpoints(settings.flink_rest_port) or {}).get("counts", {})
-        assert completed.get("completed", 0) == 0
+        assert no_checkpoint(settings)
         # the exactly-once outputs of the same events are still uncommitted
         assert latest(settings, settings.topic_item_features) == {}
+
+        # consent on the same path: her withdrawal, her state and her tombstones, all at once
+        vera = key_of(settings, "vera")
+        with EventProducer(settings) as producer:
+            producer.send_all([Event(f"{run}-yes", "consent", "vera", ts=now,
+                                     personalization=True),
+                               Event(f"{run}-v", "product_view", "vera", ts=now + 1,
+                                     item_id="item-0", category="shoes")])
+        eventually(lambda: latest(settings, settings.topic_user_profiles).get(vera), 60,
+                   "her profile")
+        stack.start_server()
+        with RecoClient(settings.grpc_addr, timeout_s=5) as client:
+            eventually(lambda: client.profile("vera").event_count == 1, 30, "her profile served")
+            with EventProducer(settings) as producer:
+                producer.send(Event(f"{run}-no", "consent", "vera", ts=now + 10,
+                                    personalization=False))
+            eventually(lambda: vera in latest(settings, settings.topic_user_profiles)
+                       and latest(settings, settings.topic_user_profiles)[vera] is None, 60,
+                       "the tombstone of her profile")
+            state = pb.ConsentState.FromString(latest(settings, settings.topic_consent)[vera])
+            assert state.personalization is False and state.updated_at_ms == now + 10
+            # the server says why she has no profile: her consent, not a missing record
+            eventually(lambda: "not consented" in refusal(client, "vera"), 30,
+                       "the server's consent book")
+        assert no_checkpoint(settings)
     finally:
         stack.down(only_started=True)
+
+
+def refusal(client: RecoClient, user: str) -> str:
+    try:
+        client.profile(user)
+        return ""
+    except grpc.RpcError as error:
+        assert error.code() == grpc.StatusCode.NOT_FOUND
+        return error.details() or ""
+
+
+def no_checkpoint(settings) -> bool:
+    completed = (job_checkpoints(settings.flink_rest_port) or {}).get("counts", {})
+    return completed.get("completed", 0) == 0
