@@ -164,24 +164,8 @@ class Loader:
             topic, key = record.topic(), record.key()
             offsets[(topic, record.partition())] = record.offset() + 1
             if key is not None:
-                kind, name = self.kinds[topic], key.decode("utf-8", "replace")
-                value = record.value()
-                if kind == FACTORS:
-                    changes += factor_changes(name, value)
-                    continue
-                if kind == ERASURES:
-                    changes += self.erasures.read(name, value)
-                    continue
-                if kind == CONSENT_STATES:
-                    held = consent[name] if name in consent else self.store.get(kind, name)
-                    if value is not None and stale(held, value):
-                        continue  # a replayed older statement: keep the newer one
-                    consent[name] = value
-                if kind == CATALOG:
-                    value = catalog_record(name, value)
-                    changes.append(availability_change(name, value))
-                    self.content.update(name, value)
-                changes.append(Change(kind, name, value))
+                changes += self._changes(self.kinds[topic], key.decode("utf-8", "replace"),
+                                         record.value(), consent)
         changes += self.content.flush()
         if offsets:
             self.store.apply(changes, offsets)
@@ -190,6 +174,25 @@ class Loader:
         for partition in ends:  # after the records before it are in the store
             self._note_progress(partition)
         return len(changes)
+
+    def _changes(self, kind: bytes, name: str, value: bytes | None,
+                 consent: dict[str, bytes | None]) -> list[Change]:
+        """What one record changes in the store; ``consent`` holds this poll's consent
+        states so far, by user."""
+        if kind == FACTORS:
+            return factor_changes(name, value)
+        if kind == ERASURES:
+            return self.erasures.read(name, value)
+        if kind == CONSENT_STATES:
+            held = consent[name] if name in consent else self.store.get(kind, name)
+            if value is not None and stale(held, value):
+                return []  # a replayed older statement: keep the newer one
+            consent[name] = value
+        if kind == CATALOG:
+            value = catalog_record(name, value)
+            self.content.update(name, value)
+            return [availability_change(name, value), Change(kind, name, value)]
+        return [Change(kind, name, value)]
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
