@@ -58,10 +58,15 @@ def test_a_120_day_backfill_loads_warms_every_user_and_is_not_counted_twice(
     assert flink_job_running(settings.flink_rest_port)
     assert flink_job_restarts(settings.flink_rest_port) == 0
     with RecoClient(settings.grpc_addr, timeout_s=5) as client:
-        counts = {}
-        for user in users[:20]:
-            counts[user] = eventually(lambda: event_count(client, user), 60,  # noqa: B023
-                                      f"{user} learned")
+        def settled() -> dict[str, int] | None:
+            """Every profile learned and no longer changing: its last publication (a timer,
+            at most a second after her last event) has reached the server."""
+            first = {user: event_count(client, user) for user in users[:20]}
+            time.sleep(3)
+            second = {user: event_count(client, user) for user in users[:20]}
+            return second if second == first and all(second.values()) else None
+
+        counts = eventually(settled, 90, "every profile learned and settled")
         for user in users[:20]:
             reply = client.recommendations(user, 50)
             assert not reply.cold_start and reply.items, user
