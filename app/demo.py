@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import random
 import shutil
 import statistics
 import time
@@ -69,13 +70,18 @@ def _profile_counts(client: RecoClient, user_id: str, events: int) -> bool:
     return profile.event_count + profile.filtered_events >= events
 
 
-def watch_user(client: RecoClient, producer: EventProducer, events: list[Event]) -> list[float]:
-    """Sends one user's events live and measures event -> updated profile/list via gRPC."""
+def watch_user(client: RecoClient, producer: EventProducer, events: list[Event],
+               checkpoint_interval_ms: int) -> list[float]:
+    """Sends one user's events live and measures event -> updated profile/list via gRPC.
+    Each event waits a random part of a checkpoint interval first: sent as soon as the last
+    was seen (just after a commit), every one would wait a whole interval for the next."""
     user = events[0].user_id
+    phase = random.Random(user)
     before = client.recommendations(user, 10)
     say(f"{user} before: {show(before)}")
     delays = []
     for event in events:
+        time.sleep(phase.uniform(0, checkpoint_interval_ms / 1000))
         event = dataclasses.replace(event, ts=now_ms())
         sent = time.monotonic()
         producer.send(event)
@@ -193,7 +199,8 @@ def run_demo(settings: Settings, users: int, seed: int, watch: int) -> int:
                 if event.user_id in watched and len(per_user[event.user_id]) < 12:
                     per_user[event.user_id].append(event)
             delays = [d for user in sorted(watched) for d in
-                      watch_user(client, producer, per_user[user])]
+                      watch_user(client, producer, per_user[user],
+                                 settings.checkpoint_interval_ms)]
             show_profile(client, sorted(watched)[0])
         show_quality(settings, sim)
         for letter in read_topic(settings, settings.topic_dlq, len(BAD_EVENTS)):
