@@ -11,7 +11,6 @@ import uuid
 
 import grpc
 import pytest
-from confluent_kafka import Producer
 
 from infra.client import RecoClient
 from infra.producer import EventProducer
@@ -107,10 +106,9 @@ def test_the_loader_never_steps_a_users_consent_back(kafka, tmp_path):
                                      updated_at_ms=at).SerializeToString()
 
     def write(*states: tuple[str, bytes]) -> None:
-        producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
-        for user, value in states:
-            producer.produce(settings.topic_consent, key=user.encode(), value=value)
-        assert producer.flush(10) == 0
+        with EventProducer(settings) as producer:
+            for user, value in states:
+                producer.send_raw(settings.topic_consent, value, key=user.encode())
 
     def read(count: int) -> bool:  # the loader has read ``count`` consent records
         return sum(offset for (topic, _), offset in store.offsets().items()
