@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import RESULTS, machine, progress, write_results
+from bench.common import RESULTS, machine, percentile, progress, write_results
 from reco.config import Settings
 
 GOALS = {"P1": (">=", 0.5), "P2": ("<=", 1000.0), "P3": ("<=", 1.3), "P7": (">=", 10.0)}
@@ -163,15 +163,29 @@ def _freshness(freshness: dict[str, Any] | None) -> dict[str, Any]:
     if not modes.get(shipped):
         return _goal("P2", None, f"not measured with {shipped} upserts (the default)")
     top = max(modes[shipped], key=lambda run: run["rate"])
-    others = "".join(f"; {mode} {run['p99_ms']:.0f} ms" for mode, runs in modes.items()
+    others = "".join(f"; {mode} {_p99(run):.0f} ms" for mode, runs in modes.items()
                      if mode != shipped for run in runs if run["rate"] == top["rate"])
+    events = (f", first and follow-up events (first alone {top['p99_ms']:.0f} ms)"
+              if top.get("follow_up_delays_ms") else "")
     below = top["rate"] < P2_RATE
-    goal = _goal("P2", top["p99_ms"],
-                 f"{top['rate']} events/s, {shipped} upserts (the default){others}"
+    goal = _goal("P2", _p99(top),
+                 f"{top['rate']} events/s, {shipped} upserts (the default){events}{others}"
                  + (f"; not met below the goal's {P2_RATE:,} events/s" if below else ""))
     if below:
         goal["met"] = False
     return goal
+
+
+def _p99(run: dict[str, Any]) -> float:
+    """The p99 over a freshness run's probe events: the first events' and their follow-ups'
+    (bench/serving_probes.py) when it kept them, else its first events' p99.
+
+    >>> _p99({"p99_ms": 300.0}), _p99({"p99_ms": 300.0, "delays_ms": [100.0, 300.0],
+    ...                                "follow_up_delays_ms": [900.0, 200.0]})
+    (300.0, 900.0)
+    """
+    delays = run.get("delays_ms", []) + run.get("follow_up_delays_ms", [])
+    return float(percentile(delays, 99)) if delays else float(run["p99_ms"])
 
 
 def table(found: dict[str, dict[str, Any]]) -> str:

@@ -28,9 +28,12 @@ from reco.simulator import ShopperSimulation, SimConfig
 
 def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) -> dict[str, Any]:
     """Background load at ``rate`` events/s; probe events timed until their profile is served.
-    Each probe waits a random part of a checkpoint interval after the one before: a probe sent
-    a fixed time after the last was seen (just after a commit) would always meet the same
-    phase of the checkpoint cycle, where a shopper's events meet every phase."""
+    Each probe user sends a first event and, a random part of two publication intervals
+    (``profile_min_interval_ms``) after it, a follow-up: a shopper's second event within the
+    interval waits for the timer that publishes her latest (a first event is published at
+    once). Each probe waits a random part of a checkpoint interval after the one before: a
+    probe sent a fixed time after the last was seen (just after a commit) would always meet
+    the same phase of the checkpoint cycle, where a shopper's events meet every phase."""
     phase = random.Random(rate)
     stop = threading.Event()
     sim_events = list(ShopperSimulation(SimConfig(n_users=500, seed=9,
@@ -47,26 +50,51 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
     started = time.monotonic()
     thread = threading.Thread(target=background, daemon=True)
     thread.start()
-    delays = []
+    firsts: list[float] = []
+    follow_ups: list[float] = []
     with EventProducer(settings, linger_ms=0) as producer:
         for n in range(probes):
-            probe = Event(f"probe-{rate}-{n}-{now_ms()}", "product_view", f"probe-user-{n}",
-                          ts=now_ms(), item_id="probe-item", category="probes")
-            sent = time.monotonic()
-            producer.send(probe)
-            producer.flush()
-            while time.monotonic() - sent < 30:
-                try:
-                    if client.profile(probe.user_id).last_event_id == probe.event_id:
-                        delays.append((time.monotonic() - sent) * 1000)
-                        break
-                except grpc.RpcError:
-                    pass
-                time.sleep(0.01)
+            user = f"probe-user-{n}-{now_ms()}"
+            first = Event(f"{user}-1", "product_view", user, ts=now_ms(),
+                          item_id="probe-item", category="probes")
+            sent = _served_after(client, producer, first)
+            if sent is None:
+                continue
+            firsts.append(sent[1])
+            time.sleep(max(0.0, sent[0] + phase.uniform(0, 2 * settings.profile_min_interval_ms
+                                                        / 1000) - time.monotonic()))
+            follow_up = dataclasses.replace(first, event_id=f"{user}-2", ts=now_ms(),
+                                            item_id="probe-item-2")
+            again = _served_after(client, producer, follow_up)
+            if again is not None:
+                follow_ups.append(again[1])
             time.sleep(0.2 + phase.uniform(0, settings.checkpoint_interval_ms / 1000))
     stop.set()
     thread.join()
-    return {"rate": rate, "probes": len(delays), "p50_ms": percentile(delays, 50),
+    return {"rate": rate, **_delays(firsts), "follow_up": _delays(follow_ups),
+            "delays_ms": [round(d, 1) for d in firsts],
+            "follow_up_delays_ms": [round(d, 1) for d in follow_ups]}
+
+
+def _served_after(client: RecoClient, producer: EventProducer, event: Event,
+                  timeout_s: float = 30.0) -> tuple[float, float] | None:
+    """When ``event`` was sent (monotonic s) and how long until the server's profile of its
+    user named it as her last (ms); None if it did not within ``timeout_s``."""
+    sent = time.monotonic()
+    producer.send(event)
+    producer.flush()
+    while time.monotonic() - sent < timeout_s:
+        try:
+            if client.profile(event.user_id).last_event_id == event.event_id:
+                return sent, (time.monotonic() - sent) * 1000
+        except grpc.RpcError:
+            pass
+        time.sleep(0.01)
+    return None
+
+
+def _delays(delays: list[float]) -> dict[str, Any]:
+    return {"probes": len(delays), "p50_ms": percentile(delays, 50),
             "p95_ms": percentile(delays, 95), "p99_ms": percentile(delays, 99),
             "max_ms": max(delays, default=float("nan"))}
 

@@ -42,6 +42,12 @@ def test_the_four_goals_come_from_one_runs_results_and_say_whether_each_is_met()
                      "at-least-once 1000 ms": {"upserts_at_least_once": True,
                                                "checkpoint_interval_ms": 1000}}}
     assert goals(None, intervals)["P2"]["value"] == 700.0
+    # a run that kept its probes' delays: the p99 over first and follow-up events
+    follow = {"modes": {"at-least-once": [{"rate": 1000, "p99_ms": 400.0, "delays_ms": [
+        300.0, 400.0], "follow_up_delays_ms": [1100.0, 200.0]}]}}
+    found_follow = goals(None, follow)["P2"]
+    assert (found_follow["value"], found_follow["met"]) == (1100.0, False)
+    assert "first and follow-up events (first alone 400 ms)" in found_follow["at"]
     assert (found["P7"]["value"], found["P7"]["met"]) == (1.765, False)
     assert "17.0 s / one process 30.0 s" in found["P7"]["at"]
     # a speed-up whose results differ is no speed-up
