@@ -9,12 +9,14 @@ Writes bench/results/freshness-<time>.json and freshness-latest.png.
 
   python -m bench.freshness --rates 200,500 --probes 60
   python -m bench.freshness --checkpoint-intervals 1000,500,250 --no-at-least-once
+  python -m bench.freshness --profile-intervals 1000,250 --no-exactly-once
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -32,19 +34,28 @@ from reco.config import Settings
 from reco.topics import ensure_topics
 
 
-def modes(intervals: list[int], at_least_once: bool) -> dict[str, dict[str, Any]]:
-    """The runs by name, each with its settings: exactly-once at every interval (named by it
-    when there are several), then at-least-once at the configured interval.
+def modes(intervals: list[int], at_least_once: bool, profile_intervals: list[int] | None = None,
+          exactly_once: bool = True) -> dict[str, dict[str, Any]]:
+    """The runs by name, each with its settings: exactly-once at every checkpoint interval
+    (named by it when there are several), then at-least-once at the configured checkpoint
+    interval and every publication interval (``profile_min_interval_ms``; named by it when
+    there are several).
 
     >>> list(modes([1000], True)), list(modes([1000, 250], False))
     (['exactly-once', 'at-least-once'], ['exactly-once 1000 ms', 'exactly-once 250 ms'])
+    >>> list(modes([1000], True, [1000, 250], exactly_once=False))
+    ['at-least-once, publish 1000 ms', 'at-least-once, publish 250 ms']
     """
+    defaults = Settings()
     named = {(f"exactly-once {ms} ms" if len(intervals) > 1 else "exactly-once"):
              {"upserts_at_least_once": False, "checkpoint_interval_ms": ms}
-             for ms in intervals}
-    if at_least_once:
-        named["at-least-once"] = {"upserts_at_least_once": True,
-                                  "checkpoint_interval_ms": Settings().checkpoint_interval_ms}
+             for ms in intervals} if exactly_once else {}
+    publish = profile_intervals or [defaults.profile_min_interval_ms]
+    for ms in publish if at_least_once else ():
+        name = f"at-least-once, publish {ms} ms" if len(publish) > 1 else "at-least-once"
+        named[name] = {"upserts_at_least_once": True,
+                       "checkpoint_interval_ms": defaults.checkpoint_interval_ms,
+                       "profile_min_interval_ms": ms}
     return named
 
 
@@ -88,13 +99,19 @@ def main() -> None:
                              "(default: the configured one)")
     parser.add_argument("--no-at-least-once", dest="at_least_once", action="store_false",
                         help="leave out the run with at-least-once upserts")
+    parser.add_argument("--no-exactly-once", dest="exactly_once", action="store_false",
+                        help="leave out the runs with exactly-once upserts")
+    parser.add_argument("--profile-intervals", type=positive_ints, default=None,
+                        help="publication intervals (profile_min_interval_ms) to run "
+                             "at-least-once at, comma-separated (default: the configured one)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="reco-freshness-"))
     results: dict[str, Any] = {"command": "python -m bench.freshness " + " ".join(sys.argv[1:]),
                                "machine": machine(), "modes": {}}
     with local_kafka(root) as kafka:
-        for mode, changes in modes(args.checkpoint_intervals, args.at_least_once).items():
-            name = mode.replace("-", "").replace(" ", "")
+        for mode, changes in modes(args.checkpoint_intervals, args.at_least_once,
+                                    args.profile_intervals, args.exactly_once).items():
+            name = re.sub(r"[^a-z0-9]", "", mode)  # topic, job and folder names
             # topics of its own: the second job must not read the first one's events
             topics: dict[str, Any] = {f.name: f"{name}.{f.default}"
                                       for f in dataclasses.fields(Settings)

@@ -157,8 +157,7 @@ def _freshness(freshness: dict[str, Any] | None) -> dict[str, Any]:
     modes = _dig(freshness, "modes") or {}
     # a run over several checkpoint intervals names each: the shipped one is the default's
     for mode, changes in (_dig(freshness, "settings") or {}).items():
-        if (changes.get("upserts_at_least_once") == defaults.upserts_at_least_once
-                and changes.get("checkpoint_interval_ms") == defaults.checkpoint_interval_ms):
+        if all(getattr(defaults, name) == value for name, value in changes.items()):
             shipped = mode
     if not modes.get(shipped):
         return _goal("P2", None, f"not measured with {shipped} upserts (the default)")
