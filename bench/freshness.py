@@ -149,7 +149,8 @@ def main() -> None:
         for r in runs:
             for kind, d in (("first", r), ("follow-up", r.get("follow_up"))):
                 if d:
-                    print(f"{mode:22s} at {r['rate']:5d} ev/s, {kind:9s}: p50 "
+                    print(f"{mode:22s} at {r['rate']:5d} ev/s "
+                          f"({r.get('background_events_per_s', 0):.0f} sent), {kind:9s}: p50 "
                           f"{d['p50_ms']:6.0f} ms  p99 {d['p99_ms']:6.0f} ms  max "
                           f"{d['max_ms']:6.0f} ms ({d['probes']} probes)")
     for mode, took in results.get("checkpoint_ms", {}).items():

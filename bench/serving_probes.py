@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import random
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -36,15 +38,17 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
     the same phase of the checkpoint cycle, where a shopper's events meet every phase."""
     phase = random.Random(rate)
     stop = threading.Event()
-    sim_events = list(ShopperSimulation(SimConfig(n_users=500, seed=9,
-                                                  run_id=f"f{rate}-{now_ms()}")).events())
+    background_sent = [0]
 
     def background() -> None:
+        # new shoppers for as long as the probes run: a load that ended before the last
+        # probe would time that probe on an idle job
         with EventProducer(settings) as producer:
-            for n, event in enumerate(sim_events):
+            for n, event in enumerate(_shoppers(f"f{rate}-{now_ms()}")):
                 if stop.is_set():
                     break
                 producer.send(dataclasses.replace(event, ts=now_ms()))
+                background_sent[0] = n + 1
                 time.sleep(max(0.0, (n + 1) / rate - (time.monotonic() - started)))
 
     started = time.monotonic()
@@ -71,9 +75,19 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
             time.sleep(0.2 + phase.uniform(0, settings.checkpoint_interval_ms / 1000))
     stop.set()
     thread.join()
-    return {"rate": rate, **_delays(firsts), "follow_up": _delays(follow_ups),
+    took = time.monotonic() - started
+    return {"rate": rate, "background_events_per_s": round(background_sent[0] / took, 1),
+            **_delays(firsts), "follow_up": _delays(follow_ups),
             "delays_ms": [round(d, 1) for d in firsts],
             "follow_up_delays_ms": [round(d, 1) for d in follow_ups]}
+
+
+def _shoppers(run_id: str) -> Iterator[Event]:
+    """Simulated shoppers without end: the same 500 shoppers come back with new sessions
+    (event ids of their own), as a shop's regulars do."""
+    for part in itertools.count():
+        yield from ShopperSimulation(SimConfig(n_users=500, seed=9 + part,
+                                               run_id=f"{run_id}-{part}")).events()
 
 
 def _served_after(client: RecoClient, producer: EventProducer, event: Event,
