@@ -152,7 +152,9 @@ def main() -> None:
                     print(f"{mode:22s} at {r['rate']:5d} ev/s "
                           f"({r.get('background_events_per_s', 0):.0f} sent), {kind:9s}: p50 "
                           f"{d['p50_ms']:6.0f} ms  p99 {d['p99_ms']:6.0f} ms  max "
-                          f"{d['max_ms']:6.0f} ms ({d['probes']} probes)")
+                          f"{d['max_ms']:6.0f} ms ({d['probes']} probes)"
+                          + (f", {r['not_served']} not served: behind the load"
+                             if kind == "first" and r.get("not_served") else ""))
     for mode, took in results.get("checkpoint_ms", {}).items():
         if took:
             print(f"{mode:22s} checkpoints: p50 {took.get('p50', float('nan')):.0f} ms, p99 "

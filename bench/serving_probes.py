@@ -27,15 +27,19 @@ from reco.config import Settings
 from reco.events import Event
 from reco.simulator import ShopperSimulation, SimConfig
 
+PROBE_TIMEOUT_S = 30.0  # a probe not served by then: the job is behind the load
+
 
 def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) -> dict[str, Any]:
     """Background load at ``rate`` events/s; probe events timed until their profile is served.
     Each probe user sends a first event and, a random part of two publication intervals
     (``profile_min_interval_ms``) after it, a follow-up: a shopper's second event within the
     interval waits for the timer that publishes her latest (a first event is published at
-    once). Each probe waits a random part of a checkpoint interval after the one before: a
-    probe sent a fixed time after the last was seen (just after a commit) would always meet
-    the same phase of the checkpoint cycle, where a shopper's events meet every phase."""
+    once). A first event not served within ``PROBE_TIMEOUT_S`` ends the probes
+    (``not_served``: it and those not sent): the job fell behind the load. Each probe waits a
+    random part of a checkpoint interval after the one before: a probe sent a fixed time after
+    the last was seen (just after a commit) would always meet the same phase of the
+    checkpoint cycle, where a shopper's events meet every phase."""
     phase = random.Random(rate)
     stop = threading.Event()
     background_sent = [0]
@@ -56,14 +60,16 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
     thread.start()
     firsts: list[float] = []
     follow_ups: list[float] = []
+    lost = 0
     with EventProducer(settings, linger_ms=0) as producer:
         for n in range(probes):
             user = f"probe-user-{n}-{now_ms()}"
             first = Event(f"{user}-1", "product_view", user, ts=now_ms(),
                           item_id="probe-item", category="probes")
             sent = _served_after(client, producer, first)
-            if sent is None:
-                continue
+            if sent is None:  # the job fell behind the load: later probes would wait longer
+                lost = probes - n
+                break
             firsts.append(sent[1])
             time.sleep(max(0.0, sent[0] + phase.uniform(0, 2 * settings.profile_min_interval_ms
                                                         / 1000) - time.monotonic()))
@@ -77,7 +83,7 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
     thread.join()
     took = time.monotonic() - started
     return {"rate": rate, "background_events_per_s": round(background_sent[0] / took, 1),
-            **_delays(firsts), "follow_up": _delays(follow_ups),
+            "not_served": lost, **_delays(firsts), "follow_up": _delays(follow_ups),
             "delays_ms": [round(d, 1) for d in firsts],
             "follow_up_delays_ms": [round(d, 1) for d in follow_ups]}
 
@@ -91,7 +97,7 @@ def _shoppers(run_id: str) -> Iterator[Event]:
 
 
 def _served_after(client: RecoClient, producer: EventProducer, event: Event,
-                  timeout_s: float = 30.0) -> tuple[float, float] | None:
+                  timeout_s: float = PROBE_TIMEOUT_S) -> tuple[float, float] | None:
     """When ``event`` was sent (monotonic s) and how long until the server's profile of its
     user named it as her last (ms); None if it did not within ``timeout_s``."""
     sent = time.monotonic()
