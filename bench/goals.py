@@ -3,9 +3,9 @@
 
 - P1: the full job's events/s over the bare PyFlink job's on the same backlog (goal >= 0.5;
   bench.end_to_end);
-- P2: freshness p99 (event -> answer changed) at the highest rate measured, with the upserts'
-  delivery the job ships with (exactly-once; at-least-once beside it) (goal <= 1,000 ms at
-  1,000 events/s; bench.freshness);
+- P2: freshness p99 (event -> answer changed) over the probes' first and follow-up events at
+  the highest rate measured, with the settings the job ships with (at-least-once upserts;
+  the other runs beside it) (goal <= 1,000 ms at 1,000 events/s; bench.freshness);
 - P3: the server's CPU per request over the bare grpc.aio floor's at the same open-loop rate
   (goal <= 1.3): bench.server_parts' median of its rounds, which also says where the
   difference goes, else the highest rate both kept up with in bench.end_to_end's lookups;
@@ -171,8 +171,11 @@ def _freshness(freshness: dict[str, Any] | None) -> dict[str, Any]:
         events += (f", {top['not_served']} probes not served within {PROBE_TIMEOUT_S:.0f} s "
                    "(the job behind the load)")
     below = top["rate"] < P2_RATE
+    # a run named by its delivery alone, or by the settings it was one of several runs with
+    label = (f"{shipped} upserts (the default)" if " " not in shipped
+             else f"{shipped} (the defaults)")
     goal = _goal("P2", _p99(top),
-                 f"{top['rate']} events/s, {shipped} upserts (the default){events}{others}"
+                 f"{top['rate']} events/s, {label}{events}{others}"
                  + (f"; not met below the goal's {P2_RATE:,} events/s" if below else ""))
     if below:
         goal["met"] = False
