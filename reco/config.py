@@ -85,7 +85,7 @@ class Settings:
         "process in about a second", True)
     upserts_at_least_once: bool = _doc(
         "write recommendations, profiles and consent states at-least-once, visible at once "
-        "(freshness p50 ~200 ms instead of ~700), instead of at the next checkpoint's commit: "
+        "(freshness p50 ~150 ms instead of ~700-900), instead of at the next checkpoint's commit: "
         "keyed upserts, and servers never step consent back (docs/architecture.md: Delivery); "
         "false: exactly-once, as every other output", True)
     checkpoint_dir: str = _doc("where checkpoints are kept (the job resumes from the latest)",
