@@ -42,6 +42,7 @@ from reco.keys import POPULAR_LIST, segment_list_key
 from reco.records import ItemSignal, Removed, SegmentSignal
 from reco.v1 import recommendations_pb2 as pb
 from userstep.lists import popular_list
+from userstep.publication import due
 from userstep.serve import Prepared
 from userstep.step import Shared, UserState, UserStep
 
@@ -129,7 +130,8 @@ class InProcessSystem:
         self._learn_rewards(learned.rewards, user)
         for signal in learned.segment_signals:
             self._learn_segment(signal)
-        if event.ts - state.profile.profile_sent_ms >= self.settings.profile_min_interval_ms:
+        # event time has no lag: the interval alone (userstep/publication.py)
+        if due(event.ts, state.profile.profile_sent_ms, self.settings.profile_min_interval_ms):
             self._publish(user, state, event.ts)
         else:
             state.profile.profile_pending = True

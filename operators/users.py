@@ -2,9 +2,10 @@
 (userstep/step.py). Per checked event (operators/quality.py ran the step's check) it runs the
 step's learning and sends rewards to the policy learner and segment signals to the segment
 lists; it publishes the profile and, when it changed, the recommendation list, at most once
-per ``profile_min_interval_ms`` of processing time per user and always ending with the
-latest. Impressions (parsed from the impressions topic) join the user's later events into
-rewards. Top lists and item factors arrive on the broadcast side.
+per ``profile_min_interval_ms`` of processing time per user (a live event at once:
+userstep/publication.py) and always ending with the latest. Impressions (parsed from the
+impressions topic) join the user's later events into rewards. Top lists and item factors
+arrive on the broadcast side.
 
 State: one value per user (userstep.UserState: profile, pending impressions),
 one read and one write per record. Segments: each parallel instance keeps its own River
@@ -46,6 +47,7 @@ from reco.keys import (
 )
 from reco.records import Forget
 from reco.v1 import recommendations_pb2 as pb
+from userstep.publication import due
 from userstep.step import Shared, UserState, UserStep
 
 # Tags of the main output (timers can only emit there): (PROFILE, Row), (LIST, Row),
@@ -140,18 +142,22 @@ class UserRecommendations(KeyedBroadcastProcessFunction):
         learned = self.step.learn(state, event, checked)
         for signal in learned.segment_signals:
             yield SEGMENT_SIGNALS, Row(signal.key, signal)
-        yield from self._publish(state, event.user_id, ctx)
+        yield from self._publish(state, event.user_id, ctx, event.ts)
         self.state.update(state)
         yield from self._rewards(learned.rewards)
 
-    def _publish(self, state: UserState, user_id: str, ctx: Any) -> Iterator[Any]:
+    def _publish(self, state: UserState, user_id: str, ctx: Any,
+                 event_ms: int | None = None) -> Iterator[Any]:
         """Publishes now, or schedules the publication of the then latest profile and list: a
         user whose events come in a burst (a backlog, a replay) is published once per
-        interval, a user's first event at once."""
+        interval, a user's first event and a live event (``event_ms``, its time, close to
+        the job's clock) at once (userstep/publication.py)."""
         profile = state.profile
         now = now_ms()
         interval = self.settings.profile_min_interval_ms
-        if now - profile.profile_sent_ms >= interval:
+        # the event's own time: the records' Kafka timestamps do not reach this operator
+        lag = None if event_ms is None else now - event_ms
+        if due(now, profile.profile_sent_ms, interval, lag, self.settings.profile_live_lag_ms):
             profile.profile_sent_ms, profile.profile_pending = now, False
             out = self.step.publish(state, user_id, self._shared(ctx), now)
             yield PROFILE, Row(user_id, out.profile.SerializeToString())

@@ -182,6 +182,10 @@ class Settings:
     profile_min_interval_ms: int = _doc(
         "a user's profile and list are published at most this often (processing time); the "
         "latest version always follows within this interval (0: after every event)", 1000)
+    profile_live_lag_ms: int = _doc(
+        "an event the user operator gets within this many ms of its own time (live, the job "
+        "keeping up) is published at once, whatever profile_min_interval_ms; under a backlog "
+        "the interval holds (0: always the interval)", 500)
     log_impressions: bool = _doc("log every response to the impressions topic", True)
     policy: str = _doc("the serving policy choosing the candidate mix: linear-ts, linucb, or "
                        "fixed:<mix> (no exploration)", "linear-ts")

@@ -1,7 +1,7 @@
 """Delivery of the upserts: with ``upserts_at_least_once`` a user's profile, list and consent
 state are readable (read_committed) before any checkpoint has completed, while the
 exactly-once outputs wait for the checkpoint's commit; a withdrawal of consent reaches the
-server with her tombstones."""
+server with her tombstones; a job that keeps up publishes each event of a burst at once."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ pytestmark = pytest.mark.integration
 def test_at_least_once_upserts_are_visible_before_the_first_checkpoint(kafka, tmp_path):
     run = f"delivery-{uuid.uuid4().hex[:6]}"
     # no checkpoint for ten minutes: an exactly-once output stays invisible all that time
+    # and a user's publications at most every ten minutes, unless the job keeps up
     settings = own_settings(kafka, tmp_path, run, upserts_at_least_once=True,
-                            checkpoint_interval_ms=600_000, log_impressions=False)
+                            checkpoint_interval_ms=600_000, log_impressions=False,
+                            profile_min_interval_ms=600_000, profile_live_lag_ms=2_000)
     ensure_topics(settings)
     stack = Stack(settings)
     try:
@@ -58,6 +60,16 @@ def test_at_least_once_upserts_are_visible_before_the_first_checkpoint(kafka, tm
         stack.start_server()
         with RecoClient(settings.grpc_addr, timeout_s=5) as client:
             eventually(lambda: client.profile("vera").event_count == 1, 30, "her profile served")
+            # the job keeps up (it is warm now): each of a burst's events is published at
+            # once, where the interval would hold the second one back for ten minutes
+            with EventProducer(settings) as producer:
+                for n in (3, 4):
+                    producer.send(Event(f"{run}-{n}", "product_view", "una",
+                                        ts=int(time.time() * 1000), item_id=f"item-{n}",
+                                        category="shoes"))
+                    producer.flush()
+            eventually(lambda: client.profile("una").last_event_id == f"{run}-4", 30,
+                       "the burst's last event published at once")
             with EventProducer(settings) as producer:
                 producer.send(Event(f"{run}-no", "consent", "vera", ts=now + 10,
                                     personalization=False))
