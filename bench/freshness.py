@@ -10,6 +10,7 @@ Writes bench/results/freshness-<time>.json and freshness-latest.png.
   python -m bench.freshness --rates 200,500 --probes 60
   python -m bench.freshness --checkpoint-intervals 1000,500,250 --no-at-least-once
   python -m bench.freshness --profile-intervals 1000,250 --no-exactly-once
+  python -m bench.freshness --live-lags 500,0 --no-exactly-once
 """
 
 from __future__ import annotations
@@ -35,27 +36,33 @@ from reco.topics import ensure_topics
 
 
 def modes(intervals: list[int], at_least_once: bool, profile_intervals: list[int] | None = None,
-          exactly_once: bool = True) -> dict[str, dict[str, Any]]:
+          exactly_once: bool = True, live_lags: list[int] | None = None
+          ) -> dict[str, dict[str, Any]]:
     """The runs by name, each with its settings: exactly-once at every checkpoint interval
     (named by it when there are several), then at-least-once at the configured checkpoint
-    interval and every publication interval (``profile_min_interval_ms``; named by it when
-    there are several).
+    interval, every publication interval (``profile_min_interval_ms``) and every live lag
+    (``profile_live_lag_ms``), named by those with several values.
 
     >>> list(modes([1000], True)), list(modes([1000, 250], False))
     (['exactly-once', 'at-least-once'], ['exactly-once 1000 ms', 'exactly-once 250 ms'])
     >>> list(modes([1000], True, [1000, 250], exactly_once=False))
     ['at-least-once, publish 1000 ms', 'at-least-once, publish 250 ms']
+    >>> list(modes([1000], True, exactly_once=False, live_lags=[500, 0]))
+    ['at-least-once, live 500 ms', 'at-least-once, live 0 ms']
     """
     defaults = Settings()
     named = {(f"exactly-once {ms} ms" if len(intervals) > 1 else "exactly-once"):
              {"upserts_at_least_once": False, "checkpoint_interval_ms": ms}
              for ms in intervals} if exactly_once else {}
     publish = profile_intervals or [defaults.profile_min_interval_ms]
+    lags = live_lags or [defaults.profile_live_lag_ms]
     for ms in publish if at_least_once else ():
-        name = f"at-least-once, publish {ms} ms" if len(publish) > 1 else "at-least-once"
-        named[name] = {"upserts_at_least_once": True,
-                       "checkpoint_interval_ms": defaults.checkpoint_interval_ms,
-                       "profile_min_interval_ms": ms}
+        for lag in lags:
+            name = "at-least-once" + (f", publish {ms} ms" if len(publish) > 1 else "") \
+                + (f", live {lag} ms" if len(lags) > 1 else "")
+            named[name] = {"upserts_at_least_once": True,
+                           "checkpoint_interval_ms": defaults.checkpoint_interval_ms,
+                           "profile_min_interval_ms": ms, "profile_live_lag_ms": lag}
     return named
 
 
@@ -84,6 +91,17 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _lags(text: str) -> list[int]:
+    """Comma-separated milliseconds, 0 allowed."""
+    try:
+        lags = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        lags = []
+    if not lags or min(lags) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give milliseconds >= 0, e.g. 500,0")
+    return lags
+
+
 def main() -> None:
     exit_on_sigterm()
     parser = argparse.ArgumentParser(prog="python -m bench.freshness", description=__doc__,
@@ -101,6 +119,10 @@ def main() -> None:
                         help="leave out the run with at-least-once upserts")
     parser.add_argument("--no-exactly-once", dest="exactly_once", action="store_false",
                         help="leave out the runs with exactly-once upserts")
+    parser.add_argument("--live-lags", type=_lags, default=None,
+                        help="live lags (profile_live_lag_ms; 0: the interval always holds) to "
+                             "run at-least-once at, comma-separated (default: the configured "
+                             "one)")
     parser.add_argument("--profile-intervals", type=positive_ints, default=None,
                         help="publication intervals (profile_min_interval_ms) to run "
                              "at-least-once at, comma-separated (default: the configured one)")
@@ -110,7 +132,8 @@ def main() -> None:
                                "machine": machine(), "modes": {}}
     with local_kafka(root) as kafka:
         for mode, changes in modes(args.checkpoint_intervals, args.at_least_once,
-                                    args.profile_intervals, args.exactly_once).items():
+                                    args.profile_intervals, args.exactly_once,
+                                    args.live_lags).items():
             name = re.sub(r"[^a-z0-9]", "", mode)  # topic, job and folder names
             # topics of its own: the second job must not read the first one's events
             topics: dict[str, Any] = {f.name: f"{name}.{f.default}"
