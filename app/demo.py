@@ -77,16 +77,17 @@ def _delivery(settings: Settings) -> str:
     else:
         seen = (f"lists and profiles are exactly-once, visible at the commit of a checkpoint "
                 f"every {settings.checkpoint_interval_ms} ms")
-    return (f"{seen}; an event within {settings.profile_min_interval_ms} ms of the user's last "
-            "publication waits for her next")
+    return (f"{seen}; a user's events are published at once while the job keeps up (within "
+            f"{settings.profile_live_lag_ms} ms of their time), else at most every "
+            f"{settings.profile_min_interval_ms} ms")
 
 
 def watch_user(client: RecoClient, producer: EventProducer, events: list[Event],
                pause_ms: int) -> list[float]:
     """Sends one user's events live and measures event -> updated profile/list via gRPC.
     Each event waits a random part of ``pause_ms`` after the last was seen, as a shopper
-    pauses: some come within the publication interval and wait for her next publication,
-    and exactly-once outputs meet every phase of the checkpoint cycle."""
+    pauses: some come within the publication interval (published at once only while the job
+    keeps up), and exactly-once outputs meet every phase of the checkpoint cycle."""
     user = events[0].user_id
     phase = random.Random(user)
     before = client.recommendations(user, 10)
