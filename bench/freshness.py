@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.backlog import settings_for
-from bench.common import RESULTS, machine, progress, write_results
+from bench.common import RESULTS, machine, process_cpu_s, progress, write_results
 from bench.serving_probes import freshness
 from infra.client import RecoClient
 from infra.flink_rest import job_checkpoints
@@ -89,6 +91,18 @@ def plot(results: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _with_job_cpu(stack: Stack, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``run()``'s result with the job's CPU (its driver and JVM) per background event while
+    it ran: what the job spends at that rate (the probes' few events are counted in it)."""
+    pid = stack.job.pid()
+    before = process_cpu_s(pid, with_children=True) if pid else None
+    result = run()
+    if pid and before is not None and result.get("background_events"):
+        spent = process_cpu_s(pid, with_children=True) - before
+        result["job_cpu_us_per_event"] = round(spent / result["background_events"] * 1e6, 1)
+    return result
 
 
 def _lags(text: str) -> list[int]:
@@ -157,7 +171,8 @@ def main() -> None:
                     runs = []
                     for rate in args.rates:
                         progress(f"{mode}: {args.probes} probes at {rate} events/s")
-                        runs.append(freshness(settings, client, rate, args.probes))
+                        runs.append(_with_job_cpu(stack, functools.partial(
+                            freshness, settings, client, rate, args.probes)))
                 results["modes"][mode] = runs
                 # what an exactly-once output waits for besides the interval
                 stats = job_checkpoints(settings.flink_rest_port) or {}
@@ -173,7 +188,9 @@ def main() -> None:
             for kind, d in (("first", r), ("follow-up", r.get("follow_up"))):
                 if d:
                     print(f"{mode:22s} at {r['rate']:5d} ev/s "
-                          f"({r.get('background_events_per_s', 0):.0f} sent), {kind:9s}: p50 "
+                          f"({r.get('background_events_per_s', 0):.0f} sent, job "
+                          f"{r.get('job_cpu_us_per_event', float('nan')):.0f} us CPU per "
+                          f"event), {kind:9s}: p50 "
                           f"{d['p50_ms']:6.0f} ms  p99 {d['p99_ms']:6.0f} ms  max "
                           f"{d['max_ms']:6.0f} ms ({d['probes']} probes)"
                           + (f", {r['not_served']} not served: behind the load"

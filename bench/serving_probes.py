@@ -82,7 +82,8 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
     stop.set()
     thread.join()
     took = time.monotonic() - started
-    return {"rate": rate, "background_events_per_s": round(background_sent[0] / took, 1),
+    return {"rate": rate, "background_events": background_sent[0],
+            "background_events_per_s": round(background_sent[0] / took, 1),
             "not_served": lost, **_delays(firsts), "follow_up": _delays(follow_ups),
             "delays_ms": [round(d, 1) for d in firsts],
             "follow_up_delays_ms": [round(d, 1) for d in follow_ups]}
