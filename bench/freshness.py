@@ -194,7 +194,10 @@ def main() -> None:
                           f"{d['p50_ms']:6.0f} ms  p99 {d['p99_ms']:6.0f} ms  max "
                           f"{d['max_ms']:6.0f} ms ({d['probes']} probes)"
                           + (f", {r['not_served']} not served: behind the load"
-                             if kind == "first" and r.get("not_served") else ""))
+                             if kind == "first" and r.get("not_served") else "")
+                          + (f", {r['follow_ups_not_served']} not served"
+                             if kind == "follow-up" and r.get("follow_ups_not_served")
+                             else ""))
     for mode, took in results.get("checkpoint_ms", {}).items():
         if took:
             print(f"{mode:22s} checkpoints: p50 {took.get('p50', float('nan')):.0f} ms, p99 "

@@ -192,9 +192,12 @@ def _p99(run: dict[str, Any]) -> float:
     (300.0, 900.0)
     >>> _p99({"p99_ms": 300.0, "delays_ms": [100.0, 300.0], "not_served": 1})
     30000.0
+    >>> _p99({"p99_ms": 300.0, "delays_ms": [100.0], "follow_ups_not_served": 1})
+    30000.0
     """
+    lost = run.get("not_served", 0) + run.get("follow_ups_not_served", 0)
     delays = (run.get("delays_ms", []) + run.get("follow_up_delays_ms", [])
-              + [PROBE_TIMEOUT_S * 1000] * run.get("not_served", 0))
+              + [PROBE_TIMEOUT_S * 1000] * lost)
     return float(percentile(delays, 99)) if delays else float(run["p99_ms"])
 
 

@@ -34,9 +34,11 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
     """Background load at ``rate`` events/s; probe events timed until their profile is served.
     Each probe user sends a first event and, a random part of two publication intervals
     (``profile_min_interval_ms``) after it, a follow-up: a shopper's second event within the
-    interval waits for the timer that publishes her latest (a first event is published at
-    once). A first event not served within ``PROBE_TIMEOUT_S`` ends the probes
-    (``not_served``: it and those not sent): the job fell behind the load. Each probe waits a
+    interval waits for the timer that publishes her latest, unless the job publishes it at
+    once as live (``profile_live_lag_ms``; a first event is published at once). A first event
+    not served within ``PROBE_TIMEOUT_S`` ends the probes (``not_served``: it and those not
+    sent): the job fell behind the load; a follow-up not served is counted
+    (``follow_ups_not_served``). Each probe waits a
     random part of a checkpoint interval after the one before: a probe sent a fixed time after
     the last was seen (just after a commit) would always meet the same phase of the
     checkpoint cycle, where a shopper's events meet every phase."""
@@ -45,8 +47,8 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
     background_sent = [0]
 
     def background() -> None:
-        # new shoppers for as long as the probes run: a load that ended before the last
-        # probe would time that probe on an idle job
+        # shoppers for as long as the probes run: a load that ended before the last probe
+        # would time that probe on an idle job
         with EventProducer(settings) as producer:
             for n, event in enumerate(_shoppers(f"f{rate}-{now_ms()}")):
                 if stop.is_set():
@@ -60,7 +62,7 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
     thread.start()
     firsts: list[float] = []
     follow_ups: list[float] = []
-    lost = 0
+    lost = lost_follow_ups = 0
     with EventProducer(settings, linger_ms=0) as producer:
         for n in range(probes):
             user = f"probe-user-{n}-{now_ms()}"
@@ -78,13 +80,16 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
             again = _served_after(client, producer, follow_up)
             if again is not None:
                 follow_ups.append(again[1])
+            else:
+                lost_follow_ups += 1
             time.sleep(0.2 + phase.uniform(0, settings.checkpoint_interval_ms / 1000))
     stop.set()
     thread.join()
     took = time.monotonic() - started
     return {"rate": rate, "background_events": background_sent[0],
             "background_events_per_s": round(background_sent[0] / took, 1),
-            "not_served": lost, **_delays(firsts), "follow_up": _delays(follow_ups),
+            "not_served": lost, "follow_ups_not_served": lost_follow_ups,
+            **_delays(firsts), "follow_up": _delays(follow_ups),
             "delays_ms": [round(d, 1) for d in firsts],
             "follow_up_delays_ms": [round(d, 1) for d in follow_ups]}
 
