@@ -32,7 +32,7 @@ from infra.client import RecoClient
 from infra.flink_rest import job_checkpoints
 from infra.processes import exit_on_sigterm
 from infra.stack import Stack, local_kafka
-from reco.arguments import positive_int, positive_ints
+from reco.arguments import counts, positive_int, positive_ints
 from reco.config import Settings
 from reco.topics import ensure_topics
 
@@ -49,8 +49,8 @@ def modes(intervals: list[int], at_least_once: bool, profile_intervals: list[int
     (['exactly-once', 'at-least-once'], ['exactly-once 1000 ms', 'exactly-once 250 ms'])
     >>> list(modes([1000], True, [1000, 250], exactly_once=False))
     ['at-least-once, publish 1000 ms', 'at-least-once, publish 250 ms']
-    >>> list(modes([1000], True, exactly_once=False, live_lags=[500, 0]))
-    ['at-least-once, live 500 ms', 'at-least-once, live 0 ms']
+    >>> list(modes([1000], True, exactly_once=False, live_lags=[0, 500]))
+    ['at-least-once, live 0 ms', 'at-least-once, live 500 ms']
     """
     defaults = Settings()
     named = {(f"exactly-once {ms} ms" if len(intervals) > 1 else "exactly-once"):
@@ -105,17 +105,6 @@ def _with_job_cpu(stack: Stack, run: Callable[[], dict[str, Any]]) -> dict[str, 
     return result
 
 
-def _lags(text: str) -> list[int]:
-    """Comma-separated milliseconds, 0 allowed."""
-    try:
-        lags = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        lags = []
-    if not lags or min(lags) < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give milliseconds >= 0, e.g. 500,0")
-    return lags
-
-
 def main() -> None:
     exit_on_sigterm()
     parser = argparse.ArgumentParser(prog="python -m bench.freshness", description=__doc__,
@@ -133,7 +122,7 @@ def main() -> None:
                         help="leave out the run with at-least-once upserts")
     parser.add_argument("--no-exactly-once", dest="exactly_once", action="store_false",
                         help="leave out the runs with exactly-once upserts")
-    parser.add_argument("--live-lags", type=_lags, default=None,
+    parser.add_argument("--live-lags", type=counts, default=None,
                         help="live lags (profile_live_lag_ms; 0: the interval always holds) to "
                              "run at-least-once at, comma-separated (default: the configured "
                              "one)")

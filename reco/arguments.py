@@ -72,11 +72,26 @@ def topic_name(text: str) -> str:
 
 def positive_ints(text: str) -> list[int]:
     """A comma-separated list of whole numbers of at least 1, sorted, for argparse."""
+    return _whole_numbers(text, 1, "whole numbers of at least 1, separated by commas")
+
+
+def counts(text: str) -> list[int]:
+    """A comma-separated list of whole numbers, 0 or more, sorted, for argparse.
+
+    >>> counts("500,0")
+    [0, 500]
+    >>> counts("5,-1")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: 5,-1: must be whole numbers, 0 or more, separated by commas
+    """
+    return _whole_numbers(text, 0, "whole numbers, 0 or more, separated by commas")
+
+
+def _whole_numbers(text: str, low: int, must: str) -> list[int]:
     try:
         values = sorted({int(v) for v in text.split(",") if v.strip()})
     except ValueError:
         values = []
-    if not values or values[0] < 1:
-        raise argparse.ArgumentTypeError(f"{text}: must be whole numbers of at least 1, "
-                                         "separated by commas")
+    if not values or values[0] < low:
+        raise argparse.ArgumentTypeError(f"{text}: must be {must}")
     return values
