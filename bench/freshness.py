@@ -21,7 +21,7 @@ import functools
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,28 @@ def _with_job_cpu(stack: Stack, run: Callable[[], dict[str, Any]]) -> dict[str, 
     return result
 
 
+def summary(results: dict[str, Any]) -> Iterator[str]:
+    """The printed summary: a line per mode, rate and kind of probe event, then each mode's
+    checkpoint durations."""
+    nan = float("nan")
+    for mode, runs in results["modes"].items():
+        for r in runs:
+            load = (f"({r.get('background_events_per_s', 0):.0f} sent, job "
+                    f"{r.get('job_cpu_us_per_event', nan):.0f} us CPU per event)")
+            for kind, d, lost, why in (
+                    ("first", r, r.get("not_served"), ": behind the load"),
+                    ("follow-up", r.get("follow_up"), r.get("follow_ups_not_served"), "")):
+                if d:
+                    yield (f"{mode:22s} at {r['rate']:5d} ev/s {load}, {kind:9s}: p50 "
+                           f"{d['p50_ms']:6.0f} ms  p99 {d['p99_ms']:6.0f} ms  max "
+                           f"{d['max_ms']:6.0f} ms ({d['probes']} probes)"
+                           + (f", {lost} not served{why}" if lost else ""))
+    for mode, took in results.get("checkpoint_ms", {}).items():
+        if took:
+            yield (f"{mode:22s} checkpoints: p50 {took.get('p50', nan):.0f} ms, p99 "
+                   f"{took.get('p99', nan):.0f} ms, max {took.get('max', 0):.0f} ms")
+
+
 def main() -> None:
     exit_on_sigterm()
     parser = argparse.ArgumentParser(prog="python -m bench.freshness", description=__doc__,
@@ -172,25 +194,7 @@ def main() -> None:
                 stack.down(only_started=True)
     path = write_results("freshness", results)
     plot(results, RESULTS / "freshness-latest.png")
-    for mode, runs in results["modes"].items():
-        for r in runs:
-            for kind, d in (("first", r), ("follow-up", r.get("follow_up"))):
-                if d:
-                    print(f"{mode:22s} at {r['rate']:5d} ev/s "
-                          f"({r.get('background_events_per_s', 0):.0f} sent, job "
-                          f"{r.get('job_cpu_us_per_event', float('nan')):.0f} us CPU per "
-                          f"event), {kind:9s}: p50 "
-                          f"{d['p50_ms']:6.0f} ms  p99 {d['p99_ms']:6.0f} ms  max "
-                          f"{d['max_ms']:6.0f} ms ({d['probes']} probes)"
-                          + (f", {r['not_served']} not served: behind the load"
-                             if kind == "first" and r.get("not_served") else "")
-                          + (f", {r['follow_ups_not_served']} not served"
-                             if kind == "follow-up" and r.get("follow_ups_not_served")
-                             else ""))
-    for mode, took in results.get("checkpoint_ms", {}).items():
-        if took:
-            print(f"{mode:22s} checkpoints: p50 {took.get('p50', float('nan')):.0f} ms, p99 "
-                  f"{took.get('p99', float('nan')):.0f} ms, max {took.get('max', 0):.0f} ms")
+    print("\n".join(summary(results)))
     print(f"wrote {path} and {RESULTS / 'freshness-latest.png'}")
 
 
