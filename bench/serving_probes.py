@@ -43,27 +43,11 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
     the last was seen (just after a commit) would always meet the same phase of the
     checkpoint cycle, where a shopper's events meet every phase."""
     phase = random.Random(rate)
-    stop = threading.Event()
-    background_sent = [0]
-
-    def background() -> None:
-        # shoppers for as long as the probes run: a load that ended before the last probe
-        # would time that probe on an idle job
-        with EventProducer(settings) as producer:
-            for n, event in enumerate(_shoppers(f"f{rate}-{now_ms()}")):
-                if stop.is_set():
-                    break
-                producer.send(dataclasses.replace(event, ts=now_ms()))
-                background_sent[0] = n + 1
-                time.sleep(max(0.0, (n + 1) / rate - (time.monotonic() - started)))
-
-    started = time.monotonic()
-    thread = threading.Thread(target=background, daemon=True)
-    thread.start()
     firsts: list[float] = []
     follow_ups: list[float] = []
     lost = lost_follow_ups = 0
-    with EventProducer(settings, linger_ms=0) as producer:
+    with LiveShoppers(settings, rate, f"f{rate}-{now_ms()}") as load, \
+            EventProducer(settings, linger_ms=0) as producer:
         for n in range(probes):
             user = f"probe-user-{n}-{now_ms()}"
             first = Event(f"{user}-1", "product_view", user, ts=now_ms(),
@@ -83,15 +67,48 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
             else:
                 lost_follow_ups += 1
             time.sleep(0.2 + phase.uniform(0, settings.checkpoint_interval_ms / 1000))
-    stop.set()
-    thread.join()
-    took = time.monotonic() - started
-    return {"rate": rate, "background_events": background_sent[0],
-            "background_events_per_s": round(background_sent[0] / took, 1),
+    return {"rate": rate, "background_events": load.sent,
+            "background_events_per_s": round(load.sent / load.seconds, 1),
             "not_served": lost, "follow_ups_not_served": lost_follow_ups,
             **_delays(firsts), "follow_up": _delays(follow_ups),
             "delays_ms": [round(d, 1) for d in firsts],
             "follow_up_delays_ms": [round(d, 1) for d in follow_ups]}
+
+
+class LiveShoppers:
+    """Simulated shoppers sent at ``rate`` events/s, stamped now as live traffic, from a thread
+    until stopped (``sent`` so far, over ``seconds``): a load that lasts as long as what is
+    measured under it, where a load that ended first would leave the job idle."""
+
+    def __init__(self, settings: Settings, rate: int, run_id: str) -> None:
+        self.settings, self.rate, self.run_id = settings, rate, run_id
+        self.sent = 0
+        self._started = self._stopped = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._send, daemon=True)
+
+    def __enter__(self) -> LiveShoppers:
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._stopped = time.monotonic()
+
+    @property
+    def seconds(self) -> float:
+        return (self._stopped or time.monotonic()) - self._started
+
+    def _send(self) -> None:
+        with EventProducer(self.settings) as producer:
+            for n, event in enumerate(_shoppers(self.run_id)):
+                if self._stop.is_set():
+                    break
+                producer.send(dataclasses.replace(event, ts=now_ms()))
+                self.sent = n + 1
+                time.sleep(max(0.0, (n + 1) / self.rate - (time.monotonic() - self._started)))
 
 
 def _shoppers(run_id: str) -> Iterator[Event]:

@@ -11,9 +11,13 @@ argparse.ArgumentTypeError: -1: must be a whole number of at least 1
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import re
 from collections.abc import Callable
+from typing import Any
+
+from reco.config import Settings, env_name, load_settings
 
 
 def _number(text: str, kind: Callable[[str], float]) -> float:
@@ -95,3 +99,24 @@ def _whole_numbers(text: str, low: int, must: str) -> list[int]:
     if not values or values[0] < low:
         raise argparse.ArgumentTypeError(f"{text}: must be {must}")
     return values
+
+
+def setting(text: str) -> tuple[str, Any]:
+    """NAME=VALUE: one of the settings (``reco config``), its value read as from its
+    environment variable, for a benchmark's job.
+
+    >>> setting("profile_live_lag_ms=0"), setting("upserts_at_least_once=false")
+    (('profile_live_lag_ms', 0), ('upserts_at_least_once', False))
+    >>> setting("nope=1")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: nope=1: must be NAME=VALUE, NAME a setting (see `reco config`)
+    """
+    name, equals, value = (part.strip() for part in text.partition("="))
+    if not equals or name not in {f.name for f in dataclasses.fields(Settings)}:
+        raise argparse.ArgumentTypeError(
+            f"{text}: must be NAME=VALUE, NAME a setting (see `reco config`)")
+    try:
+        loaded = load_settings({env_name(name): value}, config_path=None)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc}") from None
+    return name, getattr(loaded, name)
