@@ -36,7 +36,7 @@ from typing import Any
 
 from bench.backlog import add_backlog_options, backlog, run_job, send_backlog, settings_for
 from bench.common import RESULTS, process_cpu_s, thread_cpu_s, write_results
-from bench.serving_probes import LiveShoppers
+from bench.live_load import LiveShoppers
 from infra.importer import lag
 from infra.processes import child_pids, exit_on_sigterm
 from infra.stack import local_kafka

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import itertools
 import random
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
 
 from bench.common import percentile, progress
+from bench.live_load import LiveShoppers
 from bench.lookups import lookup_suite, worker_counts
 from infra.client import RecoClient
 from infra.processes import ManagedProcess
@@ -25,13 +23,13 @@ from online_models.candidates import catalogue_coverage
 from reco.clock import now_ms
 from reco.config import Settings
 from reco.events import Event
-from reco.simulator import ShopperSimulation, SimConfig
 
 PROBE_TIMEOUT_S = 30.0  # a probe not served by then: the job is behind the load
 
 
 def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) -> dict[str, Any]:
-    """Background load at ``rate`` events/s; probe events timed until their profile is served.
+    """Background load at ``rate`` events/s, shoppers at their own pace (bench/live_load.py);
+    probe events timed until their profile is served.
     Each probe user sends a first event and, a random part of two publication intervals
     (``profile_min_interval_ms``) after it, a follow-up: a shopper's second event within the
     interval waits for the timer that publishes her latest, unless the job publishes it at
@@ -73,50 +71,6 @@ def freshness(settings: Settings, client: RecoClient, rate: int, probes: int) ->
             **_delays(firsts), "follow_up": _delays(follow_ups),
             "delays_ms": [round(d, 1) for d in firsts],
             "follow_up_delays_ms": [round(d, 1) for d in follow_ups]}
-
-
-class LiveShoppers:
-    """Simulated shoppers sent at ``rate`` events/s, stamped now as live traffic, from a thread
-    until stopped (``sent`` so far, over ``seconds``): a load that lasts as long as what is
-    measured under it, where a load that ended first would leave the job idle."""
-
-    def __init__(self, settings: Settings, rate: int, run_id: str) -> None:
-        self.settings, self.rate, self.run_id = settings, rate, run_id
-        self.sent = 0
-        self._started = self._stopped = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._send, daemon=True)
-
-    def __enter__(self) -> LiveShoppers:
-        self._started = time.monotonic()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._stopped = time.monotonic()
-
-    @property
-    def seconds(self) -> float:
-        return (self._stopped or time.monotonic()) - self._started
-
-    def _send(self) -> None:
-        with EventProducer(self.settings) as producer:
-            for n, event in enumerate(_shoppers(self.run_id)):
-                if self._stop.is_set():
-                    break
-                producer.send(dataclasses.replace(event, ts=now_ms()))
-                self.sent = n + 1
-                time.sleep(max(0.0, (n + 1) / self.rate - (time.monotonic() - self._started)))
-
-
-def _shoppers(run_id: str) -> Iterator[Event]:
-    """Simulated shoppers without end: the same 500 shoppers come back with new sessions
-    (event ids of their own), as a shop's regulars do."""
-    for part in itertools.count():
-        yield from ShopperSimulation(SimConfig(n_users=500, seed=9 + part,
-                                               run_id=f"{run_id}-{part}")).events()
 
 
 def _served_after(client: RecoClient, producer: EventProducer, event: Event,

@@ -69,6 +69,7 @@ class SimConfig:
     duration_ms: int = 86_400_000
     seed: int = 42
     run_id: str = ""                   # makes event ids unique across replays of one seed
+    user_prefix: str = "u"             # user ids: prefix + number (other shoppers, same seed)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class ShopperSimulation:
         is_bot = rng.random() < self.config.bot_share
         if is_bot and rng.random() < 0.6:
             agent, device = rng.choice(CRAWLER_AGENTS), "desktop"
-        return Shopper(f"u{index:05d}", [w / total for w in weights], country, region, tz,
+        return Shopper(f"{self.config.user_prefix}{index:05d}", [w / total for w in weights], country, region, tz,
                        device, agent, is_bot)
 
     def _pick_item(self, user: Shopper) -> Item:
@@ -221,5 +222,19 @@ class ShopperSimulation:
 
     def events(self) -> Iterator[Event]:
         """All events of all users, merged in time order."""
-        streams = [session for user in self.users for session in self._sessions(user)]
-        return heapq.merge(*streams, key=lambda e: e.ts)
+        return heapq.merge(*self._by_user(), key=lambda e: e.ts)
+
+    def sessions(self) -> list[list[Event]]:
+        """Every session's events (in time order), the sessions in the order they start.
+
+        >>> sim = ShopperSimulation(SimConfig(n_users=20, n_items=100, seed=7))
+        >>> sessions = sim.sessions()
+        >>> all(len({e.user_id for e in s}) == 1 for s in sessions)
+        True
+        >>> [s[0].ts for s in sessions] == sorted(s[0].ts for s in sessions)
+        True
+        """
+        return sorted((s for s in self._by_user() if s), key=lambda session: session[0].ts)
+
+    def _by_user(self) -> list[list[Event]]:
+        return [session for user in self.users for session in self._sessions(user)]
