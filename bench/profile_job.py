@@ -11,8 +11,10 @@ stacks and bench/results/profile_job-<time>.json.
       ../shared/datasets/taobao-userbehavior-head/UserBehavior_head.csv
 
 ``--rate N`` profiles the job at a shop's live pace instead: no backlog, simulated shoppers
-sent at N events/s for the warm-up and the profile (0: the idle job). The CPU per second
-beside the CPU per event tells the job's fixed cost from its cost per event.
+sent at N events/s for the warm-up and the profile (0: the idle job), each shopper at her own
+pace (bench/live_load.py). The CPU per second beside the CPU per event tells the job's fixed
+cost from its cost per event. py-spy counts a thread waiting for the interpreter's lock as
+running, so Python's figures say where its time goes; /proc's CPU per thread says how much.
 
   python -m bench.profile_job --rate 200
   python -m bench.profile_job --rate 200 --set profile_live_lag_ms=0
@@ -136,8 +138,10 @@ def main() -> None:
                         metavar="NAME=VALUE", help="a setting of the job (see `reco config`); "
                         "repeat for more")
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="reco-profile-"))
     live = args.rate is not None
+    if live and args.file:
+        parser.error("--rate sends simulated shoppers live: leave out the history file")
+    root = Path(tempfile.mkdtemp(prefix="reco-profile-"))
     events = [] if live else backlog(args)
     label = (f"live-{args.rate}" if live else
              Path(args.file).stem if args.file else "simulation")

@@ -129,8 +129,8 @@ class ShopperSimulation:
         is_bot = rng.random() < self.config.bot_share
         if is_bot and rng.random() < 0.6:
             agent, device = rng.choice(CRAWLER_AGENTS), "desktop"
-        return Shopper(f"{self.config.user_prefix}{index:05d}", [w / total for w in weights], country, region, tz,
-                       device, agent, is_bot)
+        return Shopper(f"{self.config.user_prefix}{index:05d}", [w / total for w in weights],
+                       country, region, tz, device, agent, is_bot)
 
     def _pick_item(self, user: Shopper) -> Item:
         category = self._rng.choices(self._categories, weights=user.preferences)[0]
