@@ -81,8 +81,12 @@ def summarise(collapsed: Path) -> dict[str, Any]:
     own: Counter[str] = Counter()
     operators: Counter[str] = Counter()
     total = java = 0
-    for line in collapsed.read_text().splitlines():
+    # one stack a line; a name py-spy read from a thread's memory may hold any character
+    # (splitlines would cut at some), so lines split at "\n" only
+    for line in collapsed.read_text(errors="replace").split("\n"):
         stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue  # the empty last line
         count = int(count_text)
         frames = [FRAME.match(f) for f in stack.split(";")]
         files = [m.group("file") for m in frames if m]

@@ -1,6 +1,7 @@
 """bench.profile_job's reading of py-spy's collapsed stacks: self time by the package of the
 running frame, inclusive time by the innermost operator (the guard decorator and the state
-helpers are not operators)."""
+helpers are not operators); a stack whose names hold a character that ends a line elsewhere
+(U+0085 here) is still one stack."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def test_self_time_goes_to_the_running_frames_package_and_time_to_its_operator(t
         "guarded (operators/guard.py:96);process_element (operators/quality.py:60);"
         "check (userstep/step.py:80) 3\n"
         "loads (pickle.py:10) 1\n"
+        "thread\x85name (pyflink/fn_execution/embedded/operations.py:93) 0\n"
         " 40\n")  # a thread running with no Python frame: not Python time
     summary = summarise(stacks)
     assert summary["samples"] == 10 and summary["no_python_frame_samples"] == 40
